@@ -243,7 +243,9 @@ pub mod zalo;
 #[doc(hidden)]
 #[cfg(
     any(
+        feature = "answers",
         feature = "camara",
+        feature = "email",
         feature = "knowledge-base",
         feature = "live-chat",
         feature = "mobile-identity",

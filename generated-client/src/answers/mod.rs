@@ -21,6 +21,42 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`BotInformationExample`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BotInformationExample {
+        #[serde(rename = "botId")]
+        pub bot_id: i64,
+        #[serde(rename = "botName")]
+        pub bot_name: ::std::string::String,
+        #[serde(rename = "botSender")]
+        pub bot_sender: ::std::string::String,
+        pub channel: TestingApiChannel,
+        #[serde(rename = "testId")]
+        pub test_id: i64,
+    }
+    impl BotInformationExample {
+        pub fn builder() -> builder::BotInformationExample {
+            Default::default()
+        }
+        /// With the required fields (`bot_id`, `bot_name`, `bot_sender`, `channel`, `test_id`); set the others with the setters.
+        pub fn new(
+            bot_id: impl ::std::convert::Into<i64>,
+            bot_name: impl ::std::convert::Into<::std::string::String>,
+            bot_sender: impl ::std::convert::Into<::std::string::String>,
+            channel: impl ::std::convert::Into<TestingApiChannel>,
+            test_id: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                bot_id: bot_id.into(),
+                bot_name: bot_name.into(),
+                bot_sender: bot_sender.into(),
+                channel: channel.into(),
+                test_id: test_id.into(),
+            }
+        }
+    }
     ///`ButtonPayloadType`
     #[derive(
         ::serde::Deserialize,
@@ -226,6 +262,221 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CallsDtmfMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallsDtmfMessageContent {
+        #[serde(
+            rename = "dtmfMaxCodeLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dtmf_max_code_length: ::std::option::Option<i32>,
+        #[serde(
+            rename = "dtmfTerminator",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dtmf_terminator: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "timeoutSeconds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub timeout_seconds: ::std::option::Option<i32>,
+        #[serde(rename = "type")]
+        pub type_: CallsDtmfMessageContentType,
+    }
+    impl CallsDtmfMessageContent {
+        pub fn builder() -> builder::CallsDtmfMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsDtmfMessageContentType>,
+        ) -> Self {
+            Self {
+                dtmf_max_code_length: ::std::option::Option::None,
+                dtmf_terminator: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                timeout_seconds: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `dtmf_max_code_length`.
+        pub fn dtmf_max_code_length(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.dtmf_max_code_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `dtmf_terminator`.
+        pub fn dtmf_terminator(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.dtmf_terminator = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timeout_seconds`.
+        pub fn timeout_seconds(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.timeout_seconds = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CallsDtmfMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsDtmfMessageContentType {
+        #[serde(rename = "DTMF_CODE_REQUEST")]
+        DtmfCodeRequest,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CallsDtmfMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DtmfCodeRequest => f.write_str("DTMF_CODE_REQUEST"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallsDtmfMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DTMF_CODE_REQUEST" => Ok(Self::DtmfCodeRequest),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallsDtmfMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallsDtmfMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallsFileMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallsFileMessageContent {
+        #[serde(rename = "type")]
+        pub type_: CallsFileMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl CallsFileMessageContent {
+        pub fn builder() -> builder::CallsFileMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsFileMessageContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CallsFileMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsFileMessageContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CallsFileMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallsFileMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallsFileMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallsFileMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CallsHangUpInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -298,6 +549,82 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CallsHangUpMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallsHangUpMessageContent {
+        #[serde(rename = "type")]
+        pub type_: CallsHangUpMessageContentType,
+    }
+    impl CallsHangUpMessageContent {
+        pub fn builder() -> builder::CallsHangUpMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsHangUpMessageContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`CallsHangUpMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsHangUpMessageContentType {
+        #[serde(rename = "HANG_UP")]
+        HangUp,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CallsHangUpMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::HangUp => f.write_str("HANG_UP"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallsHangUpMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HANG_UP" => Ok(Self::HangUp),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallsHangUpMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CallsHangUpMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CallsInboundMessageContentType`
     #[derive(
         ::serde::Deserialize,
@@ -356,6 +683,70 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for CallsInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallsMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsMessageContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "FILE")]
+        File,
+        #[serde(rename = "HANG_UP")]
+        HangUp,
+        #[serde(rename = "DTMF_CODE_REQUEST")]
+        DtmfCodeRequest,
+    }
+    impl ::std::fmt::Display for CallsMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::File => f.write_str("FILE"),
+                Self::HangUp => f.write_str("HANG_UP"),
+                Self::DtmfCodeRequest => f.write_str("DTMF_CODE_REQUEST"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallsMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "FILE" => Ok(Self::File),
+                "HANG_UP" => Ok(Self::HangUp),
+                "DTMF_CODE_REQUEST" => Ok(Self::DtmfCodeRequest),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallsMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallsMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -506,6 +897,151 @@ pub mod types {
         ) -> Self {
             self.type_ = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`CallsPublicMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsPublicMessageContent {
+        TextMessageContent(CallsTextMessageContent),
+        FileMessageContent(CallsFileMessageContent),
+        HangUpMessageContent(CallsHangUpMessageContent),
+        DtmfMessageContent(CallsDtmfMessageContent),
+    }
+    impl ::std::convert::From<CallsTextMessageContent> for CallsPublicMessageContent {
+        fn from(value: CallsTextMessageContent) -> Self {
+            Self::TextMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<CallsFileMessageContent> for CallsPublicMessageContent {
+        fn from(value: CallsFileMessageContent) -> Self {
+            Self::FileMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<CallsHangUpMessageContent> for CallsPublicMessageContent {
+        fn from(value: CallsHangUpMessageContent) -> Self {
+            Self::HangUpMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<CallsDtmfMessageContent> for CallsPublicMessageContent {
+        fn from(value: CallsDtmfMessageContent) -> Self {
+            Self::DtmfMessageContent(value)
+        }
+    }
+    ///`CallsPublicMessageContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallsPublicMessageContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<CallsMessageContentType>,
+    }
+    impl CallsPublicMessageContentBase {
+        pub fn builder() -> builder::CallsPublicMessageContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CallsMessageContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CallsPublicOutboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallsPublicOutboundMessage {
+        pub channel: CallsPublicOutboundMessageChannel,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<CallsPublicMessageContent>,
+    }
+    impl CallsPublicOutboundMessage {
+        pub fn builder() -> builder::CallsPublicOutboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<CallsPublicOutboundMessageChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<CallsPublicMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CallsPublicOutboundMessageChannel`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsPublicOutboundMessageChannel {
+        #[serde(rename = "CALLS")]
+        Calls,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CallsPublicOutboundMessageChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Calls => f.write_str("CALLS"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallsPublicOutboundMessageChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CALLS" => Ok(Self::Calls),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallsPublicOutboundMessageChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CallsPublicOutboundMessageChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`CallsStartCallInboundMessageContent`
@@ -673,6 +1209,108 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CallsTextMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallsTextMessageContent {
+        #[serde(
+            rename = "canBeInterrupted",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_be_interrupted: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: CallsTextMessageContentType,
+    }
+    impl CallsTextMessageContent {
+        pub fn builder() -> builder::CallsTextMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsTextMessageContentType>,
+        ) -> Self {
+            Self {
+                can_be_interrupted: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `can_be_interrupted`.
+        pub fn can_be_interrupted(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.can_be_interrupted = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CallsTextMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallsTextMessageContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CallsTextMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallsTextMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallsTextMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallsTextMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Contact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -697,6 +1335,131 @@ pub mod types {
             }
         }
     }
+    ///`DialogInformation`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DialogInformation {
+        pub id: i64,
+        pub name: ::std::string::String,
+    }
+    impl DialogInformation {
+        pub fn builder() -> builder::DialogInformation {
+            Default::default()
+        }
+        /// With the required fields (`id`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<i64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+            }
+        }
+    }
+    ///`EventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EventType {
+        #[serde(rename = "MESSAGE_SENT")]
+        MessageSent,
+        #[serde(rename = "GET_ATTRIBUTE_VALUE_QUESTION_SENT")]
+        GetAttributeValueQuestionSent,
+        #[serde(rename = "CSAT_FEEDBACK_QUESTION_SENT")]
+        CsatFeedbackQuestionSent,
+        #[serde(rename = "CSAT_FALLBACK_MESSAGE_SENT")]
+        CsatFallbackMessageSent,
+        #[serde(rename = "CSAT_SCORE_QUESTION_SENT")]
+        CsatScoreQuestionSent,
+        #[serde(rename = "CSAT_THANK_YOU_MESSAGE_SENT")]
+        CsatThankYouMessageSent,
+        #[serde(rename = "PUI_REPEAT_MESSAGE_SENT")]
+        PuiRepeatMessageSent,
+        #[serde(rename = "FALLBACK_MESSAGE_SENT")]
+        FallbackMessageSent,
+        #[serde(rename = "TIMEOUT_MESSAGE_SENT")]
+        TimeoutMessageSent,
+        #[serde(rename = "INTERACTIVE_MESSAGE_SENT")]
+        InteractiveMessageSent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for EventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MessageSent => f.write_str("MESSAGE_SENT"),
+                Self::GetAttributeValueQuestionSent => {
+                    f.write_str("GET_ATTRIBUTE_VALUE_QUESTION_SENT")
+                }
+                Self::CsatFeedbackQuestionSent => {
+                    f.write_str("CSAT_FEEDBACK_QUESTION_SENT")
+                }
+                Self::CsatFallbackMessageSent => {
+                    f.write_str("CSAT_FALLBACK_MESSAGE_SENT")
+                }
+                Self::CsatScoreQuestionSent => f.write_str("CSAT_SCORE_QUESTION_SENT"),
+                Self::CsatThankYouMessageSent => {
+                    f.write_str("CSAT_THANK_YOU_MESSAGE_SENT")
+                }
+                Self::PuiRepeatMessageSent => f.write_str("PUI_REPEAT_MESSAGE_SENT"),
+                Self::FallbackMessageSent => f.write_str("FALLBACK_MESSAGE_SENT"),
+                Self::TimeoutMessageSent => f.write_str("TIMEOUT_MESSAGE_SENT"),
+                Self::InteractiveMessageSent => f.write_str("INTERACTIVE_MESSAGE_SENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MESSAGE_SENT" => Ok(Self::MessageSent),
+                "GET_ATTRIBUTE_VALUE_QUESTION_SENT" => {
+                    Ok(Self::GetAttributeValueQuestionSent)
+                }
+                "CSAT_FEEDBACK_QUESTION_SENT" => Ok(Self::CsatFeedbackQuestionSent),
+                "CSAT_FALLBACK_MESSAGE_SENT" => Ok(Self::CsatFallbackMessageSent),
+                "CSAT_SCORE_QUESTION_SENT" => Ok(Self::CsatScoreQuestionSent),
+                "CSAT_THANK_YOU_MESSAGE_SENT" => Ok(Self::CsatThankYouMessageSent),
+                "PUI_REPEAT_MESSAGE_SENT" => Ok(Self::PuiRepeatMessageSent),
+                "FALLBACK_MESSAGE_SENT" => Ok(Self::FallbackMessageSent),
+                "TIMEOUT_MESSAGE_SENT" => Ok(Self::TimeoutMessageSent),
+                "INTERACTIVE_MESSAGE_SENT" => Ok(Self::InteractiveMessageSent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`InboundTestingRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -719,6 +1482,115 @@ pub mod types {
                 message: message.into(),
                 user_destination: user_destination.into(),
             }
+        }
+    }
+    ///`LiveChatAction`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatAction {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<LiveChatActionType>,
+    }
+    impl LiveChatAction {
+        pub fn builder() -> builder::LiveChatAction {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatActionType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatActionType {
+        #[serde(rename = "URL")]
+        Url,
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                "POSTBACK" => Ok(Self::Postback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LiveChatActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`LiveChatAudioInboundMessageContent`
@@ -799,6 +1671,95 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for LiveChatAudioInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatAudioMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatAudioMessageContent {
+        #[serde(rename = "type")]
+        pub type_: LiveChatAudioMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatAudioMessageContent {
+        pub fn builder() -> builder::LiveChatAudioMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatAudioMessageContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatAudioMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatAudioMessageContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatAudioMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatAudioMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatAudioMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatAudioMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -890,6 +1851,117 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for LiveChatBundleInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatButtonMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatButtonMessageContent {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub buttons: ::std::vec::Vec<LiveChatAction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatButtonMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatButtonMessageContent {
+        pub fn builder() -> builder::LiveChatButtonMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatButtonMessageContentType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LiveChatAction>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatButtonMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatButtonMessageContentType {
+        #[serde(rename = "BUTTON")]
+        Button,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatButtonMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Button => f.write_str("BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatButtonMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUTTON" => Ok(Self::Button),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatButtonMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatButtonMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1009,6 +2081,173 @@ pub mod types {
             value.parse()
         }
     }
+    ///`LiveChatCarouselCard`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatCarouselCard {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub actions: ::std::vec::Vec<LiveChatAction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub image: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "imageUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub image_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatCarouselCard {
+        pub fn builder() -> builder::LiveChatCarouselCard {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                actions: ::std::default::Default::default(),
+                image: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `actions`.
+        pub fn actions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LiveChatAction>>,
+        ) -> Self {
+            self.actions = value.into();
+            self
+        }
+        /// Sets `image`.
+        pub fn image(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatCarouselMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatCarouselMessageContent {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub cards: ::std::vec::Vec<LiveChatCarouselCard>,
+        #[serde(
+            rename = "quickReplies",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub quick_replies: ::std::vec::Vec<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatCarouselMessageContentType,
+    }
+    impl LiveChatCarouselMessageContent {
+        pub fn builder() -> builder::LiveChatCarouselMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatCarouselMessageContentType>,
+        ) -> Self {
+            Self {
+                cards: ::std::default::Default::default(),
+                quick_replies: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `cards`.
+        pub fn cards(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LiveChatCarouselCard>>,
+        ) -> Self {
+            self.cards = value.into();
+            self
+        }
+        /// Sets `quick_replies`.
+        pub fn quick_replies(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.quick_replies = value.into();
+            self
+        }
+    }
+    ///`LiveChatCarouselMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatCarouselMessageContentType {
+        #[serde(rename = "CAROUSEL")]
+        Carousel,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatCarouselMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Carousel => f.write_str("CAROUSEL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatCarouselMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CAROUSEL" => Ok(Self::Carousel),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatCarouselMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatCarouselMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`LiveChatDocumentInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1098,6 +2337,106 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for LiveChatDocumentInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatDocumentMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatDocumentMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatDocumentMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatDocumentMessageContent {
+        pub fn builder() -> builder::LiveChatDocumentMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatDocumentMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatDocumentMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatDocumentMessageContentType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatDocumentMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatDocumentMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatDocumentMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatDocumentMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1201,6 +2540,106 @@ pub mod types {
             value.parse()
         }
     }
+    ///`LiveChatImageMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatImageMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatImageMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatImageMessageContent {
+        pub fn builder() -> builder::LiveChatImageMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatImageMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatImageMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatImageMessageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatImageMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatImageMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatImageMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatImageMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`LiveChatInboundMessageContentType`
     #[derive(
         ::serde::Deserialize,
@@ -1271,6 +2710,82 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for LiveChatInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatMessageContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "BUTTON")]
+        Button,
+        #[serde(rename = "CAROUSEL")]
+        Carousel,
+    }
+    impl ::std::fmt::Display for LiveChatMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Button => f.write_str("BUTTON"),
+                Self::Carousel => f.write_str("CAROUSEL"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "DOCUMENT" => Ok(Self::Document),
+                "AUDIO" => Ok(Self::Audio),
+                "VIDEO" => Ok(Self::Video),
+                "BUTTON" => Ok(Self::Button),
+                "CAROUSEL" => Ok(Self::Carousel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LiveChatMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1444,6 +2959,176 @@ pub mod types {
             self
         }
     }
+    ///`LiveChatPublicMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatPublicMessageContent {
+        TextMessageContent(LiveChatTextMessageContent),
+        ImageMessageContent(LiveChatImageMessageContent),
+        DocumentMessageContent(LiveChatDocumentMessageContent),
+        AudioMessageContent(LiveChatAudioMessageContent),
+        VideoMessageContent(LiveChatVideoMessageContent),
+        ButtonMessageContent(LiveChatButtonMessageContent),
+        CarouselMessageContent(LiveChatCarouselMessageContent),
+    }
+    impl ::std::convert::From<LiveChatTextMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatTextMessageContent) -> Self {
+            Self::TextMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatImageMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatImageMessageContent) -> Self {
+            Self::ImageMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatDocumentMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatDocumentMessageContent) -> Self {
+            Self::DocumentMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatAudioMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatAudioMessageContent) -> Self {
+            Self::AudioMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatVideoMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatVideoMessageContent) -> Self {
+            Self::VideoMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatButtonMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatButtonMessageContent) -> Self {
+            Self::ButtonMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatCarouselMessageContent>
+    for LiveChatPublicMessageContent {
+        fn from(value: LiveChatCarouselMessageContent) -> Self {
+            Self::CarouselMessageContent(value)
+        }
+    }
+    ///`LiveChatPublicMessageContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatPublicMessageContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<LiveChatMessageContentType>,
+    }
+    impl LiveChatPublicMessageContentBase {
+        pub fn builder() -> builder::LiveChatPublicMessageContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatMessageContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatPublicOutboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatPublicOutboundMessage {
+        pub channel: LiveChatPublicOutboundMessageChannel,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<LiveChatPublicMessageContent>,
+    }
+    impl LiveChatPublicOutboundMessage {
+        pub fn builder() -> builder::LiveChatPublicOutboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<LiveChatPublicOutboundMessageChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatPublicMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatPublicOutboundMessageChannel`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatPublicOutboundMessageChannel {
+        #[serde(rename = "LIVE_CHAT")]
+        LiveChat,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatPublicOutboundMessageChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LiveChat => f.write_str("LIVE_CHAT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatPublicOutboundMessageChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LIVE_CHAT" => Ok(Self::LiveChat),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatPublicOutboundMessageChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatPublicOutboundMessageChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`LiveChatTextInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1522,6 +3207,95 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for LiveChatTextInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatTextMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatTextMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatTextMessageContentType,
+    }
+    impl LiveChatTextMessageContent {
+        pub fn builder() -> builder::LiveChatTextMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatTextMessageContentType>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatTextMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatTextMessageContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatTextMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatTextMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatTextMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatTextMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1625,6 +3399,106 @@ pub mod types {
             value.parse()
         }
     }
+    ///`LiveChatVideoMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatVideoMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatVideoMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatVideoMessageContent {
+        pub fn builder() -> builder::LiveChatVideoMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatVideoMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatVideoMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatVideoMessageContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatVideoMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatVideoMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatVideoMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatVideoMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Product`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -1685,6 +3559,97 @@ pub mod types {
             self
         }
     }
+    ///`PublicAnswersEventExample`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PublicAnswersEventExample {
+        #[serde(
+            rename = "accountKey",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub account_key: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastDialog",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_dialog: ::std::option::Option<DialogInformation>,
+        #[serde(
+            rename = "outboundMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub outbound_message: ::std::option::Option<PublicOutboundMessage>,
+        #[serde(
+            rename = "sessionInformation",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_information: ::std::option::Option<SessionInformationExample>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<crate::DateTime>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<EventType>,
+    }
+    impl PublicAnswersEventExample {
+        pub fn builder() -> builder::PublicAnswersEventExample {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                account_key: ::std::option::Option::None,
+                last_dialog: ::std::option::Option::None,
+                outbound_message: ::std::option::Option::None,
+                session_information: ::std::option::Option::None,
+                timestamp: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_key`.
+        pub fn account_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_dialog`.
+        pub fn last_dialog(
+            mut self,
+            value: impl ::std::convert::Into<DialogInformation>,
+        ) -> Self {
+            self.last_dialog = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `outbound_message`.
+        pub fn outbound_message(
+            mut self,
+            value: impl ::std::convert::Into<PublicOutboundMessage>,
+        ) -> Self {
+            self.outbound_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_information`.
+        pub fn session_information(
+            mut self,
+            value: impl ::std::convert::Into<SessionInformationExample>,
+        ) -> Self {
+            self.session_information = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<EventType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`PublicInboundMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -1707,6 +3672,230 @@ pub mod types {
     impl ::std::convert::From<LiveChatPublicInboundMessage> for PublicInboundMessage {
         fn from(value: LiveChatPublicInboundMessage) -> Self {
             Self::LiveChatPublicInboundMessage(value)
+        }
+    }
+    ///`PublicOutboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PublicOutboundMessage {
+        WhatsAppPublicOutboundMessage(WhatsAppPublicOutboundMessage),
+        CallsPublicOutboundMessage(CallsPublicOutboundMessage),
+        LiveChatPublicOutboundMessage(LiveChatPublicOutboundMessage),
+    }
+    impl ::std::convert::From<WhatsAppPublicOutboundMessage> for PublicOutboundMessage {
+        fn from(value: WhatsAppPublicOutboundMessage) -> Self {
+            Self::WhatsAppPublicOutboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<CallsPublicOutboundMessage> for PublicOutboundMessage {
+        fn from(value: CallsPublicOutboundMessage) -> Self {
+            Self::CallsPublicOutboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatPublicOutboundMessage> for PublicOutboundMessage {
+        fn from(value: LiveChatPublicOutboundMessage) -> Self {
+            Self::LiveChatPublicOutboundMessage(value)
+        }
+    }
+    ///`PublicWhatsAppListItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PublicWhatsAppListItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl PublicWhatsAppListItem {
+        pub fn builder() -> builder::PublicWhatsAppListItem {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PublicWhatsAppListSection`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PublicWhatsAppListSection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub items: ::std::vec::Vec<PublicWhatsAppListItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl PublicWhatsAppListSection {
+        pub fn builder() -> builder::PublicWhatsAppListSection {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                items: ::std::default::Default::default(),
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PublicWhatsAppListItem>>,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SessionInformationExample`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SessionInformationExample {
+        #[serde(rename = "botInformation")]
+        pub bot_information: BotInformationExample,
+        #[serde(rename = "callbackData")]
+        pub callback_data: ::std::string::String,
+        #[serde(rename = "endUserDestination")]
+        pub end_user_destination: ::std::string::String,
+        #[serde(rename = "externalId")]
+        pub external_id: ::std::string::String,
+        #[serde(rename = "externalMetadata")]
+        pub external_metadata: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "sessionId")]
+        pub session_id: ::uuid::Uuid,
+    }
+    impl SessionInformationExample {
+        pub fn builder() -> builder::SessionInformationExample {
+            Default::default()
+        }
+        /// With the required fields (`bot_information`, `callback_data`, `end_user_destination`, `external_id`, `external_metadata`, `session_id`); set the others with the setters.
+        pub fn new(
+            bot_information: impl ::std::convert::Into<BotInformationExample>,
+            callback_data: impl ::std::convert::Into<::std::string::String>,
+            end_user_destination: impl ::std::convert::Into<::std::string::String>,
+            external_id: impl ::std::convert::Into<::std::string::String>,
+            external_metadata: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            session_id: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            Self {
+                bot_information: bot_information.into(),
+                callback_data: callback_data.into(),
+                end_user_destination: end_user_destination.into(),
+                external_id: external_id.into(),
+                external_metadata: external_metadata.into(),
+                session_id: session_id.into(),
+            }
+        }
+    }
+    ///`TestingApiChannel`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TestingApiChannel {
+        #[serde(rename = "WHATSAPP")]
+        Whatsapp,
+        #[serde(rename = "LIVE_CHAT")]
+        LiveChat,
+        #[serde(rename = "CALLS")]
+        Calls,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TestingApiChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Whatsapp => f.write_str("WHATSAPP"),
+                Self::LiveChat => f.write_str("LIVE_CHAT"),
+                Self::Calls => f.write_str("CALLS"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TestingApiChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WHATSAPP" => Ok(Self::Whatsapp),
+                "LIVE_CHAT" => Ok(Self::LiveChat),
+                "CALLS" => Ok(Self::Calls),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TestingApiChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TestingApiChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`TestingStartRequest`
@@ -1872,6 +4061,255 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppAudioInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppAudioMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppAudioMessageContent {
+        #[serde(rename = "type")]
+        pub type_: WhatsAppAudioMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppAudioMessageContent {
+        pub fn builder() -> builder::WhatsAppAudioMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppAudioMessageContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppAudioMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppAudioMessageContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppAudioMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppAudioMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppAudioMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppAudioMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppButtonAction`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppButtonAction {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppButtonAction {
+        pub fn builder() -> builder::WhatsAppButtonAction {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppButtonMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppButtonMessageContent {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub actions: ::std::vec::Vec<WhatsAppButtonAction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub footer: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header: ::std::option::Option<WhatsAppHeader>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppButtonMessageContentType,
+    }
+    impl WhatsAppButtonMessageContent {
+        pub fn builder() -> builder::WhatsAppButtonMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppButtonMessageContentType>,
+        ) -> Self {
+            Self {
+                actions: ::std::default::Default::default(),
+                body: ::std::option::Option::None,
+                footer: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `actions`.
+        pub fn actions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<WhatsAppButtonAction>>,
+        ) -> Self {
+            self.actions = value.into();
+            self
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer`.
+        pub fn footer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.footer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppHeader>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppButtonMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppButtonMessageContentType {
+        #[serde(rename = "BUTTON")]
+        Button,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppButtonMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Button => f.write_str("BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppButtonMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUTTON" => Ok(Self::Button),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppButtonMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppButtonMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2161,6 +4599,105 @@ pub mod types {
             value.parse()
         }
     }
+    ///`WhatsAppDocumentHeader`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppDocumentHeader {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filename: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppDocumentHeaderType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppDocumentHeader {
+        pub fn builder() -> builder::WhatsAppDocumentHeader {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppDocumentHeaderType>,
+        ) -> Self {
+            Self {
+                filename: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `filename`.
+        pub fn filename(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.filename = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppDocumentHeaderType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppDocumentHeaderType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppDocumentHeaderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppDocumentHeaderType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppDocumentHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDocumentHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WhatsAppDocumentInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2250,6 +4787,117 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppDocumentInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppDocumentMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppDocumentMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filename: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppDocumentMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppDocumentMessageContent {
+        pub fn builder() -> builder::WhatsAppDocumentMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppDocumentMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                filename: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `filename`.
+        pub fn filename(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.filename = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppDocumentMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppDocumentMessageContentType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppDocumentMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppDocumentMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppDocumentMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppDocumentMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2364,6 +5012,213 @@ pub mod types {
             value.parse()
         }
     }
+    ///`WhatsAppHeader`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppHeader {
+        TextHeader(WhatsAppTextHeader),
+        ImageHeader(WhatsAppImageHeader),
+        VideoHeader(WhatsAppVideoHeader),
+        DocumentHeader(WhatsAppDocumentHeader),
+    }
+    impl ::std::convert::From<WhatsAppTextHeader> for WhatsAppHeader {
+        fn from(value: WhatsAppTextHeader) -> Self {
+            Self::TextHeader(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppImageHeader> for WhatsAppHeader {
+        fn from(value: WhatsAppImageHeader) -> Self {
+            Self::ImageHeader(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppVideoHeader> for WhatsAppHeader {
+        fn from(value: WhatsAppVideoHeader) -> Self {
+            Self::VideoHeader(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppDocumentHeader> for WhatsAppHeader {
+        fn from(value: WhatsAppDocumentHeader) -> Self {
+            Self::DocumentHeader(value)
+        }
+    }
+    ///`WhatsAppHeaderBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppHeaderBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<WhatsAppHeaderType>,
+    }
+    impl WhatsAppHeaderBase {
+        pub fn builder() -> builder::WhatsAppHeaderBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppHeaderType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppHeaderType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppHeaderType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+    }
+    impl ::std::fmt::Display for WhatsAppHeaderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Document => f.write_str("DOCUMENT"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppHeaderType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppImageHeader`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppImageHeader {
+        #[serde(rename = "type")]
+        pub type_: WhatsAppImageHeaderType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppImageHeader {
+        pub fn builder() -> builder::WhatsAppImageHeader {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<WhatsAppImageHeaderType>) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppImageHeaderType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppImageHeaderType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppImageHeaderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppImageHeaderType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppImageHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppImageHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WhatsAppImageInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2453,6 +5308,106 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppImageInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppImageMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppImageMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppImageMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppImageMessageContent {
+        pub fn builder() -> builder::WhatsAppImageMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppImageMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppImageMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppImageMessageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppImageMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppImageMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppImageMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppImageMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2558,6 +5513,139 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppListMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppListMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub button: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub footer: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header: ::std::option::Option<WhatsAppHeader>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub sections: ::std::vec::Vec<PublicWhatsAppListSection>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppListMessageContentType,
+    }
+    impl WhatsAppListMessageContent {
+        pub fn builder() -> builder::WhatsAppListMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppListMessageContentType>,
+        ) -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                button: ::std::option::Option::None,
+                footer: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                sections: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer`.
+        pub fn footer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.footer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppHeader>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sections`.
+        pub fn sections(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PublicWhatsAppListSection>>,
+        ) -> Self {
+            self.sections = value.into();
+            self
+        }
+    }
+    ///`WhatsAppListMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppListMessageContentType {
+        #[serde(rename = "LIST")]
+        List,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppListMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::List => f.write_str("LIST"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppListMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LIST" => Ok(Self::List),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppListMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppListMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2788,6 +5876,303 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppLocationInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppLocationMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppLocationMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub latitude: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub longitude: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppLocationMessageContentType,
+    }
+    impl WhatsAppLocationMessageContent {
+        pub fn builder() -> builder::WhatsAppLocationMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppLocationMessageContentType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppLocationMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppLocationMessageContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppLocationMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppLocationMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppLocationMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppLocationMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppLocationRequestMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppLocationRequestMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppLocationRequestMessageContentType,
+    }
+    impl WhatsAppLocationRequestMessageContent {
+        pub fn builder() -> builder::WhatsAppLocationRequestMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppLocationRequestMessageContentType>,
+        ) -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppLocationRequestMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppLocationRequestMessageContentType {
+        #[serde(rename = "LOCATION_REQUEST")]
+        LocationRequest,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppLocationRequestMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LocationRequest => f.write_str("LOCATION_REQUEST"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppLocationRequestMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION_REQUEST" => Ok(Self::LocationRequest),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppLocationRequestMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppLocationRequestMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppMessageContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "URL_BUTTON")]
+        UrlButton,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "LOCATION_REQUEST")]
+        LocationRequest,
+        #[serde(rename = "STICKER")]
+        Sticker,
+        #[serde(rename = "BUTTON")]
+        Button,
+        #[serde(rename = "LIST")]
+        List,
+    }
+    impl ::std::fmt::Display for WhatsAppMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::UrlButton => f.write_str("URL_BUTTON"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::LocationRequest => f.write_str("LOCATION_REQUEST"),
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Button => f.write_str("BUTTON"),
+                Self::List => f.write_str("LIST"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "DOCUMENT" => Ok(Self::Document),
+                "AUDIO" => Ok(Self::Audio),
+                "VIDEO" => Ok(Self::Video),
+                "URL_BUTTON" => Ok(Self::UrlButton),
+                "LOCATION" => Ok(Self::Location),
+                "LOCATION_REQUEST" => Ok(Self::LocationRequest),
+                "STICKER" => Ok(Self::Sticker),
+                "BUTTON" => Ok(Self::Button),
+                "LIST" => Ok(Self::List),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3120,6 +6505,204 @@ pub mod types {
             self
         }
     }
+    ///`WhatsAppPublicMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppPublicMessageContent {
+        TextMessageContent(WhatsAppTextMessageContent),
+        ImageMessageContent(WhatsAppImageMessageContent),
+        DocumentMessageContent(WhatsAppDocumentMessageContent),
+        AudioMessageContent(WhatsAppAudioMessageContent),
+        VideoMessageContent(WhatsAppVideoMessageContent),
+        UrlButtonMessageContent(WhatsAppUrlButtonMessageContent),
+        LocationMessageContent(WhatsAppLocationMessageContent),
+        LocationRequestMessageContent(WhatsAppLocationRequestMessageContent),
+        StickerMessageContent(WhatsAppStickerMessageContent),
+        ButtonMessageContent(WhatsAppButtonMessageContent),
+        ListMessageContent(WhatsAppListMessageContent),
+    }
+    impl ::std::convert::From<WhatsAppTextMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppTextMessageContent) -> Self {
+            Self::TextMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppImageMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppImageMessageContent) -> Self {
+            Self::ImageMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppDocumentMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppDocumentMessageContent) -> Self {
+            Self::DocumentMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppAudioMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppAudioMessageContent) -> Self {
+            Self::AudioMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppVideoMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppVideoMessageContent) -> Self {
+            Self::VideoMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppUrlButtonMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppUrlButtonMessageContent) -> Self {
+            Self::UrlButtonMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppLocationMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppLocationMessageContent) -> Self {
+            Self::LocationMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppLocationRequestMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppLocationRequestMessageContent) -> Self {
+            Self::LocationRequestMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppStickerMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppStickerMessageContent) -> Self {
+            Self::StickerMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppButtonMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppButtonMessageContent) -> Self {
+            Self::ButtonMessageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppListMessageContent>
+    for WhatsAppPublicMessageContent {
+        fn from(value: WhatsAppListMessageContent) -> Self {
+            Self::ListMessageContent(value)
+        }
+    }
+    ///`WhatsAppPublicMessageContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppPublicMessageContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<WhatsAppMessageContentType>,
+    }
+    impl WhatsAppPublicMessageContentBase {
+        pub fn builder() -> builder::WhatsAppPublicMessageContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppMessageContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppPublicOutboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppPublicOutboundMessage {
+        pub channel: WhatsAppPublicOutboundMessageChannel,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<WhatsAppPublicMessageContent>,
+    }
+    impl WhatsAppPublicOutboundMessage {
+        pub fn builder() -> builder::WhatsAppPublicOutboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<WhatsAppPublicOutboundMessageChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppPublicMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppPublicOutboundMessageChannel`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppPublicOutboundMessageChannel {
+        #[serde(rename = "WHATSAPP")]
+        Whatsapp,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppPublicOutboundMessageChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Whatsapp => f.write_str("WHATSAPP"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppPublicOutboundMessageChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WHATSAPP" => Ok(Self::Whatsapp),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppPublicOutboundMessageChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppPublicOutboundMessageChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WhatsAppQuickReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -3216,6 +6799,181 @@ pub mod types {
             value.parse()
         }
     }
+    ///`WhatsAppStickerMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppStickerMessageContent {
+        #[serde(rename = "type")]
+        pub type_: WhatsAppStickerMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppStickerMessageContent {
+        pub fn builder() -> builder::WhatsAppStickerMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppStickerMessageContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppStickerMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppStickerMessageContentType {
+        #[serde(rename = "STICKER")]
+        Sticker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppStickerMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppStickerMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STICKER" => Ok(Self::Sticker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppStickerMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppStickerMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppTextHeader`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppTextHeader {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppTextHeaderType,
+    }
+    impl WhatsAppTextHeader {
+        pub fn builder() -> builder::WhatsAppTextHeader {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<WhatsAppTextHeaderType>) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppTextHeaderType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppTextHeaderType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppTextHeaderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppTextHeaderType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppTextHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppTextHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WhatsAppTextInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -3294,6 +7052,328 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppTextInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppTextMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppTextMessageContent {
+        #[serde(
+            rename = "showPreview",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub show_preview: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppTextMessageContentType,
+    }
+    impl WhatsAppTextMessageContent {
+        pub fn builder() -> builder::WhatsAppTextMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppTextMessageContentType>,
+        ) -> Self {
+            Self {
+                show_preview: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `show_preview`.
+        pub fn show_preview(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.show_preview = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppTextMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppTextMessageContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppTextMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppTextMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppTextMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppTextMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppUrlButtonMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppUrlButtonMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "displayText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub display_text: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub footer: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppUrlButtonMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppUrlButtonMessageContent {
+        pub fn builder() -> builder::WhatsAppUrlButtonMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppUrlButtonMessageContentType>,
+        ) -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                display_text: ::std::option::Option::None,
+                footer: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `display_text`.
+        pub fn display_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer`.
+        pub fn footer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.footer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppUrlButtonMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppUrlButtonMessageContentType {
+        #[serde(rename = "URL_BUTTON")]
+        UrlButton,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppUrlButtonMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UrlButton => f.write_str("URL_BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppUrlButtonMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL_BUTTON" => Ok(Self::UrlButton),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppUrlButtonMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppUrlButtonMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppVideoHeader`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppVideoHeader {
+        #[serde(rename = "type")]
+        pub type_: WhatsAppVideoHeaderType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppVideoHeader {
+        pub fn builder() -> builder::WhatsAppVideoHeader {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<WhatsAppVideoHeaderType>) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppVideoHeaderType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppVideoHeaderType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppVideoHeaderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppVideoHeaderType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppVideoHeaderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppVideoHeaderType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3390,6 +7470,106 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for WhatsAppVideoInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppVideoMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppVideoMessageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppVideoMessageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppVideoMessageContent {
+        pub fn builder() -> builder::WhatsAppVideoMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppVideoMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppVideoMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppVideoMessageContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppVideoMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppVideoMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppVideoMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppVideoMessageContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3496,6 +7676,123 @@ pub mod types {
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        pub struct BotInformationExample {
+            bot_id: ::std::result::Result<i64, ::std::string::String>,
+            bot_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            bot_sender: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<
+                super::TestingApiChannel,
+                ::std::string::String,
+            >,
+            test_id: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BotInformationExample {
+            fn default() -> Self {
+                Self {
+                    bot_id: Err("no value supplied for bot_id".to_string()),
+                    bot_name: Err("no value supplied for bot_name".to_string()),
+                    bot_sender: Err("no value supplied for bot_sender".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    test_id: Err("no value supplied for test_id".to_string()),
+                }
+            }
+        }
+        impl BotInformationExample {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn bot_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_name: {e}")
+                    });
+                self
+            }
+            pub fn bot_sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_sender: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TestingApiChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn test_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.test_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for test_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BotInformationExample>
+        for super::BotInformationExample {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BotInformationExample,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    bot_name: value.bot_name?,
+                    bot_sender: value.bot_sender?,
+                    channel: value.channel?,
+                    test_id: value.test_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BotInformationExample>
+        for BotInformationExample {
+            fn from(value: super::BotInformationExample) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    bot_name: Ok(value.bot_name),
+                    bot_sender: Ok(value.bot_sender),
+                    channel: Ok(value.channel),
+                    test_id: Ok(value.test_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CallsDtmfInboundMessageContent {
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3581,6 +7878,201 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CallsDtmfMessageContent {
+            dtmf_max_code_length: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            dtmf_terminator: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timeout_seconds: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CallsDtmfMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallsDtmfMessageContent {
+            fn default() -> Self {
+                Self {
+                    dtmf_max_code_length: Ok(Default::default()),
+                    dtmf_terminator: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    timeout_seconds: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CallsDtmfMessageContent {
+            pub fn dtmf_max_code_length<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dtmf_max_code_length = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for dtmf_max_code_length: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn dtmf_terminator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dtmf_terminator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for dtmf_terminator: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn timeout_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timeout_seconds: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallsDtmfMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallsDtmfMessageContent>
+        for super::CallsDtmfMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallsDtmfMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    dtmf_max_code_length: value.dtmf_max_code_length?,
+                    dtmf_terminator: value.dtmf_terminator?,
+                    text: value.text?,
+                    timeout_seconds: value.timeout_seconds?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallsDtmfMessageContent>
+        for CallsDtmfMessageContent {
+            fn from(value: super::CallsDtmfMessageContent) -> Self {
+                Self {
+                    dtmf_max_code_length: Ok(value.dtmf_max_code_length),
+                    dtmf_terminator: Ok(value.dtmf_terminator),
+                    text: Ok(value.text),
+                    timeout_seconds: Ok(value.timeout_seconds),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallsFileMessageContent {
+            type_: ::std::result::Result<
+                super::CallsFileMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallsFileMessageContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallsFileMessageContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallsFileMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallsFileMessageContent>
+        for super::CallsFileMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallsFileMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallsFileMessageContent>
+        for CallsFileMessageContent {
+            fn from(value: super::CallsFileMessageContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CallsHangUpInboundMessageContent {
             type_: ::std::result::Result<
                 super::CallsHangUpInboundMessageContentType,
@@ -3620,6 +8112,49 @@ pub mod types {
         impl ::std::convert::From<super::CallsHangUpInboundMessageContent>
         for CallsHangUpInboundMessageContent {
             fn from(value: super::CallsHangUpInboundMessageContent) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallsHangUpMessageContent {
+            type_: ::std::result::Result<
+                super::CallsHangUpMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallsHangUpMessageContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CallsHangUpMessageContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallsHangUpMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallsHangUpMessageContent>
+        for super::CallsHangUpMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallsHangUpMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::CallsHangUpMessageContent>
+        for CallsHangUpMessageContent {
+            fn from(value: super::CallsHangUpMessageContent) -> Self {
                 Self { type_: Ok(value.type_) }
             }
         }
@@ -3734,6 +8269,119 @@ pub mod types {
         for CallsPublicInboundMessageContentBase {
             fn from(value: super::CallsPublicInboundMessageContentBase) -> Self {
                 Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallsPublicMessageContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::CallsMessageContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallsPublicMessageContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallsPublicMessageContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CallsMessageContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallsPublicMessageContentBase>
+        for super::CallsPublicMessageContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallsPublicMessageContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::CallsPublicMessageContentBase>
+        for CallsPublicMessageContentBase {
+            fn from(value: super::CallsPublicMessageContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallsPublicOutboundMessage {
+            channel: ::std::result::Result<
+                super::CallsPublicOutboundMessageChannel,
+                ::std::string::String,
+            >,
+            content: ::std::result::Result<
+                ::std::option::Option<super::CallsPublicMessageContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallsPublicOutboundMessage {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    content: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallsPublicOutboundMessage {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallsPublicOutboundMessageChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CallsPublicMessageContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallsPublicOutboundMessage>
+        for super::CallsPublicOutboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallsPublicOutboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    content: value.content?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallsPublicOutboundMessage>
+        for CallsPublicOutboundMessage {
+            fn from(value: super::CallsPublicOutboundMessage) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    content: Ok(value.content),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -3867,6 +8515,93 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CallsTextMessageContent {
+            can_be_interrupted: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CallsTextMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallsTextMessageContent {
+            fn default() -> Self {
+                Self {
+                    can_be_interrupted: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CallsTextMessageContent {
+            pub fn can_be_interrupted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_be_interrupted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for can_be_interrupted: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallsTextMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallsTextMessageContent>
+        for super::CallsTextMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallsTextMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    can_be_interrupted: value.can_be_interrupted?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallsTextMessageContent>
+        for CallsTextMessageContent {
+            fn from(value: super::CallsTextMessageContent) -> Self {
+                Self {
+                    can_be_interrupted: Ok(value.can_be_interrupted),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Contact {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone_number: ::std::result::Result<
@@ -3924,6 +8659,62 @@ pub mod types {
                 Self {
                     name: Ok(value.name),
                     phone_number: Ok(value.phone_number),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DialogInformation {
+            id: ::std::result::Result<i64, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for DialogInformation {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl DialogInformation {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DialogInformation> for super::DialogInformation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DialogInformation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DialogInformation> for DialogInformation {
+            fn from(value: super::DialogInformation) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
                 }
             }
         }
@@ -3998,6 +8789,91 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LiveChatAction {
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::LiveChatActionType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatAction {
+            fn default() -> Self {
+                Self {
+                    payload: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatAction {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatActionType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatAction> for super::LiveChatAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatAction> for LiveChatAction {
+            fn from(value: super::LiveChatAction) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LiveChatAudioInboundMessageContent {
             type_: ::std::result::Result<
                 super::LiveChatAudioInboundMessageContentType,
@@ -4059,6 +8935,72 @@ pub mod types {
         impl ::std::convert::From<super::LiveChatAudioInboundMessageContent>
         for LiveChatAudioInboundMessageContent {
             fn from(value: super::LiveChatAudioInboundMessageContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatAudioMessageContent {
+            type_: ::std::result::Result<
+                super::LiveChatAudioMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatAudioMessageContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatAudioMessageContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatAudioMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatAudioMessageContent>
+        for super::LiveChatAudioMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatAudioMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatAudioMessageContent>
+        for LiveChatAudioMessageContent {
+            fn from(value: super::LiveChatAudioMessageContent) -> Self {
                 Self {
                     type_: Ok(value.type_),
                     url: Ok(value.url),
@@ -4136,6 +9078,110 @@ pub mod types {
                 Self {
                     content: Ok(value.content),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatButtonMessageContent {
+            buttons: ::std::result::Result<
+                ::std::vec::Vec<super::LiveChatAction>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatButtonMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatButtonMessageContent {
+            fn default() -> Self {
+                Self {
+                    buttons: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatButtonMessageContent {
+            pub fn buttons<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LiveChatAction>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.buttons = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for buttons: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatButtonMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatButtonMessageContent>
+        for super::LiveChatButtonMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatButtonMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    buttons: value.buttons?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatButtonMessageContent>
+        for LiveChatButtonMessageContent {
+            fn from(value: super::LiveChatButtonMessageContent) -> Self {
+                Self {
+                    buttons: Ok(value.buttons),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -4250,6 +9296,194 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LiveChatCarouselCard {
+            actions: ::std::result::Result<
+                ::std::vec::Vec<super::LiveChatAction>,
+                ::std::string::String,
+            >,
+            image: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatCarouselCard {
+            fn default() -> Self {
+                Self {
+                    actions: Ok(Default::default()),
+                    image: Ok(Default::default()),
+                    image_url: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatCarouselCard {
+            pub fn actions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LiveChatAction>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actions: {e}")
+                    });
+                self
+            }
+            pub fn image<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
+                self
+            }
+            pub fn image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_url: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatCarouselCard>
+        for super::LiveChatCarouselCard {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatCarouselCard,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actions: value.actions?,
+                    image: value.image?,
+                    image_url: value.image_url?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatCarouselCard> for LiveChatCarouselCard {
+            fn from(value: super::LiveChatCarouselCard) -> Self {
+                Self {
+                    actions: Ok(value.actions),
+                    image: Ok(value.image),
+                    image_url: Ok(value.image_url),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatCarouselMessageContent {
+            cards: ::std::result::Result<
+                ::std::vec::Vec<super::LiveChatCarouselCard>,
+                ::std::string::String,
+            >,
+            quick_replies: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatCarouselMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatCarouselMessageContent {
+            fn default() -> Self {
+                Self {
+                    cards: Ok(Default::default()),
+                    quick_replies: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatCarouselMessageContent {
+            pub fn cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LiveChatCarouselCard>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards: {e}")
+                    });
+                self
+            }
+            pub fn quick_replies<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quick_replies = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quick_replies: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatCarouselMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatCarouselMessageContent>
+        for super::LiveChatCarouselMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatCarouselMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cards: value.cards?,
+                    quick_replies: value.quick_replies?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatCarouselMessageContent>
+        for LiveChatCarouselMessageContent {
+            fn from(value: super::LiveChatCarouselMessageContent) -> Self {
+                Self {
+                    cards: Ok(value.cards),
+                    quick_replies: Ok(value.quick_replies),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LiveChatDocumentInboundMessageContent {
             caption: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4337,6 +9571,91 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LiveChatDocumentMessageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatDocumentMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatDocumentMessageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatDocumentMessageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatDocumentMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatDocumentMessageContent>
+        for super::LiveChatDocumentMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatDocumentMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatDocumentMessageContent>
+        for LiveChatDocumentMessageContent {
+            fn from(value: super::LiveChatDocumentMessageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LiveChatImageInboundMessageContent {
             caption: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4416,6 +9735,91 @@ pub mod types {
         impl ::std::convert::From<super::LiveChatImageInboundMessageContent>
         for LiveChatImageInboundMessageContent {
             fn from(value: super::LiveChatImageInboundMessageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatImageMessageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatImageMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatImageMessageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatImageMessageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatImageMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatImageMessageContent>
+        for super::LiveChatImageMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatImageMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatImageMessageContent>
+        for LiveChatImageMessageContent {
+            fn from(value: super::LiveChatImageMessageContent) -> Self {
                 Self {
                     caption: Ok(value.caption),
                     type_: Ok(value.type_),
@@ -4537,6 +9941,119 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LiveChatPublicMessageContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::LiveChatMessageContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatPublicMessageContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatPublicMessageContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatMessageContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatPublicMessageContentBase>
+        for super::LiveChatPublicMessageContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatPublicMessageContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatPublicMessageContentBase>
+        for LiveChatPublicMessageContentBase {
+            fn from(value: super::LiveChatPublicMessageContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatPublicOutboundMessage {
+            channel: ::std::result::Result<
+                super::LiveChatPublicOutboundMessageChannel,
+                ::std::string::String,
+            >,
+            content: ::std::result::Result<
+                ::std::option::Option<super::LiveChatPublicMessageContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatPublicOutboundMessage {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    content: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatPublicOutboundMessage {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatPublicOutboundMessageChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatPublicMessageContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatPublicOutboundMessage>
+        for super::LiveChatPublicOutboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatPublicOutboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    content: value.content?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatPublicOutboundMessage>
+        for LiveChatPublicOutboundMessage {
+            fn from(value: super::LiveChatPublicOutboundMessage) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    content: Ok(value.content),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LiveChatTextInboundMessageContent {
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4596,6 +10113,72 @@ pub mod types {
         impl ::std::convert::From<super::LiveChatTextInboundMessageContent>
         for LiveChatTextInboundMessageContent {
             fn from(value: super::LiveChatTextInboundMessageContent) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatTextMessageContent {
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatTextMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatTextMessageContent {
+            fn default() -> Self {
+                Self {
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatTextMessageContent {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatTextMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatTextMessageContent>
+        for super::LiveChatTextMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatTextMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatTextMessageContent>
+        for LiveChatTextMessageContent {
+            fn from(value: super::LiveChatTextMessageContent) -> Self {
                 Self {
                     text: Ok(value.text),
                     type_: Ok(value.type_),
@@ -4682,6 +10265,91 @@ pub mod types {
         impl ::std::convert::From<super::LiveChatVideoInboundMessageContent>
         for LiveChatVideoInboundMessageContent {
             fn from(value: super::LiveChatVideoInboundMessageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatVideoMessageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatVideoMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatVideoMessageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatVideoMessageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatVideoMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatVideoMessageContent>
+        for super::LiveChatVideoMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatVideoMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatVideoMessageContent>
+        for LiveChatVideoMessageContent {
+            fn from(value: super::LiveChatVideoMessageContent) -> Self {
                 Self {
                     caption: Ok(value.caption),
                     type_: Ok(value.type_),
@@ -4790,6 +10458,470 @@ pub mod types {
                     item_price: Ok(value.item_price),
                     product_retailer_id: Ok(value.product_retailer_id),
                     quantity: Ok(value.quantity),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PublicAnswersEventExample {
+            account_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_dialog: ::std::result::Result<
+                ::std::option::Option<super::DialogInformation>,
+                ::std::string::String,
+            >,
+            outbound_message: ::std::result::Result<
+                ::std::option::Option<super::PublicOutboundMessage>,
+                ::std::string::String,
+            >,
+            session_information: ::std::result::Result<
+                ::std::option::Option<super::SessionInformationExample>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::EventType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PublicAnswersEventExample {
+            fn default() -> Self {
+                Self {
+                    account_key: Ok(Default::default()),
+                    last_dialog: Ok(Default::default()),
+                    outbound_message: Ok(Default::default()),
+                    session_information: Ok(Default::default()),
+                    timestamp: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PublicAnswersEventExample {
+            pub fn account_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_key: {e}")
+                    });
+                self
+            }
+            pub fn last_dialog<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DialogInformation>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_dialog = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_dialog: {e}")
+                    });
+                self
+            }
+            pub fn outbound_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PublicOutboundMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outbound_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for outbound_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_information<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SessionInformationExample>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_information = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for session_information: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EventType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PublicAnswersEventExample>
+        for super::PublicAnswersEventExample {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PublicAnswersEventExample,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_key: value.account_key?,
+                    last_dialog: value.last_dialog?,
+                    outbound_message: value.outbound_message?,
+                    session_information: value.session_information?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PublicAnswersEventExample>
+        for PublicAnswersEventExample {
+            fn from(value: super::PublicAnswersEventExample) -> Self {
+                Self {
+                    account_key: Ok(value.account_key),
+                    last_dialog: Ok(value.last_dialog),
+                    outbound_message: Ok(value.outbound_message),
+                    session_information: Ok(value.session_information),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PublicWhatsAppListItem {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PublicWhatsAppListItem {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl PublicWhatsAppListItem {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PublicWhatsAppListItem>
+        for super::PublicWhatsAppListItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PublicWhatsAppListItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    id: value.id?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PublicWhatsAppListItem>
+        for PublicWhatsAppListItem {
+            fn from(value: super::PublicWhatsAppListItem) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PublicWhatsAppListSection {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::PublicWhatsAppListItem>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PublicWhatsAppListSection {
+            fn default() -> Self {
+                Self {
+                    items: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl PublicWhatsAppListSection {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PublicWhatsAppListItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PublicWhatsAppListSection>
+        for super::PublicWhatsAppListSection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PublicWhatsAppListSection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PublicWhatsAppListSection>
+        for PublicWhatsAppListSection {
+            fn from(value: super::PublicWhatsAppListSection) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SessionInformationExample {
+            bot_information: ::std::result::Result<
+                super::BotInformationExample,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            end_user_destination: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            external_metadata: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for SessionInformationExample {
+            fn default() -> Self {
+                Self {
+                    bot_information: Err(
+                        "no value supplied for bot_information".to_string(),
+                    ),
+                    callback_data: Err(
+                        "no value supplied for callback_data".to_string(),
+                    ),
+                    end_user_destination: Err(
+                        "no value supplied for end_user_destination".to_string(),
+                    ),
+                    external_id: Err("no value supplied for external_id".to_string()),
+                    external_metadata: Err(
+                        "no value supplied for external_metadata".to_string(),
+                    ),
+                    session_id: Err("no value supplied for session_id".to_string()),
+                }
+            }
+        }
+        impl SessionInformationExample {
+            pub fn bot_information<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BotInformationExample>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_information = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for bot_information: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn end_user_destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_user_destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for end_user_destination: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn external_metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_metadata: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SessionInformationExample>
+        for super::SessionInformationExample {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SessionInformationExample,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_information: value.bot_information?,
+                    callback_data: value.callback_data?,
+                    end_user_destination: value.end_user_destination?,
+                    external_id: value.external_id?,
+                    external_metadata: value.external_metadata?,
+                    session_id: value.session_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SessionInformationExample>
+        for SessionInformationExample {
+            fn from(value: super::SessionInformationExample) -> Self {
+                Self {
+                    bot_information: Ok(value.bot_information),
+                    callback_data: Ok(value.callback_data),
+                    end_user_destination: Ok(value.end_user_destination),
+                    external_id: Ok(value.external_id),
+                    external_metadata: Ok(value.external_metadata),
+                    session_id: Ok(value.session_id),
                 }
             }
         }
@@ -5023,6 +11155,258 @@ pub mod types {
                     caption: Ok(value.caption),
                     type_: Ok(value.type_),
                     url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppAudioMessageContent {
+            type_: ::std::result::Result<
+                super::WhatsAppAudioMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppAudioMessageContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppAudioMessageContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppAudioMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppAudioMessageContent>
+        for super::WhatsAppAudioMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppAudioMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppAudioMessageContent>
+        for WhatsAppAudioMessageContent {
+            fn from(value: super::WhatsAppAudioMessageContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppButtonAction {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppButtonAction {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppButtonAction {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppButtonAction>
+        for super::WhatsAppButtonAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppButtonAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppButtonAction> for WhatsAppButtonAction {
+            fn from(value: super::WhatsAppButtonAction) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppButtonMessageContent {
+            actions: ::std::result::Result<
+                ::std::vec::Vec<super::WhatsAppButtonAction>,
+                ::std::string::String,
+            >,
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            footer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header: ::std::result::Result<
+                ::std::option::Option<super::WhatsAppHeader>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppButtonMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppButtonMessageContent {
+            fn default() -> Self {
+                Self {
+                    actions: Ok(Default::default()),
+                    body: Ok(Default::default()),
+                    footer: Ok(Default::default()),
+                    header: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppButtonMessageContent {
+            pub fn actions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::WhatsAppButtonAction>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actions: {e}")
+                    });
+                self
+            }
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn footer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.footer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for footer: {e}")
+                    });
+                self
+            }
+            pub fn header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WhatsAppHeader>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppButtonMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppButtonMessageContent>
+        for super::WhatsAppButtonMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppButtonMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actions: value.actions?,
+                    body: value.body?,
+                    footer: value.footer?,
+                    header: value.header?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppButtonMessageContent>
+        for WhatsAppButtonMessageContent {
+            fn from(value: super::WhatsAppButtonMessageContent) -> Self {
+                Self {
+                    actions: Ok(value.actions),
+                    body: Ok(value.body),
+                    footer: Ok(value.footer),
+                    header: Ok(value.header),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -5271,6 +11655,91 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WhatsAppDocumentHeader {
+            filename: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppDocumentHeaderType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppDocumentHeader {
+            fn default() -> Self {
+                Self {
+                    filename: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppDocumentHeader {
+            pub fn filename<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filename = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filename: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppDocumentHeaderType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppDocumentHeader>
+        for super::WhatsAppDocumentHeader {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppDocumentHeader,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    filename: value.filename?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppDocumentHeader>
+        for WhatsAppDocumentHeader {
+            fn from(value: super::WhatsAppDocumentHeader) -> Self {
+                Self {
+                    filename: Ok(value.filename),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WhatsAppDocumentInboundMessageContent {
             caption: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5352,6 +11821,110 @@ pub mod types {
             fn from(value: super::WhatsAppDocumentInboundMessageContent) -> Self {
                 Self {
                     caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppDocumentMessageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            filename: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppDocumentMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppDocumentMessageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    filename: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppDocumentMessageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn filename<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filename = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filename: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppDocumentMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppDocumentMessageContent>
+        for super::WhatsAppDocumentMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppDocumentMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    filename: value.filename?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppDocumentMessageContent>
+        for WhatsAppDocumentMessageContent {
+            fn from(value: super::WhatsAppDocumentMessageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    filename: Ok(value.filename),
                     type_: Ok(value.type_),
                     url: Ok(value.url),
                 }
@@ -5453,6 +12026,114 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WhatsAppHeaderBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::WhatsAppHeaderType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppHeaderBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppHeaderBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WhatsAppHeaderType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppHeaderBase> for super::WhatsAppHeaderBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppHeaderBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppHeaderBase> for WhatsAppHeaderBase {
+            fn from(value: super::WhatsAppHeaderBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppImageHeader {
+            type_: ::std::result::Result<
+                super::WhatsAppImageHeaderType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppImageHeader {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppImageHeader {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppImageHeaderType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppImageHeader>
+        for super::WhatsAppImageHeader {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppImageHeader,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppImageHeader> for WhatsAppImageHeader {
+            fn from(value: super::WhatsAppImageHeader) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WhatsAppImageInboundMessageContent {
             caption: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5536,6 +12217,235 @@ pub mod types {
                     caption: Ok(value.caption),
                     type_: Ok(value.type_),
                     url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppImageMessageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppImageMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppImageMessageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppImageMessageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppImageMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppImageMessageContent>
+        for super::WhatsAppImageMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppImageMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppImageMessageContent>
+        for WhatsAppImageMessageContent {
+            fn from(value: super::WhatsAppImageMessageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppListMessageContent {
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            button: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            footer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header: ::std::result::Result<
+                ::std::option::Option<super::WhatsAppHeader>,
+                ::std::string::String,
+            >,
+            sections: ::std::result::Result<
+                ::std::vec::Vec<super::PublicWhatsAppListSection>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppListMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppListMessageContent {
+            fn default() -> Self {
+                Self {
+                    body: Ok(Default::default()),
+                    button: Ok(Default::default()),
+                    footer: Ok(Default::default()),
+                    header: Ok(Default::default()),
+                    sections: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppListMessageContent {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn button<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for button: {e}")
+                    });
+                self
+            }
+            pub fn footer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.footer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for footer: {e}")
+                    });
+                self
+            }
+            pub fn header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WhatsAppHeader>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
+                self
+            }
+            pub fn sections<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PublicWhatsAppListSection>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sections = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sections: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppListMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppListMessageContent>
+        for super::WhatsAppListMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppListMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    button: value.button?,
+                    footer: value.footer?,
+                    header: value.header?,
+                    sections: value.sections?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppListMessageContent>
+        for WhatsAppListMessageContent {
+            fn from(value: super::WhatsAppListMessageContent) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    button: Ok(value.button),
+                    footer: Ok(value.footer),
+                    header: Ok(value.header),
+                    sections: Ok(value.sections),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -5788,6 +12698,197 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WhatsAppLocationMessageContent {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppLocationMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppLocationMessageContent {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    latitude: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppLocationMessageContent {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppLocationMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppLocationMessageContent>
+        for super::WhatsAppLocationMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppLocationMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppLocationMessageContent>
+        for WhatsAppLocationMessageContent {
+            fn from(value: super::WhatsAppLocationMessageContent) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppLocationRequestMessageContent {
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppLocationRequestMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppLocationRequestMessageContent {
+            fn default() -> Self {
+                Self {
+                    body: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppLocationRequestMessageContent {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::WhatsAppLocationRequestMessageContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppLocationRequestMessageContent>
+        for super::WhatsAppLocationRequestMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppLocationRequestMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppLocationRequestMessageContent>
+        for WhatsAppLocationRequestMessageContent {
+            fn from(value: super::WhatsAppLocationRequestMessageContent) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WhatsAppOrderInboundMessageContent {
             catalog_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6007,6 +13108,119 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WhatsAppPublicMessageContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::WhatsAppMessageContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppPublicMessageContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppPublicMessageContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WhatsAppMessageContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppPublicMessageContentBase>
+        for super::WhatsAppPublicMessageContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppPublicMessageContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppPublicMessageContentBase>
+        for WhatsAppPublicMessageContentBase {
+            fn from(value: super::WhatsAppPublicMessageContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppPublicOutboundMessage {
+            channel: ::std::result::Result<
+                super::WhatsAppPublicOutboundMessageChannel,
+                ::std::string::String,
+            >,
+            content: ::std::result::Result<
+                ::std::option::Option<super::WhatsAppPublicMessageContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppPublicOutboundMessage {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    content: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppPublicOutboundMessage {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppPublicOutboundMessageChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WhatsAppPublicMessageContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppPublicOutboundMessage>
+        for super::WhatsAppPublicOutboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppPublicOutboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    content: value.content?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppPublicOutboundMessage>
+        for WhatsAppPublicOutboundMessage {
+            fn from(value: super::WhatsAppPublicOutboundMessage) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    content: Ok(value.content),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WhatsAppQuickReplyInboundMessageContent {
             payload: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6094,6 +13308,136 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WhatsAppStickerMessageContent {
+            type_: ::std::result::Result<
+                super::WhatsAppStickerMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppStickerMessageContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppStickerMessageContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppStickerMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppStickerMessageContent>
+        for super::WhatsAppStickerMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppStickerMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppStickerMessageContent>
+        for WhatsAppStickerMessageContent {
+            fn from(value: super::WhatsAppStickerMessageContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppTextHeader {
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppTextHeaderType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppTextHeader {
+            fn default() -> Self {
+                Self {
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppTextHeader {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppTextHeaderType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppTextHeader> for super::WhatsAppTextHeader {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppTextHeader,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppTextHeader> for WhatsAppTextHeader {
+            fn from(value: super::WhatsAppTextHeader) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WhatsAppTextInboundMessageContent {
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6156,6 +13500,298 @@ pub mod types {
                 Self {
                     text: Ok(value.text),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppTextMessageContent {
+            show_preview: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppTextMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppTextMessageContent {
+            fn default() -> Self {
+                Self {
+                    show_preview: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppTextMessageContent {
+            pub fn show_preview<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.show_preview = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for show_preview: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppTextMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppTextMessageContent>
+        for super::WhatsAppTextMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppTextMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    show_preview: value.show_preview?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppTextMessageContent>
+        for WhatsAppTextMessageContent {
+            fn from(value: super::WhatsAppTextMessageContent) -> Self {
+                Self {
+                    show_preview: Ok(value.show_preview),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppUrlButtonMessageContent {
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            display_text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            footer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppUrlButtonMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppUrlButtonMessageContent {
+            fn default() -> Self {
+                Self {
+                    body: Ok(Default::default()),
+                    display_text: Ok(Default::default()),
+                    footer: Ok(Default::default()),
+                    header: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppUrlButtonMessageContent {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn display_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_text: {e}")
+                    });
+                self
+            }
+            pub fn footer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.footer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for footer: {e}")
+                    });
+                self
+            }
+            pub fn header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppUrlButtonMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppUrlButtonMessageContent>
+        for super::WhatsAppUrlButtonMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppUrlButtonMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    display_text: value.display_text?,
+                    footer: value.footer?,
+                    header: value.header?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppUrlButtonMessageContent>
+        for WhatsAppUrlButtonMessageContent {
+            fn from(value: super::WhatsAppUrlButtonMessageContent) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    display_text: Ok(value.display_text),
+                    footer: Ok(value.footer),
+                    header: Ok(value.header),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppVideoHeader {
+            type_: ::std::result::Result<
+                super::WhatsAppVideoHeaderType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppVideoHeader {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppVideoHeader {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppVideoHeaderType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppVideoHeader>
+        for super::WhatsAppVideoHeader {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppVideoHeader,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppVideoHeader> for WhatsAppVideoHeader {
+            fn from(value: super::WhatsAppVideoHeader) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -6239,6 +13875,91 @@ pub mod types {
         impl ::std::convert::From<super::WhatsAppVideoInboundMessageContent>
         for WhatsAppVideoInboundMessageContent {
             fn from(value: super::WhatsAppVideoInboundMessageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppVideoMessageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppVideoMessageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppVideoMessageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppVideoMessageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppVideoMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppVideoMessageContent>
+        for super::WhatsAppVideoMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppVideoMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppVideoMessageContent>
+        for WhatsAppVideoMessageContent {
+            fn from(value: super::WhatsAppVideoMessageContent) -> Self {
                 Self {
                     caption: Ok(value.caption),
                     type_: Ok(value.type_),
@@ -6779,6 +14500,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `answers` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-test-message`: what Infobip posts is a [`types::PublicAnswersEventExample`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct TestMessage;
+    impl crate::Webhook for TestMessage {
+        type Payload = types::PublicAnswersEventExample;
+        const PRODUCT: &'static str = "answers";
+        const NAME: &'static str = "receive-test-message";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -21,6 +21,32 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`Altitude`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Altitude {
+        pub uncertainty: f64,
+        pub unit: ::std::string::String,
+        pub value: f64,
+    }
+    impl Altitude {
+        pub fn builder() -> builder::Altitude {
+            Default::default()
+        }
+        /// With the required fields (`uncertainty`, `unit`, `value`); set the others with the setters.
+        pub fn new(
+            uncertainty: impl ::std::convert::Into<f64>,
+            unit: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            Self {
+                uncertainty: uncertainty.into(),
+                unit: unit.into(),
+                value: value.into(),
+            }
+        }
+    }
     ///`AppleMfbEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -133,6 +159,1395 @@ pub mod types {
         ) -> Self {
             self.options = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`AppleMfbInboundAuthContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundAuthContent {
+        pub authenticated: bool,
+        #[serde(
+            rename = "authenticationCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub authentication_code: ::std::option::Option<::std::string::String>,
+        pub context: Context,
+        #[serde(
+            rename = "errorCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_code: ::std::option::Option<i32>,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundAuthContentType,
+    }
+    impl AppleMfbInboundAuthContent {
+        pub fn builder() -> builder::AppleMfbInboundAuthContent {
+            Default::default()
+        }
+        /// With the required fields (`authenticated`, `context`, `request_identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            authenticated: impl ::std::convert::Into<bool>,
+            context: impl ::std::convert::Into<Context>,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbInboundAuthContentType>,
+        ) -> Self {
+            Self {
+                authenticated: authenticated.into(),
+                authentication_code: ::std::option::Option::None,
+                context: context.into(),
+                error_code: ::std::option::Option::None,
+                request_identifier: request_identifier.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `authentication_code`.
+        pub fn authentication_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.authentication_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error_code`.
+        pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.error_code = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AppleMfbInboundAuthContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundAuthContentType {
+        #[serde(rename = "AUTHENTICATION_RESPONSE")]
+        AuthenticationResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundAuthContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AuthenticationResponse => f.write_str("AUTHENTICATION_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundAuthContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUTHENTICATION_RESPONSE" => Ok(Self::AuthenticationResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundAuthContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundAuthContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundCloseConversationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundCloseConversationContent {
+        pub context: Context,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundCloseConversationContentType,
+    }
+    impl AppleMfbInboundCloseConversationContent {
+        pub fn builder() -> builder::AppleMfbInboundCloseConversationContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            type_: impl ::std::convert::Into<AppleMfbInboundCloseConversationContentType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundCloseConversationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundCloseConversationContentType {
+        #[serde(rename = "CLOSE_CONVERSATION")]
+        CloseConversation,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundCloseConversationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CloseConversation => f.write_str("CLOSE_CONVERSATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundCloseConversationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CLOSE_CONVERSATION" => Ok(Self::CloseConversation),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundCloseConversationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundCloseConversationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundContent {
+        TextContent(AppleMfbInboundTextContent),
+        TypingIndicatorContent(AppleMfbInboundTypingIndicatorContent),
+        ListPickerContent(AppleMfbInboundListPickerContent),
+        TimePickerContent(AppleMfbInboundTimePickerContent),
+        AuthContent(AppleMfbInboundAuthContent),
+        PayResponseContent(AppleMfbInboundPayResponseContent),
+        CustomInteractiveContent(AppleMfbInboundCustomInteractiveContent),
+        CloseConversationContent(AppleMfbInboundCloseConversationContent),
+        QuickReplyContent(AppleMfbInboundQuickReplyContent),
+        FormContent(AppleMfbInboundFormContent),
+        InvitationContent(AppleMfbInboundInvitationContent),
+        RoadsideAssistanceContent(AppleMfbInboundRoadsideAssistanceContent),
+    }
+    impl ::std::convert::From<AppleMfbInboundTextContent> for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundTypingIndicatorContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundTypingIndicatorContent) -> Self {
+            Self::TypingIndicatorContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundListPickerContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundListPickerContent) -> Self {
+            Self::ListPickerContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundTimePickerContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundTimePickerContent) -> Self {
+            Self::TimePickerContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundAuthContent> for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundAuthContent) -> Self {
+            Self::AuthContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundPayResponseContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundPayResponseContent) -> Self {
+            Self::PayResponseContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundCustomInteractiveContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundCustomInteractiveContent) -> Self {
+            Self::CustomInteractiveContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundCloseConversationContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundCloseConversationContent) -> Self {
+            Self::CloseConversationContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundQuickReplyContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundQuickReplyContent) -> Self {
+            Self::QuickReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundFormContent> for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundFormContent) -> Self {
+            Self::FormContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundInvitationContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundInvitationContent) -> Self {
+            Self::InvitationContent(value)
+        }
+    }
+    impl ::std::convert::From<AppleMfbInboundRoadsideAssistanceContent>
+    for AppleMfbInboundContent {
+        fn from(value: AppleMfbInboundRoadsideAssistanceContent) -> Self {
+            Self::RoadsideAssistanceContent(value)
+        }
+    }
+    ///`AppleMfbInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundContentBase {
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundContentType,
+    }
+    impl AppleMfbInboundContentBase {
+        pub fn builder() -> builder::AppleMfbInboundContentBase {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbInboundContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`AppleMfbInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "TYPING_INDICATOR")]
+        TypingIndicator,
+        #[serde(rename = "LIST_PICKER_RESPONSE")]
+        ListPickerResponse,
+        #[serde(rename = "TIME_PICKER_RESPONSE")]
+        TimePickerResponse,
+        #[serde(rename = "AUTHENTICATION_RESPONSE")]
+        AuthenticationResponse,
+        #[serde(rename = "APPLE_PAY_RESPONSE")]
+        ApplePayResponse,
+        #[serde(rename = "CUSTOM_INTERACTIVE_RESPONSE")]
+        CustomInteractiveResponse,
+        #[serde(rename = "CLOSE_CONVERSATION")]
+        CloseConversation,
+        #[serde(rename = "QUICK_REPLY")]
+        QuickReply,
+        #[serde(rename = "FORM_RESPONSE")]
+        FormResponse,
+        #[serde(rename = "INVITATION_RESPONSE")]
+        InvitationResponse,
+        #[serde(rename = "ROADSIDE_ASSISTANCE")]
+        RoadsideAssistance,
+    }
+    impl ::std::fmt::Display for AppleMfbInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::TypingIndicator => f.write_str("TYPING_INDICATOR"),
+                Self::ListPickerResponse => f.write_str("LIST_PICKER_RESPONSE"),
+                Self::TimePickerResponse => f.write_str("TIME_PICKER_RESPONSE"),
+                Self::AuthenticationResponse => f.write_str("AUTHENTICATION_RESPONSE"),
+                Self::ApplePayResponse => f.write_str("APPLE_PAY_RESPONSE"),
+                Self::CustomInteractiveResponse => {
+                    f.write_str("CUSTOM_INTERACTIVE_RESPONSE")
+                }
+                Self::CloseConversation => f.write_str("CLOSE_CONVERSATION"),
+                Self::QuickReply => f.write_str("QUICK_REPLY"),
+                Self::FormResponse => f.write_str("FORM_RESPONSE"),
+                Self::InvitationResponse => f.write_str("INVITATION_RESPONSE"),
+                Self::RoadsideAssistance => f.write_str("ROADSIDE_ASSISTANCE"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "TYPING_INDICATOR" => Ok(Self::TypingIndicator),
+                "LIST_PICKER_RESPONSE" => Ok(Self::ListPickerResponse),
+                "TIME_PICKER_RESPONSE" => Ok(Self::TimePickerResponse),
+                "AUTHENTICATION_RESPONSE" => Ok(Self::AuthenticationResponse),
+                "APPLE_PAY_RESPONSE" => Ok(Self::ApplePayResponse),
+                "CUSTOM_INTERACTIVE_RESPONSE" => Ok(Self::CustomInteractiveResponse),
+                "CLOSE_CONVERSATION" => Ok(Self::CloseConversation),
+                "QUICK_REPLY" => Ok(Self::QuickReply),
+                "FORM_RESPONSE" => Ok(Self::FormResponse),
+                "INVITATION_RESPONSE" => Ok(Self::InvitationResponse),
+                "ROADSIDE_ASSISTANCE" => Ok(Self::RoadsideAssistance),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AppleMfbInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundCustomInteractiveContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundCustomInteractiveContent {
+        pub attachments: ::std::vec::Vec<Attachment>,
+        pub context: Context,
+        #[serde(rename = "sessionIdentifier")]
+        pub session_identifier: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundCustomInteractiveContentType,
+        #[serde(rename = "urlData")]
+        pub url_data: ::std::vec::Vec<Parameter>,
+    }
+    impl AppleMfbInboundCustomInteractiveContent {
+        pub fn builder() -> builder::AppleMfbInboundCustomInteractiveContent {
+            Default::default()
+        }
+        /// With the required fields (`attachments`, `context`, `session_identifier`, `type_`, `url_data`); set the others with the setters.
+        pub fn new(
+            attachments: impl ::std::convert::Into<::std::vec::Vec<Attachment>>,
+            context: impl ::std::convert::Into<Context>,
+            session_identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                AppleMfbInboundCustomInteractiveContentType,
+            >,
+            url_data: impl ::std::convert::Into<::std::vec::Vec<Parameter>>,
+        ) -> Self {
+            Self {
+                attachments: attachments.into(),
+                context: context.into(),
+                session_identifier: session_identifier.into(),
+                type_: type_.into(),
+                url_data: url_data.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundCustomInteractiveContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundCustomInteractiveContentType {
+        #[serde(rename = "CUSTOM_INTERACTIVE_RESPONSE")]
+        CustomInteractiveResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundCustomInteractiveContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CustomInteractiveResponse => {
+                    f.write_str("CUSTOM_INTERACTIVE_RESPONSE")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundCustomInteractiveContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CUSTOM_INTERACTIVE_RESPONSE" => Ok(Self::CustomInteractiveResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundCustomInteractiveContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundCustomInteractiveContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundFormContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundFormContent {
+        pub context: Context,
+        #[serde(
+            rename = "privateForm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub private_form: ::std::option::Option<bool>,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        pub selections: ::std::vec::Vec<FormSelectionInboundContent>,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundFormContentType,
+    }
+    impl AppleMfbInboundFormContent {
+        pub fn builder() -> builder::AppleMfbInboundFormContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `request_identifier`, `selections`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            selections: impl ::std::convert::Into<
+                ::std::vec::Vec<FormSelectionInboundContent>,
+            >,
+            type_: impl ::std::convert::Into<AppleMfbInboundFormContentType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                private_form: ::std::option::Option::None,
+                request_identifier: request_identifier.into(),
+                selections: selections.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `private_form`.
+        pub fn private_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.private_form = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AppleMfbInboundFormContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundFormContentType {
+        #[serde(rename = "FORM_RESPONSE")]
+        FormResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundFormContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::FormResponse => f.write_str("FORM_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundFormContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FORM_RESPONSE" => Ok(Self::FormResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundFormContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundFormContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundInvitationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundInvitationContent {
+        pub choice: Choice,
+        pub context: Context,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundInvitationContentType,
+    }
+    impl AppleMfbInboundInvitationContent {
+        pub fn builder() -> builder::AppleMfbInboundInvitationContent {
+            Default::default()
+        }
+        /// With the required fields (`choice`, `context`, `request_identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            choice: impl ::std::convert::Into<Choice>,
+            context: impl ::std::convert::Into<Context>,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbInboundInvitationContentType>,
+        ) -> Self {
+            Self {
+                choice: choice.into(),
+                context: context.into(),
+                request_identifier: request_identifier.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundInvitationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundInvitationContentType {
+        #[serde(rename = "INVITATION_RESPONSE")]
+        InvitationResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundInvitationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InvitationResponse => f.write_str("INVITATION_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundInvitationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INVITATION_RESPONSE" => Ok(Self::InvitationResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundInvitationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundInvitationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundListPickerContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundListPickerContent {
+        pub context: Context,
+        #[serde(rename = "listPickerSelectedItems")]
+        pub list_picker_selected_items: ::std::vec::Vec<ListPickerSelectedItem>,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundListPickerContentType,
+    }
+    impl AppleMfbInboundListPickerContent {
+        pub fn builder() -> builder::AppleMfbInboundListPickerContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `list_picker_selected_items`, `request_identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            list_picker_selected_items: impl ::std::convert::Into<
+                ::std::vec::Vec<ListPickerSelectedItem>,
+            >,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbInboundListPickerContentType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                list_picker_selected_items: list_picker_selected_items.into(),
+                request_identifier: request_identifier.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundListPickerContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundListPickerContentType {
+        #[serde(rename = "LIST_PICKER_RESPONSE")]
+        ListPickerResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundListPickerContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ListPickerResponse => f.write_str("LIST_PICKER_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundListPickerContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LIST_PICKER_RESPONSE" => Ok(Self::ListPickerResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundListPickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundListPickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundPayResponseContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundPayResponseContent {
+        pub context: Context,
+        #[serde(rename = "lineItems")]
+        pub line_items: ::std::vec::Vec<LineItem>,
+        pub paid: bool,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        pub total: LineItem,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundPayResponseContentType,
+    }
+    impl AppleMfbInboundPayResponseContent {
+        pub fn builder() -> builder::AppleMfbInboundPayResponseContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `line_items`, `paid`, `request_identifier`, `total`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            line_items: impl ::std::convert::Into<::std::vec::Vec<LineItem>>,
+            paid: impl ::std::convert::Into<bool>,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            total: impl ::std::convert::Into<LineItem>,
+            type_: impl ::std::convert::Into<AppleMfbInboundPayResponseContentType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                line_items: line_items.into(),
+                paid: paid.into(),
+                request_identifier: request_identifier.into(),
+                total: total.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundPayResponseContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundPayResponseContentType {
+        #[serde(rename = "APPLE_PAY_RESPONSE")]
+        ApplePayResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundPayResponseContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ApplePayResponse => f.write_str("APPLE_PAY_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundPayResponseContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "APPLE_PAY_RESPONSE" => Ok(Self::ApplePayResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundPayResponseContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundPayResponseContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundQuickReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundQuickReplyContent {
+        pub context: Context,
+        #[serde(rename = "quickReplySelectedItem")]
+        pub quick_reply_selected_item: QuickReplySelectedItem,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundQuickReplyContentType,
+    }
+    impl AppleMfbInboundQuickReplyContent {
+        pub fn builder() -> builder::AppleMfbInboundQuickReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `quick_reply_selected_item`, `request_identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            quick_reply_selected_item: impl ::std::convert::Into<QuickReplySelectedItem>,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbInboundQuickReplyContentType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                quick_reply_selected_item: quick_reply_selected_item.into(),
+                request_identifier: request_identifier.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundQuickReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundQuickReplyContentType {
+        #[serde(rename = "QUICK_REPLY")]
+        QuickReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundQuickReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::QuickReply => f.write_str("QUICK_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundQuickReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "QUICK_REPLY" => Ok(Self::QuickReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundQuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundQuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundResponse {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageAppleMfbInboundContent>,
+    }
+    impl AppleMfbInboundResponse {
+        pub fn builder() -> builder::AppleMfbInboundResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageAppleMfbInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`AppleMfbInboundRoadsideAssistanceContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundRoadsideAssistanceContent {
+        pub context: Context,
+        #[serde(rename = "rsaContent")]
+        pub rsa_content: RoadsideAssistanceInboundContent,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundRoadsideAssistanceContentType,
+    }
+    impl AppleMfbInboundRoadsideAssistanceContent {
+        pub fn builder() -> builder::AppleMfbInboundRoadsideAssistanceContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `rsa_content`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            rsa_content: impl ::std::convert::Into<RoadsideAssistanceInboundContent>,
+            type_: impl ::std::convert::Into<
+                AppleMfbInboundRoadsideAssistanceContentType,
+            >,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                rsa_content: rsa_content.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundRoadsideAssistanceContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundRoadsideAssistanceContentType {
+        #[serde(rename = "ROADSIDE_ASSISTANCE")]
+        RoadsideAssistance,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundRoadsideAssistanceContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RoadsideAssistance => f.write_str("ROADSIDE_ASSISTANCE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundRoadsideAssistanceContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ROADSIDE_ASSISTANCE" => Ok(Self::RoadsideAssistance),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundRoadsideAssistanceContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundRoadsideAssistanceContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundTextContent {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub attachments: ::std::vec::Vec<Attachment>,
+        pub context: Context,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundTextContentType,
+    }
+    impl AppleMfbInboundTextContent {
+        pub fn builder() -> builder::AppleMfbInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbInboundTextContentType>,
+        ) -> Self {
+            Self {
+                attachments: ::std::default::Default::default(),
+                context: context.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Attachment>>,
+        ) -> Self {
+            self.attachments = value.into();
+            self
+        }
+    }
+    ///`AppleMfbInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundTimePickerContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundTimePickerContent {
+        pub context: Context,
+        #[serde(rename = "requestIdentifier")]
+        pub request_identifier: ::std::string::String,
+        #[serde(rename = "selectedDuration")]
+        pub selected_duration: i32,
+        #[serde(rename = "selectedTime")]
+        pub selected_time: crate::DateTime,
+        #[serde(rename = "selectedTimeslotIdentifier")]
+        pub selected_timeslot_identifier: ::std::string::String,
+        #[serde(
+            rename = "timezoneOffset",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub timezone_offset: ::std::option::Option<i32>,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundTimePickerContentType,
+    }
+    impl AppleMfbInboundTimePickerContent {
+        pub fn builder() -> builder::AppleMfbInboundTimePickerContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `request_identifier`, `selected_duration`, `selected_time`, `selected_timeslot_identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            request_identifier: impl ::std::convert::Into<::std::string::String>,
+            selected_duration: impl ::std::convert::Into<i32>,
+            selected_time: impl ::std::convert::Into<crate::DateTime>,
+            selected_timeslot_identifier: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+            type_: impl ::std::convert::Into<AppleMfbInboundTimePickerContentType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                request_identifier: request_identifier.into(),
+                selected_duration: selected_duration.into(),
+                selected_time: selected_time.into(),
+                selected_timeslot_identifier: selected_timeslot_identifier.into(),
+                timezone_offset: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `timezone_offset`.
+        pub fn timezone_offset(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.timezone_offset = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AppleMfbInboundTimePickerContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundTimePickerContentType {
+        #[serde(rename = "TIME_PICKER_RESPONSE")]
+        TimePickerResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundTimePickerContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TimePickerResponse => f.write_str("TIME_PICKER_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundTimePickerContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TIME_PICKER_RESPONSE" => Ok(Self::TimePickerResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundTimePickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundTimePickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AppleMfbInboundTypingIndicatorContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AppleMfbInboundTypingIndicatorContent {
+        pub context: Context,
+        #[serde(rename = "type")]
+        pub type_: AppleMfbInboundTypingIndicatorContentType,
+        #[serde(rename = "typingIndicatorType")]
+        pub typing_indicator_type: TypingIndicatorType,
+    }
+    impl AppleMfbInboundTypingIndicatorContent {
+        pub fn builder() -> builder::AppleMfbInboundTypingIndicatorContent {
+            Default::default()
+        }
+        /// With the required fields (`context`, `type_`, `typing_indicator_type`); set the others with the setters.
+        pub fn new(
+            context: impl ::std::convert::Into<Context>,
+            type_: impl ::std::convert::Into<AppleMfbInboundTypingIndicatorContentType>,
+            typing_indicator_type: impl ::std::convert::Into<TypingIndicatorType>,
+        ) -> Self {
+            Self {
+                context: context.into(),
+                type_: type_.into(),
+                typing_indicator_type: typing_indicator_type.into(),
+            }
+        }
+    }
+    ///`AppleMfbInboundTypingIndicatorContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AppleMfbInboundTypingIndicatorContentType {
+        #[serde(rename = "TYPING_INDICATOR")]
+        TypingIndicator,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AppleMfbInboundTypingIndicatorContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TypingIndicator => f.write_str("TYPING_INDICATOR"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AppleMfbInboundTypingIndicatorContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TYPING_INDICATOR" => Ok(Self::TypingIndicator),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AppleMfbInboundTypingIndicatorContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AppleMfbInboundTypingIndicatorContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`AppleMfbMessage`
@@ -2444,6 +3859,166 @@ pub mod types {
             }
         }
     }
+    ///`Attachment`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Attachment {
+        #[serde(rename = "downloadId")]
+        pub download_id: ::std::string::String,
+        #[serde(rename = "fileName")]
+        pub file_name: ::std::string::String,
+        pub url: ::std::string::String,
+    }
+    impl Attachment {
+        pub fn builder() -> builder::Attachment {
+            Default::default()
+        }
+        /// With the required fields (`download_id`, `file_name`, `url`); set the others with the setters.
+        pub fn new(
+            download_id: impl ::std::convert::Into<::std::string::String>,
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                download_id: download_id.into(),
+                file_name: file_name.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`Capability`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Capability {
+        #[serde(rename = "AUTHENTICATION_REQUEST")]
+        AuthenticationRequest,
+        #[serde(rename = "FORM")]
+        Form,
+        #[serde(rename = "LIST_PICKER")]
+        ListPicker,
+        #[serde(rename = "QUICK_REPLY")]
+        QuickReply,
+        #[serde(rename = "TIME_PICKER")]
+        TimePicker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Capability {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AuthenticationRequest => f.write_str("AUTHENTICATION_REQUEST"),
+                Self::Form => f.write_str("FORM"),
+                Self::ListPicker => f.write_str("LIST_PICKER"),
+                Self::QuickReply => f.write_str("QUICK_REPLY"),
+                Self::TimePicker => f.write_str("TIME_PICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Capability {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUTHENTICATION_REQUEST" => Ok(Self::AuthenticationRequest),
+                "FORM" => Ok(Self::Form),
+                "LIST_PICKER" => Ok(Self::ListPicker),
+                "QUICK_REPLY" => Ok(Self::QuickReply),
+                "TIME_PICKER" => Ok(Self::TimePicker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Capability {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Capability {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Choice`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Choice {
+        #[serde(rename = "YES")]
+        Yes,
+        #[serde(rename = "NO")]
+        No,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Choice {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Yes => f.write_str("YES"),
+                Self::No => f.write_str("NO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Choice {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "YES" => Ok(Self::Yes),
+                "NO" => Ok(Self::No),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Choice {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Choice {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ContactField`
     #[derive(
         ::serde::Deserialize,
@@ -2514,6 +4089,98 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Context`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Context {
+        #[serde(
+            rename = "capabilityList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub capability_list: ::std::vec::Vec<Capability>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub group: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub intent: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "referenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userPhoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_phone_number: ::std::option::Option<::std::string::String>,
+    }
+    impl Context {
+        pub fn builder() -> builder::Context {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capability_list: ::std::default::Default::default(),
+                group: ::std::option::Option::None,
+                intent: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                reference_id: ::std::option::Option::None,
+                user_phone_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `capability_list`.
+        pub fn capability_list(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Capability>>,
+        ) -> Self {
+            self.capability_list = value.into();
+            self
+        }
+        /// Sets `group`.
+        pub fn group(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `intent`.
+        pub fn intent(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.intent = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `locale`.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_phone_number`.
+        pub fn user_phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_phone_number = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CursorPageInfo`
@@ -2759,6 +4426,117 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`DatePickerSelectionInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DatePickerSelectionInboundContent {
+        pub item: DatePickerSelectionItemInboundContent,
+        #[serde(rename = "pageIdentifier")]
+        pub page_identifier: ::std::string::String,
+        pub subtitle: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: DatePickerSelectionInboundContentType,
+    }
+    impl DatePickerSelectionInboundContent {
+        pub fn builder() -> builder::DatePickerSelectionInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`item`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            item: impl ::std::convert::Into<DatePickerSelectionItemInboundContent>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<DatePickerSelectionInboundContentType>,
+        ) -> Self {
+            Self {
+                item: item.into(),
+                page_identifier: page_identifier.into(),
+                subtitle: subtitle.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`DatePickerSelectionInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum DatePickerSelectionInboundContentType {
+        #[serde(rename = "DATE_PICKER")]
+        DatePicker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for DatePickerSelectionInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DatePicker => f.write_str("DATE_PICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DatePickerSelectionInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DATE_PICKER" => Ok(Self::DatePicker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DatePickerSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DatePickerSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`DatePickerSelectionItemInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DatePickerSelectionItemInboundContent {
+        pub title: ::std::string::String,
+        pub value: crate::DateTime,
+    }
+    impl DatePickerSelectionItemInboundContent {
+        pub fn builder() -> builder::DatePickerSelectionItemInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`title`, `value`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                value: value.into(),
+            }
         }
     }
     ///`DefaultEventRequestOptions`
@@ -3441,6 +5219,158 @@ pub mod types {
             value.parse()
         }
     }
+    ///`FormSelectionInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FormSelectionInboundContent {
+        MultiSelectSelectionInboundContent(MultiSelectSelectionInboundContent),
+        SelectSelectionInboundContent(SelectSelectionInboundContent),
+        PickerSelectionInboundContent(PickerSelectionInboundContent),
+        DatePickerSelectionInboundContent(DatePickerSelectionInboundContent),
+        InputSelectionInboundContent(InputSelectionInboundContent),
+    }
+    impl ::std::convert::From<MultiSelectSelectionInboundContent>
+    for FormSelectionInboundContent {
+        fn from(value: MultiSelectSelectionInboundContent) -> Self {
+            Self::MultiSelectSelectionInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<SelectSelectionInboundContent>
+    for FormSelectionInboundContent {
+        fn from(value: SelectSelectionInboundContent) -> Self {
+            Self::SelectSelectionInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<PickerSelectionInboundContent>
+    for FormSelectionInboundContent {
+        fn from(value: PickerSelectionInboundContent) -> Self {
+            Self::PickerSelectionInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<DatePickerSelectionInboundContent>
+    for FormSelectionInboundContent {
+        fn from(value: DatePickerSelectionInboundContent) -> Self {
+            Self::DatePickerSelectionInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<InputSelectionInboundContent>
+    for FormSelectionInboundContent {
+        fn from(value: InputSelectionInboundContent) -> Self {
+            Self::InputSelectionInboundContent(value)
+        }
+    }
+    ///`FormSelectionInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FormSelectionInboundContentBase {
+        #[serde(rename = "type")]
+        pub type_: FormSelectionInboundContentType,
+    }
+    impl FormSelectionInboundContentBase {
+        pub fn builder() -> builder::FormSelectionInboundContentBase {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FormSelectionInboundContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`FormSelectionInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FormSelectionInboundContentType {
+        #[serde(rename = "PICKER")]
+        Picker,
+        #[serde(rename = "DATE_PICKER")]
+        DatePicker,
+        #[serde(rename = "INPUT")]
+        Input,
+        #[serde(rename = "SELECT")]
+        Select,
+        #[serde(rename = "MULTI_SELECT")]
+        MultiSelect,
+    }
+    impl ::std::fmt::Display for FormSelectionInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Picker => f.write_str("PICKER"),
+                Self::DatePicker => f.write_str("DATE_PICKER"),
+                Self::Input => f.write_str("INPUT"),
+                Self::Select => f.write_str("SELECT"),
+                Self::MultiSelect => f.write_str("MULTI_SELECT"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FormSelectionInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PICKER" => Ok(Self::Picker),
+                "DATE_PICKER" => Ok(Self::DatePicker),
+                "INPUT" => Ok(Self::Input),
+                "SELECT" => Ok(Self::Select),
+                "MULTI_SELECT" => Ok(Self::MultiSelect),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FormSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FormSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FormSelectionItemInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FormSelectionItemInboundContent {
+        pub title: ::std::string::String,
+        pub value: ::std::string::String,
+    }
+    impl FormSelectionItemInboundContent {
+        pub fn builder() -> builder::FormSelectionItemInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`title`, `value`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                value: value.into(),
+            }
+        }
+    }
     ///`FormSplash`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -3495,6 +5425,114 @@ pub mod types {
                 identifier: identifier.into(),
                 image_url: image_url.into(),
             }
+        }
+    }
+    ///`InboundMessageAppleMfbInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageAppleMfbInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: AppleMfbInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageAppleMfbInboundContent {
+        pub fn builder() -> builder::InboundMessageAppleMfbInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<AppleMfbInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IndiaDltOptions`
@@ -3804,6 +5842,94 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for InputPageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InputSelectionInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InputSelectionInboundContent {
+        pub item: FormSelectionItemInboundContent,
+        #[serde(rename = "pageIdentifier")]
+        pub page_identifier: ::std::string::String,
+        pub subtitle: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: InputSelectionInboundContentType,
+    }
+    impl InputSelectionInboundContent {
+        pub fn builder() -> builder::InputSelectionInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`item`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            item: impl ::std::convert::Into<FormSelectionItemInboundContent>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InputSelectionInboundContentType>,
+        ) -> Self {
+            Self {
+                item: item.into(),
+                page_identifier: page_identifier.into(),
+                subtitle: subtitle.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`InputSelectionInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InputSelectionInboundContentType {
+        #[serde(rename = "INPUT")]
+        Input,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InputSelectionInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Input => f.write_str("INPUT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InputSelectionInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INPUT" => Ok(Self::Input),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InputSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InputSelectionInboundContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -4138,6 +6264,55 @@ pub mod types {
             KeyboardType::Default
         }
     }
+    ///`LineItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LineItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub label: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl LineItem {
+        pub fn builder() -> builder::LineItem {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                amount: ::std::option::Option::None,
+                label: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `amount`.
+        pub fn amount(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.amount = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ListPicker`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4251,6 +6426,69 @@ pub mod types {
         /// Sets `order`.
         pub fn order(mut self, value: impl ::std::convert::Into<i32>) -> Self {
             self.order = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ListPickerSelectedItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ListPickerSelectedItem {
+        pub identifier: ::std::string::String,
+        pub title: ::std::string::String,
+    }
+    impl ListPickerSelectedItem {
+        pub fn builder() -> builder::ListPickerSelectedItem {
+            Default::default()
+        }
+        /// With the required fields (`identifier`, `title`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                title: title.into(),
+            }
+        }
+    }
+    ///`Location`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Location {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub altitude: ::std::option::Option<Altitude>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub position: ::std::option::Option<Position>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub radius: ::std::option::Option<Radius>,
+    }
+    impl Location {
+        pub fn builder() -> builder::Location {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                altitude: ::std::option::Option::None,
+                position: ::std::option::Option::None,
+                radius: ::std::option::Option::None,
+            }
+        }
+        /// Sets `altitude`.
+        pub fn altitude(mut self, value: impl ::std::convert::Into<Altitude>) -> Self {
+            self.altitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `position`.
+        pub fn position(mut self, value: impl ::std::convert::Into<Position>) -> Self {
+            self.position = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `radius`.
+        pub fn radius(mut self, value: impl ::std::convert::Into<Radius>) -> Self {
+            self.radius = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -5047,6 +7285,96 @@ pub mod types {
             self
         }
     }
+    ///`MultiSelectSelectionInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MultiSelectSelectionInboundContent {
+        pub items: ::std::vec::Vec<FormSelectionItemInboundContent>,
+        #[serde(rename = "pageIdentifier")]
+        pub page_identifier: ::std::string::String,
+        pub subtitle: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: MultiSelectSelectionInboundContentType,
+    }
+    impl MultiSelectSelectionInboundContent {
+        pub fn builder() -> builder::MultiSelectSelectionInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`items`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<
+                ::std::vec::Vec<FormSelectionItemInboundContent>,
+            >,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MultiSelectSelectionInboundContentType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                page_identifier: page_identifier.into(),
+                subtitle: subtitle.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`MultiSelectSelectionInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MultiSelectSelectionInboundContentType {
+        #[serde(rename = "MULTI_SELECT")]
+        MultiSelect,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MultiSelectSelectionInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MultiSelect => f.write_str("MULTI_SELECT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MultiSelectSelectionInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MULTI_SELECT" => Ok(Self::MultiSelect),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MultiSelectSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MultiSelectSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Network`
     #[derive(
         ::serde::Deserialize,
@@ -5281,6 +7609,35 @@ pub mod types {
             value: impl ::std::convert::Into<ValidityPeriod>,
         ) -> Self {
             self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Parameter`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Parameter {
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl Parameter {
+        pub fn builder() -> builder::Parameter {
+            Default::default()
+        }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                name: name.into(),
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -5666,6 +8023,94 @@ pub mod types {
             value.parse()
         }
     }
+    ///`PickerSelectionInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PickerSelectionInboundContent {
+        pub item: FormSelectionItemInboundContent,
+        #[serde(rename = "pageIdentifier")]
+        pub page_identifier: ::std::string::String,
+        pub subtitle: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PickerSelectionInboundContentType,
+    }
+    impl PickerSelectionInboundContent {
+        pub fn builder() -> builder::PickerSelectionInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`item`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            item: impl ::std::convert::Into<FormSelectionItemInboundContent>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PickerSelectionInboundContentType>,
+        ) -> Self {
+            Self {
+                item: item.into(),
+                page_identifier: page_identifier.into(),
+                subtitle: subtitle.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PickerSelectionInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PickerSelectionInboundContentType {
+        #[serde(rename = "PICKER")]
+        Picker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PickerSelectionInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Picker => f.write_str("PICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PickerSelectionInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PICKER" => Ok(Self::Picker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PickerSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PickerSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -5710,6 +8155,29 @@ pub mod types {
             self
         }
     }
+    ///`Position`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Position {
+        pub latitude: f64,
+        pub longitude: f64,
+    }
+    impl Position {
+        pub fn builder() -> builder::Position {
+            Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+            }
+        }
+    }
     ///`QuickReplyItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -5730,6 +8198,52 @@ pub mod types {
             Self {
                 identifier: identifier.into(),
                 title: title.into(),
+            }
+        }
+    }
+    ///`QuickReplySelectedItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QuickReplySelectedItem {
+        pub identifier: ::std::string::String,
+        pub title: ::std::string::String,
+    }
+    impl QuickReplySelectedItem {
+        pub fn builder() -> builder::QuickReplySelectedItem {
+            Default::default()
+        }
+        /// With the required fields (`identifier`, `title`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                title: title.into(),
+            }
+        }
+    }
+    ///`Radius`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Radius {
+        pub unit: ::std::string::String,
+        pub value: f64,
+    }
+    impl Radius {
+        pub fn builder() -> builder::Radius {
+            Default::default()
+        }
+        /// With the required fields (`unit`, `value`); set the others with the setters.
+        pub fn new(
+            unit: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            Self {
+                unit: unit.into(),
+                value: value.into(),
             }
         }
     }
@@ -5941,6 +8455,539 @@ pub mod types {
             self
         }
     }
+    ///`RoadsideAssistanceInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoadsideAssistanceInboundContent {
+        RequestInboundContent(RoadsideAssistanceRequestInboundContent),
+        TextInboundContent(RoadsideAssistanceTextInboundContent),
+        LocationInboundContent(RoadsideAssistanceLocationInboundContent),
+        StatusInboundContent(RoadsideAssistanceStatusInboundContent),
+    }
+    impl ::std::convert::From<RoadsideAssistanceRequestInboundContent>
+    for RoadsideAssistanceInboundContent {
+        fn from(value: RoadsideAssistanceRequestInboundContent) -> Self {
+            Self::RequestInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<RoadsideAssistanceTextInboundContent>
+    for RoadsideAssistanceInboundContent {
+        fn from(value: RoadsideAssistanceTextInboundContent) -> Self {
+            Self::TextInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<RoadsideAssistanceLocationInboundContent>
+    for RoadsideAssistanceInboundContent {
+        fn from(value: RoadsideAssistanceLocationInboundContent) -> Self {
+            Self::LocationInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<RoadsideAssistanceStatusInboundContent>
+    for RoadsideAssistanceInboundContent {
+        fn from(value: RoadsideAssistanceStatusInboundContent) -> Self {
+            Self::StatusInboundContent(value)
+        }
+    }
+    ///`RoadsideAssistanceInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RoadsideAssistanceInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<RoadsideAssistanceInboundContentType>,
+    }
+    impl RoadsideAssistanceInboundContentBase {
+        pub fn builder() -> builder::RoadsideAssistanceInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<RoadsideAssistanceInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RoadsideAssistanceInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoadsideAssistanceInboundContentType {
+        #[serde(rename = "REQUEST")]
+        Request,
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "STATUS")]
+        Status,
+    }
+    impl ::std::fmt::Display for RoadsideAssistanceInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Request => f.write_str("REQUEST"),
+                Self::Text => f.write_str("TEXT"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::Status => f.write_str("STATUS"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoadsideAssistanceInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REQUEST" => Ok(Self::Request),
+                "TEXT" => Ok(Self::Text),
+                "LOCATION" => Ok(Self::Location),
+                "STATUS" => Ok(Self::Status),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RoadsideAssistanceInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RoadsideAssistanceInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RoadsideAssistanceLocationInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RoadsideAssistanceLocationInboundContent {
+        pub altitude: Altitude,
+        #[serde(rename = "messageNumber")]
+        pub message_number: i32,
+        pub position: Position,
+        pub radius: Radius,
+        #[serde(rename = "type")]
+        pub type_: RoadsideAssistanceLocationInboundContentType,
+    }
+    impl RoadsideAssistanceLocationInboundContent {
+        pub fn builder() -> builder::RoadsideAssistanceLocationInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`altitude`, `message_number`, `position`, `radius`, `type_`); set the others with the setters.
+        pub fn new(
+            altitude: impl ::std::convert::Into<Altitude>,
+            message_number: impl ::std::convert::Into<i32>,
+            position: impl ::std::convert::Into<Position>,
+            radius: impl ::std::convert::Into<Radius>,
+            type_: impl ::std::convert::Into<
+                RoadsideAssistanceLocationInboundContentType,
+            >,
+        ) -> Self {
+            Self {
+                altitude: altitude.into(),
+                message_number: message_number.into(),
+                position: position.into(),
+                radius: radius.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RoadsideAssistanceLocationInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoadsideAssistanceLocationInboundContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RoadsideAssistanceLocationInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoadsideAssistanceLocationInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RoadsideAssistanceLocationInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RoadsideAssistanceLocationInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RoadsideAssistanceRequestInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RoadsideAssistanceRequestInboundContent {
+        pub location: Location,
+        pub request: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "type")]
+        pub type_: RoadsideAssistanceRequestInboundContentType,
+    }
+    impl RoadsideAssistanceRequestInboundContent {
+        pub fn builder() -> builder::RoadsideAssistanceRequestInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`location`, `request`, `type_`); set the others with the setters.
+        pub fn new(
+            location: impl ::std::convert::Into<Location>,
+            request: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            type_: impl ::std::convert::Into<RoadsideAssistanceRequestInboundContentType>,
+        ) -> Self {
+            Self {
+                location: location.into(),
+                request: request.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RoadsideAssistanceRequestInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoadsideAssistanceRequestInboundContentType {
+        #[serde(rename = "REQUEST")]
+        Request,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RoadsideAssistanceRequestInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Request => f.write_str("REQUEST"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoadsideAssistanceRequestInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REQUEST" => Ok(Self::Request),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RoadsideAssistanceRequestInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RoadsideAssistanceRequestInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RoadsideAssistanceStatusInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RoadsideAssistanceStatusInboundContent {
+        pub status: RsaStatus,
+        #[serde(rename = "type")]
+        pub type_: RoadsideAssistanceStatusInboundContentType,
+    }
+    impl RoadsideAssistanceStatusInboundContent {
+        pub fn builder() -> builder::RoadsideAssistanceStatusInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`status`, `type_`); set the others with the setters.
+        pub fn new(
+            status: impl ::std::convert::Into<RsaStatus>,
+            type_: impl ::std::convert::Into<RoadsideAssistanceStatusInboundContentType>,
+        ) -> Self {
+            Self {
+                status: status.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RoadsideAssistanceStatusInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoadsideAssistanceStatusInboundContentType {
+        #[serde(rename = "STATUS")]
+        Status,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RoadsideAssistanceStatusInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Status => f.write_str("STATUS"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoadsideAssistanceStatusInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STATUS" => Ok(Self::Status),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RoadsideAssistanceStatusInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RoadsideAssistanceStatusInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RoadsideAssistanceTextInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RoadsideAssistanceTextInboundContent {
+        #[serde(rename = "messageNumber")]
+        pub message_number: i32,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: RoadsideAssistanceTextInboundContentType,
+    }
+    impl RoadsideAssistanceTextInboundContent {
+        pub fn builder() -> builder::RoadsideAssistanceTextInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`message_number`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            message_number: impl ::std::convert::Into<i32>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RoadsideAssistanceTextInboundContentType>,
+        ) -> Self {
+            Self {
+                message_number: message_number.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RoadsideAssistanceTextInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoadsideAssistanceTextInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RoadsideAssistanceTextInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoadsideAssistanceTextInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RoadsideAssistanceTextInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RoadsideAssistanceTextInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RsaStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RsaStatus {
+        #[serde(rename = "SATELLITE_UNAVAILABLE")]
+        SatelliteUnavailable,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RsaStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SatelliteUnavailable => f.write_str("SATELLITE_UNAVAILABLE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RsaStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SATELLITE_UNAVAILABLE" => Ok(Self::SatelliteUnavailable),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RsaStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RsaStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`SelectPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -6112,6 +9159,94 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for SelectPageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SelectSelectionInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SelectSelectionInboundContent {
+        pub item: FormSelectionItemInboundContent,
+        #[serde(rename = "pageIdentifier")]
+        pub page_identifier: ::std::string::String,
+        pub subtitle: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: SelectSelectionInboundContentType,
+    }
+    impl SelectSelectionInboundContent {
+        pub fn builder() -> builder::SelectSelectionInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`item`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            item: impl ::std::convert::Into<FormSelectionItemInboundContent>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<SelectSelectionInboundContentType>,
+        ) -> Self {
+            Self {
+                item: item.into(),
+                page_identifier: page_identifier.into(),
+                subtitle: subtitle.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`SelectSelectionInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SelectSelectionInboundContentType {
+        #[serde(rename = "SELECT")]
+        Select,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SelectSelectionInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Select => f.write_str("SELECT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SelectSelectionInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SELECT" => Ok(Self::Select),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SelectSelectionInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SelectSelectionInboundContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -6769,6 +9904,80 @@ pub mod types {
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        pub struct Altitude {
+            uncertainty: ::std::result::Result<f64, ::std::string::String>,
+            unit: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for Altitude {
+            fn default() -> Self {
+                Self {
+                    uncertainty: Err("no value supplied for uncertainty".to_string()),
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl Altitude {
+            pub fn uncertainty<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uncertainty = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for uncertainty: {e}")
+                    });
+                self
+            }
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Altitude> for super::Altitude {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Altitude,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    uncertainty: value.uncertainty?,
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Altitude> for Altitude {
+            fn from(value: super::Altitude) -> Self {
+                Self {
+                    uncertainty: Ok(value.uncertainty),
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct AppleMfbEvent {
             content: ::std::result::Result<
                 ::std::option::Option<super::AppleMfbOutboundEventContent>,
@@ -7002,6 +10211,1496 @@ pub mod types {
                 Self {
                     events: Ok(value.events),
                     options: Ok(value.options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundAuthContent {
+            authenticated: ::std::result::Result<bool, ::std::string::String>,
+            authentication_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            error_code: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundAuthContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundAuthContent {
+            fn default() -> Self {
+                Self {
+                    authenticated: Err(
+                        "no value supplied for authenticated".to_string(),
+                    ),
+                    authentication_code: Ok(Default::default()),
+                    context: Err("no value supplied for context".to_string()),
+                    error_code: Ok(Default::default()),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundAuthContent {
+            pub fn authenticated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authenticated = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for authenticated: {e}")
+                    });
+                self
+            }
+            pub fn authentication_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authentication_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authentication_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn error_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_code: {e}")
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundAuthContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundAuthContent>
+        for super::AppleMfbInboundAuthContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundAuthContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    authenticated: value.authenticated?,
+                    authentication_code: value.authentication_code?,
+                    context: value.context?,
+                    error_code: value.error_code?,
+                    request_identifier: value.request_identifier?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundAuthContent>
+        for AppleMfbInboundAuthContent {
+            fn from(value: super::AppleMfbInboundAuthContent) -> Self {
+                Self {
+                    authenticated: Ok(value.authenticated),
+                    authentication_code: Ok(value.authentication_code),
+                    context: Ok(value.context),
+                    error_code: Ok(value.error_code),
+                    request_identifier: Ok(value.request_identifier),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundCloseConversationContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundCloseConversationContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundCloseConversationContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundCloseConversationContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::AppleMfbInboundCloseConversationContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundCloseConversationContent>
+        for super::AppleMfbInboundCloseConversationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundCloseConversationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundCloseConversationContent>
+        for AppleMfbInboundCloseConversationContent {
+            fn from(value: super::AppleMfbInboundCloseConversationContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundContentBase {
+            type_: ::std::result::Result<
+                super::AppleMfbInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundContentBase>
+        for super::AppleMfbInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundContentBase>
+        for AppleMfbInboundContentBase {
+            fn from(value: super::AppleMfbInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundCustomInteractiveContent {
+            attachments: ::std::result::Result<
+                ::std::vec::Vec<super::Attachment>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            session_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundCustomInteractiveContentType,
+                ::std::string::String,
+            >,
+            url_data: ::std::result::Result<
+                ::std::vec::Vec<super::Parameter>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundCustomInteractiveContent {
+            fn default() -> Self {
+                Self {
+                    attachments: Err("no value supplied for attachments".to_string()),
+                    context: Err("no value supplied for context".to_string()),
+                    session_identifier: Err(
+                        "no value supplied for session_identifier".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url_data: Err("no value supplied for url_data".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundCustomInteractiveContent {
+            pub fn attachments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Attachment>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attachments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attachments: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn session_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for session_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::AppleMfbInboundCustomInteractiveContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Parameter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url_data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundCustomInteractiveContent>
+        for super::AppleMfbInboundCustomInteractiveContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundCustomInteractiveContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attachments: value.attachments?,
+                    context: value.context?,
+                    session_identifier: value.session_identifier?,
+                    type_: value.type_?,
+                    url_data: value.url_data?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundCustomInteractiveContent>
+        for AppleMfbInboundCustomInteractiveContent {
+            fn from(value: super::AppleMfbInboundCustomInteractiveContent) -> Self {
+                Self {
+                    attachments: Ok(value.attachments),
+                    context: Ok(value.context),
+                    session_identifier: Ok(value.session_identifier),
+                    type_: Ok(value.type_),
+                    url_data: Ok(value.url_data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundFormContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            private_form: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            selections: ::std::result::Result<
+                ::std::vec::Vec<super::FormSelectionInboundContent>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundFormContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundFormContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    private_form: Ok(Default::default()),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    selections: Err("no value supplied for selections".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundFormContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn private_form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.private_form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for private_form: {e}")
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn selections<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::FormSelectionInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.selections = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for selections: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundFormContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundFormContent>
+        for super::AppleMfbInboundFormContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundFormContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    private_form: value.private_form?,
+                    request_identifier: value.request_identifier?,
+                    selections: value.selections?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundFormContent>
+        for AppleMfbInboundFormContent {
+            fn from(value: super::AppleMfbInboundFormContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    private_form: Ok(value.private_form),
+                    request_identifier: Ok(value.request_identifier),
+                    selections: Ok(value.selections),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundInvitationContent {
+            choice: ::std::result::Result<super::Choice, ::std::string::String>,
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundInvitationContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundInvitationContent {
+            fn default() -> Self {
+                Self {
+                    choice: Err("no value supplied for choice".to_string()),
+                    context: Err("no value supplied for context".to_string()),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundInvitationContent {
+            pub fn choice<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Choice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.choice = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for choice: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundInvitationContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundInvitationContent>
+        for super::AppleMfbInboundInvitationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundInvitationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    choice: value.choice?,
+                    context: value.context?,
+                    request_identifier: value.request_identifier?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundInvitationContent>
+        for AppleMfbInboundInvitationContent {
+            fn from(value: super::AppleMfbInboundInvitationContent) -> Self {
+                Self {
+                    choice: Ok(value.choice),
+                    context: Ok(value.context),
+                    request_identifier: Ok(value.request_identifier),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundListPickerContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            list_picker_selected_items: ::std::result::Result<
+                ::std::vec::Vec<super::ListPickerSelectedItem>,
+                ::std::string::String,
+            >,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundListPickerContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundListPickerContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    list_picker_selected_items: Err(
+                        "no value supplied for list_picker_selected_items".to_string(),
+                    ),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundListPickerContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn list_picker_selected_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ListPickerSelectedItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.list_picker_selected_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for list_picker_selected_items: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundListPickerContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundListPickerContent>
+        for super::AppleMfbInboundListPickerContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundListPickerContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    list_picker_selected_items: value.list_picker_selected_items?,
+                    request_identifier: value.request_identifier?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundListPickerContent>
+        for AppleMfbInboundListPickerContent {
+            fn from(value: super::AppleMfbInboundListPickerContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    list_picker_selected_items: Ok(value.list_picker_selected_items),
+                    request_identifier: Ok(value.request_identifier),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundPayResponseContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            line_items: ::std::result::Result<
+                ::std::vec::Vec<super::LineItem>,
+                ::std::string::String,
+            >,
+            paid: ::std::result::Result<bool, ::std::string::String>,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<super::LineItem, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundPayResponseContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundPayResponseContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    line_items: Err("no value supplied for line_items".to_string()),
+                    paid: Err("no value supplied for paid".to_string()),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    total: Err("no value supplied for total".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundPayResponseContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn line_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LineItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_items: {e}")
+                    });
+                self
+            }
+            pub fn paid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for paid: {e}")
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LineItem>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundPayResponseContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundPayResponseContent>
+        for super::AppleMfbInboundPayResponseContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundPayResponseContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    line_items: value.line_items?,
+                    paid: value.paid?,
+                    request_identifier: value.request_identifier?,
+                    total: value.total?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundPayResponseContent>
+        for AppleMfbInboundPayResponseContent {
+            fn from(value: super::AppleMfbInboundPayResponseContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    line_items: Ok(value.line_items),
+                    paid: Ok(value.paid),
+                    request_identifier: Ok(value.request_identifier),
+                    total: Ok(value.total),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundQuickReplyContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            quick_reply_selected_item: ::std::result::Result<
+                super::QuickReplySelectedItem,
+                ::std::string::String,
+            >,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundQuickReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundQuickReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    quick_reply_selected_item: Err(
+                        "no value supplied for quick_reply_selected_item".to_string(),
+                    ),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundQuickReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn quick_reply_selected_item<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QuickReplySelectedItem>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quick_reply_selected_item = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for quick_reply_selected_item: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundQuickReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundQuickReplyContent>
+        for super::AppleMfbInboundQuickReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundQuickReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    quick_reply_selected_item: value.quick_reply_selected_item?,
+                    request_identifier: value.request_identifier?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundQuickReplyContent>
+        for AppleMfbInboundQuickReplyContent {
+            fn from(value: super::AppleMfbInboundQuickReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    quick_reply_selected_item: Ok(value.quick_reply_selected_item),
+                    request_identifier: Ok(value.request_identifier),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundResponse {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageAppleMfbInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundResponse {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl AppleMfbInboundResponse {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageAppleMfbInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundResponse>
+        for super::AppleMfbInboundResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundResponse>
+        for AppleMfbInboundResponse {
+            fn from(value: super::AppleMfbInboundResponse) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundRoadsideAssistanceContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            rsa_content: ::std::result::Result<
+                super::RoadsideAssistanceInboundContent,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundRoadsideAssistanceContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundRoadsideAssistanceContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    rsa_content: Err("no value supplied for rsa_content".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundRoadsideAssistanceContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn rsa_content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoadsideAssistanceInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rsa_content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rsa_content: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::AppleMfbInboundRoadsideAssistanceContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundRoadsideAssistanceContent>
+        for super::AppleMfbInboundRoadsideAssistanceContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundRoadsideAssistanceContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    rsa_content: value.rsa_content?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundRoadsideAssistanceContent>
+        for AppleMfbInboundRoadsideAssistanceContent {
+            fn from(value: super::AppleMfbInboundRoadsideAssistanceContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    rsa_content: Ok(value.rsa_content),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundTextContent {
+            attachments: ::std::result::Result<
+                ::std::vec::Vec<super::Attachment>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    attachments: Ok(Default::default()),
+                    context: Err("no value supplied for context".to_string()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundTextContent {
+            pub fn attachments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Attachment>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attachments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attachments: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundTextContent>
+        for super::AppleMfbInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attachments: value.attachments?,
+                    context: value.context?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundTextContent>
+        for AppleMfbInboundTextContent {
+            fn from(value: super::AppleMfbInboundTextContent) -> Self {
+                Self {
+                    attachments: Ok(value.attachments),
+                    context: Ok(value.context),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundTimePickerContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            request_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            selected_duration: ::std::result::Result<i32, ::std::string::String>,
+            selected_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            selected_timeslot_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            timezone_offset: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundTimePickerContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundTimePickerContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    request_identifier: Err(
+                        "no value supplied for request_identifier".to_string(),
+                    ),
+                    selected_duration: Err(
+                        "no value supplied for selected_duration".to_string(),
+                    ),
+                    selected_time: Err(
+                        "no value supplied for selected_time".to_string(),
+                    ),
+                    selected_timeslot_identifier: Err(
+                        "no value supplied for selected_timeslot_identifier".to_string(),
+                    ),
+                    timezone_offset: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AppleMfbInboundTimePickerContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn request_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for request_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn selected_duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.selected_duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for selected_duration: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn selected_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.selected_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for selected_time: {e}")
+                    });
+                self
+            }
+            pub fn selected_timeslot_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.selected_timeslot_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for selected_timeslot_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timezone_offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone_offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for timezone_offset: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundTimePickerContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundTimePickerContent>
+        for super::AppleMfbInboundTimePickerContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundTimePickerContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    request_identifier: value.request_identifier?,
+                    selected_duration: value.selected_duration?,
+                    selected_time: value.selected_time?,
+                    selected_timeslot_identifier: value.selected_timeslot_identifier?,
+                    timezone_offset: value.timezone_offset?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundTimePickerContent>
+        for AppleMfbInboundTimePickerContent {
+            fn from(value: super::AppleMfbInboundTimePickerContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    request_identifier: Ok(value.request_identifier),
+                    selected_duration: Ok(value.selected_duration),
+                    selected_time: Ok(value.selected_time),
+                    selected_timeslot_identifier: Ok(value.selected_timeslot_identifier),
+                    timezone_offset: Ok(value.timezone_offset),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AppleMfbInboundTypingIndicatorContent {
+            context: ::std::result::Result<super::Context, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::AppleMfbInboundTypingIndicatorContentType,
+                ::std::string::String,
+            >,
+            typing_indicator_type: ::std::result::Result<
+                super::TypingIndicatorType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AppleMfbInboundTypingIndicatorContent {
+            fn default() -> Self {
+                Self {
+                    context: Err("no value supplied for context".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    typing_indicator_type: Err(
+                        "no value supplied for typing_indicator_type".to_string(),
+                    ),
+                }
+            }
+        }
+        impl AppleMfbInboundTypingIndicatorContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Context>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::AppleMfbInboundTypingIndicatorContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn typing_indicator_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TypingIndicatorType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.typing_indicator_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for typing_indicator_type: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AppleMfbInboundTypingIndicatorContent>
+        for super::AppleMfbInboundTypingIndicatorContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AppleMfbInboundTypingIndicatorContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    type_: value.type_?,
+                    typing_indicator_type: value.typing_indicator_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AppleMfbInboundTypingIndicatorContent>
+        for AppleMfbInboundTypingIndicatorContent {
+            fn from(value: super::AppleMfbInboundTypingIndicatorContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    type_: Ok(value.type_),
+                    typing_indicator_type: Ok(value.typing_indicator_type),
                 }
             }
         }
@@ -9191,6 +13890,230 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Attachment {
+            download_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            file_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Attachment {
+            fn default() -> Self {
+                Self {
+                    download_id: Err("no value supplied for download_id".to_string()),
+                    file_name: Err("no value supplied for file_name".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl Attachment {
+            pub fn download_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.download_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for download_id: {e}")
+                    });
+                self
+            }
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Attachment> for super::Attachment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Attachment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    download_id: value.download_id?,
+                    file_name: value.file_name?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Attachment> for Attachment {
+            fn from(value: super::Attachment) -> Self {
+                Self {
+                    download_id: Ok(value.download_id),
+                    file_name: Ok(value.file_name),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Context {
+            capability_list: ::std::result::Result<
+                ::std::vec::Vec<super::Capability>,
+                ::std::string::String,
+            >,
+            group: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            intent: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Context {
+            fn default() -> Self {
+                Self {
+                    capability_list: Ok(Default::default()),
+                    group: Ok(Default::default()),
+                    intent: Ok(Default::default()),
+                    locale: Ok(Default::default()),
+                    reference_id: Ok(Default::default()),
+                    user_phone_number: Ok(Default::default()),
+                }
+            }
+        }
+        impl Context {
+            pub fn capability_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Capability>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.capability_list = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for capability_list: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn group<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group: {e}")
+                    });
+                self
+            }
+            pub fn intent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.intent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for intent: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference_id: {e}")
+                    });
+                self
+            }
+            pub fn user_phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_phone_number: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Context> for super::Context {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Context,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    capability_list: value.capability_list?,
+                    group: value.group?,
+                    intent: value.intent?,
+                    locale: value.locale?,
+                    reference_id: value.reference_id?,
+                    user_phone_number: value.user_phone_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Context> for Context {
+            fn from(value: super::Context) -> Self {
+                Self {
+                    capability_list: Ok(value.capability_list),
+                    group: Ok(value.group),
+                    intent: Ok(value.intent),
+                    locale: Ok(value.locale),
+                    reference_id: Ok(value.reference_id),
+                    user_phone_number: Ok(value.user_phone_number),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CursorPageInfo {
             limit: ::std::result::Result<
                 ::std::option::Option<i32>,
@@ -9549,6 +14472,174 @@ pub mod types {
                     maximum_date: Ok(value.maximum_date),
                     minimum_date: Ok(value.minimum_date),
                     start_date: Ok(value.start_date),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatePickerSelectionInboundContent {
+            item: ::std::result::Result<
+                super::DatePickerSelectionItemInboundContent,
+                ::std::string::String,
+            >,
+            page_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subtitle: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::DatePickerSelectionInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DatePickerSelectionInboundContent {
+            fn default() -> Self {
+                Self {
+                    item: Err("no value supplied for item".to_string()),
+                    page_identifier: Err(
+                        "no value supplied for page_identifier".to_string(),
+                    ),
+                    subtitle: Err("no value supplied for subtitle".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl DatePickerSelectionInboundContent {
+            pub fn item<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DatePickerSelectionItemInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item: {e}")
+                    });
+                self
+            }
+            pub fn page_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for page_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtitle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtitle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtitle: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DatePickerSelectionInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatePickerSelectionInboundContent>
+        for super::DatePickerSelectionInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatePickerSelectionInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    item: value.item?,
+                    page_identifier: value.page_identifier?,
+                    subtitle: value.subtitle?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatePickerSelectionInboundContent>
+        for DatePickerSelectionInboundContent {
+            fn from(value: super::DatePickerSelectionInboundContent) -> Self {
+                Self {
+                    item: Ok(value.item),
+                    page_identifier: Ok(value.page_identifier),
+                    subtitle: Ok(value.subtitle),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatePickerSelectionItemInboundContent {
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for DatePickerSelectionItemInboundContent {
+            fn default() -> Self {
+                Self {
+                    title: Err("no value supplied for title".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl DatePickerSelectionItemInboundContent {
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatePickerSelectionItemInboundContent>
+        for super::DatePickerSelectionItemInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatePickerSelectionItemInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    title: value.title?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatePickerSelectionItemInboundContent>
+        for DatePickerSelectionItemInboundContent {
+            fn from(value: super::DatePickerSelectionItemInboundContent) -> Self {
+                Self {
+                    title: Ok(value.title),
+                    value: Ok(value.value),
                 }
             }
         }
@@ -10578,6 +15669,109 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct FormSelectionInboundContentBase {
+            type_: ::std::result::Result<
+                super::FormSelectionInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FormSelectionInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl FormSelectionInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSelectionInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FormSelectionInboundContentBase>
+        for super::FormSelectionInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FormSelectionInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::FormSelectionInboundContentBase>
+        for FormSelectionInboundContentBase {
+            fn from(value: super::FormSelectionInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FormSelectionItemInboundContent {
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for FormSelectionItemInboundContent {
+            fn default() -> Self {
+                Self {
+                    title: Err("no value supplied for title".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl FormSelectionItemInboundContent {
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FormSelectionItemInboundContent>
+        for super::FormSelectionItemInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FormSelectionItemInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    title: value.title?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FormSelectionItemInboundContent>
+        for FormSelectionItemInboundContent {
+            fn from(value: super::FormSelectionItemInboundContent) -> Self {
+                Self {
+                    title: Ok(value.title),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FormSplash {
             button_title: ::std::result::Result<
                 ::std::string::String,
@@ -10741,6 +15935,256 @@ pub mod types {
                 Self {
                     identifier: Ok(value.identifier),
                     image_url: Ok(value.image_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageAppleMfbInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::AppleMfbInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageAppleMfbInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageAppleMfbInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AppleMfbInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageAppleMfbInboundContent>
+        for super::InboundMessageAppleMfbInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageAppleMfbInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageAppleMfbInboundContent>
+        for InboundMessageAppleMfbInboundContent {
+            fn from(value: super::InboundMessageAppleMfbInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
                 }
             }
         }
@@ -11221,6 +16665,114 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InputSelectionInboundContent {
+            item: ::std::result::Result<
+                super::FormSelectionItemInboundContent,
+                ::std::string::String,
+            >,
+            page_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subtitle: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InputSelectionInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InputSelectionInboundContent {
+            fn default() -> Self {
+                Self {
+                    item: Err("no value supplied for item".to_string()),
+                    page_identifier: Err(
+                        "no value supplied for page_identifier".to_string(),
+                    ),
+                    subtitle: Err("no value supplied for subtitle".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InputSelectionInboundContent {
+            pub fn item<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSelectionItemInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item: {e}")
+                    });
+                self
+            }
+            pub fn page_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for page_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtitle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtitle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtitle: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InputSelectionInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InputSelectionInboundContent>
+        for super::InputSelectionInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InputSelectionInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    item: value.item?,
+                    page_identifier: value.page_identifier?,
+                    subtitle: value.subtitle?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InputSelectionInboundContent>
+        for InputSelectionInboundContent {
+            fn from(value: super::InputSelectionInboundContent) -> Self {
+                Self {
+                    item: Ok(value.item),
+                    page_identifier: Ok(value.page_identifier),
+                    subtitle: Ok(value.subtitle),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct InteractiveDataApplePayMessage {
             image_identifier: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -11406,6 +16958,89 @@ pub mod types {
                     style: Ok(value.style),
                     subtitle: Ok(value.subtitle),
                     title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LineItem {
+            amount: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LineItem {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    label: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl LineItem {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LineItem> for super::LineItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LineItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    label: value.label?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LineItem> for LineItem {
+            fn from(value: super::LineItem) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    label: Ok(value.label),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -11667,6 +17302,152 @@ pub mod types {
                     multiple_selection: Ok(value.multiple_selection),
                     order: Ok(value.order),
                     title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListPickerSelectedItem {
+            identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListPickerSelectedItem {
+            fn default() -> Self {
+                Self {
+                    identifier: Err("no value supplied for identifier".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl ListPickerSelectedItem {
+            pub fn identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListPickerSelectedItem>
+        for super::ListPickerSelectedItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListPickerSelectedItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    identifier: value.identifier?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListPickerSelectedItem>
+        for ListPickerSelectedItem {
+            fn from(value: super::ListPickerSelectedItem) -> Self {
+                Self {
+                    identifier: Ok(value.identifier),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Location {
+            altitude: ::std::result::Result<
+                ::std::option::Option<super::Altitude>,
+                ::std::string::String,
+            >,
+            position: ::std::result::Result<
+                ::std::option::Option<super::Position>,
+                ::std::string::String,
+            >,
+            radius: ::std::result::Result<
+                ::std::option::Option<super::Radius>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Location {
+            fn default() -> Self {
+                Self {
+                    altitude: Ok(Default::default()),
+                    position: Ok(Default::default()),
+                    radius: Ok(Default::default()),
+                }
+            }
+        }
+        impl Location {
+            pub fn altitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Altitude>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.altitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for altitude: {e}")
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Position>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn radius<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Radius>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.radius = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for radius: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Location> for super::Location {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Location,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    altitude: value.altitude?,
+                    position: value.position?,
+                    radius: value.radius?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Location> for Location {
+            fn from(value: super::Location) -> Self {
+                Self {
+                    altitude: Ok(value.altitude),
+                    position: Ok(value.position),
+                    radius: Ok(value.radius),
                 }
             }
         }
@@ -12644,6 +18425,118 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MultiSelectSelectionInboundContent {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::FormSelectionItemInboundContent>,
+                ::std::string::String,
+            >,
+            page_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subtitle: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::MultiSelectSelectionInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MultiSelectSelectionInboundContent {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    page_identifier: Err(
+                        "no value supplied for page_identifier".to_string(),
+                    ),
+                    subtitle: Err("no value supplied for subtitle".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl MultiSelectSelectionInboundContent {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::FormSelectionItemInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn page_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for page_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtitle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtitle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtitle: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::MultiSelectSelectionInboundContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MultiSelectSelectionInboundContent>
+        for super::MultiSelectSelectionInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MultiSelectSelectionInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    page_identifier: value.page_identifier?,
+                    subtitle: value.subtitle?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MultiSelectSelectionInboundContent>
+        for MultiSelectSelectionInboundContent {
+            fn from(value: super::MultiSelectSelectionInboundContent) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    page_identifier: Ok(value.page_identifier),
+                    subtitle: Ok(value.subtitle),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct NonMsisdnMessageFailoverOptions {
             campaign_reference_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -12900,6 +18793,67 @@ pub mod types {
                     sender: Ok(value.sender),
                     text: Ok(value.text),
                     validity_period: Ok(value.validity_period),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Parameter {
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Parameter {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl Parameter {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Parameter> for super::Parameter {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Parameter,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Parameter> for Parameter {
+            fn from(value: super::Parameter) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    value: Ok(value.value),
                 }
             }
         }
@@ -13499,6 +19453,114 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PickerSelectionInboundContent {
+            item: ::std::result::Result<
+                super::FormSelectionItemInboundContent,
+                ::std::string::String,
+            >,
+            page_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subtitle: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PickerSelectionInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PickerSelectionInboundContent {
+            fn default() -> Self {
+                Self {
+                    item: Err("no value supplied for item".to_string()),
+                    page_identifier: Err(
+                        "no value supplied for page_identifier".to_string(),
+                    ),
+                    subtitle: Err("no value supplied for subtitle".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PickerSelectionInboundContent {
+            pub fn item<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSelectionItemInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item: {e}")
+                    });
+                self
+            }
+            pub fn page_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for page_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtitle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtitle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtitle: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PickerSelectionInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PickerSelectionInboundContent>
+        for super::PickerSelectionInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PickerSelectionInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    item: value.item?,
+                    page_identifier: value.page_identifier?,
+                    subtitle: value.subtitle?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PickerSelectionInboundContent>
+        for PickerSelectionInboundContent {
+            fn from(value: super::PickerSelectionInboundContent) -> Self {
+                Self {
+                    item: Ok(value.item),
+                    page_identifier: Ok(value.page_identifier),
+                    subtitle: Ok(value.subtitle),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -13565,6 +19627,64 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Position {
+            latitude: ::std::result::Result<f64, ::std::string::String>,
+            longitude: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for Position {
+            fn default() -> Self {
+                Self {
+                    latitude: Err("no value supplied for latitude".to_string()),
+                    longitude: Err("no value supplied for longitude".to_string()),
+                }
+            }
+        }
+        impl Position {
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Position> for super::Position {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Position,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Position> for Position {
+            fn from(value: super::Position) -> Self {
+                Self {
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct QuickReplyItem {
             identifier: ::std::result::Result<
                 ::std::string::String,
@@ -13622,6 +19742,127 @@ pub mod types {
                 Self {
                     identifier: Ok(value.identifier),
                     title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QuickReplySelectedItem {
+            identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for QuickReplySelectedItem {
+            fn default() -> Self {
+                Self {
+                    identifier: Err("no value supplied for identifier".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl QuickReplySelectedItem {
+            pub fn identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QuickReplySelectedItem>
+        for super::QuickReplySelectedItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QuickReplySelectedItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    identifier: value.identifier?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QuickReplySelectedItem>
+        for QuickReplySelectedItem {
+            fn from(value: super::QuickReplySelectedItem) -> Self {
+                Self {
+                    identifier: Ok(value.identifier),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Radius {
+            unit: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for Radius {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl Radius {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Radius> for super::Radius {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Radius,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Radius> for Radius {
+            fn from(value: super::Radius) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
                 }
             }
         }
@@ -13873,6 +20114,410 @@ pub mod types {
                 Self {
                     bulk_id: Ok(value.bulk_id),
                     messages: Ok(value.messages),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoadsideAssistanceInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::RoadsideAssistanceInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoadsideAssistanceInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl RoadsideAssistanceInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RoadsideAssistanceInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoadsideAssistanceInboundContentBase>
+        for super::RoadsideAssistanceInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoadsideAssistanceInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::RoadsideAssistanceInboundContentBase>
+        for RoadsideAssistanceInboundContentBase {
+            fn from(value: super::RoadsideAssistanceInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoadsideAssistanceLocationInboundContent {
+            altitude: ::std::result::Result<super::Altitude, ::std::string::String>,
+            message_number: ::std::result::Result<i32, ::std::string::String>,
+            position: ::std::result::Result<super::Position, ::std::string::String>,
+            radius: ::std::result::Result<super::Radius, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RoadsideAssistanceLocationInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoadsideAssistanceLocationInboundContent {
+            fn default() -> Self {
+                Self {
+                    altitude: Err("no value supplied for altitude".to_string()),
+                    message_number: Err(
+                        "no value supplied for message_number".to_string(),
+                    ),
+                    position: Err("no value supplied for position".to_string()),
+                    radius: Err("no value supplied for radius".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RoadsideAssistanceLocationInboundContent {
+            pub fn altitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Altitude>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.altitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for altitude: {e}")
+                    });
+                self
+            }
+            pub fn message_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn position<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Position>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.position = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for position: {e}")
+                    });
+                self
+            }
+            pub fn radius<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Radius>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.radius = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for radius: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::RoadsideAssistanceLocationInboundContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoadsideAssistanceLocationInboundContent>
+        for super::RoadsideAssistanceLocationInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoadsideAssistanceLocationInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    altitude: value.altitude?,
+                    message_number: value.message_number?,
+                    position: value.position?,
+                    radius: value.radius?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoadsideAssistanceLocationInboundContent>
+        for RoadsideAssistanceLocationInboundContent {
+            fn from(value: super::RoadsideAssistanceLocationInboundContent) -> Self {
+                Self {
+                    altitude: Ok(value.altitude),
+                    message_number: Ok(value.message_number),
+                    position: Ok(value.position),
+                    radius: Ok(value.radius),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoadsideAssistanceRequestInboundContent {
+            location: ::std::result::Result<super::Location, ::std::string::String>,
+            request: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::RoadsideAssistanceRequestInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoadsideAssistanceRequestInboundContent {
+            fn default() -> Self {
+                Self {
+                    location: Err("no value supplied for location".to_string()),
+                    request: Err("no value supplied for request".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RoadsideAssistanceRequestInboundContent {
+            pub fn location<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Location>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location: {e}")
+                    });
+                self
+            }
+            pub fn request<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::RoadsideAssistanceRequestInboundContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoadsideAssistanceRequestInboundContent>
+        for super::RoadsideAssistanceRequestInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoadsideAssistanceRequestInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    location: value.location?,
+                    request: value.request?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoadsideAssistanceRequestInboundContent>
+        for RoadsideAssistanceRequestInboundContent {
+            fn from(value: super::RoadsideAssistanceRequestInboundContent) -> Self {
+                Self {
+                    location: Ok(value.location),
+                    request: Ok(value.request),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoadsideAssistanceStatusInboundContent {
+            status: ::std::result::Result<super::RsaStatus, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RoadsideAssistanceStatusInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoadsideAssistanceStatusInboundContent {
+            fn default() -> Self {
+                Self {
+                    status: Err("no value supplied for status".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RoadsideAssistanceStatusInboundContent {
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RsaStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::RoadsideAssistanceStatusInboundContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoadsideAssistanceStatusInboundContent>
+        for super::RoadsideAssistanceStatusInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoadsideAssistanceStatusInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    status: value.status?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoadsideAssistanceStatusInboundContent>
+        for RoadsideAssistanceStatusInboundContent {
+            fn from(value: super::RoadsideAssistanceStatusInboundContent) -> Self {
+                Self {
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RoadsideAssistanceTextInboundContent {
+            message_number: ::std::result::Result<i32, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RoadsideAssistanceTextInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoadsideAssistanceTextInboundContent {
+            fn default() -> Self {
+                Self {
+                    message_number: Err(
+                        "no value supplied for message_number".to_string(),
+                    ),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RoadsideAssistanceTextInboundContent {
+            pub fn message_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::RoadsideAssistanceTextInboundContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoadsideAssistanceTextInboundContent>
+        for super::RoadsideAssistanceTextInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoadsideAssistanceTextInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_number: value.message_number?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoadsideAssistanceTextInboundContent>
+        for RoadsideAssistanceTextInboundContent {
+            fn from(value: super::RoadsideAssistanceTextInboundContent) -> Self {
+                Self {
+                    message_number: Ok(value.message_number),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -14174,6 +20819,114 @@ pub mod types {
                     next_page_identifier: Ok(value.next_page_identifier),
                     title: Ok(value.title),
                     value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SelectSelectionInboundContent {
+            item: ::std::result::Result<
+                super::FormSelectionItemInboundContent,
+                ::std::string::String,
+            >,
+            page_identifier: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subtitle: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::SelectSelectionInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SelectSelectionInboundContent {
+            fn default() -> Self {
+                Self {
+                    item: Err("no value supplied for item".to_string()),
+                    page_identifier: Err(
+                        "no value supplied for page_identifier".to_string(),
+                    ),
+                    subtitle: Err("no value supplied for subtitle".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl SelectSelectionInboundContent {
+            pub fn item<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSelectionItemInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item: {e}")
+                    });
+                self
+            }
+            pub fn page_identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_identifier = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for page_identifier: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subtitle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtitle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtitle: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SelectSelectionInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SelectSelectionInboundContent>
+        for super::SelectSelectionInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SelectSelectionInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    item: value.item?,
+                    page_identifier: value.page_identifier?,
+                    subtitle: value.subtitle?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SelectSelectionInboundContent>
+        for SelectSelectionInboundContent {
+            fn from(value: super::SelectSelectionInboundContent) -> Self {
+                Self {
+                    item: Ok(value.item),
+                    page_identifier: Ok(value.page_identifier),
+                    subtitle: Ok(value.subtitle),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -15683,6 +22436,26 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `apple-mfb` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-messages-apple-mfb-incoming-messages`: what Infobip posts is a [`types::AppleMfbInboundResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessagesAppleMfbIncomingMessages;
+    impl crate::Webhook for MessagesAppleMfbIncomingMessages {
+        type Payload = types::AppleMfbInboundResponse;
+        const PRODUCT: &'static str = "apple-mfb";
+        const NAME: &'static str = "receive-messages-apple-mfb-incoming-messages";
+    }
+    /// `receive-outbound-apple-mfb-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundAppleMfbMessageDeliveryReports;
+    impl crate::Webhook for OutboundAppleMfbMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "apple-mfb";
+        const NAME: &'static str = "receive-outbound-apple-mfb-message-delivery-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -21,6 +21,47 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`AggregateDataResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AggregateDataResponse {
+        pub columns: ::std::vec::Vec<ColumnInfo>,
+        #[serde(rename = "requestedPeriod")]
+        pub requested_period: DateTimeInterval,
+        pub rows: ::std::vec::Vec<
+            ::std::vec::Vec<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        >,
+        #[serde(rename = "totalRows")]
+        pub total_rows: i32,
+    }
+    impl AggregateDataResponse {
+        pub fn builder() -> builder::AggregateDataResponse {
+            Default::default()
+        }
+        /// With the required fields (`columns`, `requested_period`, `rows`, `total_rows`); set the others with the setters.
+        pub fn new(
+            columns: impl ::std::convert::Into<::std::vec::Vec<ColumnInfo>>,
+            requested_period: impl ::std::convert::Into<DateTimeInterval>,
+            rows: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+            >,
+            total_rows: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                columns: columns.into(),
+                requested_period: requested_period.into(),
+                rows: rows.into(),
+                total_rows: total_rows.into(),
+            }
+        }
+    }
     ///`BillingUsageAggregate`
     #[derive(
         ::serde::Deserialize,
@@ -512,6 +553,57 @@ pub mod types {
             value.parse()
         }
     }
+    ///`BillingUsageMetadata`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BillingUsageMetadata {
+        #[serde(rename = "billingPeriods")]
+        pub billing_periods: ::std::vec::Vec<BillingUsageMetadataPeriod>,
+        #[serde(rename = "clientRequestedPeriod")]
+        pub client_requested_period: ClientRequestedPeriod,
+    }
+    impl BillingUsageMetadata {
+        pub fn builder() -> builder::BillingUsageMetadata {
+            Default::default()
+        }
+        /// With the required fields (`billing_periods`, `client_requested_period`); set the others with the setters.
+        pub fn new(
+            billing_periods: impl ::std::convert::Into<
+                ::std::vec::Vec<BillingUsageMetadataPeriod>,
+            >,
+            client_requested_period: impl ::std::convert::Into<ClientRequestedPeriod>,
+        ) -> Self {
+            Self {
+                billing_periods: billing_periods.into(),
+                client_requested_period: client_requested_period.into(),
+            }
+        }
+    }
+    ///`BillingUsageMetadataPeriod`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BillingUsageMetadataPeriod {
+        pub month: ::std::string::String,
+        #[serde(rename = "volumeFinalized")]
+        pub volume_finalized: bool,
+    }
+    impl BillingUsageMetadataPeriod {
+        pub fn builder() -> builder::BillingUsageMetadataPeriod {
+            Default::default()
+        }
+        /// With the required fields (`month`, `volume_finalized`); set the others with the setters.
+        pub fn new(
+            month: impl ::std::convert::Into<::std::string::String>,
+            volume_finalized: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                month: month.into(),
+                volume_finalized: volume_finalized.into(),
+            }
+        }
+    }
     ///`BillingUsageQueryOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -549,6 +641,188 @@ pub mod types {
             self
         }
     }
+    ///`BillingUsageResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BillingUsageResult {
+        #[serde(
+            rename = "failureMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub failure_message: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<BillingUsageMetadata>,
+        #[serde(rename = "requestId")]
+        pub request_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub response: ::std::option::Option<AggregateDataResponse>,
+        pub status: QueryAggregateDataStatus,
+    }
+    impl BillingUsageResult {
+        pub fn builder() -> builder::BillingUsageResult {
+            Default::default()
+        }
+        /// With the required fields (`request_id`, `status`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<QueryAggregateDataStatus>,
+        ) -> Self {
+            Self {
+                failure_message: ::std::option::Option::None,
+                metadata: ::std::option::Option::None,
+                request_id: request_id.into(),
+                response: ::std::option::Option::None,
+                status: status.into(),
+            }
+        }
+        /// Sets `failure_message`.
+        pub fn failure_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.failure_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `metadata`.
+        pub fn metadata(
+            mut self,
+            value: impl ::std::convert::Into<BillingUsageMetadata>,
+        ) -> Self {
+            self.metadata = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response`.
+        pub fn response(
+            mut self,
+            value: impl ::std::convert::Into<AggregateDataResponse>,
+        ) -> Self {
+            self.response = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ClientRequestedPeriod`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ClientRequestedPeriod {
+        #[serde(rename = "sentSince")]
+        pub sent_since: crate::DateTime,
+        #[serde(rename = "sentUntil")]
+        pub sent_until: crate::DateTime,
+    }
+    impl ClientRequestedPeriod {
+        pub fn builder() -> builder::ClientRequestedPeriod {
+            Default::default()
+        }
+        /// With the required fields (`sent_since`, `sent_until`); set the others with the setters.
+        pub fn new(
+            sent_since: impl ::std::convert::Into<crate::DateTime>,
+            sent_until: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                sent_since: sent_since.into(),
+                sent_until: sent_until.into(),
+            }
+        }
+    }
+    ///`ColumnDataType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ColumnDataType {
+        #[serde(rename = "STRING")]
+        String,
+        #[serde(rename = "INTEGER")]
+        Integer,
+        #[serde(rename = "NUMBER")]
+        Number,
+        #[serde(rename = "BOOLEAN")]
+        Boolean,
+        #[serde(rename = "DATE_TIME")]
+        DateTime,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ColumnDataType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::String => f.write_str("STRING"),
+                Self::Integer => f.write_str("INTEGER"),
+                Self::Number => f.write_str("NUMBER"),
+                Self::Boolean => f.write_str("BOOLEAN"),
+                Self::DateTime => f.write_str("DATE_TIME"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ColumnDataType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STRING" => Ok(Self::String),
+                "INTEGER" => Ok(Self::Integer),
+                "NUMBER" => Ok(Self::Number),
+                "BOOLEAN" => Ok(Self::Boolean),
+                "DATE_TIME" => Ok(Self::DateTime),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ColumnDataType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ColumnDataType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ColumnInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ColumnInfo {
+        #[serde(rename = "columnDataType")]
+        pub column_data_type: ColumnDataType,
+        #[serde(rename = "columnName")]
+        pub column_name: ::std::string::String,
+    }
+    impl ColumnInfo {
+        pub fn builder() -> builder::ColumnInfo {
+            Default::default()
+        }
+        /// With the required fields (`column_data_type`, `column_name`); set the others with the setters.
+        pub fn new(
+            column_data_type: impl ::std::convert::Into<ColumnDataType>,
+            column_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                column_data_type: column_data_type.into(),
+                column_name: column_name.into(),
+            }
+        }
+    }
     ///`DateInterval`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -567,6 +841,31 @@ pub mod types {
         pub fn new(
             sent_since: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
             sent_until: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            Self {
+                sent_since: sent_since.into(),
+                sent_until: sent_until.into(),
+            }
+        }
+    }
+    ///`DateTimeInterval`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DateTimeInterval {
+        #[serde(rename = "sentSince")]
+        pub sent_since: crate::DateTime,
+        #[serde(rename = "sentUntil")]
+        pub sent_until: crate::DateTime,
+    }
+    impl DateTimeInterval {
+        pub fn builder() -> builder::DateTimeInterval {
+            Default::default()
+        }
+        /// With the required fields (`sent_since`, `sent_until`); set the others with the setters.
+        pub fn new(
+            sent_since: impl ::std::convert::Into<crate::DateTime>,
+            sent_until: impl ::std::convert::Into<crate::DateTime>,
         ) -> Self {
             Self {
                 sent_since: sent_since.into(),
@@ -695,6 +994,66 @@ pub mod types {
             }
         }
     }
+    ///`QueryAggregateDataStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum QueryAggregateDataStatus {
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "FAILED")]
+        Failed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for QueryAggregateDataStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Failed => f.write_str("FAILED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for QueryAggregateDataStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUCCESS" => Ok(Self::Success),
+                "FAILED" => Ok(Self::Failed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryAggregateDataStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QueryAggregateDataStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`QueryBillingUsageApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -759,6 +1118,121 @@ pub mod types {
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AggregateDataResponse {
+            columns: ::std::result::Result<
+                ::std::vec::Vec<super::ColumnInfo>,
+                ::std::string::String,
+            >,
+            requested_period: ::std::result::Result<
+                super::DateTimeInterval,
+                ::std::string::String,
+            >,
+            rows: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                ::std::string::String,
+            >,
+            total_rows: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for AggregateDataResponse {
+            fn default() -> Self {
+                Self {
+                    columns: Err("no value supplied for columns".to_string()),
+                    requested_period: Err(
+                        "no value supplied for requested_period".to_string(),
+                    ),
+                    rows: Err("no value supplied for rows".to_string()),
+                    total_rows: Err("no value supplied for total_rows".to_string()),
+                }
+            }
+        }
+        impl AggregateDataResponse {
+            pub fn columns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ColumnInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.columns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for columns: {e}")
+                    });
+                self
+            }
+            pub fn requested_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DateTimeInterval>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.requested_period = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for requested_period: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rows<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::std::vec::Vec<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rows = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rows: {e}")
+                    });
+                self
+            }
+            pub fn total_rows<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_rows = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_rows: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AggregateDataResponse>
+        for super::AggregateDataResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AggregateDataResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    columns: value.columns?,
+                    requested_period: value.requested_period?,
+                    rows: value.rows?,
+                    total_rows: value.total_rows?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AggregateDataResponse>
+        for AggregateDataResponse {
+            fn from(value: super::AggregateDataResponse) -> Self {
+                Self {
+                    columns: Ok(value.columns),
+                    requested_period: Ok(value.requested_period),
+                    rows: Ok(value.rows),
+                    total_rows: Ok(value.total_rows),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct BillingUsageDataFilter {
             account_keys: ::std::result::Result<
@@ -1071,6 +1545,145 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BillingUsageMetadata {
+            billing_periods: ::std::result::Result<
+                ::std::vec::Vec<super::BillingUsageMetadataPeriod>,
+                ::std::string::String,
+            >,
+            client_requested_period: ::std::result::Result<
+                super::ClientRequestedPeriod,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BillingUsageMetadata {
+            fn default() -> Self {
+                Self {
+                    billing_periods: Err(
+                        "no value supplied for billing_periods".to_string(),
+                    ),
+                    client_requested_period: Err(
+                        "no value supplied for client_requested_period".to_string(),
+                    ),
+                }
+            }
+        }
+        impl BillingUsageMetadata {
+            pub fn billing_periods<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::BillingUsageMetadataPeriod>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billing_periods = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billing_periods: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn client_requested_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClientRequestedPeriod>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_requested_period = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for client_requested_period: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingUsageMetadata>
+        for super::BillingUsageMetadata {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingUsageMetadata,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billing_periods: value.billing_periods?,
+                    client_requested_period: value.client_requested_period?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingUsageMetadata> for BillingUsageMetadata {
+            fn from(value: super::BillingUsageMetadata) -> Self {
+                Self {
+                    billing_periods: Ok(value.billing_periods),
+                    client_requested_period: Ok(value.client_requested_period),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BillingUsageMetadataPeriod {
+            month: ::std::result::Result<::std::string::String, ::std::string::String>,
+            volume_finalized: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for BillingUsageMetadataPeriod {
+            fn default() -> Self {
+                Self {
+                    month: Err("no value supplied for month".to_string()),
+                    volume_finalized: Err(
+                        "no value supplied for volume_finalized".to_string(),
+                    ),
+                }
+            }
+        }
+        impl BillingUsageMetadataPeriod {
+            pub fn month<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.month = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for month: {e}")
+                    });
+                self
+            }
+            pub fn volume_finalized<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.volume_finalized = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for volume_finalized: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingUsageMetadataPeriod>
+        for super::BillingUsageMetadataPeriod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingUsageMetadataPeriod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    month: value.month?,
+                    volume_finalized: value.volume_finalized?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingUsageMetadataPeriod>
+        for BillingUsageMetadataPeriod {
+            fn from(value: super::BillingUsageMetadataPeriod) -> Self {
+                Self {
+                    month: Ok(value.month),
+                    volume_finalized: Ok(value.volume_finalized),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BillingUsageQueryOptions {
             include_unfinalized_data: ::std::result::Result<bool, ::std::string::String>,
         }
@@ -1113,6 +1726,261 @@ pub mod types {
             fn from(value: super::BillingUsageQueryOptions) -> Self {
                 Self {
                     include_unfinalized_data: Ok(value.include_unfinalized_data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BillingUsageResult {
+            failure_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::BillingUsageMetadata>,
+                ::std::string::String,
+            >,
+            request_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            response: ::std::result::Result<
+                ::std::option::Option<super::AggregateDataResponse>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::QueryAggregateDataStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BillingUsageResult {
+            fn default() -> Self {
+                Self {
+                    failure_message: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    request_id: Err("no value supplied for request_id".to_string()),
+                    response: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl BillingUsageResult {
+            pub fn failure_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failure_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for failure_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BillingUsageMetadata>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AggregateDataResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QueryAggregateDataStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BillingUsageResult> for super::BillingUsageResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BillingUsageResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    failure_message: value.failure_message?,
+                    metadata: value.metadata?,
+                    request_id: value.request_id?,
+                    response: value.response?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BillingUsageResult> for BillingUsageResult {
+            fn from(value: super::BillingUsageResult) -> Self {
+                Self {
+                    failure_message: Ok(value.failure_message),
+                    metadata: Ok(value.metadata),
+                    request_id: Ok(value.request_id),
+                    response: Ok(value.response),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ClientRequestedPeriod {
+            sent_since: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sent_until: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for ClientRequestedPeriod {
+            fn default() -> Self {
+                Self {
+                    sent_since: Err("no value supplied for sent_since".to_string()),
+                    sent_until: Err("no value supplied for sent_until".to_string()),
+                }
+            }
+        }
+        impl ClientRequestedPeriod {
+            pub fn sent_since<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_since = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_since: {e}")
+                    });
+                self
+            }
+            pub fn sent_until<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_until = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_until: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ClientRequestedPeriod>
+        for super::ClientRequestedPeriod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ClientRequestedPeriod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_since: value.sent_since?,
+                    sent_until: value.sent_until?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ClientRequestedPeriod>
+        for ClientRequestedPeriod {
+            fn from(value: super::ClientRequestedPeriod) -> Self {
+                Self {
+                    sent_since: Ok(value.sent_since),
+                    sent_until: Ok(value.sent_until),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ColumnInfo {
+            column_data_type: ::std::result::Result<
+                super::ColumnDataType,
+                ::std::string::String,
+            >,
+            column_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ColumnInfo {
+            fn default() -> Self {
+                Self {
+                    column_data_type: Err(
+                        "no value supplied for column_data_type".to_string(),
+                    ),
+                    column_name: Err("no value supplied for column_name".to_string()),
+                }
+            }
+        }
+        impl ColumnInfo {
+            pub fn column_data_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ColumnDataType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.column_data_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for column_data_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn column_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.column_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for column_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ColumnInfo> for super::ColumnInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ColumnInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    column_data_type: value.column_data_type?,
+                    column_name: value.column_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ColumnInfo> for ColumnInfo {
+            fn from(value: super::ColumnInfo) -> Self {
+                Self {
+                    column_data_type: Ok(value.column_data_type),
+                    column_name: Ok(value.column_name),
                 }
             }
         }
@@ -1174,6 +2042,64 @@ pub mod types {
         }
         impl ::std::convert::From<super::DateInterval> for DateInterval {
             fn from(value: super::DateInterval) -> Self {
+                Self {
+                    sent_since: Ok(value.sent_since),
+                    sent_until: Ok(value.sent_until),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DateTimeInterval {
+            sent_since: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sent_until: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for DateTimeInterval {
+            fn default() -> Self {
+                Self {
+                    sent_since: Err("no value supplied for sent_since".to_string()),
+                    sent_until: Err("no value supplied for sent_until".to_string()),
+                }
+            }
+        }
+        impl DateTimeInterval {
+            pub fn sent_since<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_since = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_since: {e}")
+                    });
+                self
+            }
+            pub fn sent_until<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_until = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_until: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DateTimeInterval> for super::DateTimeInterval {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DateTimeInterval,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_since: value.sent_since?,
+                    sent_until: value.sent_until?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DateTimeInterval> for DateTimeInterval {
+            fn from(value: super::DateTimeInterval) -> Self {
                 Self {
                     sent_since: Ok(value.sent_since),
                     sent_until: Ok(value.sent_until),
@@ -1683,6 +2609,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `billing-usage-api` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-billing-usage-result`: what Infobip posts is a [`types::BillingUsageResult`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct BillingUsageResult;
+    impl crate::Webhook for BillingUsageResult {
+        type Payload = types::BillingUsageResult;
+        const PRODUCT: &'static str = "billing-usage-api";
+        const NAME: &'static str = "receive-billing-usage-result";
+    }
 }
 pub use crate::Error;
 pub mod operations;

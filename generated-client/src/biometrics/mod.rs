@@ -248,6 +248,163 @@ pub mod types {
             self
         }
     }
+    ///`EnrollmentWebhookData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EnrollmentWebhookData {
+        #[serde(
+            rename = "biometricReference",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub biometric_reference: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "biometricVector",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub biometric_vector: ::std::vec::Vec<f64>,
+    }
+    impl EnrollmentWebhookData {
+        pub fn builder() -> builder::EnrollmentWebhookData {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                biometric_reference: ::std::option::Option::None,
+                biometric_vector: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `biometric_reference`.
+        pub fn biometric_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.biometric_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `biometric_vector`.
+        pub fn biometric_vector(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<f64>>,
+        ) -> Self {
+            self.biometric_vector = value.into();
+            self
+        }
+    }
+    ///`EnrollmentWebhookRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EnrollmentWebhookRequest {
+        pub data: EnrollmentWebhookData,
+        #[serde(rename = "partnerReference")]
+        pub partner_reference: ::std::string::String,
+        #[serde(rename = "sessionId")]
+        pub session_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<EnrollmentWebhookRequestStatus>,
+    }
+    impl EnrollmentWebhookRequest {
+        pub fn builder() -> builder::EnrollmentWebhookRequest {
+            Default::default()
+        }
+        /// With the required fields (`data`, `partner_reference`, `session_id`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<EnrollmentWebhookData>,
+            partner_reference: impl ::std::convert::Into<::std::string::String>,
+            session_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                data: data.into(),
+                partner_reference: partner_reference.into(),
+                session_id: session_id.into(),
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<EnrollmentWebhookRequestStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EnrollmentWebhookRequestStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EnrollmentWebhookRequestStatus {
+        #[serde(rename = "CREATED")]
+        Created,
+        #[serde(rename = "ACTIVE")]
+        Active,
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "EXPIRED")]
+        Expired,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for EnrollmentWebhookRequestStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Created => f.write_str("CREATED"),
+                Self::Active => f.write_str("ACTIVE"),
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Expired => f.write_str("EXPIRED"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EnrollmentWebhookRequestStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CREATED" => Ok(Self::Created),
+                "ACTIVE" => Ok(Self::Active),
+                "SUCCESS" => Ok(Self::Success),
+                "EXPIRED" => Ok(Self::Expired),
+                "CANCELED" => Ok(Self::Canceled),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EnrollmentWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for EnrollmentWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ExtractionSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -327,6 +484,145 @@ pub mod types {
         ) -> Self {
             self.success_url = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`ExtractionWebhookData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ExtractionWebhookData {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+    }
+    impl ExtractionWebhookData {
+        pub fn builder() -> builder::ExtractionWebhookData {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ExtractionWebhookRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ExtractionWebhookRequest {
+        pub data: ExtractionWebhookData,
+        #[serde(rename = "partnerReference")]
+        pub partner_reference: ::std::string::String,
+        #[serde(rename = "sessionId")]
+        pub session_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<ExtractionWebhookRequestStatus>,
+    }
+    impl ExtractionWebhookRequest {
+        pub fn builder() -> builder::ExtractionWebhookRequest {
+            Default::default()
+        }
+        /// With the required fields (`data`, `partner_reference`, `session_id`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<ExtractionWebhookData>,
+            partner_reference: impl ::std::convert::Into<::std::string::String>,
+            session_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                data: data.into(),
+                partner_reference: partner_reference.into(),
+                session_id: session_id.into(),
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ExtractionWebhookRequestStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ExtractionWebhookRequestStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ExtractionWebhookRequestStatus {
+        #[serde(rename = "CREATED")]
+        Created,
+        #[serde(rename = "ACTIVE")]
+        Active,
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "EXPIRED")]
+        Expired,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ExtractionWebhookRequestStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Created => f.write_str("CREATED"),
+                Self::Active => f.write_str("ACTIVE"),
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Expired => f.write_str("EXPIRED"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ExtractionWebhookRequestStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CREATED" => Ok(Self::Created),
+                "ACTIVE" => Ok(Self::Active),
+                "SUCCESS" => Ok(Self::Success),
+                "EXPIRED" => Ok(Self::Expired),
+                "CANCELED" => Ok(Self::Canceled),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ExtractionWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ExtractionWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`GenericSession`
@@ -654,6 +950,212 @@ pub mod types {
             self
         }
     }
+    ///`KycWebhookData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KycWebhookData {
+        #[serde(
+            rename = "biometricReference",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub biometric_reference: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "biometricVector",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub biometric_vector: ::std::vec::Vec<f64>,
+        #[serde(
+            rename = "faceConfidenceScore",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub face_confidence_score: ::std::option::Option<f32>,
+        #[serde(
+            rename = "faceDistance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub face_distance: ::std::option::Option<f32>,
+        #[serde(
+            rename = "faceMatch",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub face_match: ::std::option::Option<bool>,
+        #[serde(
+            rename = "mrzData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mrz_data: ::std::option::Option<MrzWebhookData>,
+    }
+    impl KycWebhookData {
+        pub fn builder() -> builder::KycWebhookData {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                biometric_reference: ::std::option::Option::None,
+                biometric_vector: ::std::default::Default::default(),
+                face_confidence_score: ::std::option::Option::None,
+                face_distance: ::std::option::Option::None,
+                face_match: ::std::option::Option::None,
+                mrz_data: ::std::option::Option::None,
+            }
+        }
+        /// Sets `biometric_reference`.
+        pub fn biometric_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.biometric_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `biometric_vector`.
+        pub fn biometric_vector(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<f64>>,
+        ) -> Self {
+            self.biometric_vector = value.into();
+            self
+        }
+        /// Sets `face_confidence_score`.
+        pub fn face_confidence_score(
+            mut self,
+            value: impl ::std::convert::Into<f32>,
+        ) -> Self {
+            self.face_confidence_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `face_distance`.
+        pub fn face_distance(mut self, value: impl ::std::convert::Into<f32>) -> Self {
+            self.face_distance = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `face_match`.
+        pub fn face_match(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.face_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mrz_data`.
+        pub fn mrz_data(
+            mut self,
+            value: impl ::std::convert::Into<MrzWebhookData>,
+        ) -> Self {
+            self.mrz_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`KycWebhookRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KycWebhookRequest {
+        pub data: KycWebhookData,
+        #[serde(rename = "partnerReference")]
+        pub partner_reference: ::std::string::String,
+        #[serde(rename = "sessionId")]
+        pub session_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<KycWebhookRequestStatus>,
+    }
+    impl KycWebhookRequest {
+        pub fn builder() -> builder::KycWebhookRequest {
+            Default::default()
+        }
+        /// With the required fields (`data`, `partner_reference`, `session_id`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<KycWebhookData>,
+            partner_reference: impl ::std::convert::Into<::std::string::String>,
+            session_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                data: data.into(),
+                partner_reference: partner_reference.into(),
+                session_id: session_id.into(),
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<KycWebhookRequestStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`KycWebhookRequestStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KycWebhookRequestStatus {
+        #[serde(rename = "CREATED")]
+        Created,
+        #[serde(rename = "ACTIVE")]
+        Active,
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "EXPIRED")]
+        Expired,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KycWebhookRequestStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Created => f.write_str("CREATED"),
+                Self::Active => f.write_str("ACTIVE"),
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Expired => f.write_str("EXPIRED"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycWebhookRequestStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CREATED" => Ok(Self::Created),
+                "ACTIVE" => Ok(Self::Active),
+                "SUCCESS" => Ok(Self::Success),
+                "EXPIRED" => Ok(Self::Expired),
+                "CANCELED" => Ok(Self::Canceled),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KycWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KycWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`LocationInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -680,6 +1182,159 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.language = value.into();
+            self
+        }
+    }
+    ///`MrzWebhookData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MrzWebhookData {
+        #[serde(
+            rename = "birthDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_date: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "documentNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "expiryDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expiry_date: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nationality: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "optionalData",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub optional_data: ::std::vec::Vec<::std::string::String>,
+        #[serde(
+            rename = "personalNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_number: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sex: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub surname: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl MrzWebhookData {
+        pub fn builder() -> builder::MrzWebhookData {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                birth_date: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                document_number: ::std::option::Option::None,
+                expiry_date: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                nationality: ::std::option::Option::None,
+                optional_data: ::std::default::Default::default(),
+                personal_number: ::std::option::Option::None,
+                sex: ::std::option::Option::None,
+                surname: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `birth_date`.
+        pub fn birth_date(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.birth_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `document_number`.
+        pub fn document_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.document_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `expiry_date`.
+        pub fn expiry_date(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.expiry_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `nationality`.
+        pub fn nationality(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.nationality = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `optional_data`.
+        pub fn optional_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.optional_data = value.into();
+            self
+        }
+        /// Sets `personal_number`.
+        pub fn personal_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.personal_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sex`.
+        pub fn sex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `surname`.
+        pub fn surname(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.surname = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -855,6 +1510,170 @@ pub mod types {
         ) -> Self {
             self.success_url = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`VerificationWebhookData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct VerificationWebhookData {
+        #[serde(
+            rename = "faceConfidenceScore",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub face_confidence_score: ::std::option::Option<f32>,
+        #[serde(
+            rename = "faceDistance",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub face_distance: ::std::option::Option<f32>,
+        #[serde(
+            rename = "faceMatch",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub face_match: ::std::option::Option<bool>,
+    }
+    impl VerificationWebhookData {
+        pub fn builder() -> builder::VerificationWebhookData {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                face_confidence_score: ::std::option::Option::None,
+                face_distance: ::std::option::Option::None,
+                face_match: ::std::option::Option::None,
+            }
+        }
+        /// Sets `face_confidence_score`.
+        pub fn face_confidence_score(
+            mut self,
+            value: impl ::std::convert::Into<f32>,
+        ) -> Self {
+            self.face_confidence_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `face_distance`.
+        pub fn face_distance(mut self, value: impl ::std::convert::Into<f32>) -> Self {
+            self.face_distance = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `face_match`.
+        pub fn face_match(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.face_match = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`VerificationWebhookRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct VerificationWebhookRequest {
+        pub data: VerificationWebhookData,
+        #[serde(rename = "partnerReference")]
+        pub partner_reference: ::std::string::String,
+        #[serde(rename = "sessionId")]
+        pub session_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<VerificationWebhookRequestStatus>,
+    }
+    impl VerificationWebhookRequest {
+        pub fn builder() -> builder::VerificationWebhookRequest {
+            Default::default()
+        }
+        /// With the required fields (`data`, `partner_reference`, `session_id`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<VerificationWebhookData>,
+            partner_reference: impl ::std::convert::Into<::std::string::String>,
+            session_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                data: data.into(),
+                partner_reference: partner_reference.into(),
+                session_id: session_id.into(),
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<VerificationWebhookRequestStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`VerificationWebhookRequestStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum VerificationWebhookRequestStatus {
+        #[serde(rename = "CREATED")]
+        Created,
+        #[serde(rename = "ACTIVE")]
+        Active,
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "EXPIRED")]
+        Expired,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for VerificationWebhookRequestStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Created => f.write_str("CREATED"),
+                Self::Active => f.write_str("ACTIVE"),
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Expired => f.write_str("EXPIRED"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VerificationWebhookRequestStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CREATED" => Ok(Self::Created),
+                "ACTIVE" => Ok(Self::Active),
+                "SUCCESS" => Ok(Self::Success),
+                "EXPIRED" => Ok(Self::Expired),
+                "CANCELED" => Ok(Self::Canceled),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VerificationWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for VerificationWebhookRequestStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`WebhookInfo`
@@ -1267,6 +2086,186 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct EnrollmentWebhookData {
+            biometric_reference: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            biometric_vector: ::std::result::Result<
+                ::std::vec::Vec<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnrollmentWebhookData {
+            fn default() -> Self {
+                Self {
+                    biometric_reference: Ok(Default::default()),
+                    biometric_vector: Ok(Default::default()),
+                }
+            }
+        }
+        impl EnrollmentWebhookData {
+            pub fn biometric_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.biometric_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for biometric_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn biometric_vector<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.biometric_vector = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for biometric_vector: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnrollmentWebhookData>
+        for super::EnrollmentWebhookData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnrollmentWebhookData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    biometric_reference: value.biometric_reference?,
+                    biometric_vector: value.biometric_vector?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnrollmentWebhookData>
+        for EnrollmentWebhookData {
+            fn from(value: super::EnrollmentWebhookData) -> Self {
+                Self {
+                    biometric_reference: Ok(value.biometric_reference),
+                    biometric_vector: Ok(value.biometric_vector),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EnrollmentWebhookRequest {
+            data: ::std::result::Result<
+                super::EnrollmentWebhookData,
+                ::std::string::String,
+            >,
+            partner_reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::EnrollmentWebhookRequestStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EnrollmentWebhookRequest {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    partner_reference: Err(
+                        "no value supplied for partner_reference".to_string(),
+                    ),
+                    session_id: Err("no value supplied for session_id".to_string()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl EnrollmentWebhookRequest {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EnrollmentWebhookData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn partner_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for partner_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::EnrollmentWebhookRequestStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EnrollmentWebhookRequest>
+        for super::EnrollmentWebhookRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EnrollmentWebhookRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    partner_reference: value.partner_reference?,
+                    session_id: value.session_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EnrollmentWebhookRequest>
+        for EnrollmentWebhookRequest {
+            fn from(value: super::EnrollmentWebhookRequest) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    partner_reference: Ok(value.partner_reference),
+                    session_id: Ok(value.session_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ExtractionSessionRequest {
             cancel_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1427,6 +2426,159 @@ pub mod types {
                     scenario_name: Ok(value.scenario_name),
                     success_url: Ok(value.success_url),
                     webhook: Ok(value.webhook),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ExtractionWebhookData {
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ExtractionWebhookData {
+            fn default() -> Self {
+                Self {
+                    payload: Ok(Default::default()),
+                }
+            }
+        }
+        impl ExtractionWebhookData {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ExtractionWebhookData>
+        for super::ExtractionWebhookData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ExtractionWebhookData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { payload: value.payload? })
+            }
+        }
+        impl ::std::convert::From<super::ExtractionWebhookData>
+        for ExtractionWebhookData {
+            fn from(value: super::ExtractionWebhookData) -> Self {
+                Self { payload: Ok(value.payload) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ExtractionWebhookRequest {
+            data: ::std::result::Result<
+                super::ExtractionWebhookData,
+                ::std::string::String,
+            >,
+            partner_reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::ExtractionWebhookRequestStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ExtractionWebhookRequest {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    partner_reference: Err(
+                        "no value supplied for partner_reference".to_string(),
+                    ),
+                    session_id: Err("no value supplied for session_id".to_string()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl ExtractionWebhookRequest {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ExtractionWebhookData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn partner_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for partner_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ExtractionWebhookRequestStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ExtractionWebhookRequest>
+        for super::ExtractionWebhookRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ExtractionWebhookRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    partner_reference: value.partner_reference?,
+                    session_id: value.session_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ExtractionWebhookRequest>
+        for ExtractionWebhookRequest {
+            fn from(value: super::ExtractionWebhookRequest) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    partner_reference: Ok(value.partner_reference),
+                    session_id: Ok(value.session_id),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -1893,6 +3045,257 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct KycWebhookData {
+            biometric_reference: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            biometric_vector: ::std::result::Result<
+                ::std::vec::Vec<f64>,
+                ::std::string::String,
+            >,
+            face_confidence_score: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            face_distance: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            face_match: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            mrz_data: ::std::result::Result<
+                ::std::option::Option<super::MrzWebhookData>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycWebhookData {
+            fn default() -> Self {
+                Self {
+                    biometric_reference: Ok(Default::default()),
+                    biometric_vector: Ok(Default::default()),
+                    face_confidence_score: Ok(Default::default()),
+                    face_distance: Ok(Default::default()),
+                    face_match: Ok(Default::default()),
+                    mrz_data: Ok(Default::default()),
+                }
+            }
+        }
+        impl KycWebhookData {
+            pub fn biometric_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.biometric_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for biometric_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn biometric_vector<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.biometric_vector = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for biometric_vector: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn face_confidence_score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.face_confidence_score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for face_confidence_score: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn face_distance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.face_distance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for face_distance: {e}")
+                    });
+                self
+            }
+            pub fn face_match<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.face_match = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for face_match: {e}")
+                    });
+                self
+            }
+            pub fn mrz_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MrzWebhookData>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mrz_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mrz_data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycWebhookData> for super::KycWebhookData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycWebhookData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    biometric_reference: value.biometric_reference?,
+                    biometric_vector: value.biometric_vector?,
+                    face_confidence_score: value.face_confidence_score?,
+                    face_distance: value.face_distance?,
+                    face_match: value.face_match?,
+                    mrz_data: value.mrz_data?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycWebhookData> for KycWebhookData {
+            fn from(value: super::KycWebhookData) -> Self {
+                Self {
+                    biometric_reference: Ok(value.biometric_reference),
+                    biometric_vector: Ok(value.biometric_vector),
+                    face_confidence_score: Ok(value.face_confidence_score),
+                    face_distance: Ok(value.face_distance),
+                    face_match: Ok(value.face_match),
+                    mrz_data: Ok(value.mrz_data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycWebhookRequest {
+            data: ::std::result::Result<super::KycWebhookData, ::std::string::String>,
+            partner_reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::KycWebhookRequestStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycWebhookRequest {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    partner_reference: Err(
+                        "no value supplied for partner_reference".to_string(),
+                    ),
+                    session_id: Err("no value supplied for session_id".to_string()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl KycWebhookRequest {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KycWebhookData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn partner_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for partner_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::KycWebhookRequestStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycWebhookRequest> for super::KycWebhookRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycWebhookRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    partner_reference: value.partner_reference?,
+                    session_id: value.session_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycWebhookRequest> for KycWebhookRequest {
+            fn from(value: super::KycWebhookRequest) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    partner_reference: Ok(value.partner_reference),
+                    session_id: Ok(value.session_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LocationInfo {
             country: ::std::result::Result<::std::string::String, ::std::string::String>,
             language: ::std::result::Result<
@@ -1950,6 +3353,245 @@ pub mod types {
                 Self {
                     country: Ok(value.country),
                     language: Ok(value.language),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MrzWebhookData {
+            birth_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            expiry_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nationality: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            optional_data: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sex: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            surname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MrzWebhookData {
+            fn default() -> Self {
+                Self {
+                    birth_date: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    document_number: Ok(Default::default()),
+                    expiry_date: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    nationality: Ok(Default::default()),
+                    optional_data: Ok(Default::default()),
+                    personal_number: Ok(Default::default()),
+                    sex: Ok(Default::default()),
+                    surname: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl MrzWebhookData {
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn document_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for document_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn expiry_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiry_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expiry_date: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn nationality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nationality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nationality: {e}")
+                    });
+                self
+            }
+            pub fn optional_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.optional_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for optional_data: {e}")
+                    });
+                self
+            }
+            pub fn personal_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sex<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sex = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sex: {e}")
+                    });
+                self
+            }
+            pub fn surname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.surname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for surname: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MrzWebhookData> for super::MrzWebhookData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MrzWebhookData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    birth_date: value.birth_date?,
+                    country: value.country?,
+                    document_number: value.document_number?,
+                    expiry_date: value.expiry_date?,
+                    name: value.name?,
+                    nationality: value.nationality?,
+                    optional_data: value.optional_data?,
+                    personal_number: value.personal_number?,
+                    sex: value.sex?,
+                    surname: value.surname?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MrzWebhookData> for MrzWebhookData {
+            fn from(value: super::MrzWebhookData) -> Self {
+                Self {
+                    birth_date: Ok(value.birth_date),
+                    country: Ok(value.country),
+                    document_number: Ok(value.document_number),
+                    expiry_date: Ok(value.expiry_date),
+                    name: Ok(value.name),
+                    nationality: Ok(value.nationality),
+                    optional_data: Ok(value.optional_data),
+                    personal_number: Ok(value.personal_number),
+                    sex: Ok(value.sex),
+                    surname: Ok(value.surname),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -2266,6 +3908,203 @@ pub mod types {
                     scenario_name: Ok(value.scenario_name),
                     success_url: Ok(value.success_url),
                     webhook: Ok(value.webhook),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VerificationWebhookData {
+            face_confidence_score: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            face_distance: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            face_match: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VerificationWebhookData {
+            fn default() -> Self {
+                Self {
+                    face_confidence_score: Ok(Default::default()),
+                    face_distance: Ok(Default::default()),
+                    face_match: Ok(Default::default()),
+                }
+            }
+        }
+        impl VerificationWebhookData {
+            pub fn face_confidence_score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.face_confidence_score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for face_confidence_score: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn face_distance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.face_distance = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for face_distance: {e}")
+                    });
+                self
+            }
+            pub fn face_match<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.face_match = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for face_match: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerificationWebhookData>
+        for super::VerificationWebhookData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerificationWebhookData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    face_confidence_score: value.face_confidence_score?,
+                    face_distance: value.face_distance?,
+                    face_match: value.face_match?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VerificationWebhookData>
+        for VerificationWebhookData {
+            fn from(value: super::VerificationWebhookData) -> Self {
+                Self {
+                    face_confidence_score: Ok(value.face_confidence_score),
+                    face_distance: Ok(value.face_distance),
+                    face_match: Ok(value.face_match),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VerificationWebhookRequest {
+            data: ::std::result::Result<
+                super::VerificationWebhookData,
+                ::std::string::String,
+            >,
+            partner_reference: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::VerificationWebhookRequestStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VerificationWebhookRequest {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    partner_reference: Err(
+                        "no value supplied for partner_reference".to_string(),
+                    ),
+                    session_id: Err("no value supplied for session_id".to_string()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl VerificationWebhookRequest {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VerificationWebhookData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn partner_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.partner_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for partner_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::VerificationWebhookRequestStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerificationWebhookRequest>
+        for super::VerificationWebhookRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerificationWebhookRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    partner_reference: value.partner_reference?,
+                    session_id: value.session_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VerificationWebhookRequest>
+        for VerificationWebhookRequest {
+            fn from(value: super::VerificationWebhookRequest) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    partner_reference: Ok(value.partner_reference),
+                    session_id: Ok(value.session_id),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -3995,6 +5834,42 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `biometrics` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-enrollment-session-results`: what Infobip posts is a [`types::EnrollmentWebhookRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct EnrollmentSessionResults;
+    impl crate::Webhook for EnrollmentSessionResults {
+        type Payload = types::EnrollmentWebhookRequest;
+        const PRODUCT: &'static str = "biometrics";
+        const NAME: &'static str = "receive-enrollment-session-results";
+    }
+    /// `receive-extraction-session-results`: what Infobip posts is a [`types::ExtractionWebhookRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ExtractionSessionResults;
+    impl crate::Webhook for ExtractionSessionResults {
+        type Payload = types::ExtractionWebhookRequest;
+        const PRODUCT: &'static str = "biometrics";
+        const NAME: &'static str = "receive-extraction-session-results";
+    }
+    /// `receive-kyc-session-results`: what Infobip posts is a [`types::KycWebhookRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct KycSessionResults;
+    impl crate::Webhook for KycSessionResults {
+        type Payload = types::KycWebhookRequest;
+        const PRODUCT: &'static str = "biometrics";
+        const NAME: &'static str = "receive-kyc-session-results";
+    }
+    /// `receive-verification-session-results`: what Infobip posts is a [`types::VerificationWebhookRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct VerificationSessionResults;
+    impl crate::Webhook for VerificationSessionResults {
+        type Payload = types::VerificationWebhookRequest;
+        const PRODUCT: &'static str = "biometrics";
+        const NAME: &'static str = "receive-verification-session-results";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -187,6 +187,115 @@ pub mod types {
             }
         }
     }
+    ///`BlocklistEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BlocklistEvent {
+        pub content: Content,
+        pub event: BlocklistEventType,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+    }
+    impl BlocklistEvent {
+        pub fn builder() -> builder::BlocklistEvent {
+            Default::default()
+        }
+        /// With the required fields (`content`, `event`, `message_id`, `received_at`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<Content>,
+            event: impl ::std::convert::Into<BlocklistEventType>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                event: event.into(),
+                message_id: message_id.into(),
+                received_at: received_at.into(),
+            }
+        }
+    }
+    ///`BlocklistEventRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BlocklistEventRequest {
+        pub results: ::std::vec::Vec<BlocklistEvent>,
+    }
+    impl BlocklistEventRequest {
+        pub fn builder() -> builder::BlocklistEventRequest {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<BlocklistEvent>>,
+        ) -> Self {
+            Self { results: results.into() }
+        }
+    }
+    ///`BlocklistEventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum BlocklistEventType {
+        #[serde(rename = "BLOCK")]
+        Block,
+        #[serde(rename = "UNBLOCK")]
+        Unblock,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for BlocklistEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Block => f.write_str("BLOCK"),
+                Self::Unblock => f.write_str("UNBLOCK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BlocklistEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BLOCK" => Ok(Self::Block),
+                "UNBLOCK" => Ok(Self::Unblock),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BlocklistEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BlocklistEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`BlocklistGetResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -264,6 +373,143 @@ pub mod types {
             value: impl ::std::convert::Into<ViewableChannel>,
         ) -> Self {
             self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignReference`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignReference {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub campaign: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_id: ::std::option::Option<i32>,
+        #[serde(
+            rename = "versionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub version_id: ::std::option::Option<i32>,
+    }
+    impl CampaignReference {
+        pub fn builder() -> builder::CampaignReference {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign: ::std::option::Option::None,
+                campaign_id: ::std::option::Option::None,
+                version_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `campaign`.
+        pub fn campaign(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_id`.
+        pub fn campaign_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.campaign_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `version_id`.
+        pub fn version_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.version_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Content`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Content {
+        #[serde(
+            rename = "campaignReference",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference: ::std::option::Option<CampaignReference>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<ViewableChannel>,
+        pub destination: ::std::string::String,
+        #[serde(
+            rename = "inboundMessageReference",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub inbound_message_reference: ::std::option::Option<InboundMessageReference>,
+        #[serde(
+            rename = "outboundMessageReference",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub outbound_message_reference: ::std::option::Option<OutboundMessageReference>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sender: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "sourceType")]
+        pub source_type: EventSourceType,
+    }
+    impl Content {
+        pub fn builder() -> builder::Content {
+            Default::default()
+        }
+        /// With the required fields (`destination`, `source_type`); set the others with the setters.
+        pub fn new(
+            destination: impl ::std::convert::Into<::std::string::String>,
+            source_type: impl ::std::convert::Into<EventSourceType>,
+        ) -> Self {
+            Self {
+                campaign_reference: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                destination: destination.into(),
+                inbound_message_reference: ::std::option::Option::None,
+                outbound_message_reference: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                source_type: source_type.into(),
+            }
+        }
+        /// Sets `campaign_reference`.
+        pub fn campaign_reference(
+            mut self,
+            value: impl ::std::convert::Into<CampaignReference>,
+        ) -> Self {
+            self.campaign_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<ViewableChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `inbound_message_reference`.
+        pub fn inbound_message_reference(
+            mut self,
+            value: impl ::std::convert::Into<InboundMessageReference>,
+        ) -> Self {
+            self.inbound_message_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `outbound_message_reference`.
+        pub fn outbound_message_reference(
+            mut self,
+            value: impl ::std::convert::Into<OutboundMessageReference>,
+        ) -> Self {
+            self.outbound_message_reference = ::std::option::Option::Some(value.into());
             self
         }
         /// Sets `sender`.
@@ -421,6 +667,158 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`EventSourceType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EventSourceType {
+        #[serde(rename = "MO")]
+        Mo,
+        #[serde(rename = "URL_OPT_OUT")]
+        UrlOptOut,
+        #[serde(rename = "CAMPAIGN")]
+        Campaign,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for EventSourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Mo => f.write_str("MO"),
+                Self::UrlOptOut => f.write_str("URL_OPT_OUT"),
+                Self::Campaign => f.write_str("CAMPAIGN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventSourceType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MO" => Ok(Self::Mo),
+                "URL_OPT_OUT" => Ok(Self::UrlOptOut),
+                "CAMPAIGN" => Ok(Self::Campaign),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EventSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EventSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundMessageReference`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageReference {
+        #[serde(
+            rename = "inboundMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub inbound_message_id: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundMessageReference {
+        pub fn builder() -> builder::InboundMessageReference {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                inbound_message_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `inbound_message_id`.
+        pub fn inbound_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.inbound_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`OutboundMessageReference`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct OutboundMessageReference {
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "outboundMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub outbound_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sendAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl OutboundMessageReference {
+        pub fn builder() -> builder::OutboundMessageReference {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                outbound_message_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `outbound_message_id`.
+        pub fn outbound_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.outbound_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PagingResponse`
@@ -966,6 +1364,145 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BlocklistEvent {
+            content: ::std::result::Result<super::Content, ::std::string::String>,
+            event: ::std::result::Result<
+                super::BlocklistEventType,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for BlocklistEvent {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    event: Err("no value supplied for event".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                }
+            }
+        }
+        impl BlocklistEvent {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Content>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BlocklistEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BlocklistEvent> for super::BlocklistEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BlocklistEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    message_id: value.message_id?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BlocklistEvent> for BlocklistEvent {
+            fn from(value: super::BlocklistEvent) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    message_id: Ok(value.message_id),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BlocklistEventRequest {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::BlocklistEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BlocklistEventRequest {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl BlocklistEventRequest {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BlocklistEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BlocklistEventRequest>
+        for super::BlocklistEventRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BlocklistEventRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::BlocklistEventRequest>
+        for BlocklistEventRequest {
+            fn from(value: super::BlocklistEventRequest) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BlocklistGetResponse {
             paging: ::std::result::Result<super::PagingResponse, ::std::string::String>,
             results: ::std::result::Result<
@@ -1179,6 +1716,398 @@ pub mod types {
                     destination: Ok(value.destination),
                     sender: Ok(value.sender),
                     source_type: Ok(value.source_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignReference {
+            campaign: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            version_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignReference {
+            fn default() -> Self {
+                Self {
+                    campaign: Ok(Default::default()),
+                    campaign_id: Ok(Default::default()),
+                    version_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignReference {
+            pub fn campaign<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign: {e}")
+                    });
+                self
+            }
+            pub fn campaign_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_id: {e}")
+                    });
+                self
+            }
+            pub fn version_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignReference> for super::CampaignReference {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignReference,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    campaign: value.campaign?,
+                    campaign_id: value.campaign_id?,
+                    version_id: value.version_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignReference> for CampaignReference {
+            fn from(value: super::CampaignReference) -> Self {
+                Self {
+                    campaign: Ok(value.campaign),
+                    campaign_id: Ok(value.campaign_id),
+                    version_id: Ok(value.version_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Content {
+            campaign_reference: ::std::result::Result<
+                ::std::option::Option<super::CampaignReference>,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<
+                ::std::option::Option<super::ViewableChannel>,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            inbound_message_reference: ::std::result::Result<
+                ::std::option::Option<super::InboundMessageReference>,
+                ::std::string::String,
+            >,
+            outbound_message_reference: ::std::result::Result<
+                ::std::option::Option<super::OutboundMessageReference>,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_type: ::std::result::Result<
+                super::EventSourceType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Content {
+            fn default() -> Self {
+                Self {
+                    campaign_reference: Ok(Default::default()),
+                    channel: Ok(Default::default()),
+                    destination: Err("no value supplied for destination".to_string()),
+                    inbound_message_reference: Ok(Default::default()),
+                    outbound_message_reference: Ok(Default::default()),
+                    sender: Ok(Default::default()),
+                    source_type: Err("no value supplied for source_type".to_string()),
+                }
+            }
+        }
+        impl Content {
+            pub fn campaign_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignReference>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ViewableChannel>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn inbound_message_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InboundMessageReference>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.inbound_message_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for inbound_message_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn outbound_message_reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::OutboundMessageReference>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outbound_message_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for outbound_message_reference: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn source_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventSourceType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Content> for super::Content {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Content,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    campaign_reference: value.campaign_reference?,
+                    channel: value.channel?,
+                    destination: value.destination?,
+                    inbound_message_reference: value.inbound_message_reference?,
+                    outbound_message_reference: value.outbound_message_reference?,
+                    sender: value.sender?,
+                    source_type: value.source_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Content> for Content {
+            fn from(value: super::Content) -> Self {
+                Self {
+                    campaign_reference: Ok(value.campaign_reference),
+                    channel: Ok(value.channel),
+                    destination: Ok(value.destination),
+                    inbound_message_reference: Ok(value.inbound_message_reference),
+                    outbound_message_reference: Ok(value.outbound_message_reference),
+                    sender: Ok(value.sender),
+                    source_type: Ok(value.source_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageReference {
+            inbound_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageReference {
+            fn default() -> Self {
+                Self {
+                    inbound_message_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundMessageReference {
+            pub fn inbound_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.inbound_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for inbound_message_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageReference>
+        for super::InboundMessageReference {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageReference,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    inbound_message_id: value.inbound_message_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageReference>
+        for InboundMessageReference {
+            fn from(value: super::InboundMessageReference) -> Self {
+                Self {
+                    inbound_message_id: Ok(value.inbound_message_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OutboundMessageReference {
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            outbound_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            send_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OutboundMessageReference {
+            fn default() -> Self {
+                Self {
+                    bulk_id: Ok(Default::default()),
+                    outbound_message_id: Ok(Default::default()),
+                    send_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl OutboundMessageReference {
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn outbound_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outbound_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for outbound_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for send_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OutboundMessageReference>
+        for super::OutboundMessageReference {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OutboundMessageReference,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bulk_id: value.bulk_id?,
+                    outbound_message_id: value.outbound_message_id?,
+                    send_at: value.send_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OutboundMessageReference>
+        for OutboundMessageReference {
+            fn from(value: super::OutboundMessageReference) -> Self {
+                Self {
+                    bulk_id: Ok(value.bulk_id),
+                    outbound_message_id: Ok(value.outbound_message_id),
+                    send_at: Ok(value.send_at),
                 }
             }
         }
@@ -2028,6 +2957,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `blocklist` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-blocklist-event`: what Infobip posts is a [`types::BlocklistEventRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct BlocklistEvent;
+    impl crate::Webhook for BlocklistEvent {
+        type Payload = types::BlocklistEventRequest;
+        const PRODUCT: &'static str = "blocklist";
+        const NAME: &'static str = "receive-blocklist-event";
+    }
 }
 pub use crate::Error;
 pub mod operations;

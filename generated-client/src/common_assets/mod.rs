@@ -21,6 +21,5464 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`AgentStatus`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AgentStatus {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub group: ::std::option::Option<AgentStatusGroup>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl AgentStatus {
+        pub fn builder() -> builder::AgentStatus {
+            Default::default()
+        }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                group: ::std::option::Option::None,
+                id: id.into(),
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `group`.
+        pub fn group(
+            mut self,
+            value: impl ::std::convert::Into<AgentStatusGroup>,
+        ) -> Self {
+            self.group = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AgentStatusChanged`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AgentStatusChanged {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        pub invoker: Invoker,
+        pub role: AgentStatusChangedRole,
+        pub status: AgentStatus,
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+    }
+    impl AgentStatusChanged {
+        pub fn builder() -> builder::AgentStatusChanged {
+            Default::default()
+        }
+        /// With the required fields (`id`, `invoker`, `role`, `status`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            role: impl ::std::convert::Into<AgentStatusChangedRole>,
+            status: impl ::std::convert::Into<AgentStatus>,
+        ) -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                id: id.into(),
+                invoker: invoker.into(),
+                role: role.into(),
+                status: status.into(),
+                user_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AgentStatusChangedRole`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AgentStatusChangedRole {
+        #[serde(rename = "AGENT")]
+        Agent,
+        #[serde(rename = "SUPERVISOR")]
+        Supervisor,
+        #[serde(rename = "BOT")]
+        Bot,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AgentStatusChangedRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Agent => f.write_str("AGENT"),
+                Self::Supervisor => f.write_str("SUPERVISOR"),
+                Self::Bot => f.write_str("BOT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AgentStatusChangedRole {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AGENT" => Ok(Self::Agent),
+                "SUPERVISOR" => Ok(Self::Supervisor),
+                "BOT" => Ok(Self::Bot),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentStatusChangedRole {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentStatusChangedRole {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AgentStatusGroup`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AgentStatusGroup {
+        #[serde(rename = "ACTIVE")]
+        Active,
+        #[serde(rename = "BUSY")]
+        Busy,
+        #[serde(rename = "INVISIBLE")]
+        Invisible,
+        #[serde(rename = "AWAY")]
+        Away,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AgentStatusGroup {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Active => f.write_str("ACTIVE"),
+                Self::Busy => f.write_str("BUSY"),
+                Self::Invisible => f.write_str("INVISIBLE"),
+                Self::Away => f.write_str("AWAY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AgentStatusGroup {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ACTIVE" => Ok(Self::Active),
+                "BUSY" => Ok(Self::Busy),
+                "INVISIBLE" => Ok(Self::Invisible),
+                "AWAY" => Ok(Self::Away),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentStatusGroup {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentStatusGroup {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AuthenticationData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AuthenticationData {
+        #[serde(rename = "authenticationType")]
+        pub authentication_type: AuthenticationType,
+        #[serde(
+            rename = "personId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub person_id: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl AuthenticationData {
+        pub fn builder() -> builder::AuthenticationData {
+            Default::default()
+        }
+        /// With the required fields (`authentication_type`); set the others with the setters.
+        pub fn new(
+            authentication_type: impl ::std::convert::Into<AuthenticationType>,
+        ) -> Self {
+            Self {
+                authentication_type: authentication_type.into(),
+                person_id: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `person_id`.
+        pub fn person_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.person_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AuthenticationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AuthenticationType {
+        #[serde(rename = "EMAIL")]
+        Email,
+        #[serde(rename = "PHONE")]
+        Phone,
+        #[serde(rename = "EXTERNAL_ID")]
+        ExternalId,
+        #[serde(rename = "NOT_AUTHENTICATED")]
+        NotAuthenticated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AuthenticationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Email => f.write_str("EMAIL"),
+                Self::Phone => f.write_str("PHONE"),
+                Self::ExternalId => f.write_str("EXTERNAL_ID"),
+                Self::NotAuthenticated => f.write_str("NOT_AUTHENTICATED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AuthenticationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EMAIL" => Ok(Self::Email),
+                "PHONE" => Ok(Self::Phone),
+                "EXTERNAL_ID" => Ok(Self::ExternalId),
+                "NOT_AUTHENTICATED" => Ok(Self::NotAuthenticated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AuthenticationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AuthenticationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CdpWebhookReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CdpWebhookReport {
+        PersonAttributeChangedReport(PersonAttributeChangedReport),
+        PersonContactInformationUpdatedReport(PersonContactInformationUpdatedReport),
+        PersonContactInformationCreatedReport(PersonContactInformationCreatedReport),
+        PersonContactInformationDeletedReport(PersonContactInformationDeletedReport),
+        PersonMergedReport(PersonMergedReport),
+        PersonCreatedReport(PersonCreatedReport),
+        PersonDeletedReport(PersonDeletedReport),
+        PersonTagAddedReport(PersonTagAddedReport),
+        PersonTagRemovedReport(PersonTagRemovedReport),
+        WebSdkSessionStartedReport(WebSdkSessionStartedReport),
+        WebSdkSessionEndedReport(WebSdkSessionEndedReport),
+        WebSdkPageViewReport(WebSdkPageViewReport),
+        MobileAppPersonalizeReport(MobileAppPersonalizeReport),
+        MobileAppDepersonalizeReport(MobileAppDepersonalizeReport),
+        MobileAppInstallReport(MobileAppInstallReport),
+        MobileAppUninstallReport(MobileAppUninstallReport),
+        MobileAppAppLaunchReport(MobileAppAppLaunchReport),
+        CustomEventReport(CustomEventReport),
+    }
+    impl ::std::convert::From<PersonAttributeChangedReport> for CdpWebhookReport {
+        fn from(value: PersonAttributeChangedReport) -> Self {
+            Self::PersonAttributeChangedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonContactInformationUpdatedReport>
+    for CdpWebhookReport {
+        fn from(value: PersonContactInformationUpdatedReport) -> Self {
+            Self::PersonContactInformationUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonContactInformationCreatedReport>
+    for CdpWebhookReport {
+        fn from(value: PersonContactInformationCreatedReport) -> Self {
+            Self::PersonContactInformationCreatedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonContactInformationDeletedReport>
+    for CdpWebhookReport {
+        fn from(value: PersonContactInformationDeletedReport) -> Self {
+            Self::PersonContactInformationDeletedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonMergedReport> for CdpWebhookReport {
+        fn from(value: PersonMergedReport) -> Self {
+            Self::PersonMergedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonCreatedReport> for CdpWebhookReport {
+        fn from(value: PersonCreatedReport) -> Self {
+            Self::PersonCreatedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonDeletedReport> for CdpWebhookReport {
+        fn from(value: PersonDeletedReport) -> Self {
+            Self::PersonDeletedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonTagAddedReport> for CdpWebhookReport {
+        fn from(value: PersonTagAddedReport) -> Self {
+            Self::PersonTagAddedReport(value)
+        }
+    }
+    impl ::std::convert::From<PersonTagRemovedReport> for CdpWebhookReport {
+        fn from(value: PersonTagRemovedReport) -> Self {
+            Self::PersonTagRemovedReport(value)
+        }
+    }
+    impl ::std::convert::From<WebSdkSessionStartedReport> for CdpWebhookReport {
+        fn from(value: WebSdkSessionStartedReport) -> Self {
+            Self::WebSdkSessionStartedReport(value)
+        }
+    }
+    impl ::std::convert::From<WebSdkSessionEndedReport> for CdpWebhookReport {
+        fn from(value: WebSdkSessionEndedReport) -> Self {
+            Self::WebSdkSessionEndedReport(value)
+        }
+    }
+    impl ::std::convert::From<WebSdkPageViewReport> for CdpWebhookReport {
+        fn from(value: WebSdkPageViewReport) -> Self {
+            Self::WebSdkPageViewReport(value)
+        }
+    }
+    impl ::std::convert::From<MobileAppPersonalizeReport> for CdpWebhookReport {
+        fn from(value: MobileAppPersonalizeReport) -> Self {
+            Self::MobileAppPersonalizeReport(value)
+        }
+    }
+    impl ::std::convert::From<MobileAppDepersonalizeReport> for CdpWebhookReport {
+        fn from(value: MobileAppDepersonalizeReport) -> Self {
+            Self::MobileAppDepersonalizeReport(value)
+        }
+    }
+    impl ::std::convert::From<MobileAppInstallReport> for CdpWebhookReport {
+        fn from(value: MobileAppInstallReport) -> Self {
+            Self::MobileAppInstallReport(value)
+        }
+    }
+    impl ::std::convert::From<MobileAppUninstallReport> for CdpWebhookReport {
+        fn from(value: MobileAppUninstallReport) -> Self {
+            Self::MobileAppUninstallReport(value)
+        }
+    }
+    impl ::std::convert::From<MobileAppAppLaunchReport> for CdpWebhookReport {
+        fn from(value: MobileAppAppLaunchReport) -> Self {
+            Self::MobileAppAppLaunchReport(value)
+        }
+    }
+    impl ::std::convert::From<CustomEventReport> for CdpWebhookReport {
+        fn from(value: CustomEventReport) -> Self {
+            Self::CustomEventReport(value)
+        }
+    }
+    ///`CdpWebhookReportBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CdpWebhookReportBase {
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+    }
+    impl CdpWebhookReportBase {
+        pub fn builder() -> builder::CdpWebhookReportBase {
+            Default::default()
+        }
+        /// With the required fields (`timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ChannelDataCreated`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ChannelDataCreated {
+        #[serde(
+            rename = "appId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "appVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_version: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub os: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "osVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub os_version: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub preferred: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pushAppId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub push_app_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pushRegId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub push_reg_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "regId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reg_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sdkVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sdk_version: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timezone: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ChannelDataCreatedType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl ChannelDataCreated {
+        pub fn builder() -> builder::ChannelDataCreated {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                app_id: ::std::option::Option::None,
+                app_version: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                os: ::std::option::Option::None,
+                os_version: ::std::option::Option::None,
+                preferred: ::std::option::Option::None,
+                push_app_id: ::std::option::Option::None,
+                push_reg_id: ::std::option::Option::None,
+                reg_id: ::std::option::Option::None,
+                sdk_version: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                timezone: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `app_id`.
+        pub fn app_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `app_version`.
+        pub fn app_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `locale`.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os`.
+        pub fn os(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os_version`.
+        pub fn os_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preferred`.
+        pub fn preferred(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preferred = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push_app_id`.
+        pub fn push_app_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_app_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push_reg_id`.
+        pub fn push_reg_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_reg_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reg_id`.
+        pub fn reg_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reg_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sdk_version`.
+        pub fn sdk_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sdk_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timezone`.
+        pub fn timezone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timezone = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ChannelDataCreatedType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ChannelDataCreatedType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ChannelDataCreatedType {
+        #[serde(rename = "MSISDN")]
+        Msisdn,
+        #[serde(rename = "EMAIL")]
+        Email,
+        #[serde(rename = "PUSH")]
+        Push,
+        #[serde(rename = "FACEBOOK")]
+        Facebook,
+        #[serde(rename = "LINE")]
+        Line,
+        #[serde(rename = "TELEGRAM")]
+        Telegram,
+        #[serde(rename = "WEB_PUSH")]
+        WebPush,
+        #[serde(rename = "LIVE_CHAT")]
+        LiveChat,
+        #[serde(rename = "VIBER_BOTS")]
+        ViberBots,
+        #[serde(rename = "INSTAGRAM")]
+        Instagram,
+        #[serde(rename = "TWITTER")]
+        Twitter,
+        #[serde(rename = "INSTAGRAM_DM")]
+        InstagramDm,
+        #[serde(rename = "KAKAO_SANGDAM")]
+        KakaoSangdam,
+        #[serde(rename = "APPLE_BC")]
+        AppleBc,
+        #[serde(rename = "OPEN_CHANNEL")]
+        OpenChannel,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ChannelDataCreatedType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Msisdn => f.write_str("MSISDN"),
+                Self::Email => f.write_str("EMAIL"),
+                Self::Push => f.write_str("PUSH"),
+                Self::Facebook => f.write_str("FACEBOOK"),
+                Self::Line => f.write_str("LINE"),
+                Self::Telegram => f.write_str("TELEGRAM"),
+                Self::WebPush => f.write_str("WEB_PUSH"),
+                Self::LiveChat => f.write_str("LIVE_CHAT"),
+                Self::ViberBots => f.write_str("VIBER_BOTS"),
+                Self::Instagram => f.write_str("INSTAGRAM"),
+                Self::Twitter => f.write_str("TWITTER"),
+                Self::InstagramDm => f.write_str("INSTAGRAM_DM"),
+                Self::KakaoSangdam => f.write_str("KAKAO_SANGDAM"),
+                Self::AppleBc => f.write_str("APPLE_BC"),
+                Self::OpenChannel => f.write_str("OPEN_CHANNEL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ChannelDataCreatedType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MSISDN" => Ok(Self::Msisdn),
+                "EMAIL" => Ok(Self::Email),
+                "PUSH" => Ok(Self::Push),
+                "FACEBOOK" => Ok(Self::Facebook),
+                "LINE" => Ok(Self::Line),
+                "TELEGRAM" => Ok(Self::Telegram),
+                "WEB_PUSH" => Ok(Self::WebPush),
+                "LIVE_CHAT" => Ok(Self::LiveChat),
+                "VIBER_BOTS" => Ok(Self::ViberBots),
+                "INSTAGRAM" => Ok(Self::Instagram),
+                "TWITTER" => Ok(Self::Twitter),
+                "INSTAGRAM_DM" => Ok(Self::InstagramDm),
+                "KAKAO_SANGDAM" => Ok(Self::KakaoSangdam),
+                "APPLE_BC" => Ok(Self::AppleBc),
+                "OPEN_CHANNEL" => Ok(Self::OpenChannel),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ChannelDataCreatedType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ChannelDataCreatedType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ChannelDataDeleted`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ChannelDataDeleted {
+        #[serde(
+            rename = "appId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub gender: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub locale: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pushAppId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub push_app_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pushRegId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub push_reg_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "regId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reg_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timezone: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ChannelDataDeletedType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl ChannelDataDeleted {
+        pub fn builder() -> builder::ChannelDataDeleted {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                app_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                locale: ::std::option::Option::None,
+                push_app_id: ::std::option::Option::None,
+                push_reg_id: ::std::option::Option::None,
+                reg_id: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                timezone: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `app_id`.
+        pub fn app_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `locale`.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push_app_id`.
+        pub fn push_app_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_app_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push_reg_id`.
+        pub fn push_reg_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_reg_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reg_id`.
+        pub fn reg_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reg_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timezone`.
+        pub fn timezone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timezone = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ChannelDataDeletedType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ChannelDataDeletedType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ChannelDataDeletedType {
+        #[serde(rename = "MSISDN")]
+        Msisdn,
+        #[serde(rename = "EMAIL")]
+        Email,
+        #[serde(rename = "PUSH")]
+        Push,
+        #[serde(rename = "FACEBOOK")]
+        Facebook,
+        #[serde(rename = "LINE")]
+        Line,
+        #[serde(rename = "TELEGRAM")]
+        Telegram,
+        #[serde(rename = "WEB_PUSH")]
+        WebPush,
+        #[serde(rename = "LIVE_CHAT")]
+        LiveChat,
+        #[serde(rename = "VIBER_BOTS")]
+        ViberBots,
+        #[serde(rename = "INSTAGRAM")]
+        Instagram,
+        #[serde(rename = "TWITTER")]
+        Twitter,
+        #[serde(rename = "INSTAGRAM_DM")]
+        InstagramDm,
+        #[serde(rename = "KAKAO_SANGDAM")]
+        KakaoSangdam,
+        #[serde(rename = "APPLE_BC")]
+        AppleBc,
+        #[serde(rename = "OPEN_CHANNEL")]
+        OpenChannel,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ChannelDataDeletedType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Msisdn => f.write_str("MSISDN"),
+                Self::Email => f.write_str("EMAIL"),
+                Self::Push => f.write_str("PUSH"),
+                Self::Facebook => f.write_str("FACEBOOK"),
+                Self::Line => f.write_str("LINE"),
+                Self::Telegram => f.write_str("TELEGRAM"),
+                Self::WebPush => f.write_str("WEB_PUSH"),
+                Self::LiveChat => f.write_str("LIVE_CHAT"),
+                Self::ViberBots => f.write_str("VIBER_BOTS"),
+                Self::Instagram => f.write_str("INSTAGRAM"),
+                Self::Twitter => f.write_str("TWITTER"),
+                Self::InstagramDm => f.write_str("INSTAGRAM_DM"),
+                Self::KakaoSangdam => f.write_str("KAKAO_SANGDAM"),
+                Self::AppleBc => f.write_str("APPLE_BC"),
+                Self::OpenChannel => f.write_str("OPEN_CHANNEL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ChannelDataDeletedType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MSISDN" => Ok(Self::Msisdn),
+                "EMAIL" => Ok(Self::Email),
+                "PUSH" => Ok(Self::Push),
+                "FACEBOOK" => Ok(Self::Facebook),
+                "LINE" => Ok(Self::Line),
+                "TELEGRAM" => Ok(Self::Telegram),
+                "WEB_PUSH" => Ok(Self::WebPush),
+                "LIVE_CHAT" => Ok(Self::LiveChat),
+                "VIBER_BOTS" => Ok(Self::ViberBots),
+                "INSTAGRAM" => Ok(Self::Instagram),
+                "TWITTER" => Ok(Self::Twitter),
+                "INSTAGRAM_DM" => Ok(Self::InstagramDm),
+                "KAKAO_SANGDAM" => Ok(Self::KakaoSangdam),
+                "APPLE_BC" => Ok(Self::AppleBc),
+                "OPEN_CHANNEL" => Ok(Self::OpenChannel),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ChannelDataDeletedType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ChannelDataDeletedType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ChannelDataUpdated`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ChannelDataUpdated {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub property: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ChannelDataUpdatedType>,
+    }
+    impl ChannelDataUpdated {
+        pub fn builder() -> builder::ChannelDataUpdated {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                from: ::std::option::Option::None,
+                property: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `property`.
+        pub fn property(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.property = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ChannelDataUpdatedType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ChannelDataUpdatedType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ChannelDataUpdatedType {
+        #[serde(rename = "MSISDN")]
+        Msisdn,
+        #[serde(rename = "EMAIL")]
+        Email,
+        #[serde(rename = "PUSH")]
+        Push,
+        #[serde(rename = "FACEBOOK")]
+        Facebook,
+        #[serde(rename = "LINE")]
+        Line,
+        #[serde(rename = "TELEGRAM")]
+        Telegram,
+        #[serde(rename = "WEB_PUSH")]
+        WebPush,
+        #[serde(rename = "LIVE_CHAT")]
+        LiveChat,
+        #[serde(rename = "VIBER_BOTS")]
+        ViberBots,
+        #[serde(rename = "INSTAGRAM")]
+        Instagram,
+        #[serde(rename = "TWITTER")]
+        Twitter,
+        #[serde(rename = "INSTAGRAM_DM")]
+        InstagramDm,
+        #[serde(rename = "KAKAO_SANGDAM")]
+        KakaoSangdam,
+        #[serde(rename = "APPLE_BC")]
+        AppleBc,
+        #[serde(rename = "OPEN_CHANNEL")]
+        OpenChannel,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ChannelDataUpdatedType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Msisdn => f.write_str("MSISDN"),
+                Self::Email => f.write_str("EMAIL"),
+                Self::Push => f.write_str("PUSH"),
+                Self::Facebook => f.write_str("FACEBOOK"),
+                Self::Line => f.write_str("LINE"),
+                Self::Telegram => f.write_str("TELEGRAM"),
+                Self::WebPush => f.write_str("WEB_PUSH"),
+                Self::LiveChat => f.write_str("LIVE_CHAT"),
+                Self::ViberBots => f.write_str("VIBER_BOTS"),
+                Self::Instagram => f.write_str("INSTAGRAM"),
+                Self::Twitter => f.write_str("TWITTER"),
+                Self::InstagramDm => f.write_str("INSTAGRAM_DM"),
+                Self::KakaoSangdam => f.write_str("KAKAO_SANGDAM"),
+                Self::AppleBc => f.write_str("APPLE_BC"),
+                Self::OpenChannel => f.write_str("OPEN_CHANNEL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ChannelDataUpdatedType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MSISDN" => Ok(Self::Msisdn),
+                "EMAIL" => Ok(Self::Email),
+                "PUSH" => Ok(Self::Push),
+                "FACEBOOK" => Ok(Self::Facebook),
+                "LINE" => Ok(Self::Line),
+                "TELEGRAM" => Ok(Self::Telegram),
+                "WEB_PUSH" => Ok(Self::WebPush),
+                "LIVE_CHAT" => Ok(Self::LiveChat),
+                "VIBER_BOTS" => Ok(Self::ViberBots),
+                "INSTAGRAM" => Ok(Self::Instagram),
+                "TWITTER" => Ok(Self::Twitter),
+                "INSTAGRAM_DM" => Ok(Self::InstagramDm),
+                "KAKAO_SANGDAM" => Ok(Self::KakaoSangdam),
+                "APPLE_BC" => Ok(Self::AppleBc),
+                "OPEN_CHANNEL" => Ok(Self::OpenChannel),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ChannelDataUpdatedType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ChannelDataUpdatedType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClosedConversationEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ClosedConversationEventPayload {
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: ClosedConversationEventPayloadDirection,
+        pub form: ConversationForm,
+        #[serde(rename = "formFields")]
+        pub form_fields: ::std::vec::Vec<FormField>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub priority: ClosedConversationEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sentiment: ::std::option::Option<f32>,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: ClosedConversationEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl ClosedConversationEventPayload {
+        pub fn builder() -> builder::ClosedConversationEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `form`, `form_fields`, `id`, `invoker`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<
+                ClosedConversationEventPayloadDirection,
+            >,
+            form: impl ::std::convert::Into<ConversationForm>,
+            form_fields: impl ::std::convert::Into<::std::vec::Vec<FormField>>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            priority: impl ::std::convert::Into<ClosedConversationEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<ClosedConversationEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                form_fields: form_fields.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                priority: priority.into(),
+                queue: queue.into(),
+                sentiment: ::std::option::Option::None,
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sentiment`.
+        pub fn sentiment(mut self, value: impl ::std::convert::Into<f32>) -> Self {
+            self.sentiment = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ClosedConversationEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ClosedConversationEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ClosedConversationEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClosedConversationEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClosedConversationEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClosedConversationEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClosedConversationEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ClosedConversationEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ClosedConversationEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClosedConversationEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClosedConversationEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClosedConversationEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ClosedConversationEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ClosedConversationEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ClosedConversationEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClosedConversationEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClosedConversationEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ClosedConversationEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationAgentStatusChangedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationAgentStatusChangedReport {
+        pub payload: AgentStatusChanged,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationAgentStatusChangedReportType,
+    }
+    impl ConversationAgentStatusChangedReport {
+        pub fn builder() -> builder::ConversationAgentStatusChangedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<AgentStatusChanged>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationAgentStatusChangedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationAgentStatusChangedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationAgentStatusChangedReportType {
+        #[serde(rename = "CONVERSATION_AGENT_STATUS_CHANGED")]
+        ConversationAgentStatusChanged,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationAgentStatusChangedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationAgentStatusChanged => {
+                    f.write_str("CONVERSATION_AGENT_STATUS_CHANGED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationAgentStatusChangedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_AGENT_STATUS_CHANGED" => {
+                    Ok(Self::ConversationAgentStatusChanged)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationAgentStatusChangedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationAgentStatusChangedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationAssignee`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationAssignee {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<ConversationAssigneeRole>,
+    }
+    impl ConversationAssignee {
+        pub fn builder() -> builder::ConversationAssignee {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                role: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `role`.
+        pub fn role(
+            mut self,
+            value: impl ::std::convert::Into<ConversationAssigneeRole>,
+        ) -> Self {
+            self.role = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ConversationAssigneeRole`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationAssigneeRole {
+        #[serde(rename = "AGENT")]
+        Agent,
+        #[serde(rename = "SUPERVISOR")]
+        Supervisor,
+        #[serde(rename = "BOT")]
+        Bot,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationAssigneeRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Agent => f.write_str("AGENT"),
+                Self::Supervisor => f.write_str("SUPERVISOR"),
+                Self::Bot => f.write_str("BOT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationAssigneeRole {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AGENT" => Ok(Self::Agent),
+                "SUPERVISOR" => Ok(Self::Supervisor),
+                "BOT" => Ok(Self::Bot),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationAssigneeRole {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConversationAssigneeRole {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationAssignmentUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationAssignmentUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationAssignmentUpdatedReportType,
+    }
+    impl ConversationAssignmentUpdatedReport {
+        pub fn builder() -> builder::ConversationAssignmentUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationAssignmentUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationAssignmentUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationAssignmentUpdatedReportType {
+        #[serde(rename = "CONVERSATION_ASSIGNMENT_UPDATED")]
+        ConversationAssignmentUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationAssignmentUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationAssignmentUpdated => {
+                    f.write_str("CONVERSATION_ASSIGNMENT_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationAssignmentUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_ASSIGNMENT_UPDATED" => {
+                    Ok(Self::ConversationAssignmentUpdated)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationAssignmentUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationAssignmentUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationCreatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationCreatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationCreatedReportType,
+    }
+    impl ConversationCreatedReport {
+        pub fn builder() -> builder::ConversationCreatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationCreatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationCreatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationCreatedReportType {
+        #[serde(rename = "CONVERSATION_CREATED")]
+        ConversationCreated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationCreatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationCreated => f.write_str("CONVERSATION_CREATED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationCreatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_CREATED" => Ok(Self::ConversationCreated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationCreatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationCreatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationCustomerUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationCustomerUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationCustomerUpdatedReportType,
+    }
+    impl ConversationCustomerUpdatedReport {
+        pub fn builder() -> builder::ConversationCustomerUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationCustomerUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationCustomerUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationCustomerUpdatedReportType {
+        #[serde(rename = "CONVERSATION_CUSTOMER_UPDATED")]
+        ConversationCustomerUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationCustomerUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationCustomerUpdated => {
+                    f.write_str("CONVERSATION_CUSTOMER_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationCustomerUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_CUSTOMER_UPDATED" => Ok(Self::ConversationCustomerUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationCustomerUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationCustomerUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationDeletedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationDeletedReport {
+        pub payload: ClosedConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationDeletedReportType,
+    }
+    impl ConversationDeletedReport {
+        pub fn builder() -> builder::ConversationDeletedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ClosedConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationDeletedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationDeletedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationDeletedReportType {
+        #[serde(rename = "CONVERSATION_DELETED")]
+        ConversationDeleted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationDeletedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationDeleted => f.write_str("CONVERSATION_DELETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationDeletedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_DELETED" => Ok(Self::ConversationDeleted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationEventPayload {
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: ConversationEventPayloadDirection,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub priority: ConversationEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: ConversationEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl ConversationEventPayload {
+        pub fn builder() -> builder::ConversationEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `form`, `id`, `invoker`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<ConversationEventPayloadDirection>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            priority: impl ::std::convert::Into<ConversationEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<ConversationEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                priority: priority.into(),
+                queue: queue.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ConversationEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationForm`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationForm {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl ConversationForm {
+        pub fn builder() -> builder::ConversationForm {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ConversationFormFieldUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationFormFieldUpdatedReport {
+        pub payload: FormFieldUpdatedEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationFormFieldUpdatedReportType,
+    }
+    impl ConversationFormFieldUpdatedReport {
+        pub fn builder() -> builder::ConversationFormFieldUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<FormFieldUpdatedEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationFormFieldUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationFormFieldUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationFormFieldUpdatedReportType {
+        #[serde(rename = "CONVERSATION_FORM_FIELD_UPDATED")]
+        ConversationFormFieldUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationFormFieldUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationFormFieldUpdated => {
+                    f.write_str("CONVERSATION_FORM_FIELD_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationFormFieldUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_FORM_FIELD_UPDATED" => {
+                    Ok(Self::ConversationFormFieldUpdated)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationFormFieldUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationFormFieldUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationFormUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationFormUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationFormUpdatedReportType,
+    }
+    impl ConversationFormUpdatedReport {
+        pub fn builder() -> builder::ConversationFormUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationFormUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationFormUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationFormUpdatedReportType {
+        #[serde(rename = "CONVERSATION_FORM_UPDATED")]
+        ConversationFormUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationFormUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationFormUpdated => f.write_str("CONVERSATION_FORM_UPDATED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationFormUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_FORM_UPDATED" => Ok(Self::ConversationFormUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationFormUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationFormUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationMessageUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationMessageUpdatedReport {
+        pub payload: MessageEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationMessageUpdatedReportType,
+    }
+    impl ConversationMessageUpdatedReport {
+        pub fn builder() -> builder::ConversationMessageUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<MessageEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationMessageUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationMessageUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationMessageUpdatedReportType {
+        #[serde(rename = "CONVERSATION_MESSAGE_UPDATED")]
+        ConversationMessageUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationMessageUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationMessageUpdated => {
+                    f.write_str("CONVERSATION_MESSAGE_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationMessageUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_MESSAGE_UPDATED" => Ok(Self::ConversationMessageUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationMessageUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationMessageUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationNoteAddedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationNoteAddedReport {
+        pub payload: NoteEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationNoteAddedReportType,
+    }
+    impl ConversationNoteAddedReport {
+        pub fn builder() -> builder::ConversationNoteAddedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<NoteEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationNoteAddedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationNoteAddedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationNoteAddedReportType {
+        #[serde(rename = "CONVERSATION_NOTE_ADDED")]
+        ConversationNoteAdded,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationNoteAddedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationNoteAdded => f.write_str("CONVERSATION_NOTE_ADDED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationNoteAddedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_NOTE_ADDED" => Ok(Self::ConversationNoteAdded),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationNoteAddedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationNoteAddedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationNoteRemovedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationNoteRemovedReport {
+        pub payload: NoteEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationNoteRemovedReportType,
+    }
+    impl ConversationNoteRemovedReport {
+        pub fn builder() -> builder::ConversationNoteRemovedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<NoteEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationNoteRemovedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationNoteRemovedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationNoteRemovedReportType {
+        #[serde(rename = "CONVERSATION_NOTE_REMOVED")]
+        ConversationNoteRemoved,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationNoteRemovedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationNoteRemoved => f.write_str("CONVERSATION_NOTE_REMOVED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationNoteRemovedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_NOTE_REMOVED" => Ok(Self::ConversationNoteRemoved),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationNoteRemovedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationNoteRemovedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationNoteUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationNoteUpdatedReport {
+        pub payload: NoteEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationNoteUpdatedReportType,
+    }
+    impl ConversationNoteUpdatedReport {
+        pub fn builder() -> builder::ConversationNoteUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<NoteEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationNoteUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationNoteUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationNoteUpdatedReportType {
+        #[serde(rename = "CONVERSATION_NOTE_UPDATED")]
+        ConversationNoteUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationNoteUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationNoteUpdated => f.write_str("CONVERSATION_NOTE_UPDATED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationNoteUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_NOTE_UPDATED" => Ok(Self::ConversationNoteUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationNoteUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationNoteUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationPriorityUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationPriorityUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationPriorityUpdatedReportType,
+    }
+    impl ConversationPriorityUpdatedReport {
+        pub fn builder() -> builder::ConversationPriorityUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationPriorityUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationPriorityUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationPriorityUpdatedReportType {
+        #[serde(rename = "CONVERSATION_PRIORITY_UPDATED")]
+        ConversationPriorityUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationPriorityUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationPriorityUpdated => {
+                    f.write_str("CONVERSATION_PRIORITY_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationPriorityUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_PRIORITY_UPDATED" => Ok(Self::ConversationPriorityUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationPriorityUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationPriorityUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationQueue`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationQueue {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl ConversationQueue {
+        pub fn builder() -> builder::ConversationQueue {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ConversationQueueUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationQueueUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationQueueUpdatedReportType,
+    }
+    impl ConversationQueueUpdatedReport {
+        pub fn builder() -> builder::ConversationQueueUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationQueueUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationQueueUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationQueueUpdatedReportType {
+        #[serde(rename = "CONVERSATION_QUEUE_UPDATED")]
+        ConversationQueueUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationQueueUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationQueueUpdated => {
+                    f.write_str("CONVERSATION_QUEUE_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationQueueUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_QUEUE_UPDATED" => Ok(Self::ConversationQueueUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationQueueUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationQueueUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationSlaPolicyUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationSlaPolicyUpdatedReport {
+        pub payload: SlaPolicyUpdatedEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationSlaPolicyUpdatedReportType,
+    }
+    impl ConversationSlaPolicyUpdatedReport {
+        pub fn builder() -> builder::ConversationSlaPolicyUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<SlaPolicyUpdatedEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationSlaPolicyUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationSlaPolicyUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationSlaPolicyUpdatedReportType {
+        #[serde(rename = "CONVERSATION_SLA_POLICY_UPDATED")]
+        ConversationSlaPolicyUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationSlaPolicyUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationSlaPolicyUpdated => {
+                    f.write_str("CONVERSATION_SLA_POLICY_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationSlaPolicyUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_SLA_POLICY_UPDATED" => {
+                    Ok(Self::ConversationSlaPolicyUpdated)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationSlaPolicyUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationSlaPolicyUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationStatusUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationStatusUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationStatusUpdatedReportType,
+    }
+    impl ConversationStatusUpdatedReport {
+        pub fn builder() -> builder::ConversationStatusUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationStatusUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationStatusUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationStatusUpdatedReportType {
+        #[serde(rename = "CONVERSATION_STATUS_UPDATED")]
+        ConversationStatusUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationStatusUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationStatusUpdated => {
+                    f.write_str("CONVERSATION_STATUS_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationStatusUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_STATUS_UPDATED" => Ok(Self::ConversationStatusUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationStatusUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationStatusUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationSummaryUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationSummaryUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationSummaryUpdatedReportType,
+    }
+    impl ConversationSummaryUpdatedReport {
+        pub fn builder() -> builder::ConversationSummaryUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationSummaryUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationSummaryUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationSummaryUpdatedReportType {
+        #[serde(rename = "CONVERSATION_SUMMARY_UPDATED")]
+        ConversationSummaryUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationSummaryUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationSummaryUpdated => {
+                    f.write_str("CONVERSATION_SUMMARY_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationSummaryUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_SUMMARY_UPDATED" => Ok(Self::ConversationSummaryUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationSummaryUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationSummaryUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationTagAddedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationTagAddedReport {
+        pub payload: TagAddedEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationTagAddedReportType,
+    }
+    impl ConversationTagAddedReport {
+        pub fn builder() -> builder::ConversationTagAddedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<TagAddedEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationTagAddedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationTagAddedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationTagAddedReportType {
+        #[serde(rename = "CONVERSATION_TAG_ADDED")]
+        ConversationTagAdded,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationTagAddedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationTagAdded => f.write_str("CONVERSATION_TAG_ADDED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationTagAddedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_TAG_ADDED" => Ok(Self::ConversationTagAdded),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationTagAddedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationTagAddedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationTagRemovedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationTagRemovedReport {
+        pub payload: TagRemovedEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationTagRemovedReportType,
+    }
+    impl ConversationTagRemovedReport {
+        pub fn builder() -> builder::ConversationTagRemovedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<TagRemovedEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationTagRemovedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationTagRemovedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationTagRemovedReportType {
+        #[serde(rename = "CONVERSATION_TAG_REMOVED")]
+        ConversationTagRemoved,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationTagRemovedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationTagRemoved => f.write_str("CONVERSATION_TAG_REMOVED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationTagRemovedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_TAG_REMOVED" => Ok(Self::ConversationTagRemoved),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationTagRemovedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationTagRemovedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationTopicUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationTopicUpdatedReport {
+        pub payload: ConversationEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ConversationTopicUpdatedReportType,
+    }
+    impl ConversationTopicUpdatedReport {
+        pub fn builder() -> builder::ConversationTopicUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<ConversationEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationTopicUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ConversationTopicUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationTopicUpdatedReportType {
+        #[serde(rename = "CONVERSATION_TOPIC_UPDATED")]
+        ConversationTopicUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConversationTopicUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationTopicUpdated => {
+                    f.write_str("CONVERSATION_TOPIC_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConversationTopicUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_TOPIC_UPDATED" => Ok(Self::ConversationTopicUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConversationTopicUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConversationTopicUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConversationWebhookReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConversationWebhookReport {
+        InboundMessageReport(InboundMessageReport),
+        OutboundMessageReport(OutboundMessageReport),
+        InboundMessageUpdatedReport(InboundMessageUpdatedReport),
+        InboundMessageDeletedReport(InboundMessageDeletedReport),
+        ConversationCreatedReport(ConversationCreatedReport),
+        ConversationStatusUpdatedReport(ConversationStatusUpdatedReport),
+        ConversationAssignmentUpdatedReport(ConversationAssignmentUpdatedReport),
+        ConversationPriorityUpdatedReport(ConversationPriorityUpdatedReport),
+        ConversationQueueUpdatedReport(ConversationQueueUpdatedReport),
+        ConversationFormUpdatedReport(ConversationFormUpdatedReport),
+        ConversationFormFieldUpdatedReport(ConversationFormFieldUpdatedReport),
+        ConversationSlaPolicyUpdatedReport(ConversationSlaPolicyUpdatedReport),
+        ConversationCustomerUpdatedReport(ConversationCustomerUpdatedReport),
+        ConversationSummaryUpdatedReport(ConversationSummaryUpdatedReport),
+        ConversationTopicUpdatedReport(ConversationTopicUpdatedReport),
+        ConversationTagAddedReport(ConversationTagAddedReport),
+        ConversationTagRemovedReport(ConversationTagRemovedReport),
+        ConversationNoteAddedReport(ConversationNoteAddedReport),
+        ConversationNoteUpdatedReport(ConversationNoteUpdatedReport),
+        ConversationNoteRemovedReport(ConversationNoteRemovedReport),
+        ConversationMessageUpdatedReport(ConversationMessageUpdatedReport),
+        ConversationDeletedReport(ConversationDeletedReport),
+        ConversationAgentStatusChangedReport(ConversationAgentStatusChangedReport),
+    }
+    impl ::std::convert::From<InboundMessageReport> for ConversationWebhookReport {
+        fn from(value: InboundMessageReport) -> Self {
+            Self::InboundMessageReport(value)
+        }
+    }
+    impl ::std::convert::From<OutboundMessageReport> for ConversationWebhookReport {
+        fn from(value: OutboundMessageReport) -> Self {
+            Self::OutboundMessageReport(value)
+        }
+    }
+    impl ::std::convert::From<InboundMessageUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: InboundMessageUpdatedReport) -> Self {
+            Self::InboundMessageUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<InboundMessageDeletedReport>
+    for ConversationWebhookReport {
+        fn from(value: InboundMessageDeletedReport) -> Self {
+            Self::InboundMessageDeletedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationCreatedReport> for ConversationWebhookReport {
+        fn from(value: ConversationCreatedReport) -> Self {
+            Self::ConversationCreatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationStatusUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationStatusUpdatedReport) -> Self {
+            Self::ConversationStatusUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationAssignmentUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationAssignmentUpdatedReport) -> Self {
+            Self::ConversationAssignmentUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationPriorityUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationPriorityUpdatedReport) -> Self {
+            Self::ConversationPriorityUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationQueueUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationQueueUpdatedReport) -> Self {
+            Self::ConversationQueueUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationFormUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationFormUpdatedReport) -> Self {
+            Self::ConversationFormUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationFormFieldUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationFormFieldUpdatedReport) -> Self {
+            Self::ConversationFormFieldUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationSlaPolicyUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationSlaPolicyUpdatedReport) -> Self {
+            Self::ConversationSlaPolicyUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationCustomerUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationCustomerUpdatedReport) -> Self {
+            Self::ConversationCustomerUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationSummaryUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationSummaryUpdatedReport) -> Self {
+            Self::ConversationSummaryUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationTopicUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationTopicUpdatedReport) -> Self {
+            Self::ConversationTopicUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationTagAddedReport> for ConversationWebhookReport {
+        fn from(value: ConversationTagAddedReport) -> Self {
+            Self::ConversationTagAddedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationTagRemovedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationTagRemovedReport) -> Self {
+            Self::ConversationTagRemovedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationNoteAddedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationNoteAddedReport) -> Self {
+            Self::ConversationNoteAddedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationNoteUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationNoteUpdatedReport) -> Self {
+            Self::ConversationNoteUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationNoteRemovedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationNoteRemovedReport) -> Self {
+            Self::ConversationNoteRemovedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationMessageUpdatedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationMessageUpdatedReport) -> Self {
+            Self::ConversationMessageUpdatedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationDeletedReport> for ConversationWebhookReport {
+        fn from(value: ConversationDeletedReport) -> Self {
+            Self::ConversationDeletedReport(value)
+        }
+    }
+    impl ::std::convert::From<ConversationAgentStatusChangedReport>
+    for ConversationWebhookReport {
+        fn from(value: ConversationAgentStatusChangedReport) -> Self {
+            Self::ConversationAgentStatusChangedReport(value)
+        }
+    }
+    ///`ConversationWebhookReportBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConversationWebhookReportBase {
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+    }
+    impl ConversationWebhookReportBase {
+        pub fn builder() -> builder::ConversationWebhookReportBase {
+            Default::default()
+        }
+        /// With the required fields (`timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`CustomEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CustomEventPayload {
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub custom_data: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(
+            rename = "definitionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub definition_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+    }
+    impl CustomEventPayload {
+        pub fn builder() -> builder::CustomEventPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_data: ::std::default::Default::default(),
+                definition_id: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `definition_id`.
+        pub fn definition_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.definition_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CustomEventReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CustomEventReport {
+        pub payload: CustomEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: CustomEventReportType,
+    }
+    impl CustomEventReport {
+        pub fn builder() -> builder::CustomEventReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<CustomEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<CustomEventReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`CustomEventReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CustomEventReportType {
+        #[serde(rename = "PEOPLE_CUSTOM_AND_TEMPLATE_EVENTS")]
+        PeopleCustomAndTemplateEvents,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CustomEventReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PeopleCustomAndTemplateEvents => {
+                    f.write_str("PEOPLE_CUSTOM_AND_TEMPLATE_EVENTS")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomEventReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PEOPLE_CUSTOM_AND_TEMPLATE_EVENTS" => {
+                    Ok(Self::PeopleCustomAndTemplateEvents)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomEventReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomEventReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Customer`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Customer {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub person_id: ::std::option::Option<::std::string::String>,
+    }
+    impl Customer {
+        pub fn builder() -> builder::Customer {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                person_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person_id`.
+        pub fn person_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.person_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventChannelDataChannelDataCreated`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventChannelDataChannelDataCreated {
+        #[serde(
+            rename = "channelData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub channel_data: ::std::option::Option<ChannelDataCreated>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+    }
+    impl EventChannelDataChannelDataCreated {
+        pub fn builder() -> builder::EventChannelDataChannelDataCreated {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel_data: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel_data`.
+        pub fn channel_data(
+            mut self,
+            value: impl ::std::convert::Into<ChannelDataCreated>,
+        ) -> Self {
+            self.channel_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventChannelDataChannelDataDeleted`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventChannelDataChannelDataDeleted {
+        #[serde(
+            rename = "channelData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub channel_data: ::std::option::Option<ChannelDataDeleted>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+    }
+    impl EventChannelDataChannelDataDeleted {
+        pub fn builder() -> builder::EventChannelDataChannelDataDeleted {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel_data: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel_data`.
+        pub fn channel_data(
+            mut self,
+            value: impl ::std::convert::Into<ChannelDataDeleted>,
+        ) -> Self {
+            self.channel_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventChannelDataChannelDataUpdated`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventChannelDataChannelDataUpdated {
+        #[serde(
+            rename = "channelData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub channel_data: ::std::option::Option<ChannelDataUpdated>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+    }
+    impl EventChannelDataChannelDataUpdated {
+        pub fn builder() -> builder::EventChannelDataChannelDataUpdated {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel_data: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel_data`.
+        pub fn channel_data(
+            mut self,
+            value: impl ::std::convert::Into<ChannelDataUpdated>,
+        ) -> Self {
+            self.channel_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadMobileAppRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadMobileAppRawPayload {
+        #[serde(
+            rename = "appCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub app_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "applicationVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_version: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "deviceManufacturer",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_manufacturer: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "deviceModel",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_model: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(
+            rename = "osLanguage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub os_language: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "osVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub os_version: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pushRegId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub push_reg_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sdkVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sdk_version: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadMobileAppRawPayload {
+        pub fn builder() -> builder::EventPayloadMobileAppRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                app_code: ::std::option::Option::None,
+                application_version: ::std::option::Option::None,
+                device_manufacturer: ::std::option::Option::None,
+                device_model: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                os_language: ::std::option::Option::None,
+                os_version: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                push_reg_id: ::std::option::Option::None,
+                sdk_version: ::std::option::Option::None,
+            }
+        }
+        /// Sets `app_code`.
+        pub fn app_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `application_version`.
+        pub fn application_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_manufacturer`.
+        pub fn device_manufacturer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_manufacturer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_model`.
+        pub fn device_model(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_model = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os_language`.
+        pub fn os_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os_language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os_version`.
+        pub fn os_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push_reg_id`.
+        pub fn push_reg_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_reg_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sdk_version`.
+        pub fn sdk_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sdk_version = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadPageViewRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadPageViewRawPayload {
+        #[serde(
+            rename = "asnLatitude",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub asn_latitude: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "asnLongitude",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub asn_longitude: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "browserLanguage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub browser_language: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "browserName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub browser_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "browserOS",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub browser_os: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "browserVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub browser_version: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "countryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "deviceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(
+            rename = "pageTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub page_title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub path: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referrer: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "websiteLanguage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub website_language: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadPageViewRawPayload {
+        pub fn builder() -> builder::EventPayloadPageViewRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                asn_latitude: ::std::option::Option::None,
+                asn_longitude: ::std::option::Option::None,
+                browser_language: ::std::option::Option::None,
+                browser_name: ::std::option::Option::None,
+                browser_os: ::std::option::Option::None,
+                browser_version: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                device_type: ::std::option::Option::None,
+                domain: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                page_title: ::std::option::Option::None,
+                path: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                referrer: ::std::option::Option::None,
+                timestamp: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+                website_language: ::std::option::Option::None,
+            }
+        }
+        /// Sets `asn_latitude`.
+        pub fn asn_latitude(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.asn_latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `asn_longitude`.
+        pub fn asn_longitude(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.asn_longitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `browser_language`.
+        pub fn browser_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.browser_language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `browser_name`.
+        pub fn browser_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.browser_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `browser_os`.
+        pub fn browser_os(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.browser_os = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `browser_version`.
+        pub fn browser_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.browser_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_type`.
+        pub fn device_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `domain`.
+        pub fn domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_title`.
+        pub fn page_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.page_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `path`.
+        pub fn path(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.path = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referrer`.
+        pub fn referrer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.referrer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `website_language`.
+        pub fn website_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.website_language = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadPersonAttributeChangedRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadPersonAttributeChangedRawPayload {
+        #[serde(
+            rename = "attributeName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attribute_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadPersonAttributeChangedRawPayload {
+        pub fn builder() -> builder::EventPayloadPersonAttributeChangedRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                attribute_name: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `attribute_name`.
+        pub fn attribute_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.attribute_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadPersonCreatedRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadPersonCreatedRawPayload {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(
+            rename = "personType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub person_type: ::std::option::Option<
+            EventPayloadPersonCreatedRawPayloadPersonType,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadPersonCreatedRawPayload {
+        pub fn builder() -> builder::EventPayloadPersonCreatedRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                person_type: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person_type`.
+        pub fn person_type(
+            mut self,
+            value: impl ::std::convert::Into<
+                EventPayloadPersonCreatedRawPayloadPersonType,
+            >,
+        ) -> Self {
+            self.person_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadPersonCreatedRawPayloadPersonType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EventPayloadPersonCreatedRawPayloadPersonType {
+        #[serde(rename = "AGENT")]
+        Agent,
+        #[serde(rename = "LEAD")]
+        Lead,
+        #[serde(rename = "CUSTOMER")]
+        Customer,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for EventPayloadPersonCreatedRawPayloadPersonType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Agent => f.write_str("AGENT"),
+                Self::Lead => f.write_str("LEAD"),
+                Self::Customer => f.write_str("CUSTOMER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventPayloadPersonCreatedRawPayloadPersonType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AGENT" => Ok(Self::Agent),
+                "LEAD" => Ok(Self::Lead),
+                "CUSTOMER" => Ok(Self::Customer),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for EventPayloadPersonCreatedRawPayloadPersonType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for EventPayloadPersonCreatedRawPayloadPersonType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`EventPayloadPersonMergedRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadPersonMergedRawPayload {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadPersonMergedRawPayload {
+        pub fn builder() -> builder::EventPayloadPersonMergedRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadSessionEndedRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadSessionEndedRawPayload {
+        #[serde(
+            rename = "endedByType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ended_by_type: ::std::option::Option<
+            EventPayloadSessionEndedRawPayloadEndedByType,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(
+            rename = "sessionEnd",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_end: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sessionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sessionLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_length: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sessionStart",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_start: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sessionType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_type: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmCampaign",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_campaign: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmContent",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_content: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmMedium",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_medium: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmSource",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmTerm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_term: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadSessionEndedRawPayload {
+        pub fn builder() -> builder::EventPayloadSessionEndedRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ended_by_type: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                session_end: ::std::option::Option::None,
+                session_id: ::std::option::Option::None,
+                session_length: ::std::option::Option::None,
+                session_start: ::std::option::Option::None,
+                session_type: ::std::option::Option::None,
+                utm_campaign: ::std::option::Option::None,
+                utm_content: ::std::option::Option::None,
+                utm_medium: ::std::option::Option::None,
+                utm_source: ::std::option::Option::None,
+                utm_term: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ended_by_type`.
+        pub fn ended_by_type(
+            mut self,
+            value: impl ::std::convert::Into<
+                EventPayloadSessionEndedRawPayloadEndedByType,
+            >,
+        ) -> Self {
+            self.ended_by_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_end`.
+        pub fn session_end(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_end = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_id`.
+        pub fn session_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_length`.
+        pub fn session_length(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_start`.
+        pub fn session_start(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_start = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_type`.
+        pub fn session_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_campaign`.
+        pub fn utm_campaign(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_campaign = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_content`.
+        pub fn utm_content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_medium`.
+        pub fn utm_medium(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_medium = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_source`.
+        pub fn utm_source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_term`.
+        pub fn utm_term(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_term = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventPayloadSessionEndedRawPayloadEndedByType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EventPayloadSessionEndedRawPayloadEndedByType {
+        #[serde(rename = "USER")]
+        User,
+        #[serde(rename = "SYSTEM")]
+        System,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for EventPayloadSessionEndedRawPayloadEndedByType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::User => f.write_str("USER"),
+                Self::System => f.write_str("SYSTEM"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventPayloadSessionEndedRawPayloadEndedByType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "USER" => Ok(Self::User),
+                "SYSTEM" => Ok(Self::System),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for EventPayloadSessionEndedRawPayloadEndedByType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for EventPayloadSessionEndedRawPayloadEndedByType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`EventPayloadSessionStartedRawPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventPayloadSessionStartedRawPayload {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(
+            rename = "sessionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sessionStart",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_start: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sessionType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_type: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmCampaign",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_campaign: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmContent",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_content: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmMedium",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_medium: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmSource",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "utmTerm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub utm_term: ::std::option::Option<::std::string::String>,
+    }
+    impl EventPayloadSessionStartedRawPayload {
+        pub fn builder() -> builder::EventPayloadSessionStartedRawPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                session_id: ::std::option::Option::None,
+                session_start: ::std::option::Option::None,
+                session_type: ::std::option::Option::None,
+                utm_campaign: ::std::option::Option::None,
+                utm_content: ::std::option::Option::None,
+                utm_medium: ::std::option::Option::None,
+                utm_source: ::std::option::Option::None,
+                utm_term: ::std::option::Option::None,
+            }
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_id`.
+        pub fn session_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_start`.
+        pub fn session_start(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_start = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_type`.
+        pub fn session_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_campaign`.
+        pub fn utm_campaign(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_campaign = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_content`.
+        pub fn utm_content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_medium`.
+        pub fn utm_medium(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_medium = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_source`.
+        pub fn utm_source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `utm_term`.
+        pub fn utm_term(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.utm_term = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ExportSaasResourceResourceType`
     #[derive(
         ::serde::Deserialize,
@@ -74,6 +5532,383 @@ pub mod types {
             value.parse()
         }
     }
+    ///`FormField`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FormField {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl FormField {
+        pub fn builder() -> builder::FormField {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FormFieldUpdatedEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FormFieldUpdatedEventPayload {
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: FormFieldUpdatedEventPayloadDirection,
+        pub field: FormField,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub priority: FormFieldUpdatedEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: FormFieldUpdatedEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl FormFieldUpdatedEventPayload {
+        pub fn builder() -> builder::FormFieldUpdatedEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `field`, `form`, `id`, `invoker`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<FormFieldUpdatedEventPayloadDirection>,
+            field: impl ::std::convert::Into<FormField>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            priority: impl ::std::convert::Into<FormFieldUpdatedEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<FormFieldUpdatedEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                field: field.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                priority: priority.into(),
+                queue: queue.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FormFieldUpdatedEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FormFieldUpdatedEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FormFieldUpdatedEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FormFieldUpdatedEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FormFieldUpdatedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FormFieldUpdatedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FormFieldUpdatedEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FormFieldUpdatedEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FormFieldUpdatedEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FormFieldUpdatedEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FormFieldUpdatedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FormFieldUpdatedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FormFieldUpdatedEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FormFieldUpdatedEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FormFieldUpdatedEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FormFieldUpdatedEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FormFieldUpdatedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FormFieldUpdatedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ImportResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -93,6 +5928,3176 @@ pub mod types {
             Self {
                 resource_id: resource_id.into(),
             }
+        }
+    }
+    ///`InboundMessageDeletedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageDeletedReport {
+        pub payload: MessageEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: InboundMessageDeletedReportType,
+    }
+    impl InboundMessageDeletedReport {
+        pub fn builder() -> builder::InboundMessageDeletedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<MessageEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InboundMessageDeletedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`InboundMessageDeletedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundMessageDeletedReportType {
+        #[serde(rename = "INBOUND_MESSAGE_DELETED")]
+        InboundMessageDeleted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundMessageDeletedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InboundMessageDeleted => f.write_str("INBOUND_MESSAGE_DELETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundMessageDeletedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND_MESSAGE_DELETED" => Ok(Self::InboundMessageDeleted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundMessageDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InboundMessageDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundMessageReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageReport {
+        pub payload: MessageEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: InboundMessageReportType,
+    }
+    impl InboundMessageReport {
+        pub fn builder() -> builder::InboundMessageReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<MessageEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InboundMessageReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`InboundMessageReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundMessageReportType {
+        #[serde(rename = "INBOUND_MESSAGE")]
+        InboundMessage,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundMessageReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InboundMessage => f.write_str("INBOUND_MESSAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundMessageReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND_MESSAGE" => Ok(Self::InboundMessage),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundMessageReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundMessageReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundMessageUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageUpdatedReport {
+        pub payload: MessageEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: InboundMessageUpdatedReportType,
+    }
+    impl InboundMessageUpdatedReport {
+        pub fn builder() -> builder::InboundMessageUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<MessageEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InboundMessageUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`InboundMessageUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundMessageUpdatedReportType {
+        #[serde(rename = "INBOUND_MESSAGE_UPDATED")]
+        InboundMessageUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundMessageUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InboundMessageUpdated => f.write_str("INBOUND_MESSAGE_UPDATED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundMessageUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND_MESSAGE_UPDATED" => Ok(Self::InboundMessageUpdated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundMessageUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InboundMessageUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InteractionContext`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InteractionContext {
+        #[serde(
+            rename = "interactionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub interaction_id: ::std::option::Option<::std::string::String>,
+    }
+    impl InteractionContext {
+        pub fn builder() -> builder::InteractionContext {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                interaction_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction_id`.
+        pub fn interaction_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.interaction_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Invoker`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Invoker {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: InvokerType,
+    }
+    impl Invoker {
+        pub fn builder() -> builder::Invoker {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InvokerType>) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InvokerInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InvokerInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<InvokerInfoType>,
+    }
+    impl InvokerInfo {
+        pub fn builder() -> builder::InvokerInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<InvokerInfoType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InvokerInfoType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InvokerInfoType {
+        #[serde(rename = "client")]
+        Client,
+        #[serde(rename = "user")]
+        User,
+        #[serde(rename = "system")]
+        System,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InvokerInfoType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Client => f.write_str("client"),
+                Self::User => f.write_str("user"),
+                Self::System => f.write_str("system"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InvokerInfoType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "client" => Ok(Self::Client),
+                "user" => Ok(Self::User),
+                "system" => Ok(Self::System),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InvokerInfoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InvokerInfoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InvokerType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InvokerType {
+        #[serde(rename = "AGENT")]
+        Agent,
+        #[serde(rename = "SYSTEM")]
+        System,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InvokerType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Agent => f.write_str("AGENT"),
+                Self::System => f.write_str("SYSTEM"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InvokerType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AGENT" => Ok(Self::Agent),
+                "SYSTEM" => Ok(Self::System),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InvokerType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InvokerType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LastMessageData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LastMessageData {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub direction: ::std::option::Option<LastMessageDataDirection>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl LastMessageData {
+        pub fn builder() -> builder::LastMessageData {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageDataDirection>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LastMessageDataDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LastMessageDataDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LastMessageDataDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LastMessageDataDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LastMessageDataDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LastMessageDataDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Message`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Message {
+        pub channel: ::std::string::String,
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub content: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
+        pub id: ::std::string::String,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "socialContext",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub social_context: ::std::option::Option<SocialContext>,
+        pub to: ::std::string::String,
+        #[serde(
+            rename = "updatedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+    }
+    impl Message {
+        pub fn builder() -> builder::Message {
+            Default::default()
+        }
+        /// With the required fields (`channel`, `conversation_id`, `from`, `id`, `message_id`, `to`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<::std::string::String>,
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::default::Default::default(),
+                conversation_id: conversation_id.into(),
+                created_at: ::std::option::Option::None,
+                from: from.into(),
+                id: id.into(),
+                message_id: message_id.into(),
+                social_context: ::std::option::Option::None,
+                to: to.into(),
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        ) -> Self {
+            self.content = value.into();
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `social_context`.
+        pub fn social_context(
+            mut self,
+            value: impl ::std::convert::Into<SocialContext>,
+        ) -> Self {
+            self.social_context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MessageEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessageEventPayload {
+        pub assignee: ConversationAssignee,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub authentication: ::std::option::Option<AuthenticationData>,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: MessageEventPayloadDirection,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        pub message: Message,
+        pub priority: MessageEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: MessageEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl MessageEventPayload {
+        pub fn builder() -> builder::MessageEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `form`, `id`, `invoker`, `message`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<MessageEventPayloadDirection>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            message: impl ::std::convert::Into<Message>,
+            priority: impl ::std::convert::Into<MessageEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<MessageEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                authentication: ::std::option::Option::None,
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                message: message.into(),
+                priority: priority.into(),
+                queue: queue.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `authentication`.
+        pub fn authentication(
+            mut self,
+            value: impl ::std::convert::Into<AuthenticationData>,
+        ) -> Self {
+            self.authentication = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MessageEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MessageEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MessageEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MessageEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MessageEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MessageEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MessageEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MessageEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MessageEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MessageEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MessageEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MessageEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MessageEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MessageEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MessageEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MobileAppAppLaunchReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MobileAppAppLaunchReport {
+        pub payload: EventPayloadMobileAppRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: MobileAppAppLaunchReportType,
+    }
+    impl MobileAppAppLaunchReport {
+        pub fn builder() -> builder::MobileAppAppLaunchReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadMobileAppRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MobileAppAppLaunchReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`MobileAppAppLaunchReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MobileAppAppLaunchReportType {
+        #[serde(rename = "MOBILE_APP_APP_LAUNCH")]
+        MobileAppAppLaunch,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MobileAppAppLaunchReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MobileAppAppLaunch => f.write_str("MOBILE_APP_APP_LAUNCH"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MobileAppAppLaunchReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MOBILE_APP_APP_LAUNCH" => Ok(Self::MobileAppAppLaunch),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MobileAppAppLaunchReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MobileAppAppLaunchReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MobileAppDepersonalizeReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MobileAppDepersonalizeReport {
+        pub payload: EventPayloadMobileAppRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: MobileAppDepersonalizeReportType,
+    }
+    impl MobileAppDepersonalizeReport {
+        pub fn builder() -> builder::MobileAppDepersonalizeReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadMobileAppRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MobileAppDepersonalizeReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`MobileAppDepersonalizeReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MobileAppDepersonalizeReportType {
+        #[serde(rename = "MOBILE_APP_DEPERSONALIZE")]
+        MobileAppDepersonalize,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MobileAppDepersonalizeReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MobileAppDepersonalize => f.write_str("MOBILE_APP_DEPERSONALIZE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MobileAppDepersonalizeReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MOBILE_APP_DEPERSONALIZE" => Ok(Self::MobileAppDepersonalize),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MobileAppDepersonalizeReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MobileAppDepersonalizeReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MobileAppInstallReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MobileAppInstallReport {
+        pub payload: EventPayloadMobileAppRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: MobileAppInstallReportType,
+    }
+    impl MobileAppInstallReport {
+        pub fn builder() -> builder::MobileAppInstallReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadMobileAppRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MobileAppInstallReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`MobileAppInstallReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MobileAppInstallReportType {
+        #[serde(rename = "MOBILE_APP_INSTALL")]
+        MobileAppInstall,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MobileAppInstallReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MobileAppInstall => f.write_str("MOBILE_APP_INSTALL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MobileAppInstallReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MOBILE_APP_INSTALL" => Ok(Self::MobileAppInstall),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MobileAppInstallReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MobileAppInstallReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MobileAppPersonalizeReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MobileAppPersonalizeReport {
+        pub payload: EventPayloadMobileAppRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: MobileAppPersonalizeReportType,
+    }
+    impl MobileAppPersonalizeReport {
+        pub fn builder() -> builder::MobileAppPersonalizeReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadMobileAppRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MobileAppPersonalizeReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`MobileAppPersonalizeReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MobileAppPersonalizeReportType {
+        #[serde(rename = "MOBILE_APP_PERSONALIZE")]
+        MobileAppPersonalize,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MobileAppPersonalizeReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MobileAppPersonalize => f.write_str("MOBILE_APP_PERSONALIZE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MobileAppPersonalizeReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MOBILE_APP_PERSONALIZE" => Ok(Self::MobileAppPersonalize),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MobileAppPersonalizeReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MobileAppPersonalizeReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MobileAppUninstallReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MobileAppUninstallReport {
+        pub payload: EventPayloadMobileAppRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: MobileAppUninstallReportType,
+    }
+    impl MobileAppUninstallReport {
+        pub fn builder() -> builder::MobileAppUninstallReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadMobileAppRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MobileAppUninstallReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`MobileAppUninstallReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MobileAppUninstallReportType {
+        #[serde(rename = "MOBILE_APP_UNINSTALL")]
+        MobileAppUninstall,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MobileAppUninstallReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MobileAppUninstall => f.write_str("MOBILE_APP_UNINSTALL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MobileAppUninstallReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MOBILE_APP_UNINSTALL" => Ok(Self::MobileAppUninstall),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MobileAppUninstallReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MobileAppUninstallReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Note`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Note {
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub content: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: NoteType,
+    }
+    impl Note {
+        pub fn builder() -> builder::Note {
+            Default::default()
+        }
+        /// With the required fields (`id`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<NoteType>,
+        ) -> Self {
+            Self {
+                content: ::std::default::Default::default(),
+                id: id.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        ) -> Self {
+            self.content = value.into();
+            self
+        }
+    }
+    ///`NoteEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct NoteEventPayload {
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: NoteEventPayloadDirection,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub note: Note,
+        pub priority: NoteEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: NoteEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl NoteEventPayload {
+        pub fn builder() -> builder::NoteEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `form`, `id`, `invoker`, `note`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<NoteEventPayloadDirection>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            note: impl ::std::convert::Into<Note>,
+            priority: impl ::std::convert::Into<NoteEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<NoteEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                note: note.into(),
+                priority: priority.into(),
+                queue: queue.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`NoteEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NoteEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NoteEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NoteEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NoteEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NoteEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`NoteEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NoteEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NoteEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NoteEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NoteEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NoteEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`NoteEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NoteEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NoteEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NoteEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NoteEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NoteEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`NoteType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NoteType {
+        #[serde(rename = "INTERNAL")]
+        Internal,
+        #[serde(rename = "JIRA_COMMENT")]
+        JiraComment,
+        #[serde(rename = "ATTACHMENT")]
+        Attachment,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NoteType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Internal => f.write_str("INTERNAL"),
+                Self::JiraComment => f.write_str("JIRA_COMMENT"),
+                Self::Attachment => f.write_str("ATTACHMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NoteType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERNAL" => Ok(Self::Internal),
+                "JIRA_COMMENT" => Ok(Self::JiraComment),
+                "ATTACHMENT" => Ok(Self::Attachment),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NoteType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NoteType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`OutboundMessageReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct OutboundMessageReport {
+        pub payload: MessageEventPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: OutboundMessageReportType,
+    }
+    impl OutboundMessageReport {
+        pub fn builder() -> builder::OutboundMessageReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<MessageEventPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<OutboundMessageReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`OutboundMessageReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum OutboundMessageReportType {
+        #[serde(rename = "OUTBOUND_MESSAGE")]
+        OutboundMessage,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for OutboundMessageReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::OutboundMessage => f.write_str("OUTBOUND_MESSAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OutboundMessageReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OUTBOUND_MESSAGE" => Ok(Self::OutboundMessage),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for OutboundMessageReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for OutboundMessageReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonAttributeChangedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonAttributeChangedReport {
+        pub payload: EventPayloadPersonAttributeChangedRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonAttributeChangedReportType,
+    }
+    impl PersonAttributeChangedReport {
+        pub fn builder() -> builder::PersonAttributeChangedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<
+                EventPayloadPersonAttributeChangedRawPayload,
+            >,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonAttributeChangedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonAttributeChangedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonAttributeChangedReportType {
+        #[serde(rename = "PERSON_ATTRIBUTE_CHANGED")]
+        PersonAttributeChanged,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonAttributeChangedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonAttributeChanged => f.write_str("PERSON_ATTRIBUTE_CHANGED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonAttributeChangedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_ATTRIBUTE_CHANGED" => Ok(Self::PersonAttributeChanged),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonAttributeChangedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PersonAttributeChangedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonBasicInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonBasicInfo {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub email: ::std::vec::Vec<::std::string::String>,
+        #[serde(
+            rename = "externalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub phone: ::std::vec::Vec<::std::string::String>,
+    }
+    impl PersonBasicInfo {
+        pub fn builder() -> builder::PersonBasicInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                phone: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.email = value.into();
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.phone = value.into();
+            self
+        }
+    }
+    ///`PersonContactInformationCreatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonContactInformationCreatedReport {
+        pub payload: EventChannelDataChannelDataCreated,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonContactInformationCreatedReportType,
+    }
+    impl PersonContactInformationCreatedReport {
+        pub fn builder() -> builder::PersonContactInformationCreatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventChannelDataChannelDataCreated>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonContactInformationCreatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonContactInformationCreatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonContactInformationCreatedReportType {
+        #[serde(rename = "PERSON_CONTACT_INFORMATION_CREATED")]
+        PersonContactInformationCreated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonContactInformationCreatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonContactInformationCreated => {
+                    f.write_str("PERSON_CONTACT_INFORMATION_CREATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonContactInformationCreatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_CONTACT_INFORMATION_CREATED" => {
+                    Ok(Self::PersonContactInformationCreated)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonContactInformationCreatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PersonContactInformationCreatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonContactInformationDeletedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonContactInformationDeletedReport {
+        pub payload: EventChannelDataChannelDataDeleted,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonContactInformationDeletedReportType,
+    }
+    impl PersonContactInformationDeletedReport {
+        pub fn builder() -> builder::PersonContactInformationDeletedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventChannelDataChannelDataDeleted>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonContactInformationDeletedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonContactInformationDeletedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonContactInformationDeletedReportType {
+        #[serde(rename = "PERSON_CONTACT_INFORMATION_DELETED")]
+        PersonContactInformationDeleted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonContactInformationDeletedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonContactInformationDeleted => {
+                    f.write_str("PERSON_CONTACT_INFORMATION_DELETED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonContactInformationDeletedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_CONTACT_INFORMATION_DELETED" => {
+                    Ok(Self::PersonContactInformationDeleted)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonContactInformationDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PersonContactInformationDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonContactInformationUpdatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonContactInformationUpdatedReport {
+        pub payload: EventChannelDataChannelDataUpdated,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonContactInformationUpdatedReportType,
+    }
+    impl PersonContactInformationUpdatedReport {
+        pub fn builder() -> builder::PersonContactInformationUpdatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventChannelDataChannelDataUpdated>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonContactInformationUpdatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonContactInformationUpdatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonContactInformationUpdatedReportType {
+        #[serde(rename = "PERSON_CONTACT_INFORMATION_UPDATED")]
+        PersonContactInformationUpdated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonContactInformationUpdatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonContactInformationUpdated => {
+                    f.write_str("PERSON_CONTACT_INFORMATION_UPDATED")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonContactInformationUpdatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_CONTACT_INFORMATION_UPDATED" => {
+                    Ok(Self::PersonContactInformationUpdated)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonContactInformationUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PersonContactInformationUpdatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonCreatedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonCreatedReport {
+        pub payload: EventPayloadPersonCreatedRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonCreatedReportType,
+    }
+    impl PersonCreatedReport {
+        pub fn builder() -> builder::PersonCreatedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadPersonCreatedRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonCreatedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonCreatedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonCreatedReportType {
+        #[serde(rename = "PERSON_CREATED")]
+        PersonCreated,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonCreatedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonCreated => f.write_str("PERSON_CREATED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonCreatedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_CREATED" => Ok(Self::PersonCreated),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonCreatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PersonCreatedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonDeletedPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonDeletedPayload {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(
+            rename = "personType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub person_type: ::std::option::Option<PersonDeletedPayloadPersonType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+    }
+    impl PersonDeletedPayload {
+        pub fn builder() -> builder::PersonDeletedPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                person_type: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+            }
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person_type`.
+        pub fn person_type(
+            mut self,
+            value: impl ::std::convert::Into<PersonDeletedPayloadPersonType>,
+        ) -> Self {
+            self.person_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PersonDeletedPayloadPersonType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonDeletedPayloadPersonType {
+        #[serde(rename = "AGENT")]
+        Agent,
+        #[serde(rename = "LEAD")]
+        Lead,
+        #[serde(rename = "CUSTOMER")]
+        Customer,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonDeletedPayloadPersonType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Agent => f.write_str("AGENT"),
+                Self::Lead => f.write_str("LEAD"),
+                Self::Customer => f.write_str("CUSTOMER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonDeletedPayloadPersonType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AGENT" => Ok(Self::Agent),
+                "LEAD" => Ok(Self::Lead),
+                "CUSTOMER" => Ok(Self::Customer),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonDeletedPayloadPersonType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PersonDeletedPayloadPersonType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonDeletedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonDeletedReport {
+        pub payload: PersonDeletedPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonDeletedReportType,
+    }
+    impl PersonDeletedReport {
+        pub fn builder() -> builder::PersonDeletedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<PersonDeletedPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonDeletedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonDeletedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonDeletedReportType {
+        #[serde(rename = "PERSON_DELETED")]
+        PersonDeleted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonDeletedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonDeleted => f.write_str("PERSON_DELETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonDeletedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_DELETED" => Ok(Self::PersonDeleted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PersonDeletedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonMergedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonMergedReport {
+        pub payload: EventPayloadPersonMergedRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonMergedReportType,
+    }
+    impl PersonMergedReport {
+        pub fn builder() -> builder::PersonMergedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadPersonMergedRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonMergedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonMergedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonMergedReportType {
+        #[serde(rename = "PERSON_MERGED")]
+        PersonMerged,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonMergedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonMerged => f.write_str("PERSON_MERGED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonMergedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_MERGED" => Ok(Self::PersonMerged),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonMergedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PersonMergedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonTagAddedPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonTagAddedPayload {
+        #[serde(
+            rename = "addedTag",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub added_tag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+    }
+    impl PersonTagAddedPayload {
+        pub fn builder() -> builder::PersonTagAddedPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                added_tag: ::std::option::Option::None,
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `added_tag`.
+        pub fn added_tag(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.added_tag = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PersonTagAddedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonTagAddedReport {
+        pub payload: PersonTagAddedPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonTagAddedReportType,
+    }
+    impl PersonTagAddedReport {
+        pub fn builder() -> builder::PersonTagAddedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<PersonTagAddedPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonTagAddedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonTagAddedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonTagAddedReportType {
+        #[serde(rename = "PERSON_TAG_ADDED")]
+        PersonTagAdded,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonTagAddedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonTagAdded => f.write_str("PERSON_TAG_ADDED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonTagAddedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_TAG_ADDED" => Ok(Self::PersonTagAdded),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonTagAddedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PersonTagAddedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PersonTagRemovedPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonTagRemovedPayload {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoker: ::std::option::Option<InvokerInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub person: ::std::option::Option<PersonBasicInfo>,
+        #[serde(
+            rename = "removedTag",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub removed_tag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+    }
+    impl PersonTagRemovedPayload {
+        pub fn builder() -> builder::PersonTagRemovedPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                invoker: ::std::option::Option::None,
+                person: ::std::option::Option::None,
+                removed_tag: ::std::option::Option::None,
+                source: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `invoker`.
+        pub fn invoker(mut self, value: impl ::std::convert::Into<InvokerInfo>) -> Self {
+            self.invoker = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person`.
+        pub fn person(
+            mut self,
+            value: impl ::std::convert::Into<PersonBasicInfo>,
+        ) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `removed_tag`.
+        pub fn removed_tag(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.removed_tag = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PersonTagRemovedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PersonTagRemovedReport {
+        pub payload: PersonTagRemovedPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PersonTagRemovedReportType,
+    }
+    impl PersonTagRemovedReport {
+        pub fn builder() -> builder::PersonTagRemovedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<PersonTagRemovedPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonTagRemovedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PersonTagRemovedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PersonTagRemovedReportType {
+        #[serde(rename = "PERSON_TAG_DELETED")]
+        PersonTagDeleted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PersonTagRemovedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PersonTagDeleted => f.write_str("PERSON_TAG_DELETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PersonTagRemovedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PERSON_TAG_DELETED" => Ok(Self::PersonTagDeleted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PersonTagRemovedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PersonTagRemovedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Policy`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Policy {
+        #[serde(
+            rename = "policyId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub policy_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "policyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub policy_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "severityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub severity_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "severityName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub severity_name: ::std::option::Option<::std::string::String>,
+    }
+    impl Policy {
+        pub fn builder() -> builder::Policy {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                policy_id: ::std::option::Option::None,
+                policy_name: ::std::option::Option::None,
+                severity_id: ::std::option::Option::None,
+                severity_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `policy_id`.
+        pub fn policy_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.policy_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `policy_name`.
+        pub fn policy_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.policy_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `severity_id`.
+        pub fn severity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.severity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `severity_name`.
+        pub fn severity_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.severity_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RequestDetailsResponse`
@@ -270,6 +9275,361 @@ pub mod types {
             value.parse()
         }
     }
+    ///`SlaPolicyUpdatedEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SlaPolicyUpdatedEventPayload {
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: SlaPolicyUpdatedEventPayloadDirection,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub policy: Policy,
+        pub priority: SlaPolicyUpdatedEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: SlaPolicyUpdatedEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl SlaPolicyUpdatedEventPayload {
+        pub fn builder() -> builder::SlaPolicyUpdatedEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `form`, `id`, `invoker`, `policy`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<SlaPolicyUpdatedEventPayloadDirection>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            policy: impl ::std::convert::Into<Policy>,
+            priority: impl ::std::convert::Into<SlaPolicyUpdatedEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<SlaPolicyUpdatedEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                policy: policy.into(),
+                priority: priority.into(),
+                queue: queue.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SlaPolicyUpdatedEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SlaPolicyUpdatedEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SlaPolicyUpdatedEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SlaPolicyUpdatedEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SlaPolicyUpdatedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SlaPolicyUpdatedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SlaPolicyUpdatedEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SlaPolicyUpdatedEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SlaPolicyUpdatedEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SlaPolicyUpdatedEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SlaPolicyUpdatedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SlaPolicyUpdatedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SlaPolicyUpdatedEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SlaPolicyUpdatedEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SlaPolicyUpdatedEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SlaPolicyUpdatedEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SlaPolicyUpdatedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SlaPolicyUpdatedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SocialContext`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SocialContext {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl SocialContext {
+        pub fn builder() -> builder::SocialContext {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`StatusResponse`
     #[derive(
         ::serde::Deserialize,
@@ -334,8 +9694,7221 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Tag`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Tag {
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl Tag {
+        pub fn builder() -> builder::Tag {
+            Default::default()
+        }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                id: id.into(),
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TagAddedEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TagAddedEventPayload {
+        #[serde(rename = "addedTag")]
+        pub added_tag: Tag,
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: TagAddedEventPayloadDirection,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub priority: TagAddedEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: TagAddedEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl TagAddedEventPayload {
+        pub fn builder() -> builder::TagAddedEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`added_tag`, `assignee`, `channel`, `customer`, `direction`, `form`, `id`, `invoker`, `priority`, `queue`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            added_tag: impl ::std::convert::Into<Tag>,
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<TagAddedEventPayloadDirection>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            priority: impl ::std::convert::Into<TagAddedEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            status: impl ::std::convert::Into<TagAddedEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                added_tag: added_tag.into(),
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                priority: priority.into(),
+                queue: queue.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TagAddedEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TagAddedEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TagAddedEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TagAddedEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TagAddedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TagAddedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TagAddedEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TagAddedEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TagAddedEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TagAddedEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TagAddedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TagAddedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TagAddedEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TagAddedEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TagAddedEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TagAddedEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TagAddedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TagAddedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TagRemovedEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TagRemovedEventPayload {
+        pub assignee: ConversationAssignee,
+        pub channel: ::std::string::String,
+        pub customer: Customer,
+        pub direction: TagRemovedEventPayloadDirection,
+        pub form: ConversationForm,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub interaction: ::std::option::Option<InteractionContext>,
+        pub invoker: Invoker,
+        #[serde(
+            rename = "lastMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_message: ::std::option::Option<LastMessageData>,
+        pub priority: TagRemovedEventPayloadPriority,
+        pub queue: ConversationQueue,
+        #[serde(rename = "removedTag")]
+        pub removed_tag: Tag,
+        #[serde(
+            rename = "shortId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub short_id: ::std::option::Option<::std::string::String>,
+        pub status: TagRemovedEventPayloadStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+        pub tags: ::std::vec::Vec<Tag>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<::std::string::String>,
+    }
+    impl TagRemovedEventPayload {
+        pub fn builder() -> builder::TagRemovedEventPayload {
+            Default::default()
+        }
+        /// With the required fields (`assignee`, `channel`, `customer`, `direction`, `form`, `id`, `invoker`, `priority`, `queue`, `removed_tag`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            assignee: impl ::std::convert::Into<ConversationAssignee>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            customer: impl ::std::convert::Into<Customer>,
+            direction: impl ::std::convert::Into<TagRemovedEventPayloadDirection>,
+            form: impl ::std::convert::Into<ConversationForm>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            invoker: impl ::std::convert::Into<Invoker>,
+            priority: impl ::std::convert::Into<TagRemovedEventPayloadPriority>,
+            queue: impl ::std::convert::Into<ConversationQueue>,
+            removed_tag: impl ::std::convert::Into<Tag>,
+            status: impl ::std::convert::Into<TagRemovedEventPayloadStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<Tag>>,
+        ) -> Self {
+            Self {
+                assignee: assignee.into(),
+                channel: channel.into(),
+                customer: customer.into(),
+                direction: direction.into(),
+                form: form.into(),
+                id: id.into(),
+                interaction: ::std::option::Option::None,
+                invoker: invoker.into(),
+                last_message: ::std::option::Option::None,
+                priority: priority.into(),
+                queue: queue.into(),
+                removed_tag: removed_tag.into(),
+                short_id: ::std::option::Option::None,
+                status: status.into(),
+                summary: ::std::option::Option::None,
+                tags: tags.into(),
+                timestamp: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interaction`.
+        pub fn interaction(
+            mut self,
+            value: impl ::std::convert::Into<InteractionContext>,
+        ) -> Self {
+            self.interaction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_message`.
+        pub fn last_message(
+            mut self,
+            value: impl ::std::convert::Into<LastMessageData>,
+        ) -> Self {
+            self.last_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `short_id`.
+        pub fn short_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.short_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TagRemovedEventPayloadDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TagRemovedEventPayloadDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TagRemovedEventPayloadDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TagRemovedEventPayloadDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TagRemovedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TagRemovedEventPayloadDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TagRemovedEventPayloadPriority`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TagRemovedEventPayloadPriority {
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "NORMAL")]
+        Normal,
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "URGENT")]
+        Urgent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TagRemovedEventPayloadPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Low => f.write_str("LOW"),
+                Self::Normal => f.write_str("NORMAL"),
+                Self::High => f.write_str("HIGH"),
+                Self::Urgent => f.write_str("URGENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TagRemovedEventPayloadPriority {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOW" => Ok(Self::Low),
+                "NORMAL" => Ok(Self::Normal),
+                "HIGH" => Ok(Self::High),
+                "URGENT" => Ok(Self::Urgent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TagRemovedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TagRemovedEventPayloadPriority {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TagRemovedEventPayloadStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TagRemovedEventPayloadStatus {
+        #[serde(rename = "OPEN")]
+        Open,
+        #[serde(rename = "WAITING")]
+        Waiting,
+        #[serde(rename = "SOLVED")]
+        Solved,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CLOSED")]
+        Closed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TagRemovedEventPayloadStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("OPEN"),
+                Self::Waiting => f.write_str("WAITING"),
+                Self::Solved => f.write_str("SOLVED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Closed => f.write_str("CLOSED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TagRemovedEventPayloadStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "OPEN" => Ok(Self::Open),
+                "WAITING" => Ok(Self::Waiting),
+                "SOLVED" => Ok(Self::Solved),
+                "PENDING" => Ok(Self::Pending),
+                "CLOSED" => Ok(Self::Closed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TagRemovedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TagRemovedEventPayloadStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebSdkPageViewReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebSdkPageViewReport {
+        pub payload: EventPayloadPageViewRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WebSdkPageViewReportType,
+    }
+    impl WebSdkPageViewReport {
+        pub fn builder() -> builder::WebSdkPageViewReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadPageViewRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WebSdkPageViewReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`WebSdkPageViewReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebSdkPageViewReportType {
+        #[serde(rename = "WEB_SDK_PAGE_VIEW")]
+        WebSdkPageView,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebSdkPageViewReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WebSdkPageView => f.write_str("WEB_SDK_PAGE_VIEW"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebSdkPageViewReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WEB_SDK_PAGE_VIEW" => Ok(Self::WebSdkPageView),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebSdkPageViewReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebSdkPageViewReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebSdkSessionEndedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebSdkSessionEndedReport {
+        pub payload: EventPayloadSessionEndedRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WebSdkSessionEndedReportType,
+    }
+    impl WebSdkSessionEndedReport {
+        pub fn builder() -> builder::WebSdkSessionEndedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadSessionEndedRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WebSdkSessionEndedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`WebSdkSessionEndedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebSdkSessionEndedReportType {
+        #[serde(rename = "WEB_SDK_SESSION_ENDED")]
+        WebSdkSessionEnded,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebSdkSessionEndedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WebSdkSessionEnded => f.write_str("WEB_SDK_SESSION_ENDED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebSdkSessionEndedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WEB_SDK_SESSION_ENDED" => Ok(Self::WebSdkSessionEnded),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebSdkSessionEndedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebSdkSessionEndedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebSdkSessionStartedReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebSdkSessionStartedReport {
+        pub payload: EventPayloadSessionStartedRawPayload,
+        pub timestamp: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WebSdkSessionStartedReportType,
+    }
+    impl WebSdkSessionStartedReport {
+        pub fn builder() -> builder::WebSdkSessionStartedReport {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<EventPayloadSessionStartedRawPayload>,
+            timestamp: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WebSdkSessionStartedReportType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`WebSdkSessionStartedReportType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebSdkSessionStartedReportType {
+        #[serde(rename = "WEB_SDK_SESSION_STARTED")]
+        WebSdkSessionStarted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebSdkSessionStartedReportType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WebSdkSessionStarted => f.write_str("WEB_SDK_SESSION_STARTED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebSdkSessionStartedReportType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WEB_SDK_SESSION_STARTED" => Ok(Self::WebSdkSessionStarted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebSdkSessionStartedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebSdkSessionStartedReportType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AgentStatus {
+            group: ::std::result::Result<
+                ::std::option::Option<super::AgentStatusGroup>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AgentStatus {
+            fn default() -> Self {
+                Self {
+                    group: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl AgentStatus {
+            pub fn group<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AgentStatusGroup>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AgentStatus> for super::AgentStatus {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AgentStatus,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    group: value.group?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AgentStatus> for AgentStatus {
+            fn from(value: super::AgentStatus) -> Self {
+                Self {
+                    group: Ok(value.group),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AgentStatusChanged {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            role: ::std::result::Result<
+                super::AgentStatusChangedRole,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::AgentStatus, ::std::string::String>,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AgentStatusChanged {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    role: Err("no value supplied for role".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl AgentStatusChanged {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AgentStatusChangedRole>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AgentStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AgentStatusChanged> for super::AgentStatusChanged {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AgentStatusChanged,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    id: value.id?,
+                    invoker: value.invoker?,
+                    role: value.role?,
+                    status: value.status?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AgentStatusChanged> for AgentStatusChanged {
+            fn from(value: super::AgentStatusChanged) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    invoker: Ok(value.invoker),
+                    role: Ok(value.role),
+                    status: Ok(value.status),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AuthenticationData {
+            authentication_type: ::std::result::Result<
+                super::AuthenticationType,
+                ::std::string::String,
+            >,
+            person_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AuthenticationData {
+            fn default() -> Self {
+                Self {
+                    authentication_type: Err(
+                        "no value supplied for authentication_type".to_string(),
+                    ),
+                    person_id: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl AuthenticationData {
+            pub fn authentication_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AuthenticationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authentication_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authentication_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn person_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person_id: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuthenticationData> for super::AuthenticationData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthenticationData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    authentication_type: value.authentication_type?,
+                    person_id: value.person_id?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuthenticationData> for AuthenticationData {
+            fn from(value: super::AuthenticationData) -> Self {
+                Self {
+                    authentication_type: Ok(value.authentication_type),
+                    person_id: Ok(value.person_id),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CdpWebhookReportBase {
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CdpWebhookReportBase {
+            fn default() -> Self {
+                Self {
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CdpWebhookReportBase {
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CdpWebhookReportBase>
+        for super::CdpWebhookReportBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CdpWebhookReportBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CdpWebhookReportBase> for CdpWebhookReportBase {
+            fn from(value: super::CdpWebhookReportBase) -> Self {
+                Self {
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ChannelDataCreated {
+            app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            app_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            os: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            os_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            preferred: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_reg_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reg_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sdk_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ChannelDataCreatedType>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ChannelDataCreated {
+            fn default() -> Self {
+                Self {
+                    app_id: Ok(Default::default()),
+                    app_version: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    locale: Ok(Default::default()),
+                    os: Ok(Default::default()),
+                    os_version: Ok(Default::default()),
+                    preferred: Ok(Default::default()),
+                    push_app_id: Ok(Default::default()),
+                    push_reg_id: Ok(Default::default()),
+                    reg_id: Ok(Default::default()),
+                    sdk_version: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    timezone: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl ChannelDataCreated {
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_id: {e}")
+                    });
+                self
+            }
+            pub fn app_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_version: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn os<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for os: {e}"));
+                self
+            }
+            pub fn os_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for os_version: {e}")
+                    });
+                self
+            }
+            pub fn preferred<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.preferred = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for preferred: {e}")
+                    });
+                self
+            }
+            pub fn push_app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_app_id: {e}")
+                    });
+                self
+            }
+            pub fn push_reg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_reg_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_reg_id: {e}")
+                    });
+                self
+            }
+            pub fn reg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reg_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reg_id: {e}")
+                    });
+                self
+            }
+            pub fn sdk_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sdk_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sdk_version: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelDataCreatedType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ChannelDataCreated> for super::ChannelDataCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ChannelDataCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_id: value.app_id?,
+                    app_version: value.app_version?,
+                    first_name: value.first_name?,
+                    gender: value.gender?,
+                    last_name: value.last_name?,
+                    locale: value.locale?,
+                    os: value.os?,
+                    os_version: value.os_version?,
+                    preferred: value.preferred?,
+                    push_app_id: value.push_app_id?,
+                    push_reg_id: value.push_reg_id?,
+                    reg_id: value.reg_id?,
+                    sdk_version: value.sdk_version?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                    timezone: value.timezone?,
+                    type_: value.type_?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ChannelDataCreated> for ChannelDataCreated {
+            fn from(value: super::ChannelDataCreated) -> Self {
+                Self {
+                    app_id: Ok(value.app_id),
+                    app_version: Ok(value.app_version),
+                    first_name: Ok(value.first_name),
+                    gender: Ok(value.gender),
+                    last_name: Ok(value.last_name),
+                    locale: Ok(value.locale),
+                    os: Ok(value.os),
+                    os_version: Ok(value.os_version),
+                    preferred: Ok(value.preferred),
+                    push_app_id: Ok(value.push_app_id),
+                    push_reg_id: Ok(value.push_reg_id),
+                    reg_id: Ok(value.reg_id),
+                    sdk_version: Ok(value.sdk_version),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                    timezone: Ok(value.timezone),
+                    type_: Ok(value.type_),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ChannelDataDeleted {
+            app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            gender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            locale: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_app_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_reg_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reg_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ChannelDataDeletedType>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ChannelDataDeleted {
+            fn default() -> Self {
+                Self {
+                    app_id: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    gender: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    locale: Ok(Default::default()),
+                    push_app_id: Ok(Default::default()),
+                    push_reg_id: Ok(Default::default()),
+                    reg_id: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    timezone: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl ChannelDataDeleted {
+            pub fn app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_id: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn gender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.gender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn locale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locale: {e}")
+                    });
+                self
+            }
+            pub fn push_app_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_app_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_app_id: {e}")
+                    });
+                self
+            }
+            pub fn push_reg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_reg_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_reg_id: {e}")
+                    });
+                self
+            }
+            pub fn reg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reg_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reg_id: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelDataDeletedType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ChannelDataDeleted> for super::ChannelDataDeleted {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ChannelDataDeleted,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_id: value.app_id?,
+                    first_name: value.first_name?,
+                    gender: value.gender?,
+                    last_name: value.last_name?,
+                    locale: value.locale?,
+                    push_app_id: value.push_app_id?,
+                    push_reg_id: value.push_reg_id?,
+                    reg_id: value.reg_id?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                    timezone: value.timezone?,
+                    type_: value.type_?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ChannelDataDeleted> for ChannelDataDeleted {
+            fn from(value: super::ChannelDataDeleted) -> Self {
+                Self {
+                    app_id: Ok(value.app_id),
+                    first_name: Ok(value.first_name),
+                    gender: Ok(value.gender),
+                    last_name: Ok(value.last_name),
+                    locale: Ok(value.locale),
+                    push_app_id: Ok(value.push_app_id),
+                    push_reg_id: Ok(value.push_reg_id),
+                    reg_id: Ok(value.reg_id),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                    timezone: Ok(value.timezone),
+                    type_: Ok(value.type_),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ChannelDataUpdated {
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            property: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ChannelDataUpdatedType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ChannelDataUpdated {
+            fn default() -> Self {
+                Self {
+                    from: Ok(Default::default()),
+                    property: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ChannelDataUpdated {
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn property<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.property = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for property: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelDataUpdatedType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ChannelDataUpdated> for super::ChannelDataUpdated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ChannelDataUpdated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    from: value.from?,
+                    property: value.property?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                    to: value.to?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ChannelDataUpdated> for ChannelDataUpdated {
+            fn from(value: super::ChannelDataUpdated) -> Self {
+                Self {
+                    from: Ok(value.from),
+                    property: Ok(value.property),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                    to: Ok(value.to),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ClosedConversationEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::ClosedConversationEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            form_fields: ::std::result::Result<
+                ::std::vec::Vec<super::FormField>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            priority: ::std::result::Result<
+                super::ClosedConversationEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            sentiment: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::ClosedConversationEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ClosedConversationEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    form_fields: Err("no value supplied for form_fields".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    sentiment: Ok(Default::default()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl ClosedConversationEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ClosedConversationEventPayloadDirection,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn form_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FormField>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form_fields: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ClosedConversationEventPayloadPriority,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn sentiment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sentiment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sentiment: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClosedConversationEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ClosedConversationEventPayload>
+        for super::ClosedConversationEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ClosedConversationEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    form_fields: value.form_fields?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    sentiment: value.sentiment?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ClosedConversationEventPayload>
+        for ClosedConversationEventPayload {
+            fn from(value: super::ClosedConversationEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    form_fields: Ok(value.form_fields),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    sentiment: Ok(value.sentiment),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationAgentStatusChangedReport {
+            payload: ::std::result::Result<
+                super::AgentStatusChanged,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationAgentStatusChangedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationAgentStatusChangedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationAgentStatusChangedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AgentStatusChanged>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ConversationAgentStatusChangedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationAgentStatusChangedReport>
+        for super::ConversationAgentStatusChangedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationAgentStatusChangedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationAgentStatusChangedReport>
+        for ConversationAgentStatusChangedReport {
+            fn from(value: super::ConversationAgentStatusChangedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationAssignee {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role: ::std::result::Result<
+                ::std::option::Option<super::ConversationAssigneeRole>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationAssignee {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    role: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConversationAssignee {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ConversationAssigneeRole>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationAssignee>
+        for super::ConversationAssignee {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationAssignee,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                    role: value.role?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationAssignee> for ConversationAssignee {
+            fn from(value: super::ConversationAssignee) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    role: Ok(value.role),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationAssignmentUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationAssignmentUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationAssignmentUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationAssignmentUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ConversationAssignmentUpdatedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationAssignmentUpdatedReport>
+        for super::ConversationAssignmentUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationAssignmentUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationAssignmentUpdatedReport>
+        for ConversationAssignmentUpdatedReport {
+            fn from(value: super::ConversationAssignmentUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationCreatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationCreatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationCreatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationCreatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationCreatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationCreatedReport>
+        for super::ConversationCreatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationCreatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationCreatedReport>
+        for ConversationCreatedReport {
+            fn from(value: super::ConversationCreatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationCustomerUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationCustomerUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationCustomerUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationCustomerUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationCustomerUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationCustomerUpdatedReport>
+        for super::ConversationCustomerUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationCustomerUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationCustomerUpdatedReport>
+        for ConversationCustomerUpdatedReport {
+            fn from(value: super::ConversationCustomerUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationDeletedReport {
+            payload: ::std::result::Result<
+                super::ClosedConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationDeletedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationDeletedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationDeletedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClosedConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationDeletedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationDeletedReport>
+        for super::ConversationDeletedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationDeletedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationDeletedReport>
+        for ConversationDeletedReport {
+            fn from(value: super::ConversationDeletedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::ConversationEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            priority: ::std::result::Result<
+                super::ConversationEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::ConversationEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConversationEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationEventPayload>
+        for super::ConversationEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationEventPayload>
+        for ConversationEventPayload {
+            fn from(value: super::ConversationEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationForm {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationForm {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConversationForm {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationForm> for super::ConversationForm {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationForm,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationForm> for ConversationForm {
+            fn from(value: super::ConversationForm) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationFormFieldUpdatedReport {
+            payload: ::std::result::Result<
+                super::FormFieldUpdatedEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationFormFieldUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationFormFieldUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationFormFieldUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormFieldUpdatedEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ConversationFormFieldUpdatedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationFormFieldUpdatedReport>
+        for super::ConversationFormFieldUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationFormFieldUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationFormFieldUpdatedReport>
+        for ConversationFormFieldUpdatedReport {
+            fn from(value: super::ConversationFormFieldUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationFormUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationFormUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationFormUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationFormUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationFormUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationFormUpdatedReport>
+        for super::ConversationFormUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationFormUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationFormUpdatedReport>
+        for ConversationFormUpdatedReport {
+            fn from(value: super::ConversationFormUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationMessageUpdatedReport {
+            payload: ::std::result::Result<
+                super::MessageEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationMessageUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationMessageUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationMessageUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationMessageUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationMessageUpdatedReport>
+        for super::ConversationMessageUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationMessageUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationMessageUpdatedReport>
+        for ConversationMessageUpdatedReport {
+            fn from(value: super::ConversationMessageUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationNoteAddedReport {
+            payload: ::std::result::Result<
+                super::NoteEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationNoteAddedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationNoteAddedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationNoteAddedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationNoteAddedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationNoteAddedReport>
+        for super::ConversationNoteAddedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationNoteAddedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationNoteAddedReport>
+        for ConversationNoteAddedReport {
+            fn from(value: super::ConversationNoteAddedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationNoteRemovedReport {
+            payload: ::std::result::Result<
+                super::NoteEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationNoteRemovedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationNoteRemovedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationNoteRemovedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationNoteRemovedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationNoteRemovedReport>
+        for super::ConversationNoteRemovedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationNoteRemovedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationNoteRemovedReport>
+        for ConversationNoteRemovedReport {
+            fn from(value: super::ConversationNoteRemovedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationNoteUpdatedReport {
+            payload: ::std::result::Result<
+                super::NoteEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationNoteUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationNoteUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationNoteUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationNoteUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationNoteUpdatedReport>
+        for super::ConversationNoteUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationNoteUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationNoteUpdatedReport>
+        for ConversationNoteUpdatedReport {
+            fn from(value: super::ConversationNoteUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationPriorityUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationPriorityUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationPriorityUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationPriorityUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationPriorityUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationPriorityUpdatedReport>
+        for super::ConversationPriorityUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationPriorityUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationPriorityUpdatedReport>
+        for ConversationPriorityUpdatedReport {
+            fn from(value: super::ConversationPriorityUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationQueue {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationQueue {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConversationQueue {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationQueue> for super::ConversationQueue {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationQueue,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationQueue> for ConversationQueue {
+            fn from(value: super::ConversationQueue) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationQueueUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationQueueUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationQueueUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationQueueUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueueUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationQueueUpdatedReport>
+        for super::ConversationQueueUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationQueueUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationQueueUpdatedReport>
+        for ConversationQueueUpdatedReport {
+            fn from(value: super::ConversationQueueUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationSlaPolicyUpdatedReport {
+            payload: ::std::result::Result<
+                super::SlaPolicyUpdatedEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationSlaPolicyUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationSlaPolicyUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationSlaPolicyUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SlaPolicyUpdatedEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ConversationSlaPolicyUpdatedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationSlaPolicyUpdatedReport>
+        for super::ConversationSlaPolicyUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationSlaPolicyUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationSlaPolicyUpdatedReport>
+        for ConversationSlaPolicyUpdatedReport {
+            fn from(value: super::ConversationSlaPolicyUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationStatusUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationStatusUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationStatusUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationStatusUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationStatusUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationStatusUpdatedReport>
+        for super::ConversationStatusUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationStatusUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationStatusUpdatedReport>
+        for ConversationStatusUpdatedReport {
+            fn from(value: super::ConversationStatusUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationSummaryUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationSummaryUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationSummaryUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationSummaryUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationSummaryUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationSummaryUpdatedReport>
+        for super::ConversationSummaryUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationSummaryUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationSummaryUpdatedReport>
+        for ConversationSummaryUpdatedReport {
+            fn from(value: super::ConversationSummaryUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationTagAddedReport {
+            payload: ::std::result::Result<
+                super::TagAddedEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationTagAddedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationTagAddedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationTagAddedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagAddedEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationTagAddedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationTagAddedReport>
+        for super::ConversationTagAddedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationTagAddedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationTagAddedReport>
+        for ConversationTagAddedReport {
+            fn from(value: super::ConversationTagAddedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationTagRemovedReport {
+            payload: ::std::result::Result<
+                super::TagRemovedEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationTagRemovedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationTagRemovedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationTagRemovedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagRemovedEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationTagRemovedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationTagRemovedReport>
+        for super::ConversationTagRemovedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationTagRemovedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationTagRemovedReport>
+        for ConversationTagRemovedReport {
+            fn from(value: super::ConversationTagRemovedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationTopicUpdatedReport {
+            payload: ::std::result::Result<
+                super::ConversationEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ConversationTopicUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConversationTopicUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationTopicUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationTopicUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationTopicUpdatedReport>
+        for super::ConversationTopicUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationTopicUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationTopicUpdatedReport>
+        for ConversationTopicUpdatedReport {
+            fn from(value: super::ConversationTopicUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConversationWebhookReportBase {
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConversationWebhookReportBase {
+            fn default() -> Self {
+                Self {
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ConversationWebhookReportBase {
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConversationWebhookReportBase>
+        for super::ConversationWebhookReportBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConversationWebhookReportBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConversationWebhookReportBase>
+        for ConversationWebhookReportBase {
+            fn from(value: super::ConversationWebhookReportBase) -> Self {
+                Self {
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomEventPayload {
+            custom_data: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            definition_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomEventPayload {
+            fn default() -> Self {
+                Self {
+                    custom_data: Ok(Default::default()),
+                    definition_id: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                }
+            }
+        }
+        impl CustomEventPayload {
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn definition_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.definition_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for definition_id: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomEventPayload> for super::CustomEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    custom_data: value.custom_data?,
+                    definition_id: value.definition_id?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomEventPayload> for CustomEventPayload {
+            fn from(value: super::CustomEventPayload) -> Self {
+                Self {
+                    custom_data: Ok(value.custom_data),
+                    definition_id: Ok(value.definition_id),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomEventReport {
+            payload: ::std::result::Result<
+                super::CustomEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CustomEventReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomEventReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CustomEventReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomEventReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomEventReport> for super::CustomEventReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomEventReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomEventReport> for CustomEventReport {
+            fn from(value: super::CustomEventReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Customer {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            person_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Customer {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    person_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl Customer {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn person_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Customer> for super::Customer {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Customer,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                    person_id: value.person_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Customer> for Customer {
+            fn from(value: super::Customer) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    person_id: Ok(value.person_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventChannelDataChannelDataCreated {
+            channel_data: ::std::result::Result<
+                ::std::option::Option<super::ChannelDataCreated>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventChannelDataChannelDataCreated {
+            fn default() -> Self {
+                Self {
+                    channel_data: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventChannelDataChannelDataCreated {
+            pub fn channel_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelDataCreated>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel_data: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventChannelDataChannelDataCreated>
+        for super::EventChannelDataChannelDataCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventChannelDataChannelDataCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel_data: value.channel_data?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventChannelDataChannelDataCreated>
+        for EventChannelDataChannelDataCreated {
+            fn from(value: super::EventChannelDataChannelDataCreated) -> Self {
+                Self {
+                    channel_data: Ok(value.channel_data),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventChannelDataChannelDataDeleted {
+            channel_data: ::std::result::Result<
+                ::std::option::Option<super::ChannelDataDeleted>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventChannelDataChannelDataDeleted {
+            fn default() -> Self {
+                Self {
+                    channel_data: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventChannelDataChannelDataDeleted {
+            pub fn channel_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelDataDeleted>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel_data: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventChannelDataChannelDataDeleted>
+        for super::EventChannelDataChannelDataDeleted {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventChannelDataChannelDataDeleted,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel_data: value.channel_data?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventChannelDataChannelDataDeleted>
+        for EventChannelDataChannelDataDeleted {
+            fn from(value: super::EventChannelDataChannelDataDeleted) -> Self {
+                Self {
+                    channel_data: Ok(value.channel_data),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventChannelDataChannelDataUpdated {
+            channel_data: ::std::result::Result<
+                ::std::option::Option<super::ChannelDataUpdated>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventChannelDataChannelDataUpdated {
+            fn default() -> Self {
+                Self {
+                    channel_data: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventChannelDataChannelDataUpdated {
+            pub fn channel_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ChannelDataUpdated>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel_data: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventChannelDataChannelDataUpdated>
+        for super::EventChannelDataChannelDataUpdated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventChannelDataChannelDataUpdated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel_data: value.channel_data?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventChannelDataChannelDataUpdated>
+        for EventChannelDataChannelDataUpdated {
+            fn from(value: super::EventChannelDataChannelDataUpdated) -> Self {
+                Self {
+                    channel_data: Ok(value.channel_data),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadMobileAppRawPayload {
+            app_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            application_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_manufacturer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_model: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            os_language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            os_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            push_reg_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sdk_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadMobileAppRawPayload {
+            fn default() -> Self {
+                Self {
+                    app_code: Ok(Default::default()),
+                    application_version: Ok(Default::default()),
+                    device_manufacturer: Ok(Default::default()),
+                    device_model: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    os_language: Ok(Default::default()),
+                    os_version: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    push_reg_id: Ok(Default::default()),
+                    sdk_version: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadMobileAppRawPayload {
+            pub fn app_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.app_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_code: {e}")
+                    });
+                self
+            }
+            pub fn application_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_version: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn device_manufacturer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_manufacturer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for device_manufacturer: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn device_model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_model = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_model: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn os_language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os_language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for os_language: {e}")
+                    });
+                self
+            }
+            pub fn os_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for os_version: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn push_reg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_reg_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_reg_id: {e}")
+                    });
+                self
+            }
+            pub fn sdk_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sdk_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sdk_version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadMobileAppRawPayload>
+        for super::EventPayloadMobileAppRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadMobileAppRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    app_code: value.app_code?,
+                    application_version: value.application_version?,
+                    device_manufacturer: value.device_manufacturer?,
+                    device_model: value.device_model?,
+                    invoker: value.invoker?,
+                    os_language: value.os_language?,
+                    os_version: value.os_version?,
+                    person: value.person?,
+                    platform: value.platform?,
+                    push_reg_id: value.push_reg_id?,
+                    sdk_version: value.sdk_version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadMobileAppRawPayload>
+        for EventPayloadMobileAppRawPayload {
+            fn from(value: super::EventPayloadMobileAppRawPayload) -> Self {
+                Self {
+                    app_code: Ok(value.app_code),
+                    application_version: Ok(value.application_version),
+                    device_manufacturer: Ok(value.device_manufacturer),
+                    device_model: Ok(value.device_model),
+                    invoker: Ok(value.invoker),
+                    os_language: Ok(value.os_language),
+                    os_version: Ok(value.os_version),
+                    person: Ok(value.person),
+                    platform: Ok(value.platform),
+                    push_reg_id: Ok(value.push_reg_id),
+                    sdk_version: Ok(value.sdk_version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadPageViewRawPayload {
+            asn_latitude: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            asn_longitude: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser_language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser_os: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            browser_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            domain: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            page_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            path: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            referrer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            website_language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadPageViewRawPayload {
+            fn default() -> Self {
+                Self {
+                    asn_latitude: Ok(Default::default()),
+                    asn_longitude: Ok(Default::default()),
+                    browser_language: Ok(Default::default()),
+                    browser_name: Ok(Default::default()),
+                    browser_os: Ok(Default::default()),
+                    browser_version: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    country_code: Ok(Default::default()),
+                    device_type: Ok(Default::default()),
+                    domain: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    page_title: Ok(Default::default()),
+                    path: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    referrer: Ok(Default::default()),
+                    timestamp: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                    website_language: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadPageViewRawPayload {
+            pub fn asn_latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asn_latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asn_latitude: {e}")
+                    });
+                self
+            }
+            pub fn asn_longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asn_longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asn_longitude: {e}")
+                    });
+                self
+            }
+            pub fn browser_language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser_language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for browser_language: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn browser_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser_name: {e}")
+                    });
+                self
+            }
+            pub fn browser_os<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser_os = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser_os: {e}")
+                    });
+                self
+            }
+            pub fn browser_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for browser_version: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_code: {e}")
+                    });
+                self
+            }
+            pub fn device_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_type: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn page_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page_title: {e}")
+                    });
+                self
+            }
+            pub fn path<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.path = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for path: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn referrer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referrer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referrer: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+            pub fn website_language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website_language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for website_language: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadPageViewRawPayload>
+        for super::EventPayloadPageViewRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadPageViewRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    asn_latitude: value.asn_latitude?,
+                    asn_longitude: value.asn_longitude?,
+                    browser_language: value.browser_language?,
+                    browser_name: value.browser_name?,
+                    browser_os: value.browser_os?,
+                    browser_version: value.browser_version?,
+                    city: value.city?,
+                    country_code: value.country_code?,
+                    device_type: value.device_type?,
+                    domain: value.domain?,
+                    invoker: value.invoker?,
+                    page_title: value.page_title?,
+                    path: value.path?,
+                    person: value.person?,
+                    referrer: value.referrer?,
+                    timestamp: value.timestamp?,
+                    url: value.url?,
+                    website_language: value.website_language?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadPageViewRawPayload>
+        for EventPayloadPageViewRawPayload {
+            fn from(value: super::EventPayloadPageViewRawPayload) -> Self {
+                Self {
+                    asn_latitude: Ok(value.asn_latitude),
+                    asn_longitude: Ok(value.asn_longitude),
+                    browser_language: Ok(value.browser_language),
+                    browser_name: Ok(value.browser_name),
+                    browser_os: Ok(value.browser_os),
+                    browser_version: Ok(value.browser_version),
+                    city: Ok(value.city),
+                    country_code: Ok(value.country_code),
+                    device_type: Ok(value.device_type),
+                    domain: Ok(value.domain),
+                    invoker: Ok(value.invoker),
+                    page_title: Ok(value.page_title),
+                    path: Ok(value.path),
+                    person: Ok(value.person),
+                    referrer: Ok(value.referrer),
+                    timestamp: Ok(value.timestamp),
+                    url: Ok(value.url),
+                    website_language: Ok(value.website_language),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadPersonAttributeChangedRawPayload {
+            attribute_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadPersonAttributeChangedRawPayload {
+            fn default() -> Self {
+                Self {
+                    attribute_name: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadPersonAttributeChangedRawPayload {
+            pub fn attribute_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attribute_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attribute_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadPersonAttributeChangedRawPayload>
+        for super::EventPayloadPersonAttributeChangedRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadPersonAttributeChangedRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attribute_name: value.attribute_name?,
+                    from: value.from?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadPersonAttributeChangedRawPayload>
+        for EventPayloadPersonAttributeChangedRawPayload {
+            fn from(value: super::EventPayloadPersonAttributeChangedRawPayload) -> Self {
+                Self {
+                    attribute_name: Ok(value.attribute_name),
+                    from: Ok(value.from),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadPersonCreatedRawPayload {
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            person_type: ::std::result::Result<
+                ::std::option::Option<
+                    super::EventPayloadPersonCreatedRawPayloadPersonType,
+                >,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadPersonCreatedRawPayload {
+            fn default() -> Self {
+                Self {
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    person_type: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadPersonCreatedRawPayload {
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn person_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::EventPayloadPersonCreatedRawPayloadPersonType,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person_type: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadPersonCreatedRawPayload>
+        for super::EventPayloadPersonCreatedRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadPersonCreatedRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    person_type: value.person_type?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadPersonCreatedRawPayload>
+        for EventPayloadPersonCreatedRawPayload {
+            fn from(value: super::EventPayloadPersonCreatedRawPayload) -> Self {
+                Self {
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    person_type: Ok(value.person_type),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadPersonMergedRawPayload {
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadPersonMergedRawPayload {
+            fn default() -> Self {
+                Self {
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadPersonMergedRawPayload {
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadPersonMergedRawPayload>
+        for super::EventPayloadPersonMergedRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadPersonMergedRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadPersonMergedRawPayload>
+        for EventPayloadPersonMergedRawPayload {
+            fn from(value: super::EventPayloadPersonMergedRawPayload) -> Self {
+                Self {
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadSessionEndedRawPayload {
+            ended_by_type: ::std::result::Result<
+                ::std::option::Option<
+                    super::EventPayloadSessionEndedRawPayloadEndedByType,
+                >,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            session_end: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            session_length: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            session_start: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            session_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_campaign: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_content: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_medium: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_term: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadSessionEndedRawPayload {
+            fn default() -> Self {
+                Self {
+                    ended_by_type: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    session_end: Ok(Default::default()),
+                    session_id: Ok(Default::default()),
+                    session_length: Ok(Default::default()),
+                    session_start: Ok(Default::default()),
+                    session_type: Ok(Default::default()),
+                    utm_campaign: Ok(Default::default()),
+                    utm_content: Ok(Default::default()),
+                    utm_medium: Ok(Default::default()),
+                    utm_source: Ok(Default::default()),
+                    utm_term: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadSessionEndedRawPayload {
+            pub fn ended_by_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::EventPayloadSessionEndedRawPayloadEndedByType,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ended_by_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ended_by_type: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn session_end<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_end = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_end: {e}")
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn session_length<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_length = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for session_length: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn session_start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_start = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_start: {e}")
+                    });
+                self
+            }
+            pub fn session_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_type: {e}")
+                    });
+                self
+            }
+            pub fn utm_campaign<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_campaign = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_campaign: {e}")
+                    });
+                self
+            }
+            pub fn utm_content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_content: {e}")
+                    });
+                self
+            }
+            pub fn utm_medium<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_medium = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_medium: {e}")
+                    });
+                self
+            }
+            pub fn utm_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_source: {e}")
+                    });
+                self
+            }
+            pub fn utm_term<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_term = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_term: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadSessionEndedRawPayload>
+        for super::EventPayloadSessionEndedRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadSessionEndedRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ended_by_type: value.ended_by_type?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    session_end: value.session_end?,
+                    session_id: value.session_id?,
+                    session_length: value.session_length?,
+                    session_start: value.session_start?,
+                    session_type: value.session_type?,
+                    utm_campaign: value.utm_campaign?,
+                    utm_content: value.utm_content?,
+                    utm_medium: value.utm_medium?,
+                    utm_source: value.utm_source?,
+                    utm_term: value.utm_term?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadSessionEndedRawPayload>
+        for EventPayloadSessionEndedRawPayload {
+            fn from(value: super::EventPayloadSessionEndedRawPayload) -> Self {
+                Self {
+                    ended_by_type: Ok(value.ended_by_type),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    session_end: Ok(value.session_end),
+                    session_id: Ok(value.session_id),
+                    session_length: Ok(value.session_length),
+                    session_start: Ok(value.session_start),
+                    session_type: Ok(value.session_type),
+                    utm_campaign: Ok(value.utm_campaign),
+                    utm_content: Ok(value.utm_content),
+                    utm_medium: Ok(value.utm_medium),
+                    utm_source: Ok(value.utm_source),
+                    utm_term: Ok(value.utm_term),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventPayloadSessionStartedRawPayload {
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            session_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            session_start: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            session_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_campaign: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_content: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_medium: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            utm_term: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventPayloadSessionStartedRawPayload {
+            fn default() -> Self {
+                Self {
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    session_id: Ok(Default::default()),
+                    session_start: Ok(Default::default()),
+                    session_type: Ok(Default::default()),
+                    utm_campaign: Ok(Default::default()),
+                    utm_content: Ok(Default::default()),
+                    utm_medium: Ok(Default::default()),
+                    utm_source: Ok(Default::default()),
+                    utm_term: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventPayloadSessionStartedRawPayload {
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn session_start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_start = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_start: {e}")
+                    });
+                self
+            }
+            pub fn session_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_type: {e}")
+                    });
+                self
+            }
+            pub fn utm_campaign<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_campaign = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_campaign: {e}")
+                    });
+                self
+            }
+            pub fn utm_content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_content: {e}")
+                    });
+                self
+            }
+            pub fn utm_medium<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_medium = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_medium: {e}")
+                    });
+                self
+            }
+            pub fn utm_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_source: {e}")
+                    });
+                self
+            }
+            pub fn utm_term<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.utm_term = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for utm_term: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventPayloadSessionStartedRawPayload>
+        for super::EventPayloadSessionStartedRawPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventPayloadSessionStartedRawPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    session_id: value.session_id?,
+                    session_start: value.session_start?,
+                    session_type: value.session_type?,
+                    utm_campaign: value.utm_campaign?,
+                    utm_content: value.utm_content?,
+                    utm_medium: value.utm_medium?,
+                    utm_source: value.utm_source?,
+                    utm_term: value.utm_term?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventPayloadSessionStartedRawPayload>
+        for EventPayloadSessionStartedRawPayload {
+            fn from(value: super::EventPayloadSessionStartedRawPayload) -> Self {
+                Self {
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    session_id: Ok(value.session_id),
+                    session_start: Ok(value.session_start),
+                    session_type: Ok(value.session_type),
+                    utm_campaign: Ok(value.utm_campaign),
+                    utm_content: Ok(value.utm_content),
+                    utm_medium: Ok(value.utm_medium),
+                    utm_source: Ok(value.utm_source),
+                    utm_term: Ok(value.utm_term),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FormField {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FormField {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl FormField {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FormField> for super::FormField {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FormField,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FormField> for FormField {
+            fn from(value: super::FormField) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FormFieldUpdatedEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::FormFieldUpdatedEventPayloadDirection,
+                ::std::string::String,
+            >,
+            field: ::std::result::Result<super::FormField, ::std::string::String>,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            priority: ::std::result::Result<
+                super::FormFieldUpdatedEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::FormFieldUpdatedEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FormFieldUpdatedEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    field: Err("no value supplied for field".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl FormFieldUpdatedEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormFieldUpdatedEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormField>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for field: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormFieldUpdatedEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormFieldUpdatedEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FormFieldUpdatedEventPayload>
+        for super::FormFieldUpdatedEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FormFieldUpdatedEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    field: value.field?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FormFieldUpdatedEventPayload>
+        for FormFieldUpdatedEventPayload {
+            fn from(value: super::FormFieldUpdatedEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    field: Ok(value.field),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ImportResponse {
             resource_id: ::std::result::Result<
@@ -378,6 +16951,3456 @@ pub mod types {
             fn from(value: super::ImportResponse) -> Self {
                 Self {
                     resource_id: Ok(value.resource_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageDeletedReport {
+            payload: ::std::result::Result<
+                super::MessageEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundMessageDeletedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageDeletedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InboundMessageDeletedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundMessageDeletedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageDeletedReport>
+        for super::InboundMessageDeletedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageDeletedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageDeletedReport>
+        for InboundMessageDeletedReport {
+            fn from(value: super::InboundMessageDeletedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageReport {
+            payload: ::std::result::Result<
+                super::MessageEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundMessageReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InboundMessageReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundMessageReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageReport>
+        for super::InboundMessageReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageReport> for InboundMessageReport {
+            fn from(value: super::InboundMessageReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageUpdatedReport {
+            payload: ::std::result::Result<
+                super::MessageEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundMessageUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InboundMessageUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundMessageUpdatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageUpdatedReport>
+        for super::InboundMessageUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageUpdatedReport>
+        for InboundMessageUpdatedReport {
+            fn from(value: super::InboundMessageUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InteractionContext {
+            interaction_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InteractionContext {
+            fn default() -> Self {
+                Self {
+                    interaction_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl InteractionContext {
+            pub fn interaction_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for interaction_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InteractionContext> for super::InteractionContext {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InteractionContext,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    interaction_id: value.interaction_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InteractionContext> for InteractionContext {
+            fn from(value: super::InteractionContext) -> Self {
+                Self {
+                    interaction_id: Ok(value.interaction_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Invoker {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::InvokerType, ::std::string::String>,
+        }
+        impl ::std::default::Default for Invoker {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl Invoker {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InvokerType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Invoker> for super::Invoker {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Invoker,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Invoker> for Invoker {
+            fn from(value: super::Invoker) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InvokerInfo {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfoType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InvokerInfo {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl InvokerInfo {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InvokerInfoType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InvokerInfo> for super::InvokerInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InvokerInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    id: value.id?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InvokerInfo> for InvokerInfo {
+            fn from(value: super::InvokerInfo) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LastMessageData {
+            channel: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            direction: ::std::result::Result<
+                ::std::option::Option<super::LastMessageDataDirection>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LastMessageData {
+            fn default() -> Self {
+                Self {
+                    channel: Ok(Default::default()),
+                    direction: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl LastMessageData {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageDataDirection>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LastMessageData> for super::LastMessageData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LastMessageData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    direction: value.direction?,
+                    from: value.from?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LastMessageData> for LastMessageData {
+            fn from(value: super::LastMessageData) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    direction: Ok(value.direction),
+                    from: Ok(value.from),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Message {
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            content: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            social_context: ::std::result::Result<
+                ::std::option::Option<super::SocialContext>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Message {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    content: Ok(Default::default()),
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    created_at: Ok(Default::default()),
+                    from: Err("no value supplied for from".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    social_context: Ok(Default::default()),
+                    to: Err("no value supplied for to".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl Message {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn social_context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SocialContext>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.social_context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for social_context: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Message> for super::Message {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Message,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    content: value.content?,
+                    conversation_id: value.conversation_id?,
+                    created_at: value.created_at?,
+                    from: value.from?,
+                    id: value.id?,
+                    message_id: value.message_id?,
+                    social_context: value.social_context?,
+                    to: value.to?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Message> for Message {
+            fn from(value: super::Message) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    content: Ok(value.content),
+                    conversation_id: Ok(value.conversation_id),
+                    created_at: Ok(value.created_at),
+                    from: Ok(value.from),
+                    id: Ok(value.id),
+                    message_id: Ok(value.message_id),
+                    social_context: Ok(value.social_context),
+                    to: Ok(value.to),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessageEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            authentication: ::std::result::Result<
+                ::std::option::Option<super::AuthenticationData>,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::MessageEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            message: ::std::result::Result<super::Message, ::std::string::String>,
+            priority: ::std::result::Result<
+                super::MessageEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::MessageEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessageEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    authentication: Ok(Default::default()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessageEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn authentication<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AuthenticationData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authentication = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authentication: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Message>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessageEventPayload>
+        for super::MessageEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessageEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    authentication: value.authentication?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    message: value.message?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessageEventPayload> for MessageEventPayload {
+            fn from(value: super::MessageEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    authentication: Ok(value.authentication),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    message: Ok(value.message),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MobileAppAppLaunchReport {
+            payload: ::std::result::Result<
+                super::EventPayloadMobileAppRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::MobileAppAppLaunchReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MobileAppAppLaunchReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl MobileAppAppLaunchReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadMobileAppRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MobileAppAppLaunchReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MobileAppAppLaunchReport>
+        for super::MobileAppAppLaunchReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MobileAppAppLaunchReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MobileAppAppLaunchReport>
+        for MobileAppAppLaunchReport {
+            fn from(value: super::MobileAppAppLaunchReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MobileAppDepersonalizeReport {
+            payload: ::std::result::Result<
+                super::EventPayloadMobileAppRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::MobileAppDepersonalizeReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MobileAppDepersonalizeReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl MobileAppDepersonalizeReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadMobileAppRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MobileAppDepersonalizeReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MobileAppDepersonalizeReport>
+        for super::MobileAppDepersonalizeReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MobileAppDepersonalizeReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MobileAppDepersonalizeReport>
+        for MobileAppDepersonalizeReport {
+            fn from(value: super::MobileAppDepersonalizeReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MobileAppInstallReport {
+            payload: ::std::result::Result<
+                super::EventPayloadMobileAppRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::MobileAppInstallReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MobileAppInstallReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl MobileAppInstallReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadMobileAppRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MobileAppInstallReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MobileAppInstallReport>
+        for super::MobileAppInstallReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MobileAppInstallReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MobileAppInstallReport>
+        for MobileAppInstallReport {
+            fn from(value: super::MobileAppInstallReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MobileAppPersonalizeReport {
+            payload: ::std::result::Result<
+                super::EventPayloadMobileAppRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::MobileAppPersonalizeReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MobileAppPersonalizeReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl MobileAppPersonalizeReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadMobileAppRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MobileAppPersonalizeReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MobileAppPersonalizeReport>
+        for super::MobileAppPersonalizeReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MobileAppPersonalizeReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MobileAppPersonalizeReport>
+        for MobileAppPersonalizeReport {
+            fn from(value: super::MobileAppPersonalizeReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MobileAppUninstallReport {
+            payload: ::std::result::Result<
+                super::EventPayloadMobileAppRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::MobileAppUninstallReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MobileAppUninstallReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl MobileAppUninstallReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadMobileAppRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MobileAppUninstallReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MobileAppUninstallReport>
+        for super::MobileAppUninstallReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MobileAppUninstallReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MobileAppUninstallReport>
+        for MobileAppUninstallReport {
+            fn from(value: super::MobileAppUninstallReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Note {
+            content: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::NoteType, ::std::string::String>,
+        }
+        impl ::std::default::Default for Note {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl Note {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Note> for super::Note {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Note,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    id: value.id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Note> for Note {
+            fn from(value: super::Note) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NoteEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::NoteEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            note: ::std::result::Result<super::Note, ::std::string::String>,
+            priority: ::std::result::Result<
+                super::NoteEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::NoteEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NoteEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    note: Err("no value supplied for note".to_string()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl NoteEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Note>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NoteEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NoteEventPayload> for super::NoteEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NoteEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    note: value.note?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NoteEventPayload> for NoteEventPayload {
+            fn from(value: super::NoteEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    note: Ok(value.note),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OutboundMessageReport {
+            payload: ::std::result::Result<
+                super::MessageEventPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::OutboundMessageReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OutboundMessageReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl OutboundMessageReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageEventPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OutboundMessageReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OutboundMessageReport>
+        for super::OutboundMessageReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OutboundMessageReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OutboundMessageReport>
+        for OutboundMessageReport {
+            fn from(value: super::OutboundMessageReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonAttributeChangedReport {
+            payload: ::std::result::Result<
+                super::EventPayloadPersonAttributeChangedRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonAttributeChangedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonAttributeChangedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonAttributeChangedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::EventPayloadPersonAttributeChangedRawPayload,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonAttributeChangedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonAttributeChangedReport>
+        for super::PersonAttributeChangedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonAttributeChangedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonAttributeChangedReport>
+        for PersonAttributeChangedReport {
+            fn from(value: super::PersonAttributeChangedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonBasicInfo {
+            email: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonBasicInfo {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    external_id: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                }
+            }
+        }
+        impl PersonBasicInfo {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for external_id: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonBasicInfo> for super::PersonBasicInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonBasicInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    external_id: value.external_id?,
+                    first_name: value.first_name?,
+                    id: value.id?,
+                    last_name: value.last_name?,
+                    phone: value.phone?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonBasicInfo> for PersonBasicInfo {
+            fn from(value: super::PersonBasicInfo) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    external_id: Ok(value.external_id),
+                    first_name: Ok(value.first_name),
+                    id: Ok(value.id),
+                    last_name: Ok(value.last_name),
+                    phone: Ok(value.phone),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonContactInformationCreatedReport {
+            payload: ::std::result::Result<
+                super::EventChannelDataChannelDataCreated,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonContactInformationCreatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonContactInformationCreatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonContactInformationCreatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventChannelDataChannelDataCreated>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::PersonContactInformationCreatedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonContactInformationCreatedReport>
+        for super::PersonContactInformationCreatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonContactInformationCreatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonContactInformationCreatedReport>
+        for PersonContactInformationCreatedReport {
+            fn from(value: super::PersonContactInformationCreatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonContactInformationDeletedReport {
+            payload: ::std::result::Result<
+                super::EventChannelDataChannelDataDeleted,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonContactInformationDeletedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonContactInformationDeletedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonContactInformationDeletedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventChannelDataChannelDataDeleted>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::PersonContactInformationDeletedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonContactInformationDeletedReport>
+        for super::PersonContactInformationDeletedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonContactInformationDeletedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonContactInformationDeletedReport>
+        for PersonContactInformationDeletedReport {
+            fn from(value: super::PersonContactInformationDeletedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonContactInformationUpdatedReport {
+            payload: ::std::result::Result<
+                super::EventChannelDataChannelDataUpdated,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonContactInformationUpdatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonContactInformationUpdatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonContactInformationUpdatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventChannelDataChannelDataUpdated>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::PersonContactInformationUpdatedReportType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonContactInformationUpdatedReport>
+        for super::PersonContactInformationUpdatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonContactInformationUpdatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonContactInformationUpdatedReport>
+        for PersonContactInformationUpdatedReport {
+            fn from(value: super::PersonContactInformationUpdatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonCreatedReport {
+            payload: ::std::result::Result<
+                super::EventPayloadPersonCreatedRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonCreatedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonCreatedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonCreatedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadPersonCreatedRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonCreatedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonCreatedReport>
+        for super::PersonCreatedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonCreatedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonCreatedReport> for PersonCreatedReport {
+            fn from(value: super::PersonCreatedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonDeletedPayload {
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            person_type: ::std::result::Result<
+                ::std::option::Option<super::PersonDeletedPayloadPersonType>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonDeletedPayload {
+            fn default() -> Self {
+                Self {
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    person_type: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                }
+            }
+        }
+        impl PersonDeletedPayload {
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn person_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonDeletedPayloadPersonType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person_type: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonDeletedPayload>
+        for super::PersonDeletedPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonDeletedPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    person_type: value.person_type?,
+                    source: value.source?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonDeletedPayload> for PersonDeletedPayload {
+            fn from(value: super::PersonDeletedPayload) -> Self {
+                Self {
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    person_type: Ok(value.person_type),
+                    source: Ok(value.source),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonDeletedReport {
+            payload: ::std::result::Result<
+                super::PersonDeletedPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonDeletedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonDeletedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonDeletedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonDeletedPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonDeletedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonDeletedReport>
+        for super::PersonDeletedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonDeletedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonDeletedReport> for PersonDeletedReport {
+            fn from(value: super::PersonDeletedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonMergedReport {
+            payload: ::std::result::Result<
+                super::EventPayloadPersonMergedRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonMergedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonMergedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonMergedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadPersonMergedRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonMergedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonMergedReport> for super::PersonMergedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonMergedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonMergedReport> for PersonMergedReport {
+            fn from(value: super::PersonMergedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonTagAddedPayload {
+            added_tag: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonTagAddedPayload {
+            fn default() -> Self {
+                Self {
+                    added_tag: Ok(Default::default()),
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl PersonTagAddedPayload {
+            pub fn added_tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.added_tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for added_tag: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonTagAddedPayload>
+        for super::PersonTagAddedPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonTagAddedPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    added_tag: value.added_tag?,
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonTagAddedPayload>
+        for PersonTagAddedPayload {
+            fn from(value: super::PersonTagAddedPayload) -> Self {
+                Self {
+                    added_tag: Ok(value.added_tag),
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonTagAddedReport {
+            payload: ::std::result::Result<
+                super::PersonTagAddedPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonTagAddedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonTagAddedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonTagAddedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonTagAddedPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonTagAddedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonTagAddedReport>
+        for super::PersonTagAddedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonTagAddedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonTagAddedReport> for PersonTagAddedReport {
+            fn from(value: super::PersonTagAddedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonTagRemovedPayload {
+            invoker: ::std::result::Result<
+                ::std::option::Option<super::InvokerInfo>,
+                ::std::string::String,
+            >,
+            person: ::std::result::Result<
+                ::std::option::Option<super::PersonBasicInfo>,
+                ::std::string::String,
+            >,
+            removed_tag: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonTagRemovedPayload {
+            fn default() -> Self {
+                Self {
+                    invoker: Ok(Default::default()),
+                    person: Ok(Default::default()),
+                    removed_tag: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl PersonTagRemovedPayload {
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InvokerInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn person<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PersonBasicInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.person = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for person: {e}")
+                    });
+                self
+            }
+            pub fn removed_tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.removed_tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for removed_tag: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonTagRemovedPayload>
+        for super::PersonTagRemovedPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonTagRemovedPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    invoker: value.invoker?,
+                    person: value.person?,
+                    removed_tag: value.removed_tag?,
+                    source: value.source?,
+                    source_id: value.source_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonTagRemovedPayload>
+        for PersonTagRemovedPayload {
+            fn from(value: super::PersonTagRemovedPayload) -> Self {
+                Self {
+                    invoker: Ok(value.invoker),
+                    person: Ok(value.person),
+                    removed_tag: Ok(value.removed_tag),
+                    source: Ok(value.source),
+                    source_id: Ok(value.source_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PersonTagRemovedReport {
+            payload: ::std::result::Result<
+                super::PersonTagRemovedPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PersonTagRemovedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PersonTagRemovedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PersonTagRemovedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonTagRemovedPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PersonTagRemovedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PersonTagRemovedReport>
+        for super::PersonTagRemovedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PersonTagRemovedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PersonTagRemovedReport>
+        for PersonTagRemovedReport {
+            fn from(value: super::PersonTagRemovedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Policy {
+            policy_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            policy_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            severity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            severity_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Policy {
+            fn default() -> Self {
+                Self {
+                    policy_id: Ok(Default::default()),
+                    policy_name: Ok(Default::default()),
+                    severity_id: Ok(Default::default()),
+                    severity_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl Policy {
+            pub fn policy_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.policy_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for policy_id: {e}")
+                    });
+                self
+            }
+            pub fn policy_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.policy_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for policy_name: {e}")
+                    });
+                self
+            }
+            pub fn severity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.severity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for severity_id: {e}")
+                    });
+                self
+            }
+            pub fn severity_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.severity_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for severity_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Policy> for super::Policy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Policy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    policy_id: value.policy_id?,
+                    policy_name: value.policy_name?,
+                    severity_id: value.severity_id?,
+                    severity_name: value.severity_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Policy> for Policy {
+            fn from(value: super::Policy) -> Self {
+                Self {
+                    policy_id: Ok(value.policy_id),
+                    policy_name: Ok(value.policy_name),
+                    severity_id: Ok(value.severity_id),
+                    severity_name: Ok(value.severity_name),
                 }
             }
         }
@@ -648,6 +20671,1423 @@ pub mod types {
             fn from(value: super::ShareResponse) -> Self {
                 Self {
                     request_id: Ok(value.request_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SlaPolicyUpdatedEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::SlaPolicyUpdatedEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            policy: ::std::result::Result<super::Policy, ::std::string::String>,
+            priority: ::std::result::Result<
+                super::SlaPolicyUpdatedEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::SlaPolicyUpdatedEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SlaPolicyUpdatedEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    policy: Err("no value supplied for policy".to_string()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl SlaPolicyUpdatedEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SlaPolicyUpdatedEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn policy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Policy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.policy = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for policy: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SlaPolicyUpdatedEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SlaPolicyUpdatedEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SlaPolicyUpdatedEventPayload>
+        for super::SlaPolicyUpdatedEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SlaPolicyUpdatedEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    policy: value.policy?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SlaPolicyUpdatedEventPayload>
+        for SlaPolicyUpdatedEventPayload {
+            fn from(value: super::SlaPolicyUpdatedEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    policy: Ok(value.policy),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SocialContext {
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SocialContext {
+            fn default() -> Self {
+                Self {
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl SocialContext {
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SocialContext> for super::SocialContext {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SocialContext,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { username: value.username? })
+            }
+        }
+        impl ::std::convert::From<super::SocialContext> for SocialContext {
+            fn from(value: super::SocialContext) -> Self {
+                Self {
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Tag {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Tag {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl Tag {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Tag> for super::Tag {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Tag,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Tag> for Tag {
+            fn from(value: super::Tag) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TagAddedEventPayload {
+            added_tag: ::std::result::Result<super::Tag, ::std::string::String>,
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::TagAddedEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            priority: ::std::result::Result<
+                super::TagAddedEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::TagAddedEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TagAddedEventPayload {
+            fn default() -> Self {
+                Self {
+                    added_tag: Err("no value supplied for added_tag".to_string()),
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl TagAddedEventPayload {
+            pub fn added_tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Tag>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.added_tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for added_tag: {e}")
+                    });
+                self
+            }
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagAddedEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagAddedEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagAddedEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TagAddedEventPayload>
+        for super::TagAddedEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TagAddedEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    added_tag: value.added_tag?,
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TagAddedEventPayload> for TagAddedEventPayload {
+            fn from(value: super::TagAddedEventPayload) -> Self {
+                Self {
+                    added_tag: Ok(value.added_tag),
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TagRemovedEventPayload {
+            assignee: ::std::result::Result<
+                super::ConversationAssignee,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            customer: ::std::result::Result<super::Customer, ::std::string::String>,
+            direction: ::std::result::Result<
+                super::TagRemovedEventPayloadDirection,
+                ::std::string::String,
+            >,
+            form: ::std::result::Result<super::ConversationForm, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            interaction: ::std::result::Result<
+                ::std::option::Option<super::InteractionContext>,
+                ::std::string::String,
+            >,
+            invoker: ::std::result::Result<super::Invoker, ::std::string::String>,
+            last_message: ::std::result::Result<
+                ::std::option::Option<super::LastMessageData>,
+                ::std::string::String,
+            >,
+            priority: ::std::result::Result<
+                super::TagRemovedEventPayloadPriority,
+                ::std::string::String,
+            >,
+            queue: ::std::result::Result<
+                super::ConversationQueue,
+                ::std::string::String,
+            >,
+            removed_tag: ::std::result::Result<super::Tag, ::std::string::String>,
+            short_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::TagRemovedEventPayloadStatus,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<super::Tag>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TagRemovedEventPayload {
+            fn default() -> Self {
+                Self {
+                    assignee: Err("no value supplied for assignee".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    customer: Err("no value supplied for customer".to_string()),
+                    direction: Err("no value supplied for direction".to_string()),
+                    form: Err("no value supplied for form".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    interaction: Ok(Default::default()),
+                    invoker: Err("no value supplied for invoker".to_string()),
+                    last_message: Ok(Default::default()),
+                    priority: Err("no value supplied for priority".to_string()),
+                    queue: Err("no value supplied for queue".to_string()),
+                    removed_tag: Err("no value supplied for removed_tag".to_string()),
+                    short_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    summary: Ok(Default::default()),
+                    tags: Err("no value supplied for tags".to_string()),
+                    timestamp: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl TagRemovedEventPayload {
+            pub fn assignee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationAssignee>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignee: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customer: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagRemovedEventPayloadDirection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationForm>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn interaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InteractionContext>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interaction: {e}")
+                    });
+                self
+            }
+            pub fn invoker<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Invoker>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.invoker = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for invoker: {e}")
+                    });
+                self
+            }
+            pub fn last_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LastMessageData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_message: {e}")
+                    });
+                self
+            }
+            pub fn priority<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagRemovedEventPayloadPriority>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.priority = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
+                self
+            }
+            pub fn queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConversationQueue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for queue: {e}")
+                    });
+                self
+            }
+            pub fn removed_tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Tag>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.removed_tag = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for removed_tag: {e}")
+                    });
+                self
+            }
+            pub fn short_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for short_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TagRemovedEventPayloadStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Tag>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.topic = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for topic: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TagRemovedEventPayload>
+        for super::TagRemovedEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TagRemovedEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignee: value.assignee?,
+                    channel: value.channel?,
+                    customer: value.customer?,
+                    direction: value.direction?,
+                    form: value.form?,
+                    id: value.id?,
+                    interaction: value.interaction?,
+                    invoker: value.invoker?,
+                    last_message: value.last_message?,
+                    priority: value.priority?,
+                    queue: value.queue?,
+                    removed_tag: value.removed_tag?,
+                    short_id: value.short_id?,
+                    status: value.status?,
+                    summary: value.summary?,
+                    tags: value.tags?,
+                    timestamp: value.timestamp?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TagRemovedEventPayload>
+        for TagRemovedEventPayload {
+            fn from(value: super::TagRemovedEventPayload) -> Self {
+                Self {
+                    assignee: Ok(value.assignee),
+                    channel: Ok(value.channel),
+                    customer: Ok(value.customer),
+                    direction: Ok(value.direction),
+                    form: Ok(value.form),
+                    id: Ok(value.id),
+                    interaction: Ok(value.interaction),
+                    invoker: Ok(value.invoker),
+                    last_message: Ok(value.last_message),
+                    priority: Ok(value.priority),
+                    queue: Ok(value.queue),
+                    removed_tag: Ok(value.removed_tag),
+                    short_id: Ok(value.short_id),
+                    status: Ok(value.status),
+                    summary: Ok(value.summary),
+                    tags: Ok(value.tags),
+                    timestamp: Ok(value.timestamp),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebSdkPageViewReport {
+            payload: ::std::result::Result<
+                super::EventPayloadPageViewRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WebSdkPageViewReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebSdkPageViewReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WebSdkPageViewReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadPageViewRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebSdkPageViewReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebSdkPageViewReport>
+        for super::WebSdkPageViewReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebSdkPageViewReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebSdkPageViewReport> for WebSdkPageViewReport {
+            fn from(value: super::WebSdkPageViewReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebSdkSessionEndedReport {
+            payload: ::std::result::Result<
+                super::EventPayloadSessionEndedRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WebSdkSessionEndedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebSdkSessionEndedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WebSdkSessionEndedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadSessionEndedRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebSdkSessionEndedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebSdkSessionEndedReport>
+        for super::WebSdkSessionEndedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebSdkSessionEndedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebSdkSessionEndedReport>
+        for WebSdkSessionEndedReport {
+            fn from(value: super::WebSdkSessionEndedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebSdkSessionStartedReport {
+            payload: ::std::result::Result<
+                super::EventPayloadSessionStartedRawPayload,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WebSdkSessionStartedReportType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebSdkSessionStartedReport {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WebSdkSessionStartedReport {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventPayloadSessionStartedRawPayload>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebSdkSessionStartedReportType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebSdkSessionStartedReport>
+        for super::WebSdkSessionStartedReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebSdkSessionStartedReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebSdkSessionStartedReport>
+        for WebSdkSessionStartedReport {
+            fn from(value: super::WebSdkSessionStartedReport) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -1141,6 +22581,26 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `common-assets` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `cdp-event-webhook`: what Infobip posts is a [`types::CdpWebhookReport`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CdpEventWebhook;
+    impl crate::Webhook for CdpEventWebhook {
+        type Payload = types::CdpWebhookReport;
+        const PRODUCT: &'static str = "common-assets";
+        const NAME: &'static str = "cdp-event-webhook";
+    }
+    /// `conversation-event-webhook`: what Infobip posts is a [`types::ConversationWebhookReport`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ConversationEventWebhook;
+    impl crate::Webhook for ConversationEventWebhook {
+        type Payload = types::ConversationWebhookReport;
+        const PRODUCT: &'static str = "common-assets";
+        const NAME: &'static str = "conversation-event-webhook";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has

@@ -3152,6 +3152,77 @@ pub mod types {
             self
         }
     }
+    ///`EmailStatus`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EmailStatus {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<i32>,
+        #[serde(
+            rename = "groupName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl EmailStatus {
+        pub fn builder() -> builder::EmailStatus {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`EmailStorage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -3810,6 +3881,161 @@ pub mod types {
             self
         }
     }
+    ///`ErrorInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ErrorInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<i32>,
+        #[serde(
+            rename = "groupName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permanent: ::std::option::Option<bool>,
+    }
+    impl ErrorInfo {
+        pub fn builder() -> builder::ErrorInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EventDetails`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EventDetails {
+        WarnEvent(HighDomainBounceWarnEvent),
+        BlockEvent(HighDomainBounceBlockEvent),
+    }
+    impl ::std::convert::From<HighDomainBounceWarnEvent> for EventDetails {
+        fn from(value: HighDomainBounceWarnEvent) -> Self {
+            Self::WarnEvent(value)
+        }
+    }
+    impl ::std::convert::From<HighDomainBounceBlockEvent> for EventDetails {
+        fn from(value: HighDomainBounceBlockEvent) -> Self {
+            Self::BlockEvent(value)
+        }
+    }
+    ///`EventDetailsBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EventDetailsBase {
+        #[serde(rename = "type")]
+        pub type_: WebhookNotificationType,
+    }
+    impl EventDetailsBase {
+        pub fn builder() -> builder::EventDetailsBase {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<WebhookNotificationType>) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`GeoLocation`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct GeoLocation {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "countryName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_name: ::std::option::Option<::std::string::String>,
+    }
+    impl GeoLocation {
+        pub fn builder() -> builder::GeoLocation {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`GetAllIpPoolsPaginatedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -3976,6 +4202,198 @@ pub mod types {
                 paging: paging.into(),
                 results: results.into(),
             }
+        }
+    }
+    ///`HighDomainBounceBlockEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct HighDomainBounceBlockEvent {
+        #[serde(rename = "accountKey")]
+        pub account_key: ::std::string::String,
+        #[serde(rename = "blockThreshold")]
+        pub block_threshold: f64,
+        #[serde(rename = "bounceRate")]
+        pub bounce_rate: f64,
+        pub domain: ::std::string::String,
+        pub scope: WebhookScope,
+        #[serde(rename = "type")]
+        pub type_: HighDomainBounceBlockEventType,
+    }
+    impl HighDomainBounceBlockEvent {
+        pub fn builder() -> builder::HighDomainBounceBlockEvent {
+            Default::default()
+        }
+        /// With the required fields (`account_key`, `block_threshold`, `bounce_rate`, `domain`, `scope`, `type_`); set the others with the setters.
+        pub fn new(
+            account_key: impl ::std::convert::Into<::std::string::String>,
+            block_threshold: impl ::std::convert::Into<f64>,
+            bounce_rate: impl ::std::convert::Into<f64>,
+            domain: impl ::std::convert::Into<::std::string::String>,
+            scope: impl ::std::convert::Into<WebhookScope>,
+            type_: impl ::std::convert::Into<HighDomainBounceBlockEventType>,
+        ) -> Self {
+            Self {
+                account_key: account_key.into(),
+                block_threshold: block_threshold.into(),
+                bounce_rate: bounce_rate.into(),
+                domain: domain.into(),
+                scope: scope.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`HighDomainBounceBlockEventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum HighDomainBounceBlockEventType {
+        #[serde(rename = "HIGH_BOUNCE_RATE_BLOCKED")]
+        HighBounceRateBlocked,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for HighDomainBounceBlockEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::HighBounceRateBlocked => f.write_str("HIGH_BOUNCE_RATE_BLOCKED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for HighDomainBounceBlockEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HIGH_BOUNCE_RATE_BLOCKED" => Ok(Self::HighBounceRateBlocked),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HighDomainBounceBlockEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HighDomainBounceBlockEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`HighDomainBounceWarnEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct HighDomainBounceWarnEvent {
+        #[serde(rename = "accountKey")]
+        pub account_key: ::std::string::String,
+        #[serde(rename = "bounceRate")]
+        pub bounce_rate: f64,
+        pub domain: ::std::string::String,
+        pub scope: WebhookScope,
+        #[serde(rename = "type")]
+        pub type_: HighDomainBounceWarnEventType,
+        #[serde(rename = "warnThreshold")]
+        pub warn_threshold: f64,
+    }
+    impl HighDomainBounceWarnEvent {
+        pub fn builder() -> builder::HighDomainBounceWarnEvent {
+            Default::default()
+        }
+        /// With the required fields (`account_key`, `bounce_rate`, `domain`, `scope`, `type_`, `warn_threshold`); set the others with the setters.
+        pub fn new(
+            account_key: impl ::std::convert::Into<::std::string::String>,
+            bounce_rate: impl ::std::convert::Into<f64>,
+            domain: impl ::std::convert::Into<::std::string::String>,
+            scope: impl ::std::convert::Into<WebhookScope>,
+            type_: impl ::std::convert::Into<HighDomainBounceWarnEventType>,
+            warn_threshold: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            Self {
+                account_key: account_key.into(),
+                bounce_rate: bounce_rate.into(),
+                domain: domain.into(),
+                scope: scope.into(),
+                type_: type_.into(),
+                warn_threshold: warn_threshold.into(),
+            }
+        }
+    }
+    ///`HighDomainBounceWarnEventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum HighDomainBounceWarnEventType {
+        #[serde(rename = "HIGH_BOUNCE_RATE_WARNING")]
+        HighBounceRateWarning,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for HighDomainBounceWarnEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::HighBounceRateWarning => f.write_str("HIGH_BOUNCE_RATE_WARNING"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for HighDomainBounceWarnEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HIGH_BOUNCE_RATE_WARNING" => Ok(Self::HighBounceRateWarning),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HighDomainBounceWarnEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HighDomainBounceWarnEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`IpDetailResponse`
@@ -4758,6 +5176,35 @@ pub mod types {
             self
         }
     }
+    ///`Payload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Payload {
+        #[serde(rename = "createdAt")]
+        pub created_at: i64,
+        #[serde(rename = "eventDetails")]
+        pub event_details: EventDetails,
+        #[serde(rename = "eventId")]
+        pub event_id: ::uuid::Uuid,
+    }
+    impl Payload {
+        pub fn builder() -> builder::Payload {
+            Default::default()
+        }
+        /// With the required fields (`created_at`, `event_details`, `event_id`); set the others with the setters.
+        pub fn new(
+            created_at: impl ::std::convert::Into<i64>,
+            event_details: impl ::std::convert::Into<EventDetails>,
+            event_id: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            Self {
+                created_at: created_at.into(),
+                event_details: event_details.into(),
+                event_id: event_id.into(),
+            }
+        }
+    }
     ///`PlaceholderMasking`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4920,6 +5367,102 @@ pub mod types {
             self
         }
     }
+    ///`PriceInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PriceInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+    }
+    impl PriceInfo {
+        pub fn builder() -> builder::PriceInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RecipientInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RecipientInfo {
+        #[serde(
+            rename = "deviceName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "deviceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub os: ::std::option::Option<::std::string::String>,
+    }
+    impl RecipientInfo {
+        pub fn builder() -> builder::RecipientInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_name: ::std::option::Option::None,
+                device_type: ::std::option::Option::None,
+                os: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_name`.
+        pub fn device_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_type`.
+        pub fn device_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os`.
+        pub fn os(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4945,6 +5488,241 @@ pub mod types {
                 status: status.into(),
                 to: to.into(),
             }
+        }
+    }
+    ///`ResultSchema`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ResultSchema {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "attemptCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attempt_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "browserLink",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub browser_link: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "doneAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub done_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<PriceInfo>,
+        #[serde(
+            rename = "sendingIp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sending_ip: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "smsCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sms_count: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub smtp: ::std::option::Option<SmtpInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<EmailStatus>,
+        #[serde(
+            rename = "timeToFirstAttempt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub time_to_first_attempt: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl ResultSchema {
+        pub fn builder() -> builder::ResultSchema {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                attempt_count: ::std::option::Option::None,
+                browser_link: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sending_ip: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                sms_count: ::std::option::Option::None,
+                smtp: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                time_to_first_attempt: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `attempt_count`.
+        pub fn attempt_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.attempt_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `browser_link`.
+        pub fn browser_link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.browser_link = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<ErrorInfo>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<PriceInfo>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sending_ip`.
+        pub fn sending_ip(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sending_ip = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_count`.
+        pub fn sms_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.sms_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `smtp`.
+        pub fn smtp(mut self, value: impl ::std::convert::Into<SmtpInfo>) -> Self {
+            self.smtp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<EmailStatus>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_first_attempt`.
+        pub fn time_to_first_attempt(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.time_to_first_attempt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SendMimeRequestSchema`
@@ -5196,6 +5974,33 @@ pub mod types {
                 id: id.into(),
                 name: name.into(),
             }
+        }
+    }
+    ///`SmtpInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SmtpInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub response: ::std::option::Option<::std::string::String>,
+    }
+    impl SmtpInfo {
+        pub fn builder() -> builder::SmtpInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                response: ::std::option::Option::None,
+            }
+        }
+        /// Sets `response`.
+        pub fn response(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Status`
@@ -5737,6 +6542,357 @@ pub mod types {
     impl ::std::default::Default for ValidityPeriodTimeUnit {
         fn default() -> Self {
             ValidityPeriodTimeUnit::Minutes
+        }
+    }
+    ///`WebhookDlrPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookDlrPayload {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<ResultSchema>,
+    }
+    impl WebhookDlrPayload {
+        pub fn builder() -> builder::WebhookDlrPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResultSchema>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`WebhookNotificationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookNotificationType {
+        #[serde(rename = "HIGH_BOUNCE_RATE_WARNING")]
+        HighBounceRateWarning,
+        #[serde(rename = "HIGH_BOUNCE_RATE_BLOCKED")]
+        HighBounceRateBlocked,
+    }
+    impl ::std::fmt::Display for WebhookNotificationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::HighBounceRateWarning => f.write_str("HIGH_BOUNCE_RATE_WARNING"),
+                Self::HighBounceRateBlocked => f.write_str("HIGH_BOUNCE_RATE_BLOCKED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookNotificationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HIGH_BOUNCE_RATE_WARNING" => Ok(Self::HighBounceRateWarning),
+                "HIGH_BOUNCE_RATE_BLOCKED" => Ok(Self::HighBounceRateBlocked),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookNotificationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookNotificationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookScope`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookScope {
+        #[serde(rename = "HOURLY")]
+        Hourly,
+        #[serde(rename = "DAILY")]
+        Daily,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Hourly => f.write_str("HOURLY"),
+                Self::Daily => f.write_str("DAILY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookScope {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HOURLY" => Ok(Self::Hourly),
+                "DAILY" => Ok(Self::Daily),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookScope {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookScope {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookTrackingPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookTrackingPayload {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "eventId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub event_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "geoLocation",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub geo_location: ::std::option::Option<GeoLocation>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<f64>,
+        #[serde(
+            rename = "notificationType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub notification_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub recipient: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "recipientInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub recipient_info: ::std::option::Option<RecipientInfo>,
+        #[serde(
+            rename = "sendDateTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_date_time: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sender: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookTrackingPayload {
+        pub fn builder() -> builder::WebhookTrackingPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                domain: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                event_id: ::std::option::Option::None,
+                geo_location: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notification_type: ::std::option::Option::None,
+                recipient: ::std::option::Option::None,
+                recipient_info: ::std::option::Option::None,
+                send_date_time: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `domain`.
+        pub fn domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event_id`.
+        pub fn event_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.event_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `geo_location`.
+        pub fn geo_location(
+            mut self,
+            value: impl ::std::convert::Into<GeoLocation>,
+        ) -> Self {
+            self.geo_location = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notification_type`.
+        pub fn notification_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recipient`.
+        pub fn recipient(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recipient = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recipient_info`.
+        pub fn recipient_info(
+            mut self,
+            value: impl ::std::convert::Into<RecipientInfo>,
+        ) -> Self {
+            self.recipient_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_date_time`.
+        pub fn send_date_time(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.send_date_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Webhooks`
@@ -10445,6 +11601,122 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct EmailStatus {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            group_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EmailStatus {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    group_name: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl EmailStatus {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn group_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EmailStatus> for super::EmailStatus {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EmailStatus,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    group_id: value.group_id?,
+                    group_name: value.group_name?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EmailStatus> for EmailStatus {
+            fn from(value: super::EmailStatus) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    group_id: Ok(value.group_id),
+                    group_name: Ok(value.group_name),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct EmailStorage {
             skip_active: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -11583,6 +12855,246 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ErrorInfo {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            group_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            permanent: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorInfo {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    group_name: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    permanent: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorInfo {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn group_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permanent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permanent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permanent: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorInfo> for super::ErrorInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    group_id: value.group_id?,
+                    group_name: value.group_name?,
+                    id: value.id?,
+                    name: value.name?,
+                    permanent: value.permanent?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorInfo> for ErrorInfo {
+            fn from(value: super::ErrorInfo) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    group_id: Ok(value.group_id),
+                    group_name: Ok(value.group_name),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    permanent: Ok(value.permanent),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventDetailsBase {
+            type_: ::std::result::Result<
+                super::WebhookNotificationType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventDetailsBase {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl EventDetailsBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookNotificationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventDetailsBase> for super::EventDetailsBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventDetailsBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::EventDetailsBase> for EventDetailsBase {
+            fn from(value: super::EventDetailsBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GeoLocation {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GeoLocation {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl GeoLocation {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GeoLocation> for super::GeoLocation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GeoLocation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country_name: value.country_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GeoLocation> for GeoLocation {
+            fn from(value: super::GeoLocation) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country_name: Ok(value.country_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct GetAllIpPoolsPaginatedResponse {
             paging: ::std::result::Result<super::PageInfo, ::std::string::String>,
             results: ::std::result::Result<
@@ -12022,6 +13534,274 @@ pub mod types {
                 Self {
                     paging: Ok(value.paging),
                     results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HighDomainBounceBlockEvent {
+            account_key: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            block_threshold: ::std::result::Result<f64, ::std::string::String>,
+            bounce_rate: ::std::result::Result<f64, ::std::string::String>,
+            domain: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scope: ::std::result::Result<super::WebhookScope, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::HighDomainBounceBlockEventType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HighDomainBounceBlockEvent {
+            fn default() -> Self {
+                Self {
+                    account_key: Err("no value supplied for account_key".to_string()),
+                    block_threshold: Err(
+                        "no value supplied for block_threshold".to_string(),
+                    ),
+                    bounce_rate: Err("no value supplied for bounce_rate".to_string()),
+                    domain: Err("no value supplied for domain".to_string()),
+                    scope: Err("no value supplied for scope".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl HighDomainBounceBlockEvent {
+            pub fn account_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_key: {e}")
+                    });
+                self
+            }
+            pub fn block_threshold<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.block_threshold = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for block_threshold: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bounce_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bounce_rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bounce_rate: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookScope>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HighDomainBounceBlockEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HighDomainBounceBlockEvent>
+        for super::HighDomainBounceBlockEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HighDomainBounceBlockEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_key: value.account_key?,
+                    block_threshold: value.block_threshold?,
+                    bounce_rate: value.bounce_rate?,
+                    domain: value.domain?,
+                    scope: value.scope?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HighDomainBounceBlockEvent>
+        for HighDomainBounceBlockEvent {
+            fn from(value: super::HighDomainBounceBlockEvent) -> Self {
+                Self {
+                    account_key: Ok(value.account_key),
+                    block_threshold: Ok(value.block_threshold),
+                    bounce_rate: Ok(value.bounce_rate),
+                    domain: Ok(value.domain),
+                    scope: Ok(value.scope),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HighDomainBounceWarnEvent {
+            account_key: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            bounce_rate: ::std::result::Result<f64, ::std::string::String>,
+            domain: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scope: ::std::result::Result<super::WebhookScope, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::HighDomainBounceWarnEventType,
+                ::std::string::String,
+            >,
+            warn_threshold: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for HighDomainBounceWarnEvent {
+            fn default() -> Self {
+                Self {
+                    account_key: Err("no value supplied for account_key".to_string()),
+                    bounce_rate: Err("no value supplied for bounce_rate".to_string()),
+                    domain: Err("no value supplied for domain".to_string()),
+                    scope: Err("no value supplied for scope".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    warn_threshold: Err(
+                        "no value supplied for warn_threshold".to_string(),
+                    ),
+                }
+            }
+        }
+        impl HighDomainBounceWarnEvent {
+            pub fn account_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for account_key: {e}")
+                    });
+                self
+            }
+            pub fn bounce_rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bounce_rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bounce_rate: {e}")
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn scope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookScope>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HighDomainBounceWarnEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn warn_threshold<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.warn_threshold = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for warn_threshold: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HighDomainBounceWarnEvent>
+        for super::HighDomainBounceWarnEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HighDomainBounceWarnEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_key: value.account_key?,
+                    bounce_rate: value.bounce_rate?,
+                    domain: value.domain?,
+                    scope: value.scope?,
+                    type_: value.type_?,
+                    warn_threshold: value.warn_threshold?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HighDomainBounceWarnEvent>
+        for HighDomainBounceWarnEvent {
+            fn from(value: super::HighDomainBounceWarnEvent) -> Self {
+                Self {
+                    account_key: Ok(value.account_key),
+                    bounce_rate: Ok(value.bounce_rate),
+                    domain: Ok(value.domain),
+                    scope: Ok(value.scope),
+                    type_: Ok(value.type_),
+                    warn_threshold: Ok(value.warn_threshold),
                 }
             }
         }
@@ -13269,6 +15049,85 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Payload {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            event_details: ::std::result::Result<
+                super::EventDetails,
+                ::std::string::String,
+            >,
+            event_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for Payload {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    event_details: Err(
+                        "no value supplied for event_details".to_string(),
+                    ),
+                    event_id: Err("no value supplied for event_id".to_string()),
+                }
+            }
+        }
+        impl Payload {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn event_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventDetails>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_details: {e}")
+                    });
+                self
+            }
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Payload> for super::Payload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Payload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    event_details: value.event_details?,
+                    event_id: value.event_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Payload> for Payload {
+            fn from(value: super::Payload) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    event_details: Ok(value.event_details),
+                    event_id: Ok(value.event_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PlaceholderMasking {
             delimiter: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -13532,6 +15391,153 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PriceInfo {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PriceInfo {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl PriceInfo {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PriceInfo> for super::PriceInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PriceInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PriceInfo> for PriceInfo {
+            fn from(value: super::PriceInfo) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RecipientInfo {
+            device_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            os: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RecipientInfo {
+            fn default() -> Self {
+                Self {
+                    device_name: Ok(Default::default()),
+                    device_type: Ok(Default::default()),
+                    os: Ok(Default::default()),
+                }
+            }
+        }
+        impl RecipientInfo {
+            pub fn device_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_name: {e}")
+                    });
+                self
+            }
+            pub fn device_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_type: {e}")
+                    });
+                self
+            }
+            pub fn os<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for os: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RecipientInfo> for super::RecipientInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RecipientInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    device_name: value.device_name?,
+                    device_type: value.device_type?,
+                    os: value.os?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RecipientInfo> for RecipientInfo {
+            fn from(value: super::RecipientInfo) -> Self {
+                Self {
+                    device_name: Ok(value.device_name),
+                    device_type: Ok(value.device_type),
+                    os: Ok(value.os),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ResponseDetails {
             message_id: ::std::result::Result<
                 ::std::string::String,
@@ -13605,6 +15611,378 @@ pub mod types {
                 Self {
                     message_id: Ok(value.message_id),
                     status: Ok(value.status),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResultSchema {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            attempt_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            browser_link: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            done_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::PriceInfo>,
+                ::std::string::String,
+            >,
+            sending_ip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sms_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            smtp: ::std::result::Result<
+                ::std::option::Option<super::SmtpInfo>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::EmailStatus>,
+                ::std::string::String,
+            >,
+            time_to_first_attempt: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResultSchema {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    attempt_count: Ok(Default::default()),
+                    browser_link: Ok(Default::default()),
+                    bulk_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    done_at: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    sending_ip: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    sms_count: Ok(Default::default()),
+                    smtp: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    time_to_first_attempt: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl ResultSchema {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn attempt_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempt_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for attempt_count: {e}")
+                    });
+                self
+            }
+            pub fn browser_link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.browser_link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for browser_link: {e}")
+                    });
+                self
+            }
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn done_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.done_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for done_at: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PriceInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn sending_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sending_ip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sending_ip: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn sms_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sms_count: {e}")
+                    });
+                self
+            }
+            pub fn smtp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SmtpInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.smtp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for smtp: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EmailStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn time_to_first_attempt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.time_to_first_attempt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for time_to_first_attempt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResultSchema> for super::ResultSchema {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResultSchema,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    attempt_count: value.attempt_count?,
+                    browser_link: value.browser_link?,
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    done_at: value.done_at?,
+                    entity_id: value.entity_id?,
+                    error: value.error?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    sending_ip: value.sending_ip?,
+                    sent_at: value.sent_at?,
+                    sms_count: value.sms_count?,
+                    smtp: value.smtp?,
+                    status: value.status?,
+                    time_to_first_attempt: value.time_to_first_attempt?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResultSchema> for ResultSchema {
+            fn from(value: super::ResultSchema) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    attempt_count: Ok(value.attempt_count),
+                    browser_link: Ok(value.browser_link),
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    done_at: Ok(value.done_at),
+                    entity_id: Ok(value.entity_id),
+                    error: Ok(value.error),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    sending_ip: Ok(value.sending_ip),
+                    sent_at: Ok(value.sent_at),
+                    sms_count: Ok(value.sms_count),
+                    smtp: Ok(value.smtp),
+                    status: Ok(value.status),
+                    time_to_first_attempt: Ok(value.time_to_first_attempt),
                     to: Ok(value.to),
                 }
             }
@@ -14066,6 +16444,49 @@ pub mod types {
                     group_name: Ok(value.group_name),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SmtpInfo {
+            response: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SmtpInfo {
+            fn default() -> Self {
+                Self {
+                    response: Ok(Default::default()),
+                }
+            }
+        }
+        impl SmtpInfo {
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SmtpInfo> for super::SmtpInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SmtpInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { response: value.response? })
+            }
+        }
+        impl ::std::convert::From<super::SmtpInfo> for SmtpInfo {
+            fn from(value: super::SmtpInfo) -> Self {
+                Self {
+                    response: Ok(value.response),
                 }
             }
         }
@@ -14940,6 +17361,370 @@ pub mod types {
                 Self {
                     amount: Ok(value.amount),
                     time_unit: Ok(value.time_unit),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookDlrPayload {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::ResultSchema>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookDlrPayload {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookDlrPayload {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ResultSchema>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookDlrPayload> for super::WebhookDlrPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookDlrPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::WebhookDlrPayload> for WebhookDlrPayload {
+            fn from(value: super::WebhookDlrPayload) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookTrackingPayload {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            domain: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            event_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            geo_location: ::std::result::Result<
+                ::std::option::Option<super::GeoLocation>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            notification_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient_info: ::std::result::Result<
+                ::std::option::Option<super::RecipientInfo>,
+                ::std::string::String,
+            >,
+            send_date_time: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookTrackingPayload {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    bulk_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    domain: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    event_id: Ok(Default::default()),
+                    geo_location: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    notification_type: Ok(Default::default()),
+                    recipient: Ok(Default::default()),
+                    recipient_info: Ok(Default::default()),
+                    send_date_time: Ok(Default::default()),
+                    sender: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookTrackingPayload {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for domain: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn geo_location<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::GeoLocation>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.geo_location = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for geo_location: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn notification_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn recipient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recipient: {e}")
+                    });
+                self
+            }
+            pub fn recipient_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RecipientInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recipient_info: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_date_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_date_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_date_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookTrackingPayload>
+        for super::WebhookTrackingPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookTrackingPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    domain: value.domain?,
+                    entity_id: value.entity_id?,
+                    event_id: value.event_id?,
+                    geo_location: value.geo_location?,
+                    message_id: value.message_id?,
+                    notification_type: value.notification_type?,
+                    recipient: value.recipient?,
+                    recipient_info: value.recipient_info?,
+                    send_date_time: value.send_date_time?,
+                    sender: value.sender?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookTrackingPayload>
+        for WebhookTrackingPayload {
+            fn from(value: super::WebhookTrackingPayload) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    domain: Ok(value.domain),
+                    entity_id: Ok(value.entity_id),
+                    event_id: Ok(value.event_id),
+                    geo_location: Ok(value.geo_location),
+                    message_id: Ok(value.message_id),
+                    notification_type: Ok(value.notification_type),
+                    recipient: Ok(value.recipient),
+                    recipient_info: Ok(value.recipient_info),
+                    send_date_time: Ok(value.send_date_time),
+                    sender: Ok(value.sender),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -21770,6 +24555,34 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `email` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-email-delivery-reports`: what Infobip posts is a [`types::WebhookDlrPayload`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct EmailDeliveryReports;
+    impl crate::Webhook for EmailDeliveryReports {
+        type Payload = types::WebhookDlrPayload;
+        const PRODUCT: &'static str = "email";
+        const NAME: &'static str = "receive-email-delivery-reports";
+    }
+    /// `receive-email-platform-events`: what Infobip posts is a [`types::Payload`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct EmailPlatformEvents;
+    impl crate::Webhook for EmailPlatformEvents {
+        type Payload = types::Payload;
+        const PRODUCT: &'static str = "email";
+        const NAME: &'static str = "receive-email-platform-events";
+    }
+    /// `receive-email-tracking-reports`: what Infobip posts is a [`types::WebhookTrackingPayload`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct EmailTrackingReports;
+    impl crate::Webhook for EmailTrackingReports {
+        type Payload = types::WebhookTrackingPayload;
+        const PRODUCT: &'static str = "email";
+        const NAME: &'static str = "receive-email-tracking-reports";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has

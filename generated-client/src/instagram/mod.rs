@@ -537,6 +537,141 @@ pub mod types {
             self
         }
     }
+    ///`InboundMessageInstagramDmInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageInstagramDmInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: InstagramDmInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageInstagramDmInboundContent {
+        pub fn builder() -> builder::InboundMessageInstagramDmInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<InstagramDmInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InlineMessageReplyInstagramDmInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InlineMessageReplyInstagramDmInboundContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mid: ::std::option::Option<::std::string::String>,
+    }
+    impl InlineMessageReplyInstagramDmInboundContent {
+        pub fn builder() -> builder::InlineMessageReplyInstagramDmInboundContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                mid: ::std::option::Option::None,
+            }
+        }
+        /// Sets `mid`.
+        pub fn mid(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mid = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`InstagramDmButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -652,6 +787,1495 @@ pub mod types {
         /// With the required fields (`url`); set the others with the setters.
         pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
             Self { url: url.into() }
+        }
+    }
+    ///`InstagramDmInboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundAudioContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundAudioContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundAudioContent {
+        pub fn builder() -> builder::InstagramDmInboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundAudioContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundContent {
+        InstagramDmInboundTextContent(InstagramDmInboundTextContent),
+        InstagramDmInboundUrlContent(InstagramDmInboundUrlContent),
+        InstagramDmInboundAudioContent(InstagramDmInboundAudioContent),
+        InstagramDmInboundVideoContent(InstagramDmInboundVideoContent),
+        InstagramDmInboundFileContent(InstagramDmInboundFileContent),
+        InstagramDmInboundImageContent(InstagramDmInboundImageContent),
+        InstagramDmInboundLocationCoordinatesContent(
+            InstagramDmInboundLocationCoordinatesContent,
+        ),
+        InstagramDmInboundLocationUrlContent(InstagramDmInboundLocationUrlContent),
+        InstagramDmInboundPostbackContent(InstagramDmInboundPostbackContent),
+        InstagramDmInboundShareContent(InstagramDmInboundShareContent),
+        MentionInstagramDmInboundStoryContent(MentionInstagramDmInboundStoryContent),
+        InstagramDmInboundProductContent(InstagramDmInboundProductContent),
+        InstagramDmInboundUnknownContent(InstagramDmInboundUnknownContent),
+    }
+    impl ::std::convert::From<InstagramDmInboundTextContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundTextContent) -> Self {
+            Self::InstagramDmInboundTextContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundUrlContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundUrlContent) -> Self {
+            Self::InstagramDmInboundUrlContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundAudioContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundAudioContent) -> Self {
+            Self::InstagramDmInboundAudioContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundVideoContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundVideoContent) -> Self {
+            Self::InstagramDmInboundVideoContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundFileContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundFileContent) -> Self {
+            Self::InstagramDmInboundFileContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundImageContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundImageContent) -> Self {
+            Self::InstagramDmInboundImageContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundLocationCoordinatesContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundLocationCoordinatesContent) -> Self {
+            Self::InstagramDmInboundLocationCoordinatesContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundLocationUrlContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundLocationUrlContent) -> Self {
+            Self::InstagramDmInboundLocationUrlContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundPostbackContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundPostbackContent) -> Self {
+            Self::InstagramDmInboundPostbackContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundShareContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundShareContent) -> Self {
+            Self::InstagramDmInboundShareContent(value)
+        }
+    }
+    impl ::std::convert::From<MentionInstagramDmInboundStoryContent>
+    for InstagramDmInboundContent {
+        fn from(value: MentionInstagramDmInboundStoryContent) -> Self {
+            Self::MentionInstagramDmInboundStoryContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundProductContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundProductContent) -> Self {
+            Self::InstagramDmInboundProductContent(value)
+        }
+    }
+    impl ::std::convert::From<InstagramDmInboundUnknownContent>
+    for InstagramDmInboundContent {
+        fn from(value: InstagramDmInboundUnknownContent) -> Self {
+            Self::InstagramDmInboundUnknownContent(value)
+        }
+    }
+    ///`InstagramDmInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<InstagramDmInboundContentType>,
+    }
+    impl InstagramDmInboundContentBase {
+        pub fn builder() -> builder::InstagramDmInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "URL")]
+        Url,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "FILE")]
+        File,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "LOCATION_URL")]
+        LocationUrl,
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        #[serde(rename = "SHARE")]
+        Share,
+        #[serde(rename = "STORY_MENTION")]
+        StoryMention,
+        #[serde(rename = "PRODUCT")]
+        Product,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+    }
+    impl ::std::fmt::Display for InstagramDmInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Url => f.write_str("URL"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::File => f.write_str("FILE"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::LocationUrl => f.write_str("LOCATION_URL"),
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Share => f.write_str("SHARE"),
+                Self::StoryMention => f.write_str("STORY_MENTION"),
+                Self::Product => f.write_str("PRODUCT"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "URL" => Ok(Self::Url),
+                "AUDIO" => Ok(Self::Audio),
+                "VIDEO" => Ok(Self::Video),
+                "FILE" => Ok(Self::File),
+                "IMAGE" => Ok(Self::Image),
+                "LOCATION" => Ok(Self::Location),
+                "LOCATION_URL" => Ok(Self::LocationUrl),
+                "POSTBACK" => Ok(Self::Postback),
+                "SHARE" => Ok(Self::Share),
+                "STORY_MENTION" => Ok(Self::StoryMention),
+                "PRODUCT" => Ok(Self::Product),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundFileContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundFileContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundFileContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundFileContent {
+        pub fn builder() -> builder::InstagramDmInboundFileContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundFileContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundFileContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundFileContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundFileContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundFileContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundImageContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundImageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundImageContent {
+        pub fn builder() -> builder::InstagramDmInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundImageContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundLocationCoordinatesContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundLocationCoordinatesContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub latitude: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub longitude: ::std::option::Option<f64>,
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundLocationCoordinatesContentType,
+    }
+    impl InstagramDmInboundLocationCoordinatesContent {
+        pub fn builder() -> builder::InstagramDmInboundLocationCoordinatesContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                InstagramDmInboundLocationCoordinatesContentType,
+            >,
+        ) -> Self {
+            Self {
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundLocationCoordinatesContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundLocationCoordinatesContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundLocationCoordinatesContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundLocationCoordinatesContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for InstagramDmInboundLocationCoordinatesContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundLocationCoordinatesContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundLocationUrlContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundLocationUrlContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundLocationUrlContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundLocationUrlContent {
+        pub fn builder() -> builder::InstagramDmInboundLocationUrlContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundLocationUrlContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundLocationUrlContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundLocationUrlContentType {
+        #[serde(rename = "LOCATION_URL")]
+        LocationUrl,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundLocationUrlContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LocationUrl => f.write_str("LOCATION_URL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundLocationUrlContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION_URL" => Ok(Self::LocationUrl),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundLocationUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundLocationUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundPostbackContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundPostbackContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mid: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundPostbackContentType,
+    }
+    impl InstagramDmInboundPostbackContent {
+        pub fn builder() -> builder::InstagramDmInboundPostbackContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundPostbackContentType>,
+        ) -> Self {
+            Self {
+                mid: ::std::option::Option::None,
+                payload: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `mid`.
+        pub fn mid(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mid = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundPostbackContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundPostbackContentType {
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundPostbackContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundPostbackContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "POSTBACK" => Ok(Self::Postback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundPostbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundPostbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundProductContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundProductContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundProductContentType,
+    }
+    impl InstagramDmInboundProductContent {
+        pub fn builder() -> builder::InstagramDmInboundProductContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundProductContentType>,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundProductContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundProductContentType {
+        #[serde(rename = "PRODUCT")]
+        Product,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundProductContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Product => f.write_str("PRODUCT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundProductContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PRODUCT" => Ok(Self::Product),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundProductContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundProductContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundQuickReply`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundQuickReply {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundQuickReply {
+        pub fn builder() -> builder::InstagramDmInboundQuickReply {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundResponse {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageInstagramDmInboundContent>,
+    }
+    impl InstagramDmInboundResponse {
+        pub fn builder() -> builder::InstagramDmInboundResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageInstagramDmInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`InstagramDmInboundShareContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundShareContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundShareContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundShareContent {
+        pub fn builder() -> builder::InstagramDmInboundShareContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundShareContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundShareContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundShareContentType {
+        #[serde(rename = "SHARE")]
+        Share,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundShareContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Share => f.write_str("SHARE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundShareContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SHARE" => Ok(Self::Share),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundShareContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundShareContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundTextContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mid: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "quickReply",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub quick_reply: ::std::option::Option<InstagramDmInboundQuickReply>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<ReferralInstagramDmInboundContent>,
+        #[serde(
+            rename = "replyTo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reply_to: ::std::option::Option<InstagramDmInboundTextContentReplyTo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundTextContentType,
+    }
+    impl InstagramDmInboundTextContent {
+        pub fn builder() -> builder::InstagramDmInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundTextContentType>,
+        ) -> Self {
+            Self {
+                mid: ::std::option::Option::None,
+                quick_reply: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                reply_to: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `mid`.
+        pub fn mid(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mid = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quick_reply`.
+        pub fn quick_reply(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmInboundQuickReply>,
+        ) -> Self {
+            self.quick_reply = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(
+            mut self,
+            value: impl ::std::convert::Into<ReferralInstagramDmInboundContent>,
+        ) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmInboundTextContentReplyTo>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundTextContentReplyTo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundTextContentReplyTo {
+        InlineMessageReplyInstagramDmInboundContent(
+            InlineMessageReplyInstagramDmInboundContent,
+        ),
+        StoryReplyInstagramDmInboundContent(StoryReplyInstagramDmInboundContent),
+    }
+    impl ::std::convert::From<InlineMessageReplyInstagramDmInboundContent>
+    for InstagramDmInboundTextContentReplyTo {
+        fn from(value: InlineMessageReplyInstagramDmInboundContent) -> Self {
+            Self::InlineMessageReplyInstagramDmInboundContent(value)
+        }
+    }
+    impl ::std::convert::From<StoryReplyInstagramDmInboundContent>
+    for InstagramDmInboundTextContentReplyTo {
+        fn from(value: StoryReplyInstagramDmInboundContent) -> Self {
+            Self::StoryReplyInstagramDmInboundContent(value)
+        }
+    }
+    ///`InstagramDmInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundUnknownContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundUnknownContent {
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub raw: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundUnknownContentType,
+    }
+    impl InstagramDmInboundUnknownContent {
+        pub fn builder() -> builder::InstagramDmInboundUnknownContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundUnknownContentType>,
+        ) -> Self {
+            Self {
+                raw: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `raw`.
+        pub fn raw(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.raw = value.into();
+            self
+        }
+    }
+    ///`InstagramDmInboundUnknownContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundUnknownContentType {
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundUnknownContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundUnknownContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundUnknownContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundUnknownContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundUrlContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundUrlContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundUrlContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundUrlContent {
+        pub fn builder() -> builder::InstagramDmInboundUrlContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundUrlContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundUrlContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundUrlContentType {
+        #[serde(rename = "URL")]
+        Url,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundUrlContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundUrlContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InstagramDmInboundVideoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InstagramDmInboundVideoContent {
+        #[serde(rename = "type")]
+        pub type_: InstagramDmInboundVideoContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InstagramDmInboundVideoContent {
+        pub fn builder() -> builder::InstagramDmInboundVideoContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmInboundVideoContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InstagramDmInboundVideoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InstagramDmInboundVideoContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InstagramDmInboundVideoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InstagramDmInboundVideoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InstagramDmInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InstagramDmInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`InstagramDmMessage`
@@ -1464,6 +3088,95 @@ pub mod types {
             self
         }
     }
+    ///`MentionInstagramDmInboundStoryContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MentionInstagramDmInboundStoryContent {
+        #[serde(rename = "type")]
+        pub type_: MentionInstagramDmInboundStoryContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl MentionInstagramDmInboundStoryContent {
+        pub fn builder() -> builder::MentionInstagramDmInboundStoryContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MentionInstagramDmInboundStoryContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MentionInstagramDmInboundStoryContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MentionInstagramDmInboundStoryContentType {
+        #[serde(rename = "STORY_MENTION")]
+        StoryMention,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MentionInstagramDmInboundStoryContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::StoryMention => f.write_str("STORY_MENTION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MentionInstagramDmInboundStoryContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STORY_MENTION" => Ok(Self::StoryMention),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MentionInstagramDmInboundStoryContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MentionInstagramDmInboundStoryContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -2080,6 +3793,63 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ReferralInstagramDmInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferralInstagramDmInboundContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product: ::std::option::Option<InstagramDmInboundProductContent>,
+    }
+    impl ReferralInstagramDmInboundContent {
+        pub fn builder() -> builder::ReferralInstagramDmInboundContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                product: ::std::option::Option::None,
+            }
+        }
+        /// Sets `product`.
+        pub fn product(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmInboundProductContent>,
+        ) -> Self {
+            self.product = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ReplyToInstagramDmInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReplyToInstagramDmInboundContent(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for ReplyToInstagramDmInboundContent {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ReplyToInstagramDmInboundContent>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: ReplyToInstagramDmInboundContent) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for ReplyToInstagramDmInboundContent {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -2269,6 +4039,71 @@ pub mod types {
     impl ::std::default::Default for SpeedLimitTimeUnit {
         fn default() -> Self {
             SpeedLimitTimeUnit::Minute
+        }
+    }
+    ///`StoryInfoInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct StoryInfoInboundContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl StoryInfoInboundContent {
+        pub fn builder() -> builder::StoryInfoInboundContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`StoryReplyInstagramDmInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct StoryReplyInstagramDmInboundContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub story: ::std::option::Option<StoryInfoInboundContent>,
+    }
+    impl StoryReplyInstagramDmInboundContent {
+        pub fn builder() -> builder::StoryReplyInstagramDmInboundContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                story: ::std::option::Option::None,
+            }
+        }
+        /// Sets `story`.
+        pub fn story(
+            mut self,
+            value: impl ::std::convert::Into<StoryInfoInboundContent>,
+        ) -> Self {
+            self.story = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ToDestination`
@@ -3313,6 +5148,299 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InboundMessageInstagramDmInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::InstagramDmInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageInstagramDmInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageInstagramDmInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageInstagramDmInboundContent>
+        for super::InboundMessageInstagramDmInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageInstagramDmInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageInstagramDmInboundContent>
+        for InboundMessageInstagramDmInboundContent {
+            fn from(value: super::InboundMessageInstagramDmInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InlineMessageReplyInstagramDmInboundContent {
+            mid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InlineMessageReplyInstagramDmInboundContent {
+            fn default() -> Self {
+                Self {
+                    mid: Ok(Default::default()),
+                }
+            }
+        }
+        impl InlineMessageReplyInstagramDmInboundContent {
+            pub fn mid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mid: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InlineMessageReplyInstagramDmInboundContent>
+        for super::InlineMessageReplyInstagramDmInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InlineMessageReplyInstagramDmInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { mid: value.mid? })
+            }
+        }
+        impl ::std::convert::From<super::InlineMessageReplyInstagramDmInboundContent>
+        for InlineMessageReplyInstagramDmInboundContent {
+            fn from(value: super::InlineMessageReplyInstagramDmInboundContent) -> Self {
+                Self { mid: Ok(value.mid) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct InstagramDmButtonBase {
             type_: ::std::result::Result<
                 ::std::option::Option<super::InstagramDmButtonType>,
@@ -3395,6 +5523,1124 @@ pub mod types {
         for InstagramDmDefaultAction {
             fn from(value: super::InstagramDmDefaultAction) -> Self {
                 Self { url: Ok(value.url) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundAudioContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundAudioContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundAudioContent>
+        for super::InstagramDmInboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundAudioContent>
+        for InstagramDmInboundAudioContent {
+            fn from(value: super::InstagramDmInboundAudioContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::InstagramDmInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InstagramDmInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundContentBase>
+        for super::InstagramDmInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundContentBase>
+        for InstagramDmInboundContentBase {
+            fn from(value: super::InstagramDmInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundFileContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundFileContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundFileContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundFileContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundFileContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundFileContent>
+        for super::InstagramDmInboundFileContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundFileContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundFileContent>
+        for InstagramDmInboundFileContent {
+            fn from(value: super::InstagramDmInboundFileContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundImageContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundImageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundImageContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundImageContent>
+        for super::InstagramDmInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundImageContent>
+        for InstagramDmInboundImageContent {
+            fn from(value: super::InstagramDmInboundImageContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundLocationCoordinatesContent {
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InstagramDmInboundLocationCoordinatesContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundLocationCoordinatesContent {
+            fn default() -> Self {
+                Self {
+                    latitude: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InstagramDmInboundLocationCoordinatesContent {
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::InstagramDmInboundLocationCoordinatesContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundLocationCoordinatesContent>
+        for super::InstagramDmInboundLocationCoordinatesContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundLocationCoordinatesContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundLocationCoordinatesContent>
+        for InstagramDmInboundLocationCoordinatesContent {
+            fn from(value: super::InstagramDmInboundLocationCoordinatesContent) -> Self {
+                Self {
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundLocationUrlContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundLocationUrlContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundLocationUrlContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundLocationUrlContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::InstagramDmInboundLocationUrlContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundLocationUrlContent>
+        for super::InstagramDmInboundLocationUrlContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundLocationUrlContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundLocationUrlContent>
+        for InstagramDmInboundLocationUrlContent {
+            fn from(value: super::InstagramDmInboundLocationUrlContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundPostbackContent {
+            mid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InstagramDmInboundPostbackContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundPostbackContent {
+            fn default() -> Self {
+                Self {
+                    mid: Ok(Default::default()),
+                    payload: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InstagramDmInboundPostbackContent {
+            pub fn mid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mid: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundPostbackContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundPostbackContent>
+        for super::InstagramDmInboundPostbackContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundPostbackContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    mid: value.mid?,
+                    payload: value.payload?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundPostbackContent>
+        for InstagramDmInboundPostbackContent {
+            fn from(value: super::InstagramDmInboundPostbackContent) -> Self {
+                Self {
+                    mid: Ok(value.mid),
+                    payload: Ok(value.payload),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundProductContent {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InstagramDmInboundProductContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundProductContent {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InstagramDmInboundProductContent {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundProductContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundProductContent>
+        for super::InstagramDmInboundProductContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundProductContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundProductContent>
+        for InstagramDmInboundProductContent {
+            fn from(value: super::InstagramDmInboundProductContent) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundQuickReply {
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundQuickReply {
+            fn default() -> Self {
+                Self {
+                    payload: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundQuickReply {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundQuickReply>
+        for super::InstagramDmInboundQuickReply {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundQuickReply,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { payload: value.payload? })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundQuickReply>
+        for InstagramDmInboundQuickReply {
+            fn from(value: super::InstagramDmInboundQuickReply) -> Self {
+                Self { payload: Ok(value.payload) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundResponse {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageInstagramDmInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundResponse {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundResponse {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageInstagramDmInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundResponse>
+        for super::InstagramDmInboundResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundResponse>
+        for InstagramDmInboundResponse {
+            fn from(value: super::InstagramDmInboundResponse) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundShareContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundShareContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundShareContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundShareContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundShareContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundShareContent>
+        for super::InstagramDmInboundShareContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundShareContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundShareContent>
+        for InstagramDmInboundShareContent {
+            fn from(value: super::InstagramDmInboundShareContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundTextContent {
+            mid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            quick_reply: ::std::result::Result<
+                ::std::option::Option<super::InstagramDmInboundQuickReply>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::ReferralInstagramDmInboundContent>,
+                ::std::string::String,
+            >,
+            reply_to: ::std::result::Result<
+                ::std::option::Option<super::InstagramDmInboundTextContentReplyTo>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InstagramDmInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    mid: Ok(Default::default()),
+                    quick_reply: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    reply_to: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InstagramDmInboundTextContent {
+            pub fn mid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mid: {e}")
+                    });
+                self
+            }
+            pub fn quick_reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InstagramDmInboundQuickReply>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quick_reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quick_reply: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ReferralInstagramDmInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn reply_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InstagramDmInboundTextContentReplyTo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reply_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reply_to: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundTextContent>
+        for super::InstagramDmInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    mid: value.mid?,
+                    quick_reply: value.quick_reply?,
+                    referral: value.referral?,
+                    reply_to: value.reply_to?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundTextContent>
+        for InstagramDmInboundTextContent {
+            fn from(value: super::InstagramDmInboundTextContent) -> Self {
+                Self {
+                    mid: Ok(value.mid),
+                    quick_reply: Ok(value.quick_reply),
+                    referral: Ok(value.referral),
+                    reply_to: Ok(value.reply_to),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundUnknownContent {
+            raw: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InstagramDmInboundUnknownContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundUnknownContent {
+            fn default() -> Self {
+                Self {
+                    raw: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InstagramDmInboundUnknownContent {
+            pub fn raw<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.raw = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for raw: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundUnknownContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundUnknownContent>
+        for super::InstagramDmInboundUnknownContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundUnknownContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    raw: value.raw?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundUnknownContent>
+        for InstagramDmInboundUnknownContent {
+            fn from(value: super::InstagramDmInboundUnknownContent) -> Self {
+                Self {
+                    raw: Ok(value.raw),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundUrlContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundUrlContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundUrlContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundUrlContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundUrlContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundUrlContent>
+        for super::InstagramDmInboundUrlContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundUrlContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundUrlContent>
+        for InstagramDmInboundUrlContent {
+            fn from(value: super::InstagramDmInboundUrlContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InstagramDmInboundVideoContent {
+            type_: ::std::result::Result<
+                super::InstagramDmInboundVideoContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InstagramDmInboundVideoContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InstagramDmInboundVideoContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InstagramDmInboundVideoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InstagramDmInboundVideoContent>
+        for super::InstagramDmInboundVideoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InstagramDmInboundVideoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InstagramDmInboundVideoContent>
+        for InstagramDmInboundVideoContent {
+            fn from(value: super::InstagramDmInboundVideoContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -4364,6 +7610,74 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MentionInstagramDmInboundStoryContent {
+            type_: ::std::result::Result<
+                super::MentionInstagramDmInboundStoryContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MentionInstagramDmInboundStoryContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl MentionInstagramDmInboundStoryContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::MentionInstagramDmInboundStoryContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MentionInstagramDmInboundStoryContent>
+        for super::MentionInstagramDmInboundStoryContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MentionInstagramDmInboundStoryContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MentionInstagramDmInboundStoryContent>
+        for MentionInstagramDmInboundStoryContent {
+            fn from(value: super::MentionInstagramDmInboundStoryContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MessageDeliveryReporting {
             intermediate_report: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -5045,6 +8359,51 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ReferralInstagramDmInboundContent {
+            product: ::std::result::Result<
+                ::std::option::Option<super::InstagramDmInboundProductContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReferralInstagramDmInboundContent {
+            fn default() -> Self {
+                Self {
+                    product: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReferralInstagramDmInboundContent {
+            pub fn product<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InstagramDmInboundProductContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferralInstagramDmInboundContent>
+        for super::ReferralInstagramDmInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferralInstagramDmInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { product: value.product? })
+            }
+        }
+        impl ::std::convert::From<super::ReferralInstagramDmInboundContent>
+        for ReferralInstagramDmInboundContent {
+            fn from(value: super::ReferralInstagramDmInboundContent) -> Self {
+                Self { product: Ok(value.product) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5267,6 +8626,115 @@ pub mod types {
                     amount: Ok(value.amount),
                     time_unit: Ok(value.time_unit),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StoryInfoInboundContent {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StoryInfoInboundContent {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl StoryInfoInboundContent {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StoryInfoInboundContent>
+        for super::StoryInfoInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StoryInfoInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StoryInfoInboundContent>
+        for StoryInfoInboundContent {
+            fn from(value: super::StoryInfoInboundContent) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StoryReplyInstagramDmInboundContent {
+            story: ::std::result::Result<
+                ::std::option::Option<super::StoryInfoInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StoryReplyInstagramDmInboundContent {
+            fn default() -> Self {
+                Self {
+                    story: Ok(Default::default()),
+                }
+            }
+        }
+        impl StoryReplyInstagramDmInboundContent {
+            pub fn story<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StoryInfoInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.story = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for story: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StoryReplyInstagramDmInboundContent>
+        for super::StoryReplyInstagramDmInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StoryReplyInstagramDmInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { story: value.story? })
+            }
+        }
+        impl ::std::convert::From<super::StoryReplyInstagramDmInboundContent>
+        for StoryReplyInstagramDmInboundContent {
+            fn from(value: super::StoryReplyInstagramDmInboundContent) -> Self {
+                Self { story: Ok(value.story) }
             }
         }
         #[derive(Clone, Debug)]
@@ -6416,6 +9884,26 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `instagram` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-instagram-api-incoming-messages`: what Infobip posts is a [`types::InstagramDmInboundResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct InstagramApiIncomingMessages;
+    impl crate::Webhook for InstagramApiIncomingMessages {
+        type Payload = types::InstagramDmInboundResponse;
+        const PRODUCT: &'static str = "instagram";
+        const NAME: &'static str = "receive-instagram-api-incoming-messages";
+    }
+    /// `receive-outbound-instagram-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundInstagramMessageDeliveryReports;
+    impl crate::Webhook for OutboundInstagramMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "instagram";
+        const NAME: &'static str = "receive-outbound-instagram-message-delivery-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -3638,6 +3638,114 @@ pub mod types {
             value.parse()
         }
     }
+    ///`InboundMessageKakaoSangdamInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageKakaoSangdamInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: KakaoSangdamInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageKakaoSangdamInboundContent {
+        pub fn builder() -> builder::InboundMessageKakaoSangdamInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<KakaoSangdamInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -6271,6 +6379,762 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for KakaoSangdamChatbotSwitchButtonType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundAudioContent {
+        #[serde(rename = "sentAt")]
+        pub sent_at: crate::DateTime,
+        #[serde(rename = "type")]
+        pub type_: KakaoSangdamInboundAudioContentType,
+        pub url: ::std::string::String,
+        #[serde(rename = "urlsDetails")]
+        pub urls_details: ::std::vec::Vec<UrlDetails>,
+    }
+    impl KakaoSangdamInboundAudioContent {
+        pub fn builder() -> builder::KakaoSangdamInboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`sent_at`, `type_`, `url`, `urls_details`); set the others with the setters.
+        pub fn new(
+            sent_at: impl ::std::convert::Into<crate::DateTime>,
+            type_: impl ::std::convert::Into<KakaoSangdamInboundAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+            urls_details: impl ::std::convert::Into<::std::vec::Vec<UrlDetails>>,
+        ) -> Self {
+            Self {
+                sent_at: sent_at.into(),
+                type_: type_.into(),
+                url: url.into(),
+                urls_details: urls_details.into(),
+            }
+        }
+    }
+    ///`KakaoSangdamInboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundContent {
+        TextContent(KakaoSangdamInboundTextContent),
+        ImageContent(KakaoSangdamInboundImageContent),
+        VideoContent(KakaoSangdamInboundVideoContent),
+        AudioContent(KakaoSangdamInboundAudioContent),
+        FileContent(KakaoSangdamInboundFileContent),
+        ExpiredSessionContent(KakaoSangdamInboundExpiredSessionContent),
+    }
+    impl ::std::convert::From<KakaoSangdamInboundTextContent>
+    for KakaoSangdamInboundContent {
+        fn from(value: KakaoSangdamInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<KakaoSangdamInboundImageContent>
+    for KakaoSangdamInboundContent {
+        fn from(value: KakaoSangdamInboundImageContent) -> Self {
+            Self::ImageContent(value)
+        }
+    }
+    impl ::std::convert::From<KakaoSangdamInboundVideoContent>
+    for KakaoSangdamInboundContent {
+        fn from(value: KakaoSangdamInboundVideoContent) -> Self {
+            Self::VideoContent(value)
+        }
+    }
+    impl ::std::convert::From<KakaoSangdamInboundAudioContent>
+    for KakaoSangdamInboundContent {
+        fn from(value: KakaoSangdamInboundAudioContent) -> Self {
+            Self::AudioContent(value)
+        }
+    }
+    impl ::std::convert::From<KakaoSangdamInboundFileContent>
+    for KakaoSangdamInboundContent {
+        fn from(value: KakaoSangdamInboundFileContent) -> Self {
+            Self::FileContent(value)
+        }
+    }
+    impl ::std::convert::From<KakaoSangdamInboundExpiredSessionContent>
+    for KakaoSangdamInboundContent {
+        fn from(value: KakaoSangdamInboundExpiredSessionContent) -> Self {
+            Self::ExpiredSessionContent(value)
+        }
+    }
+    ///`KakaoSangdamInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<KakaoSangdamInboundContentType>,
+    }
+    impl KakaoSangdamInboundContentBase {
+        pub fn builder() -> builder::KakaoSangdamInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<KakaoSangdamInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`KakaoSangdamInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "FILE")]
+        File,
+        #[serde(rename = "EXPIRED_SESSION")]
+        ExpiredSession,
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::File => f.write_str("FILE"),
+                Self::ExpiredSession => f.write_str("EXPIRED_SESSION"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "AUDIO" => Ok(Self::Audio),
+                "FILE" => Ok(Self::File),
+                "EXPIRED_SESSION" => Ok(Self::ExpiredSession),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundExpiredSessionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundExpiredSessionContent {
+        #[serde(rename = "sentAt")]
+        pub sent_at: crate::DateTime,
+        #[serde(rename = "sessionId")]
+        pub session_id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: KakaoSangdamInboundExpiredSessionContentType,
+    }
+    impl KakaoSangdamInboundExpiredSessionContent {
+        pub fn builder() -> builder::KakaoSangdamInboundExpiredSessionContent {
+            Default::default()
+        }
+        /// With the required fields (`sent_at`, `session_id`, `type_`); set the others with the setters.
+        pub fn new(
+            sent_at: impl ::std::convert::Into<crate::DateTime>,
+            session_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                KakaoSangdamInboundExpiredSessionContentType,
+            >,
+        ) -> Self {
+            Self {
+                sent_at: sent_at.into(),
+                session_id: session_id.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`KakaoSangdamInboundExpiredSessionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundExpiredSessionContentType {
+        #[serde(rename = "EXPIRED_SESSION")]
+        ExpiredSession,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundExpiredSessionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ExpiredSession => f.write_str("EXPIRED_SESSION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundExpiredSessionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EXPIRED_SESSION" => Ok(Self::ExpiredSession),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundExpiredSessionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundExpiredSessionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundFileContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundFileContent {
+        #[serde(rename = "sentAt")]
+        pub sent_at: crate::DateTime,
+        #[serde(rename = "type")]
+        pub type_: KakaoSangdamInboundFileContentType,
+        pub url: ::std::string::String,
+        #[serde(rename = "urlsDetails")]
+        pub urls_details: ::std::vec::Vec<UrlDetails>,
+    }
+    impl KakaoSangdamInboundFileContent {
+        pub fn builder() -> builder::KakaoSangdamInboundFileContent {
+            Default::default()
+        }
+        /// With the required fields (`sent_at`, `type_`, `url`, `urls_details`); set the others with the setters.
+        pub fn new(
+            sent_at: impl ::std::convert::Into<crate::DateTime>,
+            type_: impl ::std::convert::Into<KakaoSangdamInboundFileContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+            urls_details: impl ::std::convert::Into<::std::vec::Vec<UrlDetails>>,
+        ) -> Self {
+            Self {
+                sent_at: sent_at.into(),
+                type_: type_.into(),
+                url: url.into(),
+                urls_details: urls_details.into(),
+            }
+        }
+    }
+    ///`KakaoSangdamInboundFileContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundFileContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundFileContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundFileContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundImageContent {
+        #[serde(rename = "sentAt")]
+        pub sent_at: crate::DateTime,
+        #[serde(rename = "type")]
+        pub type_: KakaoSangdamInboundImageContentType,
+        pub url: ::std::string::String,
+        #[serde(rename = "urlsDetails")]
+        pub urls_details: ::std::vec::Vec<UrlDetails>,
+    }
+    impl KakaoSangdamInboundImageContent {
+        pub fn builder() -> builder::KakaoSangdamInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`sent_at`, `type_`, `url`, `urls_details`); set the others with the setters.
+        pub fn new(
+            sent_at: impl ::std::convert::Into<crate::DateTime>,
+            type_: impl ::std::convert::Into<KakaoSangdamInboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+            urls_details: impl ::std::convert::Into<::std::vec::Vec<UrlDetails>>,
+        ) -> Self {
+            Self {
+                sent_at: sent_at.into(),
+                type_: type_.into(),
+                url: url.into(),
+                urls_details: urls_details.into(),
+            }
+        }
+    }
+    ///`KakaoSangdamInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundResponse {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageKakaoSangdamInboundContent>,
+    }
+    impl KakaoSangdamInboundResponse {
+        pub fn builder() -> builder::KakaoSangdamInboundResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageKakaoSangdamInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`KakaoSangdamInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundTextContent {
+        #[serde(
+            rename = "attachmentUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attachment_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub extra: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "sentAt")]
+        pub sent_at: crate::DateTime,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: KakaoSangdamInboundTextContentType,
+    }
+    impl KakaoSangdamInboundTextContent {
+        pub fn builder() -> builder::KakaoSangdamInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`sent_at`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            sent_at: impl ::std::convert::Into<crate::DateTime>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamInboundTextContentType>,
+        ) -> Self {
+            Self {
+                attachment_url: ::std::option::Option::None,
+                extra: ::std::option::Option::None,
+                sent_at: sent_at.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `attachment_url`.
+        pub fn attachment_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.attachment_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `extra`.
+        pub fn extra(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.extra = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`KakaoSangdamInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KakaoSangdamInboundVideoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct KakaoSangdamInboundVideoContent {
+        #[serde(rename = "sentAt")]
+        pub sent_at: crate::DateTime,
+        #[serde(rename = "type")]
+        pub type_: KakaoSangdamInboundVideoContentType,
+        pub url: ::std::string::String,
+        #[serde(rename = "urlsDetails")]
+        pub urls_details: ::std::vec::Vec<UrlDetails>,
+    }
+    impl KakaoSangdamInboundVideoContent {
+        pub fn builder() -> builder::KakaoSangdamInboundVideoContent {
+            Default::default()
+        }
+        /// With the required fields (`sent_at`, `type_`, `url`, `urls_details`); set the others with the setters.
+        pub fn new(
+            sent_at: impl ::std::convert::Into<crate::DateTime>,
+            type_: impl ::std::convert::Into<KakaoSangdamInboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+            urls_details: impl ::std::convert::Into<::std::vec::Vec<UrlDetails>>,
+        ) -> Self {
+            Self {
+                sent_at: sent_at.into(),
+                type_: type_.into(),
+                url: url.into(),
+                urls_details: urls_details.into(),
+            }
+        }
+    }
+    ///`KakaoSangdamInboundVideoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum KakaoSangdamInboundVideoContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for KakaoSangdamInboundVideoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KakaoSangdamInboundVideoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KakaoSangdamInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for KakaoSangdamInboundVideoContentType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -12106,6 +12970,35 @@ pub mod types {
             value.parse()
         }
     }
+    ///`UrlDetails`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct UrlDetails {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub comment: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
+    }
+    impl UrlDetails {
+        pub fn builder() -> builder::UrlDetails {
+            Default::default()
+        }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                comment: ::std::option::Option::None,
+                url: url.into(),
+            }
+        }
+        /// Sets `comment`.
+        pub fn comment(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.comment = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`UrlGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -16797,6 +17690,256 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InboundMessageKakaoSangdamInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::KakaoSangdamInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageKakaoSangdamInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageKakaoSangdamInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KakaoSangdamInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageKakaoSangdamInboundContent>
+        for super::InboundMessageKakaoSangdamInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageKakaoSangdamInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageKakaoSangdamInboundContent>
+        for InboundMessageKakaoSangdamInboundContent {
+            fn from(value: super::InboundMessageKakaoSangdamInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct IndiaDltOptions {
             content_template_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -19798,6 +20941,735 @@ pub mod types {
                     event: Ok(value.event),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundAudioContent {
+            sent_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::KakaoSangdamInboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            urls_details: ::std::result::Result<
+                ::std::vec::Vec<super::UrlDetails>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                    urls_details: Err("no value supplied for urls_details".to_string()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundAudioContent {
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KakaoSangdamInboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+            pub fn urls_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UrlDetails>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.urls_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for urls_details: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundAudioContent>
+        for super::KakaoSangdamInboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_at: value.sent_at?,
+                    type_: value.type_?,
+                    url: value.url?,
+                    urls_details: value.urls_details?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundAudioContent>
+        for KakaoSangdamInboundAudioContent {
+            fn from(value: super::KakaoSangdamInboundAudioContent) -> Self {
+                Self {
+                    sent_at: Ok(value.sent_at),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                    urls_details: Ok(value.urls_details),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::KakaoSangdamInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::KakaoSangdamInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundContentBase>
+        for super::KakaoSangdamInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundContentBase>
+        for KakaoSangdamInboundContentBase {
+            fn from(value: super::KakaoSangdamInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundExpiredSessionContent {
+            sent_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            session_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::KakaoSangdamInboundExpiredSessionContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundExpiredSessionContent {
+            fn default() -> Self {
+                Self {
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                    session_id: Err("no value supplied for session_id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundExpiredSessionContent {
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn session_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.session_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for session_id: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::KakaoSangdamInboundExpiredSessionContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundExpiredSessionContent>
+        for super::KakaoSangdamInboundExpiredSessionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundExpiredSessionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_at: value.sent_at?,
+                    session_id: value.session_id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundExpiredSessionContent>
+        for KakaoSangdamInboundExpiredSessionContent {
+            fn from(value: super::KakaoSangdamInboundExpiredSessionContent) -> Self {
+                Self {
+                    sent_at: Ok(value.sent_at),
+                    session_id: Ok(value.session_id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundFileContent {
+            sent_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::KakaoSangdamInboundFileContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            urls_details: ::std::result::Result<
+                ::std::vec::Vec<super::UrlDetails>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundFileContent {
+            fn default() -> Self {
+                Self {
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                    urls_details: Err("no value supplied for urls_details".to_string()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundFileContent {
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KakaoSangdamInboundFileContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+            pub fn urls_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UrlDetails>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.urls_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for urls_details: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundFileContent>
+        for super::KakaoSangdamInboundFileContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundFileContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_at: value.sent_at?,
+                    type_: value.type_?,
+                    url: value.url?,
+                    urls_details: value.urls_details?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundFileContent>
+        for KakaoSangdamInboundFileContent {
+            fn from(value: super::KakaoSangdamInboundFileContent) -> Self {
+                Self {
+                    sent_at: Ok(value.sent_at),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                    urls_details: Ok(value.urls_details),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundImageContent {
+            sent_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::KakaoSangdamInboundImageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            urls_details: ::std::result::Result<
+                ::std::vec::Vec<super::UrlDetails>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                    urls_details: Err("no value supplied for urls_details".to_string()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundImageContent {
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KakaoSangdamInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+            pub fn urls_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UrlDetails>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.urls_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for urls_details: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundImageContent>
+        for super::KakaoSangdamInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_at: value.sent_at?,
+                    type_: value.type_?,
+                    url: value.url?,
+                    urls_details: value.urls_details?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundImageContent>
+        for KakaoSangdamInboundImageContent {
+            fn from(value: super::KakaoSangdamInboundImageContent) -> Self {
+                Self {
+                    sent_at: Ok(value.sent_at),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                    urls_details: Ok(value.urls_details),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundResponse {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageKakaoSangdamInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundResponse {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundResponse {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageKakaoSangdamInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundResponse>
+        for super::KakaoSangdamInboundResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundResponse>
+        for KakaoSangdamInboundResponse {
+            fn from(value: super::KakaoSangdamInboundResponse) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundTextContent {
+            attachment_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::KakaoSangdamInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    attachment_url: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundTextContent {
+            pub fn attachment_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attachment_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attachment_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KakaoSangdamInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundTextContent>
+        for super::KakaoSangdamInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attachment_url: value.attachment_url?,
+                    extra: value.extra?,
+                    sent_at: value.sent_at?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundTextContent>
+        for KakaoSangdamInboundTextContent {
+            fn from(value: super::KakaoSangdamInboundTextContent) -> Self {
+                Self {
+                    attachment_url: Ok(value.attachment_url),
+                    extra: Ok(value.extra),
+                    sent_at: Ok(value.sent_at),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KakaoSangdamInboundVideoContent {
+            sent_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::KakaoSangdamInboundVideoContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            urls_details: ::std::result::Result<
+                ::std::vec::Vec<super::UrlDetails>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KakaoSangdamInboundVideoContent {
+            fn default() -> Self {
+                Self {
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                    urls_details: Err("no value supplied for urls_details".to_string()),
+                }
+            }
+        }
+        impl KakaoSangdamInboundVideoContent {
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KakaoSangdamInboundVideoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+            pub fn urls_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UrlDetails>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.urls_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for urls_details: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KakaoSangdamInboundVideoContent>
+        for super::KakaoSangdamInboundVideoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KakaoSangdamInboundVideoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_at: value.sent_at?,
+                    type_: value.type_?,
+                    url: value.url?,
+                    urls_details: value.urls_details?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KakaoSangdamInboundVideoContent>
+        for KakaoSangdamInboundVideoContent {
+            fn from(value: super::KakaoSangdamInboundVideoContent) -> Self {
+                Self {
+                    sent_at: Ok(value.sent_at),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                    urls_details: Ok(value.urls_details),
                 }
             }
         }
@@ -25984,6 +27856,67 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UrlDetails {
+            comment: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for UrlDetails {
+            fn default() -> Self {
+                Self {
+                    comment: Ok(Default::default()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl UrlDetails {
+            pub fn comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for comment: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UrlDetails> for super::UrlDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UrlDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    comment: value.comment?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UrlDetails> for UrlDetails {
+            fn from(value: super::UrlDetails) -> Self {
+                Self {
+                    comment: Ok(value.comment),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UrlGeneralButton {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
@@ -29600,6 +31533,42 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `kakao` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-kakao-sangdam-api-incoming-messages`: what Infobip posts is a [`types::KakaoSangdamInboundResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct KakaoSangdamApiIncomingMessages;
+    impl crate::Webhook for KakaoSangdamApiIncomingMessages {
+        type Payload = types::KakaoSangdamInboundResponse;
+        const PRODUCT: &'static str = "kakao";
+        const NAME: &'static str = "receive-kakao-sangdam-api-incoming-messages";
+    }
+    /// `receive-outbound-kakao-alim-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundKakaoAlimMessageDeliveryReports;
+    impl crate::Webhook for OutboundKakaoAlimMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "kakao";
+        const NAME: &'static str = "receive-outbound-kakao-alim-message-delivery-reports";
+    }
+    /// `receive-outbound-kakao-chingu-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundKakaoChinguMessageDeliveryReports;
+    impl crate::Webhook for OutboundKakaoChinguMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "kakao";
+        const NAME: &'static str = "receive-outbound-kakao-chingu-message-delivery-reports";
+    }
+    /// `receive-outbound-kakao-sangdam-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundKakaoSangdamMessageDeliveryReports;
+    impl crate::Webhook for OutboundKakaoSangdamMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "kakao";
+        const NAME: &'static str = "receive-outbound-kakao-sangdam-message-delivery-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -10090,6 +10090,18 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// The kinds of event the `line` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-outbound-line-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundLineMessageDeliveryReports;
+    impl crate::Webhook for OutboundLineMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "line";
+        const NAME: &'static str = "receive-outbound-line-message-delivery-reports";
+    }
+}
 pub use crate::Error;
 pub mod operations;
 crate::hooks::impl_product_client!("line");

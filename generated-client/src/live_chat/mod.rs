@@ -21,6 +21,6025 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`CardAction`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CardAction {
+        UrlCardAction(UrlCardAction),
+        PostbackCardAction(PostbackCardAction),
+    }
+    impl ::std::convert::From<UrlCardAction> for CardAction {
+        fn from(value: UrlCardAction) -> Self {
+            Self::UrlCardAction(value)
+        }
+    }
+    impl ::std::convert::From<PostbackCardAction> for CardAction {
+        fn from(value: PostbackCardAction) -> Self {
+            Self::PostbackCardAction(value)
+        }
+    }
+    ///`CardActionBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CardActionBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<CardActionType>,
+    }
+    impl CardActionBase {
+        pub fn builder() -> builder::CardActionBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CardActionType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CardActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CardActionType {
+        #[serde(rename = "URL")]
+        Url,
+        #[serde(rename = "POSTBACK_DATA")]
+        PostbackData,
+    }
+    impl ::std::fmt::Display for CardActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::PostbackData => f.write_str("POSTBACK_DATA"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CardActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                "POSTBACK_DATA" => Ok(Self::PostbackData),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CardActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CardActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CardContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CardContent {
+        #[serde(
+            rename = "cardActions",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub card_actions: ::std::vec::Vec<CardAction>,
+        pub description: ::std::string::String,
+        #[serde(
+            rename = "imageUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub image_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl CardContent {
+        pub fn builder() -> builder::CardContent {
+            Default::default()
+        }
+        /// With the required fields (`description`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                card_actions: ::std::default::Default::default(),
+                description: description.into(),
+                image_url: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `card_actions`.
+        pub fn card_actions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CardAction>>,
+        ) -> Self {
+            self.card_actions = value.into();
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatButtonResponsePayloadType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatButtonResponsePayloadType {
+        #[serde(rename = "URL")]
+        Url,
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatButtonResponsePayloadType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatButtonResponsePayloadType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                "POSTBACK" => Ok(Self::Postback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatButtonResponsePayloadType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatButtonResponsePayloadType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundAudioContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundAudioContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatInboundAudioContent {
+        pub fn builder() -> builder::LiveChatInboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatInboundAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundBundleContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundBundleContent {
+        #[serde(rename = "inboundMessage")]
+        pub inbound_message: LiveChatInboundContent,
+        #[serde(rename = "outboundMessages")]
+        pub outbound_messages: ::std::vec::Vec<LiveChatOutboundTimestampedContent>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundBundleContentType,
+    }
+    impl LiveChatInboundBundleContent {
+        pub fn builder() -> builder::LiveChatInboundBundleContent {
+            Default::default()
+        }
+        /// With the required fields (`inbound_message`, `outbound_messages`, `type_`); set the others with the setters.
+        pub fn new(
+            inbound_message: impl ::std::convert::Into<LiveChatInboundContent>,
+            outbound_messages: impl ::std::convert::Into<
+                ::std::vec::Vec<LiveChatOutboundTimestampedContent>,
+            >,
+            type_: impl ::std::convert::Into<LiveChatInboundBundleContentType>,
+        ) -> Self {
+            Self {
+                inbound_message: inbound_message.into(),
+                outbound_messages: outbound_messages.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`LiveChatInboundBundleContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundBundleContentType {
+        #[serde(rename = "BUNDLE")]
+        Bundle,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundBundleContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Bundle => f.write_str("BUNDLE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundBundleContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUNDLE" => Ok(Self::Bundle),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundBundleContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundBundleContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundButtonResponseContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundButtonResponseContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "payloadType")]
+        pub payload_type: LiveChatButtonResponsePayloadType,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundButtonResponseContentType,
+    }
+    impl LiveChatInboundButtonResponseContent {
+        pub fn builder() -> builder::LiveChatInboundButtonResponseContent {
+            Default::default()
+        }
+        /// With the required fields (`payload_type`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            payload_type: impl ::std::convert::Into<LiveChatButtonResponsePayloadType>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LiveChatInboundButtonResponseContentType>,
+        ) -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+                payload_type: payload_type.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundButtonResponseContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundButtonResponseContentType {
+        #[serde(rename = "BUTTON_RESPONSE")]
+        ButtonResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundButtonResponseContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ButtonResponse => f.write_str("BUTTON_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundButtonResponseContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUTTON_RESPONSE" => Ok(Self::ButtonResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundButtonResponseContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundButtonResponseContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundContent {
+        TextContent(LiveChatInboundTextContent),
+        ImageContent(LiveChatInboundImageContent),
+        VideoContent(LiveChatInboundVideoContent),
+        AudioContent(LiveChatInboundAudioContent),
+        DocumentContent(LiveChatInboundDocumentContent),
+        SurveyResponseContent(LiveChatInboundSurveyResponseContent),
+        ButtonResponseContent(LiveChatInboundButtonResponseContent),
+        BundleContent(::std::boxed::Box<LiveChatInboundBundleContent>),
+        CustomDataContent(LiveChatInboundCustomDataContent),
+    }
+    impl ::std::convert::From<LiveChatInboundTextContent> for LiveChatInboundContent {
+        fn from(value: LiveChatInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundImageContent> for LiveChatInboundContent {
+        fn from(value: LiveChatInboundImageContent) -> Self {
+            Self::ImageContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundVideoContent> for LiveChatInboundContent {
+        fn from(value: LiveChatInboundVideoContent) -> Self {
+            Self::VideoContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundAudioContent> for LiveChatInboundContent {
+        fn from(value: LiveChatInboundAudioContent) -> Self {
+            Self::AudioContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundDocumentContent>
+    for LiveChatInboundContent {
+        fn from(value: LiveChatInboundDocumentContent) -> Self {
+            Self::DocumentContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundSurveyResponseContent>
+    for LiveChatInboundContent {
+        fn from(value: LiveChatInboundSurveyResponseContent) -> Self {
+            Self::SurveyResponseContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundButtonResponseContent>
+    for LiveChatInboundContent {
+        fn from(value: LiveChatInboundButtonResponseContent) -> Self {
+            Self::ButtonResponseContent(value)
+        }
+    }
+    impl ::std::convert::From<::std::boxed::Box<LiveChatInboundBundleContent>>
+    for LiveChatInboundContent {
+        fn from(value: ::std::boxed::Box<LiveChatInboundBundleContent>) -> Self {
+            Self::BundleContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatInboundCustomDataContent>
+    for LiveChatInboundContent {
+        fn from(value: LiveChatInboundCustomDataContent) -> Self {
+            Self::CustomDataContent(value)
+        }
+    }
+    ///`LiveChatInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<LiveChatInboundContentType>,
+    }
+    impl LiveChatInboundContentBase {
+        pub fn builder() -> builder::LiveChatInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        #[serde(rename = "SURVEY_RESPONSE")]
+        SurveyResponse,
+        #[serde(rename = "PRE_CHAT_FORM")]
+        PreChatForm,
+        #[serde(rename = "FORM_RESPONSE")]
+        FormResponse,
+        #[serde(rename = "BUTTON_RESPONSE")]
+        ButtonResponse,
+        #[serde(rename = "BUNDLE")]
+        Bundle,
+        #[serde(rename = "CUSTOM_DATA")]
+        CustomData,
+    }
+    impl ::std::fmt::Display for LiveChatInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::SurveyResponse => f.write_str("SURVEY_RESPONSE"),
+                Self::PreChatForm => f.write_str("PRE_CHAT_FORM"),
+                Self::FormResponse => f.write_str("FORM_RESPONSE"),
+                Self::ButtonResponse => f.write_str("BUTTON_RESPONSE"),
+                Self::Bundle => f.write_str("BUNDLE"),
+                Self::CustomData => f.write_str("CUSTOM_DATA"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "AUDIO" => Ok(Self::Audio),
+                "DOCUMENT" => Ok(Self::Document),
+                "SURVEY_RESPONSE" => Ok(Self::SurveyResponse),
+                "PRE_CHAT_FORM" => Ok(Self::PreChatForm),
+                "FORM_RESPONSE" => Ok(Self::FormResponse),
+                "BUTTON_RESPONSE" => Ok(Self::ButtonResponse),
+                "BUNDLE" => Ok(Self::Bundle),
+                "CUSTOM_DATA" => Ok(Self::CustomData),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LiveChatInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundCustomDataContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundCustomDataContent {
+        #[serde(
+            rename = "agentMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub agent_message: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub custom_data: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundCustomDataContentType,
+        #[serde(
+            rename = "userMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_message: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatInboundCustomDataContent {
+        pub fn builder() -> builder::LiveChatInboundCustomDataContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatInboundCustomDataContentType>,
+        ) -> Self {
+            Self {
+                agent_message: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                type_: type_.into(),
+                user_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `agent_message`.
+        pub fn agent_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `user_message`.
+        pub fn user_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundCustomDataContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundCustomDataContentType {
+        #[serde(rename = "CUSTOM_DATA")]
+        CustomData,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundCustomDataContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CustomData => f.write_str("CUSTOM_DATA"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundCustomDataContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CUSTOM_DATA" => Ok(Self::CustomData),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundCustomDataContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundCustomDataContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundDocumentContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundDocumentContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundDocumentContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatInboundDocumentContent {
+        pub fn builder() -> builder::LiveChatInboundDocumentContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatInboundDocumentContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundDocumentContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundDocumentContentType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundDocumentContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundDocumentContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundDocumentContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundDocumentContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundImageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundImageContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatInboundImageContent {
+        pub fn builder() -> builder::LiveChatInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatInboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundSurveyResponseContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundSurveyResponseContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "surveySatisfaction")]
+        pub survey_satisfaction: SurveyResponseSatisfaction,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundSurveyResponseContentType,
+    }
+    impl LiveChatInboundSurveyResponseContent {
+        pub fn builder() -> builder::LiveChatInboundSurveyResponseContent {
+            Default::default()
+        }
+        /// With the required fields (`survey_satisfaction`, `type_`); set the others with the setters.
+        pub fn new(
+            survey_satisfaction: impl ::std::convert::Into<SurveyResponseSatisfaction>,
+            type_: impl ::std::convert::Into<LiveChatInboundSurveyResponseContentType>,
+        ) -> Self {
+            Self {
+                message: ::std::option::Option::None,
+                survey_satisfaction: survey_satisfaction.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundSurveyResponseContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundSurveyResponseContentType {
+        #[serde(rename = "SURVEY_RESPONSE")]
+        SurveyResponse,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundSurveyResponseContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SurveyResponse => f.write_str("SURVEY_RESPONSE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundSurveyResponseContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SURVEY_RESPONSE" => Ok(Self::SurveyResponse),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundSurveyResponseContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundSurveyResponseContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundTextContent {
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundTextContentType,
+    }
+    impl LiveChatInboundTextContent {
+        pub fn builder() -> builder::LiveChatInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LiveChatInboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`LiveChatInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundUserData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundUserData {
+        #[serde(rename = "cdpPersonId")]
+        pub cdp_person_id: i64,
+        #[serde(
+            rename = "userIdentity",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_identity: ::std::option::Option<LiveChatInboundUserIdentity>,
+    }
+    impl LiveChatInboundUserData {
+        pub fn builder() -> builder::LiveChatInboundUserData {
+            Default::default()
+        }
+        /// With the required fields (`cdp_person_id`); set the others with the setters.
+        pub fn new(cdp_person_id: impl ::std::convert::Into<i64>) -> Self {
+            Self {
+                cdp_person_id: cdp_person_id.into(),
+                user_identity: ::std::option::Option::None,
+            }
+        }
+        /// Sets `user_identity`.
+        pub fn user_identity(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatInboundUserIdentity>,
+        ) -> Self {
+            self.user_identity = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundUserIdentity`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundUserIdentity {
+        #[serde(rename = "identityType")]
+        pub identity_type: LiveChatInboundUserIdentityType,
+        #[serde(rename = "identityValue")]
+        pub identity_value: ::std::string::String,
+        #[serde(
+            rename = "pushRegistrationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub push_registration_id: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatInboundUserIdentity {
+        pub fn builder() -> builder::LiveChatInboundUserIdentity {
+            Default::default()
+        }
+        /// With the required fields (`identity_type`, `identity_value`); set the others with the setters.
+        pub fn new(
+            identity_type: impl ::std::convert::Into<LiveChatInboundUserIdentityType>,
+            identity_value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identity_type: identity_type.into(),
+                identity_value: identity_value.into(),
+                push_registration_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `push_registration_id`.
+        pub fn push_registration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_registration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundUserIdentityType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundUserIdentityType {
+        #[serde(rename = "EMAIL")]
+        Email,
+        #[serde(rename = "PHONE")]
+        Phone,
+        #[serde(rename = "EXTERNAL_ID")]
+        ExternalId,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundUserIdentityType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Email => f.write_str("EMAIL"),
+                Self::Phone => f.write_str("PHONE"),
+                Self::ExternalId => f.write_str("EXTERNAL_ID"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundUserIdentityType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EMAIL" => Ok(Self::Email),
+                "PHONE" => Ok(Self::Phone),
+                "EXTERNAL_ID" => Ok(Self::ExternalId),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundUserIdentityType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundUserIdentityType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatInboundVideoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatInboundVideoContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatInboundVideoContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatInboundVideoContent {
+        pub fn builder() -> builder::LiveChatInboundVideoContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatInboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatInboundVideoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatInboundVideoContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatInboundVideoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatInboundVideoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundAudioContent {
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundAudioContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatOutboundAudioContent {
+        pub fn builder() -> builder::LiveChatOutboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatOutboundAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`LiveChatOutboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundButtonContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundButtonContent {
+        #[serde(
+            rename = "buttonPayloads",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub button_payloads: ::std::vec::Vec<LiveChatOutboundButtonPayload>,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundButtonContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatOutboundButtonContent {
+        pub fn builder() -> builder::LiveChatOutboundButtonContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LiveChatOutboundButtonContentType>,
+        ) -> Self {
+            Self {
+                button_payloads: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `button_payloads`.
+        pub fn button_payloads(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<LiveChatOutboundButtonPayload>,
+            >,
+        ) -> Self {
+            self.button_payloads = value.into();
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundButtonContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundButtonContentType {
+        #[serde(rename = "LIVE_CHAT_BUTTON")]
+        LiveChatButton,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundButtonContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LiveChatButton => f.write_str("LIVE_CHAT_BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundButtonContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LIVE_CHAT_BUTTON" => Ok(Self::LiveChatButton),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundButtonContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundButtonContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundButtonPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundButtonPayload {
+        pub payload: ::std::string::String,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundButtonPayloadType,
+    }
+    impl LiveChatOutboundButtonPayload {
+        pub fn builder() -> builder::LiveChatOutboundButtonPayload {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LiveChatOutboundButtonPayloadType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`LiveChatOutboundButtonPayloadType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundButtonPayloadType {
+        #[serde(rename = "URL")]
+        Url,
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundButtonPayloadType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundButtonPayloadType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                "POSTBACK" => Ok(Self::Postback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundButtonPayloadType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundButtonPayloadType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundCarouselContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundCarouselContent {
+        pub cards: ::std::vec::Vec<CardContent>,
+        #[serde(
+            rename = "quickReplies",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub quick_replies: ::std::vec::Vec<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundCarouselContentType,
+    }
+    impl LiveChatOutboundCarouselContent {
+        pub fn builder() -> builder::LiveChatOutboundCarouselContent {
+            Default::default()
+        }
+        /// With the required fields (`cards`, `type_`); set the others with the setters.
+        pub fn new(
+            cards: impl ::std::convert::Into<::std::vec::Vec<CardContent>>,
+            type_: impl ::std::convert::Into<LiveChatOutboundCarouselContentType>,
+        ) -> Self {
+            Self {
+                cards: cards.into(),
+                quick_replies: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `quick_replies`.
+        pub fn quick_replies(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.quick_replies = value.into();
+            self
+        }
+    }
+    ///`LiveChatOutboundCarouselContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundCarouselContentType {
+        #[serde(rename = "CAROUSEL")]
+        Carousel,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundCarouselContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Carousel => f.write_str("CAROUSEL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundCarouselContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CAROUSEL" => Ok(Self::Carousel),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundCarouselContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundCarouselContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundContent {
+        TextContent(LiveChatOutboundTextContent),
+        ImageWithCaptionContent(LiveChatOutboundImageWithCaptionContent),
+        VideoWithCaptionContent(LiveChatOutboundVideoWithCaptionContent),
+        AudioContent(LiveChatOutboundAudioContent),
+        ButtonContent(LiveChatOutboundButtonContent),
+        DocumentWithCaptionContent(LiveChatOutboundDocumentWithCaptionContent),
+        SurveyRequestContent(LiveChatOutboundSurveyRequestContent),
+        QuickReplyContent(LiveChatOutboundQuickReplyContent),
+        CarouselContent(LiveChatOutboundCarouselContent),
+        CustomDataContent(LiveChatOutboundCustomDataContent),
+    }
+    impl ::std::convert::From<LiveChatOutboundTextContent> for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundImageWithCaptionContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundImageWithCaptionContent) -> Self {
+            Self::ImageWithCaptionContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundVideoWithCaptionContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundVideoWithCaptionContent) -> Self {
+            Self::VideoWithCaptionContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundAudioContent> for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundAudioContent) -> Self {
+            Self::AudioContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundButtonContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundButtonContent) -> Self {
+            Self::ButtonContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundDocumentWithCaptionContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundDocumentWithCaptionContent) -> Self {
+            Self::DocumentWithCaptionContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundSurveyRequestContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundSurveyRequestContent) -> Self {
+            Self::SurveyRequestContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundQuickReplyContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundQuickReplyContent) -> Self {
+            Self::QuickReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundCarouselContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundCarouselContent) -> Self {
+            Self::CarouselContent(value)
+        }
+    }
+    impl ::std::convert::From<LiveChatOutboundCustomDataContent>
+    for LiveChatOutboundContent {
+        fn from(value: LiveChatOutboundCustomDataContent) -> Self {
+            Self::CustomDataContent(value)
+        }
+    }
+    ///`LiveChatOutboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<LiveChatOutboundContentType>,
+    }
+    impl LiveChatOutboundContentBase {
+        pub fn builder() -> builder::LiveChatOutboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatOutboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "LIVE_CHAT_BUTTON")]
+        LiveChatButton,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        #[serde(rename = "SURVEY_REQUEST")]
+        SurveyRequest,
+        #[serde(rename = "QUICK_REPLY")]
+        QuickReply,
+        #[serde(rename = "CAROUSEL")]
+        Carousel,
+        #[serde(rename = "LIVE_CHAT_KNOWLEDGE_BASE_ARTICLE")]
+        LiveChatKnowledgeBaseArticle,
+        #[serde(rename = "LIVE_CHAT_KNOWLEDGE_BASE_SEARCH")]
+        LiveChatKnowledgeBaseSearch,
+        #[serde(rename = "CUSTOM_DATA")]
+        CustomData,
+    }
+    impl ::std::fmt::Display for LiveChatOutboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::LiveChatButton => f.write_str("LIVE_CHAT_BUTTON"),
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::SurveyRequest => f.write_str("SURVEY_REQUEST"),
+                Self::QuickReply => f.write_str("QUICK_REPLY"),
+                Self::Carousel => f.write_str("CAROUSEL"),
+                Self::LiveChatKnowledgeBaseArticle => {
+                    f.write_str("LIVE_CHAT_KNOWLEDGE_BASE_ARTICLE")
+                }
+                Self::LiveChatKnowledgeBaseSearch => {
+                    f.write_str("LIVE_CHAT_KNOWLEDGE_BASE_SEARCH")
+                }
+                Self::CustomData => f.write_str("CUSTOM_DATA"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "AUDIO" => Ok(Self::Audio),
+                "LIVE_CHAT_BUTTON" => Ok(Self::LiveChatButton),
+                "DOCUMENT" => Ok(Self::Document),
+                "SURVEY_REQUEST" => Ok(Self::SurveyRequest),
+                "QUICK_REPLY" => Ok(Self::QuickReply),
+                "CAROUSEL" => Ok(Self::Carousel),
+                "LIVE_CHAT_KNOWLEDGE_BASE_ARTICLE" => {
+                    Ok(Self::LiveChatKnowledgeBaseArticle)
+                }
+                "LIVE_CHAT_KNOWLEDGE_BASE_SEARCH" => {
+                    Ok(Self::LiveChatKnowledgeBaseSearch)
+                }
+                "CUSTOM_DATA" => Ok(Self::CustomData),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LiveChatOutboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundCustomDataContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundCustomDataContent {
+        #[serde(
+            rename = "agentMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub agent_message: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub custom_data: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundCustomDataContentType,
+        #[serde(
+            rename = "userMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_message: ::std::option::Option<::std::string::String>,
+    }
+    impl LiveChatOutboundCustomDataContent {
+        pub fn builder() -> builder::LiveChatOutboundCustomDataContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatOutboundCustomDataContentType>,
+        ) -> Self {
+            Self {
+                agent_message: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                type_: type_.into(),
+                user_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `agent_message`.
+        pub fn agent_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `user_message`.
+        pub fn user_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundCustomDataContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundCustomDataContentType {
+        #[serde(rename = "CUSTOM_DATA")]
+        CustomData,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundCustomDataContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CustomData => f.write_str("CUSTOM_DATA"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundCustomDataContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CUSTOM_DATA" => Ok(Self::CustomData),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundCustomDataContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundCustomDataContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundDocumentWithCaptionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundDocumentWithCaptionContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundDocumentWithCaptionContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatOutboundDocumentWithCaptionContent {
+        pub fn builder() -> builder::LiveChatOutboundDocumentWithCaptionContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                LiveChatOutboundDocumentWithCaptionContentType,
+            >,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundDocumentWithCaptionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundDocumentWithCaptionContentType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundDocumentWithCaptionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundDocumentWithCaptionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for LiveChatOutboundDocumentWithCaptionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundDocumentWithCaptionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundImageWithCaptionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundImageWithCaptionContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundImageWithCaptionContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatOutboundImageWithCaptionContent {
+        pub fn builder() -> builder::LiveChatOutboundImageWithCaptionContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                LiveChatOutboundImageWithCaptionContentType,
+            >,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundImageWithCaptionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundImageWithCaptionContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundImageWithCaptionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundImageWithCaptionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundImageWithCaptionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundImageWithCaptionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundQuickReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundQuickReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reply: ::std::option::Option<::std::string::String>,
+        pub source: ::std::boxed::Box<LiveChatOutboundContent>,
+        #[serde(rename = "suggestedReplies")]
+        pub suggested_replies: ::std::vec::Vec<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundQuickReplyContentType,
+    }
+    impl LiveChatOutboundQuickReplyContent {
+        pub fn builder() -> builder::LiveChatOutboundQuickReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`source`, `suggested_replies`, `type_`); set the others with the setters.
+        pub fn new(
+            source: impl ::std::convert::Into<
+                ::std::boxed::Box<LiveChatOutboundContent>,
+            >,
+            suggested_replies: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            type_: impl ::std::convert::Into<LiveChatOutboundQuickReplyContentType>,
+        ) -> Self {
+            Self {
+                reply: ::std::option::Option::None,
+                source: source.into(),
+                suggested_replies: suggested_replies.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `reply`.
+        pub fn reply(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundQuickReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundQuickReplyContentType {
+        #[serde(rename = "QUICK_REPLY")]
+        QuickReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundQuickReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::QuickReply => f.write_str("QUICK_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundQuickReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "QUICK_REPLY" => Ok(Self::QuickReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundQuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundQuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundSurveyRequestContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundSurveyRequestContent {
+        #[serde(
+            rename = "followUpQuestion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub follow_up_question: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "followUpQuestionEnabled")]
+        pub follow_up_question_enabled: bool,
+        #[serde(
+            rename = "negativeAnswer",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub negative_answer: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "positiveAnswer",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub positive_answer: ::std::option::Option<::std::string::String>,
+        pub question: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundSurveyRequestContentType,
+    }
+    impl LiveChatOutboundSurveyRequestContent {
+        pub fn builder() -> builder::LiveChatOutboundSurveyRequestContent {
+            Default::default()
+        }
+        /// With the required fields (`follow_up_question_enabled`, `question`, `type_`); set the others with the setters.
+        pub fn new(
+            follow_up_question_enabled: impl ::std::convert::Into<bool>,
+            question: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LiveChatOutboundSurveyRequestContentType>,
+        ) -> Self {
+            Self {
+                follow_up_question: ::std::option::Option::None,
+                follow_up_question_enabled: follow_up_question_enabled.into(),
+                negative_answer: ::std::option::Option::None,
+                positive_answer: ::std::option::Option::None,
+                question: question.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `follow_up_question`.
+        pub fn follow_up_question(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.follow_up_question = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `negative_answer`.
+        pub fn negative_answer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.negative_answer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `positive_answer`.
+        pub fn positive_answer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.positive_answer = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundSurveyRequestContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundSurveyRequestContentType {
+        #[serde(rename = "SURVEY_REQUEST")]
+        SurveyRequest,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundSurveyRequestContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SurveyRequest => f.write_str("SURVEY_REQUEST"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundSurveyRequestContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SURVEY_REQUEST" => Ok(Self::SurveyRequest),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundSurveyRequestContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundSurveyRequestContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundTextContent {
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundTextContentType,
+    }
+    impl LiveChatOutboundTextContent {
+        pub fn builder() -> builder::LiveChatOutboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LiveChatOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`LiveChatOutboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LiveChatOutboundTimestampedContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundTimestampedContent {
+        pub content: LiveChatOutboundContent,
+        #[serde(rename = "momentMillis")]
+        pub moment_millis: i64,
+    }
+    impl LiveChatOutboundTimestampedContent {
+        pub fn builder() -> builder::LiveChatOutboundTimestampedContent {
+            Default::default()
+        }
+        /// With the required fields (`content`, `moment_millis`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<LiveChatOutboundContent>,
+            moment_millis: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                moment_millis: moment_millis.into(),
+            }
+        }
+    }
+    ///`LiveChatOutboundVideoWithCaptionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LiveChatOutboundVideoWithCaptionContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: LiveChatOutboundVideoWithCaptionContentType,
+        pub url: ::std::string::String,
+    }
+    impl LiveChatOutboundVideoWithCaptionContent {
+        pub fn builder() -> builder::LiveChatOutboundVideoWithCaptionContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                LiveChatOutboundVideoWithCaptionContentType,
+            >,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LiveChatOutboundVideoWithCaptionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum LiveChatOutboundVideoWithCaptionContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for LiveChatOutboundVideoWithCaptionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LiveChatOutboundVideoWithCaptionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LiveChatOutboundVideoWithCaptionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LiveChatOutboundVideoWithCaptionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`LivechatInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LivechatInboundMessage {
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "currentLanguage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub current_language: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        pub message: LiveChatInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        #[serde(
+            rename = "threadId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub thread_id: ::std::option::Option<::std::string::String>,
+        pub to: ::std::string::String,
+        #[serde(
+            rename = "userData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_data: ::std::option::Option<LiveChatInboundUserData>,
+    }
+    impl LivechatInboundMessage {
+        pub fn builder() -> builder::LivechatInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`from`, `integration_type`, `message`, `message_id`, `price`, `received_at`, `to`); set the others with the setters.
+        pub fn new(
+            from: impl ::std::convert::Into<::std::string::String>,
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<LiveChatInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                current_language: ::std::option::Option::None,
+                from: from.into(),
+                integration_type: integration_type.into(),
+                message: message.into(),
+                message_id: message_id.into(),
+                price: price.into(),
+                received_at: received_at.into(),
+                thread_id: ::std::option::Option::None,
+                to: to.into(),
+                user_data: ::std::option::Option::None,
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `current_language`.
+        pub fn current_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.current_language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thread_id`.
+        pub fn thread_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thread_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_data`.
+        pub fn user_data(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatInboundUserData>,
+        ) -> Self {
+            self.user_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`LivechatInboundMessages`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LivechatInboundMessages {
+        #[serde(rename = "messageCount")]
+        pub message_count: i32,
+        #[serde(rename = "pendingMessageCount")]
+        pub pending_message_count: i32,
+        pub results: ::std::vec::Vec<LivechatInboundMessage>,
+    }
+    impl LivechatInboundMessages {
+        pub fn builder() -> builder::LivechatInboundMessages {
+            Default::default()
+        }
+        /// With the required fields (`message_count`, `pending_message_count`, `results`); set the others with the setters.
+        pub fn new(
+            message_count: impl ::std::convert::Into<i32>,
+            pending_message_count: impl ::std::convert::Into<i32>,
+            results: impl ::std::convert::Into<::std::vec::Vec<LivechatInboundMessage>>,
+        ) -> Self {
+            Self {
+                message_count: message_count.into(),
+                pending_message_count: pending_message_count.into(),
+                results: results.into(),
+            }
+        }
+    }
+    ///`MessagePrice`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessagePrice {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+    }
+    impl MessagePrice {
+        pub fn builder() -> builder::MessagePrice {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PostbackCardAction`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PostbackCardAction {
+        #[serde(rename = "postbackData")]
+        pub postback_data: ::std::string::String,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PostbackCardActionType,
+    }
+    impl PostbackCardAction {
+        pub fn builder() -> builder::PostbackCardAction {
+            Default::default()
+        }
+        /// With the required fields (`postback_data`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PostbackCardActionType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PostbackCardActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PostbackCardActionType {
+        #[serde(rename = "POSTBACK_DATA")]
+        PostbackData,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PostbackCardActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PostbackData => f.write_str("POSTBACK_DATA"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PostbackCardActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "POSTBACK_DATA" => Ok(Self::PostbackData),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PostbackCardActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PostbackCardActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SurveyResponseSatisfaction`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SurveyResponseSatisfaction {
+        #[serde(rename = "SATISFIED")]
+        Satisfied,
+        #[serde(rename = "UNSATISFIED")]
+        Unsatisfied,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SurveyResponseSatisfaction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Satisfied => f.write_str("SATISFIED"),
+                Self::Unsatisfied => f.write_str("UNSATISFIED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SurveyResponseSatisfaction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SATISFIED" => Ok(Self::Satisfied),
+                "UNSATISFIED" => Ok(Self::Unsatisfied),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SurveyResponseSatisfaction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SurveyResponseSatisfaction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UrlCardAction`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct UrlCardAction {
+        #[serde(rename = "postbackData")]
+        pub postback_data: ::std::string::String,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: UrlCardActionType,
+    }
+    impl UrlCardAction {
+        pub fn builder() -> builder::UrlCardAction {
+            Default::default()
+        }
+        /// With the required fields (`postback_data`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UrlCardActionType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`UrlCardActionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum UrlCardActionType {
+        #[serde(rename = "URL")]
+        Url,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for UrlCardActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UrlCardActionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UrlCardActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UrlCardActionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct CardActionBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::CardActionType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardActionBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardActionBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CardActionType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardActionBase> for super::CardActionBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardActionBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::CardActionBase> for CardActionBase {
+            fn from(value: super::CardActionBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardContent {
+            card_actions: ::std::result::Result<
+                ::std::vec::Vec<super::CardAction>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            image_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardContent {
+            fn default() -> Self {
+                Self {
+                    card_actions: Ok(Default::default()),
+                    description: Err("no value supplied for description".to_string()),
+                    image_url: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardContent {
+            pub fn card_actions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CardAction>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_actions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_actions: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for image_url: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardContent> for super::CardContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_actions: value.card_actions?,
+                    description: value.description?,
+                    image_url: value.image_url?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardContent> for CardContent {
+            fn from(value: super::CardContent) -> Self {
+                Self {
+                    card_actions: Ok(value.card_actions),
+                    description: Ok(value.description),
+                    image_url: Ok(value.image_url),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundAudioContent {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatInboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundAudioContent {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundAudioContent>
+        for super::LiveChatInboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundAudioContent>
+        for LiveChatInboundAudioContent {
+            fn from(value: super::LiveChatInboundAudioContent) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundBundleContent {
+            inbound_message: ::std::result::Result<
+                super::LiveChatInboundContent,
+                ::std::string::String,
+            >,
+            outbound_messages: ::std::result::Result<
+                ::std::vec::Vec<super::LiveChatOutboundTimestampedContent>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundBundleContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundBundleContent {
+            fn default() -> Self {
+                Self {
+                    inbound_message: Err(
+                        "no value supplied for inbound_message".to_string(),
+                    ),
+                    outbound_messages: Err(
+                        "no value supplied for outbound_messages".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundBundleContent {
+            pub fn inbound_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.inbound_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for inbound_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn outbound_messages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::LiveChatOutboundTimestampedContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outbound_messages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for outbound_messages: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundBundleContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundBundleContent>
+        for super::LiveChatInboundBundleContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundBundleContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    inbound_message: value.inbound_message?,
+                    outbound_messages: value.outbound_messages?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundBundleContent>
+        for LiveChatInboundBundleContent {
+            fn from(value: super::LiveChatInboundBundleContent) -> Self {
+                Self {
+                    inbound_message: Ok(value.inbound_message),
+                    outbound_messages: Ok(value.outbound_messages),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundButtonResponseContent {
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payload_type: ::std::result::Result<
+                super::LiveChatButtonResponsePayloadType,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::LiveChatInboundButtonResponseContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundButtonResponseContent {
+            fn default() -> Self {
+                Self {
+                    payload: Ok(Default::default()),
+                    payload_type: Err("no value supplied for payload_type".to_string()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundButtonResponseContent {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn payload_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatButtonResponsePayloadType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload_type: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::LiveChatInboundButtonResponseContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundButtonResponseContent>
+        for super::LiveChatInboundButtonResponseContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundButtonResponseContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    payload_type: value.payload_type?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundButtonResponseContent>
+        for LiveChatInboundButtonResponseContent {
+            fn from(value: super::LiveChatInboundButtonResponseContent) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    payload_type: Ok(value.payload_type),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::LiveChatInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundContentBase>
+        for super::LiveChatInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundContentBase>
+        for LiveChatInboundContentBase {
+            fn from(value: super::LiveChatInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundCustomDataContent {
+            agent_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundCustomDataContentType,
+                ::std::string::String,
+            >,
+            user_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundCustomDataContent {
+            fn default() -> Self {
+                Self {
+                    agent_message: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatInboundCustomDataContent {
+            pub fn agent_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_message: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundCustomDataContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundCustomDataContent>
+        for super::LiveChatInboundCustomDataContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundCustomDataContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_message: value.agent_message?,
+                    custom_data: value.custom_data?,
+                    type_: value.type_?,
+                    user_message: value.user_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundCustomDataContent>
+        for LiveChatInboundCustomDataContent {
+            fn from(value: super::LiveChatInboundCustomDataContent) -> Self {
+                Self {
+                    agent_message: Ok(value.agent_message),
+                    custom_data: Ok(value.custom_data),
+                    type_: Ok(value.type_),
+                    user_message: Ok(value.user_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundDocumentContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundDocumentContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatInboundDocumentContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundDocumentContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundDocumentContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundDocumentContent>
+        for super::LiveChatInboundDocumentContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundDocumentContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    id: value.id?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundDocumentContent>
+        for LiveChatInboundDocumentContent {
+            fn from(value: super::LiveChatInboundDocumentContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundImageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundImageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundImageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundImageContent>
+        for super::LiveChatInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    id: value.id?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundImageContent>
+        for LiveChatInboundImageContent {
+            fn from(value: super::LiveChatInboundImageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundSurveyResponseContent {
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            survey_satisfaction: ::std::result::Result<
+                super::SurveyResponseSatisfaction,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundSurveyResponseContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundSurveyResponseContent {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                    survey_satisfaction: Err(
+                        "no value supplied for survey_satisfaction".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundSurveyResponseContent {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn survey_satisfaction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SurveyResponseSatisfaction>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.survey_satisfaction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for survey_satisfaction: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::LiveChatInboundSurveyResponseContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundSurveyResponseContent>
+        for super::LiveChatInboundSurveyResponseContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundSurveyResponseContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message: value.message?,
+                    survey_satisfaction: value.survey_satisfaction?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundSurveyResponseContent>
+        for LiveChatInboundSurveyResponseContent {
+            fn from(value: super::LiveChatInboundSurveyResponseContent) -> Self {
+                Self {
+                    message: Ok(value.message),
+                    survey_satisfaction: Ok(value.survey_satisfaction),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundTextContent {
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::LiveChatInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundTextContent {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundTextContent>
+        for super::LiveChatInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundTextContent>
+        for LiveChatInboundTextContent {
+            fn from(value: super::LiveChatInboundTextContent) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundUserData {
+            cdp_person_id: ::std::result::Result<i64, ::std::string::String>,
+            user_identity: ::std::result::Result<
+                ::std::option::Option<super::LiveChatInboundUserIdentity>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundUserData {
+            fn default() -> Self {
+                Self {
+                    cdp_person_id: Err(
+                        "no value supplied for cdp_person_id".to_string(),
+                    ),
+                    user_identity: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatInboundUserData {
+            pub fn cdp_person_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cdp_person_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cdp_person_id: {e}")
+                    });
+                self
+            }
+            pub fn user_identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatInboundUserIdentity>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_identity: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundUserData>
+        for super::LiveChatInboundUserData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundUserData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cdp_person_id: value.cdp_person_id?,
+                    user_identity: value.user_identity?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundUserData>
+        for LiveChatInboundUserData {
+            fn from(value: super::LiveChatInboundUserData) -> Self {
+                Self {
+                    cdp_person_id: Ok(value.cdp_person_id),
+                    user_identity: Ok(value.user_identity),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundUserIdentity {
+            identity_type: ::std::result::Result<
+                super::LiveChatInboundUserIdentityType,
+                ::std::string::String,
+            >,
+            identity_value: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            push_registration_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatInboundUserIdentity {
+            fn default() -> Self {
+                Self {
+                    identity_type: Err(
+                        "no value supplied for identity_type".to_string(),
+                    ),
+                    identity_value: Err(
+                        "no value supplied for identity_value".to_string(),
+                    ),
+                    push_registration_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatInboundUserIdentity {
+            pub fn identity_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundUserIdentityType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity_type: {e}")
+                    });
+                self
+            }
+            pub fn identity_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for identity_value: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn push_registration_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.push_registration_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for push_registration_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundUserIdentity>
+        for super::LiveChatInboundUserIdentity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundUserIdentity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    identity_type: value.identity_type?,
+                    identity_value: value.identity_value?,
+                    push_registration_id: value.push_registration_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundUserIdentity>
+        for LiveChatInboundUserIdentity {
+            fn from(value: super::LiveChatInboundUserIdentity) -> Self {
+                Self {
+                    identity_type: Ok(value.identity_type),
+                    identity_value: Ok(value.identity_value),
+                    push_registration_id: Ok(value.push_registration_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatInboundVideoContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatInboundVideoContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatInboundVideoContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatInboundVideoContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundVideoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatInboundVideoContent>
+        for super::LiveChatInboundVideoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatInboundVideoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    id: value.id?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatInboundVideoContent>
+        for LiveChatInboundVideoContent {
+            fn from(value: super::LiveChatInboundVideoContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundAudioContent {
+            type_: ::std::result::Result<
+                super::LiveChatOutboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatOutboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundAudioContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundAudioContent>
+        for super::LiveChatOutboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundAudioContent>
+        for LiveChatOutboundAudioContent {
+            fn from(value: super::LiveChatOutboundAudioContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundButtonContent {
+            button_payloads: ::std::result::Result<
+                ::std::vec::Vec<super::LiveChatOutboundButtonPayload>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundButtonContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundButtonContent {
+            fn default() -> Self {
+                Self {
+                    button_payloads: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatOutboundButtonContent {
+            pub fn button_payloads<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::LiveChatOutboundButtonPayload>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_payloads = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for button_payloads: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundButtonContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundButtonContent>
+        for super::LiveChatOutboundButtonContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundButtonContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    button_payloads: value.button_payloads?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundButtonContent>
+        for LiveChatOutboundButtonContent {
+            fn from(value: super::LiveChatOutboundButtonContent) -> Self {
+                Self {
+                    button_payloads: Ok(value.button_payloads),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundButtonPayload {
+            payload: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundButtonPayloadType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundButtonPayload {
+            fn default() -> Self {
+                Self {
+                    payload: Err("no value supplied for payload".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundButtonPayload {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundButtonPayloadType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundButtonPayload>
+        for super::LiveChatOutboundButtonPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundButtonPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundButtonPayload>
+        for LiveChatOutboundButtonPayload {
+            fn from(value: super::LiveChatOutboundButtonPayload) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundCarouselContent {
+            cards: ::std::result::Result<
+                ::std::vec::Vec<super::CardContent>,
+                ::std::string::String,
+            >,
+            quick_replies: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundCarouselContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundCarouselContent {
+            fn default() -> Self {
+                Self {
+                    cards: Err("no value supplied for cards".to_string()),
+                    quick_replies: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundCarouselContent {
+            pub fn cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CardContent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards: {e}")
+                    });
+                self
+            }
+            pub fn quick_replies<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quick_replies = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quick_replies: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundCarouselContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundCarouselContent>
+        for super::LiveChatOutboundCarouselContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundCarouselContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cards: value.cards?,
+                    quick_replies: value.quick_replies?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundCarouselContent>
+        for LiveChatOutboundCarouselContent {
+            fn from(value: super::LiveChatOutboundCarouselContent) -> Self {
+                Self {
+                    cards: Ok(value.cards),
+                    quick_replies: Ok(value.quick_replies),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::LiveChatOutboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatOutboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatOutboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundContentBase>
+        for super::LiveChatOutboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundContentBase>
+        for LiveChatOutboundContentBase {
+            fn from(value: super::LiveChatOutboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundCustomDataContent {
+            agent_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundCustomDataContentType,
+                ::std::string::String,
+            >,
+            user_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundCustomDataContent {
+            fn default() -> Self {
+                Self {
+                    agent_message: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl LiveChatOutboundCustomDataContent {
+            pub fn agent_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_message: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundCustomDataContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundCustomDataContent>
+        for super::LiveChatOutboundCustomDataContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundCustomDataContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_message: value.agent_message?,
+                    custom_data: value.custom_data?,
+                    type_: value.type_?,
+                    user_message: value.user_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundCustomDataContent>
+        for LiveChatOutboundCustomDataContent {
+            fn from(value: super::LiveChatOutboundCustomDataContent) -> Self {
+                Self {
+                    agent_message: Ok(value.agent_message),
+                    custom_data: Ok(value.custom_data),
+                    type_: Ok(value.type_),
+                    user_message: Ok(value.user_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundDocumentWithCaptionContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundDocumentWithCaptionContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatOutboundDocumentWithCaptionContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundDocumentWithCaptionContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::LiveChatOutboundDocumentWithCaptionContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundDocumentWithCaptionContent>
+        for super::LiveChatOutboundDocumentWithCaptionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundDocumentWithCaptionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundDocumentWithCaptionContent>
+        for LiveChatOutboundDocumentWithCaptionContent {
+            fn from(value: super::LiveChatOutboundDocumentWithCaptionContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundImageWithCaptionContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundImageWithCaptionContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatOutboundImageWithCaptionContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundImageWithCaptionContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::LiveChatOutboundImageWithCaptionContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundImageWithCaptionContent>
+        for super::LiveChatOutboundImageWithCaptionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundImageWithCaptionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundImageWithCaptionContent>
+        for LiveChatOutboundImageWithCaptionContent {
+            fn from(value: super::LiveChatOutboundImageWithCaptionContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundQuickReplyContent {
+            reply: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::boxed::Box<super::LiveChatOutboundContent>,
+                ::std::string::String,
+            >,
+            suggested_replies: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundQuickReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundQuickReplyContent {
+            fn default() -> Self {
+                Self {
+                    reply: Ok(Default::default()),
+                    source: Err("no value supplied for source".to_string()),
+                    suggested_replies: Err(
+                        "no value supplied for suggested_replies".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundQuickReplyContent {
+            pub fn reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reply: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::boxed::Box<super::LiveChatOutboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn suggested_replies<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.suggested_replies = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for suggested_replies: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundQuickReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundQuickReplyContent>
+        for super::LiveChatOutboundQuickReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundQuickReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    reply: value.reply?,
+                    source: value.source?,
+                    suggested_replies: value.suggested_replies?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundQuickReplyContent>
+        for LiveChatOutboundQuickReplyContent {
+            fn from(value: super::LiveChatOutboundQuickReplyContent) -> Self {
+                Self {
+                    reply: Ok(value.reply),
+                    source: Ok(value.source),
+                    suggested_replies: Ok(value.suggested_replies),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundSurveyRequestContent {
+            follow_up_question: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            follow_up_question_enabled: ::std::result::Result<
+                bool,
+                ::std::string::String,
+            >,
+            negative_answer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            positive_answer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            question: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundSurveyRequestContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundSurveyRequestContent {
+            fn default() -> Self {
+                Self {
+                    follow_up_question: Ok(Default::default()),
+                    follow_up_question_enabled: Err(
+                        "no value supplied for follow_up_question_enabled".to_string(),
+                    ),
+                    negative_answer: Ok(Default::default()),
+                    positive_answer: Ok(Default::default()),
+                    question: Err("no value supplied for question".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundSurveyRequestContent {
+            pub fn follow_up_question<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.follow_up_question = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for follow_up_question: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn follow_up_question_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.follow_up_question_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for follow_up_question_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn negative_answer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.negative_answer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for negative_answer: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn positive_answer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.positive_answer = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for positive_answer: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn question<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.question = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for question: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::LiveChatOutboundSurveyRequestContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundSurveyRequestContent>
+        for super::LiveChatOutboundSurveyRequestContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundSurveyRequestContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    follow_up_question: value.follow_up_question?,
+                    follow_up_question_enabled: value.follow_up_question_enabled?,
+                    negative_answer: value.negative_answer?,
+                    positive_answer: value.positive_answer?,
+                    question: value.question?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundSurveyRequestContent>
+        for LiveChatOutboundSurveyRequestContent {
+            fn from(value: super::LiveChatOutboundSurveyRequestContent) -> Self {
+                Self {
+                    follow_up_question: Ok(value.follow_up_question),
+                    follow_up_question_enabled: Ok(value.follow_up_question_enabled),
+                    negative_answer: Ok(value.negative_answer),
+                    positive_answer: Ok(value.positive_answer),
+                    question: Ok(value.question),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundTextContent {
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LiveChatOutboundTextContent {
+            fn default() -> Self {
+                Self {
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundTextContent {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundTextContent>
+        for super::LiveChatOutboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundTextContent>
+        for LiveChatOutboundTextContent {
+            fn from(value: super::LiveChatOutboundTextContent) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundTimestampedContent {
+            content: ::std::result::Result<
+                super::LiveChatOutboundContent,
+                ::std::string::String,
+            >,
+            moment_millis: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatOutboundTimestampedContent {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    moment_millis: Err("no value supplied for moment_millis".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundTimestampedContent {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatOutboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn moment_millis<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.moment_millis = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for moment_millis: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundTimestampedContent>
+        for super::LiveChatOutboundTimestampedContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundTimestampedContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    moment_millis: value.moment_millis?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundTimestampedContent>
+        for LiveChatOutboundTimestampedContent {
+            fn from(value: super::LiveChatOutboundTimestampedContent) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    moment_millis: Ok(value.moment_millis),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LiveChatOutboundVideoWithCaptionContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LiveChatOutboundVideoWithCaptionContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LiveChatOutboundVideoWithCaptionContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl LiveChatOutboundVideoWithCaptionContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::LiveChatOutboundVideoWithCaptionContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LiveChatOutboundVideoWithCaptionContent>
+        for super::LiveChatOutboundVideoWithCaptionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LiveChatOutboundVideoWithCaptionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LiveChatOutboundVideoWithCaptionContent>
+        for LiveChatOutboundVideoWithCaptionContent {
+            fn from(value: super::LiveChatOutboundVideoWithCaptionContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LivechatInboundMessage {
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            current_language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::LiveChatInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            thread_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            user_data: ::std::result::Result<
+                ::std::option::Option<super::LiveChatInboundUserData>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LivechatInboundMessage {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    current_language: Ok(Default::default()),
+                    from: Err("no value supplied for from".to_string()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    thread_id: Ok(Default::default()),
+                    to: Err("no value supplied for to".to_string()),
+                    user_data: Ok(Default::default()),
+                }
+            }
+        }
+        impl LivechatInboundMessage {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn current_language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for current_language: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LiveChatInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn thread_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thread_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thread_id: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn user_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LiveChatInboundUserData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LivechatInboundMessage>
+        for super::LivechatInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LivechatInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    current_language: value.current_language?,
+                    from: value.from?,
+                    integration_type: value.integration_type?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    thread_id: value.thread_id?,
+                    to: value.to?,
+                    user_data: value.user_data?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LivechatInboundMessage>
+        for LivechatInboundMessage {
+            fn from(value: super::LivechatInboundMessage) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    current_language: Ok(value.current_language),
+                    from: Ok(value.from),
+                    integration_type: Ok(value.integration_type),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    thread_id: Ok(value.thread_id),
+                    to: Ok(value.to),
+                    user_data: Ok(value.user_data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LivechatInboundMessages {
+            message_count: ::std::result::Result<i32, ::std::string::String>,
+            pending_message_count: ::std::result::Result<i32, ::std::string::String>,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::LivechatInboundMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LivechatInboundMessages {
+            fn default() -> Self {
+                Self {
+                    message_count: Err(
+                        "no value supplied for message_count".to_string(),
+                    ),
+                    pending_message_count: Err(
+                        "no value supplied for pending_message_count".to_string(),
+                    ),
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl LivechatInboundMessages {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::LivechatInboundMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LivechatInboundMessages>
+        for super::LivechatInboundMessages {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LivechatInboundMessages,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LivechatInboundMessages>
+        for LivechatInboundMessages {
+            fn from(value: super::LivechatInboundMessages) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessagePrice {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessagePrice {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessagePrice {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessagePrice> for super::MessagePrice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessagePrice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessagePrice> for MessagePrice {
+            fn from(value: super::MessagePrice) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PostbackCardAction {
+            postback_data: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::PostbackCardActionType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PostbackCardAction {
+            fn default() -> Self {
+                Self {
+                    postback_data: Err(
+                        "no value supplied for postback_data".to_string(),
+                    ),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PostbackCardAction {
+            pub fn postback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postback_data: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PostbackCardActionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PostbackCardAction> for super::PostbackCardAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PostbackCardAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    postback_data: value.postback_data?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PostbackCardAction> for PostbackCardAction {
+            fn from(value: super::PostbackCardAction) -> Self {
+                Self {
+                    postback_data: Ok(value.postback_data),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UrlCardAction {
+            postback_data: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::UrlCardActionType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UrlCardAction {
+            fn default() -> Self {
+                Self {
+                    postback_data: Err(
+                        "no value supplied for postback_data".to_string(),
+                    ),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl UrlCardAction {
+            pub fn postback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postback_data: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UrlCardActionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UrlCardAction> for super::UrlCardAction {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UrlCardAction,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    postback_data: value.postback_data?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UrlCardAction> for UrlCardAction {
+            fn from(value: super::UrlCardAction) -> Self {
+                Self {
+                    postback_data: Ok(value.postback_data),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -247,6 +6266,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `live-chat` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-inbound-livechat-messages`: what Infobip posts is a [`types::LivechatInboundMessages`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct InboundLivechatMessages;
+    impl crate::Webhook for InboundLivechatMessages {
+        type Payload = types::LivechatInboundMessages;
+        const PRODUCT: &'static str = "live-chat";
+        const NAME: &'static str = "receive-inbound-livechat-messages";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -512,6 +512,74 @@ pub mod types {
             value.parse()
         }
     }
+    ///`InboundSeenChannel`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundSeenChannel {
+        #[serde(rename = "RCS")]
+        Rcs,
+        #[serde(rename = "VIBER_BM")]
+        ViberBm,
+        #[serde(rename = "VIBER_BOT")]
+        ViberBot,
+        #[serde(rename = "WHATSAPP")]
+        Whatsapp,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundSeenChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Rcs => f.write_str("RCS"),
+                Self::ViberBm => f.write_str("VIBER_BM"),
+                Self::ViberBot => f.write_str("VIBER_BOT"),
+                Self::Whatsapp => f.write_str("WHATSAPP"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundSeenChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RCS" => Ok(Self::Rcs),
+                "VIBER_BM" => Ok(Self::ViberBm),
+                "VIBER_BOT" => Ok(Self::ViberBot),
+                "WHATSAPP" => Ok(Self::Whatsapp),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundSeenChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundSeenChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`InboundTypingStartedChannel`
     #[derive(
         ::serde::Deserialize,
@@ -2273,6 +2341,24 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`MessagesApiIncomingMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessagesApiIncomingMessage {
+        pub results: ::std::vec::Vec<MessagesApiInboundEvent>,
+    }
+    impl MessagesApiIncomingMessage {
+        pub fn builder() -> builder::MessagesApiIncomingMessage {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<MessagesApiInboundEvent>>,
+        ) -> Self {
+            Self { results: results.into() }
         }
     }
     ///`MessagesApiIncomingMessageResponse`
@@ -13791,6 +13877,105 @@ pub mod types {
             self
         }
     }
+    ///`MessagesApiSeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessagesApiSeenReport {
+        pub results: ::std::vec::Vec<MessagesApiSeenResult>,
+    }
+    impl MessagesApiSeenReport {
+        pub fn builder() -> builder::MessagesApiSeenReport {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<MessagesApiSeenResult>>,
+        ) -> Self {
+            Self { results: results.into() }
+        }
+    }
+    ///`MessagesApiSeenResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessagesApiSeenResult {
+        #[serde(rename = "bulkId")]
+        pub bulk_id: ::std::string::String,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        pub channel: InboundSeenChannel,
+        pub destination: ::std::string::String,
+        pub event: ::std::string::String,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<Platform>,
+        #[serde(rename = "seenAt")]
+        pub seen_at: ::std::string::String,
+        pub sender: ::std::string::String,
+        #[serde(rename = "sentAt")]
+        pub sent_at: ::std::string::String,
+    }
+    impl MessagesApiSeenResult {
+        pub fn builder() -> builder::MessagesApiSeenResult {
+            Default::default()
+        }
+        /// With the required fields (`bulk_id`, `channel`, `destination`, `event`, `message_id`, `seen_at`, `sender`, `sent_at`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            channel: impl ::std::convert::Into<InboundSeenChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            event: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            seen_at: impl ::std::convert::Into<::std::string::String>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            sent_at: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                channel: channel.into(),
+                destination: destination.into(),
+                event: event.into(),
+                message_id: message_id.into(),
+                platform: ::std::option::Option::None,
+                seen_at: seen_at.into(),
+                sender: sender.into(),
+                sent_at: sent_at.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`MessagesApiTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -19710,6 +19895,51 @@ pub mod types {
                     received_at: Ok(value.received_at),
                     sender: Ok(value.sender),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessagesApiIncomingMessage {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::MessagesApiInboundEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessagesApiIncomingMessage {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl MessagesApiIncomingMessage {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::MessagesApiInboundEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessagesApiIncomingMessage>
+        for super::MessagesApiIncomingMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessagesApiIncomingMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::MessagesApiIncomingMessage>
+        for MessagesApiIncomingMessage {
+            fn from(value: super::MessagesApiIncomingMessage) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -31402,6 +31632,275 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MessagesApiSeenReport {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::MessagesApiSeenResult>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessagesApiSeenReport {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl MessagesApiSeenReport {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::MessagesApiSeenResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessagesApiSeenReport>
+        for super::MessagesApiSeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessagesApiSeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::MessagesApiSeenReport>
+        for MessagesApiSeenReport {
+            fn from(value: super::MessagesApiSeenReport) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessagesApiSeenResult {
+            bulk_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<
+                super::InboundSeenChannel,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::Platform>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<::std::string::String, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            sent_at: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for MessagesApiSeenResult {
+            fn default() -> Self {
+                Self {
+                    bulk_id: Err("no value supplied for bulk_id".to_string()),
+                    callback_data: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    destination: Err("no value supplied for destination".to_string()),
+                    event: Err("no value supplied for event".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    platform: Ok(Default::default()),
+                    seen_at: Err("no value supplied for seen_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    sent_at: Err("no value supplied for sent_at".to_string()),
+                }
+            }
+        }
+        impl MessagesApiSeenResult {
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundSeenChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Platform>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessagesApiSeenResult>
+        for super::MessagesApiSeenResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessagesApiSeenResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    channel: value.channel?,
+                    destination: value.destination?,
+                    event: value.event?,
+                    message_id: value.message_id?,
+                    platform: value.platform?,
+                    seen_at: value.seen_at?,
+                    sender: value.sender?,
+                    sent_at: value.sent_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessagesApiSeenResult>
+        for MessagesApiSeenResult {
+            fn from(value: super::MessagesApiSeenResult) -> Self {
+                Self {
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    channel: Ok(value.channel),
+                    destination: Ok(value.destination),
+                    event: Ok(value.event),
+                    message_id: Ok(value.message_id),
+                    platform: Ok(value.platform),
+                    seen_at: Ok(value.seen_at),
+                    sender: Ok(value.sender),
+                    sent_at: Ok(value.sent_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MessagesApiTemplate {
             language: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -35413,6 +35912,34 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `messages-api` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-messages-api-delivery-reports`: what Infobip posts is a [`types::MessagesApiDeliveryReportResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessagesApiDeliveryReports;
+    impl crate::Webhook for MessagesApiDeliveryReports {
+        type Payload = types::MessagesApiDeliveryReportResponse;
+        const PRODUCT: &'static str = "messages-api";
+        const NAME: &'static str = "receive-messages-api-delivery-reports";
+    }
+    /// `receive-messages-api-incoming-messages`: what Infobip posts is a [`types::MessagesApiIncomingMessage`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessagesApiIncomingMessages;
+    impl crate::Webhook for MessagesApiIncomingMessages {
+        type Payload = types::MessagesApiIncomingMessage;
+        const PRODUCT: &'static str = "messages-api";
+        const NAME: &'static str = "receive-messages-api-incoming-messages";
+    }
+    /// `receive-messages-api-seen-reports`: what Infobip posts is a [`types::MessagesApiSeenReport`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessagesApiSeenReports;
+    impl crate::Webhook for MessagesApiSeenReports {
+        type Payload = types::MessagesApiSeenReport;
+        const PRODUCT: &'static str = "messages-api";
+        const NAME: &'static str = "receive-messages-api-seen-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

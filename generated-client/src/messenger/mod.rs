@@ -786,6 +786,66 @@ pub mod types {
             self
         }
     }
+    ///`ConsentEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConsentEvent {
+        #[serde(rename = "SUBSCRIBE")]
+        Subscribe,
+        #[serde(rename = "UNSUBSCRIBE")]
+        Unsubscribe,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConsentEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscribe => f.write_str("SUBSCRIBE"),
+                Self::Unsubscribe => f.write_str("UNSUBSCRIBE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConsentEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUBSCRIBE" => Ok(Self::Subscribe),
+                "UNSUBSCRIBE" => Ok(Self::Unsubscribe),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConsentEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConsentEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CreateAudienceRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2124,6 +2184,1290 @@ pub mod types {
             value.parse()
         }
     }
+    ///`FacebookInboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundAudioContent {
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundAudioContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundAudioContent {
+        pub fn builder() -> builder::FacebookInboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundAudioContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundContent {
+        TextContent(FacebookInboundTextContent),
+        UrlContent(FacebookInboundUrlContent),
+        AudioContent(FacebookInboundAudioContent),
+        VideoContent(FacebookInboundVideoContent),
+        FileContent(FacebookInboundFileContent),
+        ImageContent(FacebookInboundImageContent),
+        FallbackContent(FacebookInboundFallbackContent),
+        LocationCoordinatesContent(FacebookInboundLocationCoordinatesContent),
+        LocationUrlContent(FacebookInboundLocationUrlContent),
+        PostbackContent(FacebookInboundPostbackContent),
+        UnknownContent(FacebookInboundUnknownContent),
+    }
+    impl ::std::convert::From<FacebookInboundTextContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundUrlContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundUrlContent) -> Self {
+            Self::UrlContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundAudioContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundAudioContent) -> Self {
+            Self::AudioContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundVideoContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundVideoContent) -> Self {
+            Self::VideoContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundFileContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundFileContent) -> Self {
+            Self::FileContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundImageContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundImageContent) -> Self {
+            Self::ImageContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundFallbackContent>
+    for FacebookInboundContent {
+        fn from(value: FacebookInboundFallbackContent) -> Self {
+            Self::FallbackContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundLocationCoordinatesContent>
+    for FacebookInboundContent {
+        fn from(value: FacebookInboundLocationCoordinatesContent) -> Self {
+            Self::LocationCoordinatesContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundLocationUrlContent>
+    for FacebookInboundContent {
+        fn from(value: FacebookInboundLocationUrlContent) -> Self {
+            Self::LocationUrlContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundPostbackContent>
+    for FacebookInboundContent {
+        fn from(value: FacebookInboundPostbackContent) -> Self {
+            Self::PostbackContent(value)
+        }
+    }
+    impl ::std::convert::From<FacebookInboundUnknownContent> for FacebookInboundContent {
+        fn from(value: FacebookInboundUnknownContent) -> Self {
+            Self::UnknownContent(value)
+        }
+    }
+    ///`FacebookInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<FacebookInboundContentType>,
+    }
+    impl FacebookInboundContentBase {
+        pub fn builder() -> builder::FacebookInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<FacebookInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "URL")]
+        Url,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "FILE")]
+        File,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "FALLBACK")]
+        Fallback,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "LOCATION_URL")]
+        LocationUrl,
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+    }
+    impl ::std::fmt::Display for FacebookInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Url => f.write_str("URL"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::File => f.write_str("FILE"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Fallback => f.write_str("FALLBACK"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::LocationUrl => f.write_str("LOCATION_URL"),
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "URL" => Ok(Self::Url),
+                "AUDIO" => Ok(Self::Audio),
+                "VIDEO" => Ok(Self::Video),
+                "FILE" => Ok(Self::File),
+                "IMAGE" => Ok(Self::Image),
+                "FALLBACK" => Ok(Self::Fallback),
+                "LOCATION" => Ok(Self::Location),
+                "LOCATION_URL" => Ok(Self::LocationUrl),
+                "POSTBACK" => Ok(Self::Postback),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FacebookInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundFallbackContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundFallbackContent {
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundFallbackContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundFallbackContent {
+        pub fn builder() -> builder::FacebookInboundFallbackContent {
+            Default::default()
+        }
+        /// With the required fields (`title`, `type_`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FacebookInboundFallbackContentType>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundFallbackContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundFallbackContentType {
+        #[serde(rename = "FALLBACK")]
+        Fallback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundFallbackContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Fallback => f.write_str("FALLBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundFallbackContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FALLBACK" => Ok(Self::Fallback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundFallbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundFallbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundFileContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundFileContent {
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundFileContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundFileContent {
+        pub fn builder() -> builder::FacebookInboundFileContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundFileContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundFileContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundFileContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundFileContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundFileContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundImageContent {
+        #[serde(rename = "stickerId")]
+        pub sticker_id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundImageContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundImageContent {
+        pub fn builder() -> builder::FacebookInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`sticker_id`, `type_`); set the others with the setters.
+        pub fn new(
+            sticker_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FacebookInboundImageContentType>,
+        ) -> Self {
+            Self {
+                sticker_id: sticker_id.into(),
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundLocationCoordinatesContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundLocationCoordinatesContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub latitude: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub longitude: ::std::option::Option<f64>,
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundLocationCoordinatesContentType,
+    }
+    impl FacebookInboundLocationCoordinatesContent {
+        pub fn builder() -> builder::FacebookInboundLocationCoordinatesContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                FacebookInboundLocationCoordinatesContentType,
+            >,
+        ) -> Self {
+            Self {
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundLocationCoordinatesContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundLocationCoordinatesContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundLocationCoordinatesContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundLocationCoordinatesContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for FacebookInboundLocationCoordinatesContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundLocationCoordinatesContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundLocationUrlContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundLocationUrlContent {
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundLocationUrlContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundLocationUrlContent {
+        pub fn builder() -> builder::FacebookInboundLocationUrlContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundLocationUrlContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundLocationUrlContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundLocationUrlContentType {
+        #[serde(rename = "LOCATION_URL")]
+        LocationUrl,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundLocationUrlContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LocationUrl => f.write_str("LOCATION_URL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundLocationUrlContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION_URL" => Ok(Self::LocationUrl),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundLocationUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundLocationUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundPostbackContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundPostbackContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundPostbackContentType,
+    }
+    impl FacebookInboundPostbackContent {
+        pub fn builder() -> builder::FacebookInboundPostbackContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundPostbackContentType>,
+        ) -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundPostbackContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundPostbackContentType {
+        #[serde(rename = "POSTBACK")]
+        Postback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundPostbackContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Postback => f.write_str("POSTBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundPostbackContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "POSTBACK" => Ok(Self::Postback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundPostbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundPostbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundRequest {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageFacebookInboundContent>,
+    }
+    impl FacebookInboundRequest {
+        pub fn builder() -> builder::FacebookInboundRequest {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageFacebookInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`FacebookInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundTextContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mid: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "quickReply")]
+        pub quick_reply: FacebookMoQuickReply,
+        #[serde(rename = "replyTo")]
+        pub reply_to: ReplyTo,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundTextContentType,
+    }
+    impl FacebookInboundTextContent {
+        pub fn builder() -> builder::FacebookInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`quick_reply`, `reply_to`, `type_`); set the others with the setters.
+        pub fn new(
+            quick_reply: impl ::std::convert::Into<FacebookMoQuickReply>,
+            reply_to: impl ::std::convert::Into<ReplyTo>,
+            type_: impl ::std::convert::Into<FacebookInboundTextContentType>,
+        ) -> Self {
+            Self {
+                mid: ::std::option::Option::None,
+                quick_reply: quick_reply.into(),
+                reply_to: reply_to.into(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `mid`.
+        pub fn mid(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mid = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundUnknownContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundUnknownContent {
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub raw: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundUnknownContentType,
+    }
+    impl FacebookInboundUnknownContent {
+        pub fn builder() -> builder::FacebookInboundUnknownContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundUnknownContentType>,
+        ) -> Self {
+            Self {
+                raw: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `raw`.
+        pub fn raw(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.raw = value.into();
+            self
+        }
+    }
+    ///`FacebookInboundUnknownContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundUnknownContentType {
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundUnknownContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundUnknownContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundUnknownContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundUnknownContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundUrlContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundUrlContent {
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundUrlContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundUrlContent {
+        pub fn builder() -> builder::FacebookInboundUrlContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundUrlContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundUrlContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundUrlContentType {
+        #[serde(rename = "URL")]
+        Url,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundUrlContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Url => f.write_str("URL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundUrlContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "URL" => Ok(Self::Url),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundUrlContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`FacebookInboundVideoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookInboundVideoContent {
+        #[serde(rename = "type")]
+        pub type_: FacebookInboundVideoContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookInboundVideoContent {
+        pub fn builder() -> builder::FacebookInboundVideoContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookInboundVideoContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookInboundVideoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FacebookInboundVideoContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FacebookInboundVideoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FacebookInboundVideoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FacebookInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for FacebookInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`FacebookMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2211,6 +3555,33 @@ pub mod types {
             value: impl ::std::convert::Into<RequestSchedulingSettings>,
         ) -> Self {
             self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FacebookMoQuickReply`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FacebookMoQuickReply {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+    }
+    impl FacebookMoQuickReply {
+        pub fn builder() -> builder::FacebookMoQuickReply {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -4557,6 +5928,114 @@ pub mod types {
             value.parse()
         }
     }
+    ///`InboundMessageFacebookInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageFacebookInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: FacebookInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageFacebookInboundContent {
+        pub fn builder() -> builder::InboundMessageFacebookInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<FacebookInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4807,6 +6286,45 @@ pub mod types {
         ) -> Self {
             self.results = value.into();
             self
+        }
+    }
+    ///`MarketingMessageClick`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MarketingMessageClick {
+        #[serde(rename = "campaignId")]
+        pub campaign_id: ::std::string::String,
+        #[serde(rename = "clickedAt")]
+        pub clicked_at: crate::DateTime,
+        pub from: ::std::string::String,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(rename = "notificationType")]
+        pub notification_type: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl MarketingMessageClick {
+        pub fn builder() -> builder::MarketingMessageClick {
+            Default::default()
+        }
+        /// With the required fields (`campaign_id`, `clicked_at`, `from`, `message_id`, `notification_type`, `to`); set the others with the setters.
+        pub fn new(
+            campaign_id: impl ::std::convert::Into<::std::string::String>,
+            clicked_at: impl ::std::convert::Into<crate::DateTime>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            notification_type: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                campaign_id: campaign_id.into(),
+                clicked_at: clicked_at.into(),
+                from: from.into(),
+                message_id: message_id.into(),
+                notification_type: notification_type.into(),
+                to: to.into(),
+            }
         }
     }
     ///`MarketingMessageFacebookTemplatePayload`
@@ -5327,6 +6845,156 @@ pub mod types {
         ) -> Self {
             self.name = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`MessengerConsentChannelData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessengerConsentChannelData {
+        #[serde(
+            rename = "notificationMessagesTimezone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub notification_messages_timezone: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "notificationMessagesToken")]
+        pub notification_messages_token: ::std::string::String,
+        #[serde(
+            rename = "subscriptionPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub subscription_payload: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "subscriptionTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub subscription_title: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "tokenExpiry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub token_expiry: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userTokenStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_token_status: ::std::option::Option<UserTokenStatus>,
+    }
+    impl MessengerConsentChannelData {
+        pub fn builder() -> builder::MessengerConsentChannelData {
+            Default::default()
+        }
+        /// With the required fields (`notification_messages_token`); set the others with the setters.
+        pub fn new(
+            notification_messages_token: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                notification_messages_timezone: ::std::option::Option::None,
+                notification_messages_token: notification_messages_token.into(),
+                subscription_payload: ::std::option::Option::None,
+                subscription_title: ::std::option::Option::None,
+                token_expiry: ::std::option::Option::None,
+                user_token_status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `notification_messages_timezone`.
+        pub fn notification_messages_timezone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_messages_timezone = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `subscription_payload`.
+        pub fn subscription_payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subscription_payload = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subscription_title`.
+        pub fn subscription_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subscription_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token_expiry`.
+        pub fn token_expiry(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token_expiry = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_token_status`.
+        pub fn user_token_status(
+            mut self,
+            value: impl ::std::convert::Into<UserTokenStatus>,
+        ) -> Self {
+            self.user_token_status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MessengerConsentUpdate`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessengerConsentUpdate {
+        pub results: ::std::vec::Vec<MessengerConsentUpdateResult>,
+    }
+    impl MessengerConsentUpdate {
+        pub fn builder() -> builder::MessengerConsentUpdate {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<MessengerConsentUpdateResult>,
+            >,
+        ) -> Self {
+            Self { results: results.into() }
+        }
+    }
+    ///`MessengerConsentUpdateResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessengerConsentUpdateResult {
+        pub channel: ::std::string::String,
+        #[serde(rename = "channelData")]
+        pub channel_data: MessengerConsentChannelData,
+        #[serde(rename = "createdAt")]
+        pub created_at: ::std::string::String,
+        pub event: ConsentEvent,
+        pub from: ::std::string::String,
+        pub sender: ::std::string::String,
+    }
+    impl MessengerConsentUpdateResult {
+        pub fn builder() -> builder::MessengerConsentUpdateResult {
+            Default::default()
+        }
+        /// With the required fields (`channel`, `channel_data`, `created_at`, `event`, `from`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<::std::string::String>,
+            channel_data: impl ::std::convert::Into<MessengerConsentChannelData>,
+            created_at: impl ::std::convert::Into<::std::string::String>,
+            event: impl ::std::convert::Into<ConsentEvent>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                channel_data: channel_data.into(),
+                created_at: created_at.into(),
+                event: event.into(),
+                from: from.into(),
+                sender: sender.into(),
+            }
         }
     }
     ///`NonMsisdnMessageFailoverOptions`
@@ -6307,6 +7975,33 @@ pub mod types {
             self
         }
     }
+    ///`ReplyTo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReplyTo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mid: ::std::option::Option<::std::string::String>,
+    }
+    impl ReplyTo {
+        pub fn builder() -> builder::ReplyTo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                mid: ::std::option::Option::None,
+            }
+        }
+        /// Sets `mid`.
+        pub fn mid(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mid = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -6398,6 +8093,155 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReport {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "seenAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub seen_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SeenReport {
+        pub fn builder() -> builder::SeenReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                seen_at: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen_at`.
+        pub fn seen_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.seen_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReports`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReports {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<SeenReport>,
+    }
+    impl SeenReports {
+        pub fn builder() -> builder::SeenReports {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SeenReport>>,
+        ) -> Self {
+            self.results = value.into();
             self
         }
     }
@@ -6969,6 +8813,70 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for UserTokenRefreshStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UserTokenStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum UserTokenStatus {
+        #[serde(rename = "REFRESHED")]
+        Refreshed,
+        #[serde(rename = "NOT_REFRESHED")]
+        NotRefreshed,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for UserTokenStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Refreshed => f.write_str("REFRESHED"),
+                Self::NotRefreshed => f.write_str("NOT_REFRESHED"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserTokenStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REFRESHED" => Ok(Self::Refreshed),
+                "NOT_REFRESHED" => Ok(Self::NotRefreshed),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserTokenStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserTokenStatus {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -9369,6 +11277,1003 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct FacebookInboundAudioContent {
+            type_: ::std::result::Result<
+                super::FacebookInboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundAudioContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundAudioContent>
+        for super::FacebookInboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundAudioContent>
+        for FacebookInboundAudioContent {
+            fn from(value: super::FacebookInboundAudioContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::FacebookInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::FacebookInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundContentBase>
+        for super::FacebookInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundContentBase>
+        for FacebookInboundContentBase {
+            fn from(value: super::FacebookInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundFallbackContent {
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::FacebookInboundFallbackContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundFallbackContent {
+            fn default() -> Self {
+                Self {
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundFallbackContent {
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundFallbackContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundFallbackContent>
+        for super::FacebookInboundFallbackContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundFallbackContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    title: value.title?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundFallbackContent>
+        for FacebookInboundFallbackContent {
+            fn from(value: super::FacebookInboundFallbackContent) -> Self {
+                Self {
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundFileContent {
+            type_: ::std::result::Result<
+                super::FacebookInboundFileContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundFileContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundFileContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundFileContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundFileContent>
+        for super::FacebookInboundFileContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundFileContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundFileContent>
+        for FacebookInboundFileContent {
+            fn from(value: super::FacebookInboundFileContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundImageContent {
+            sticker_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::FacebookInboundImageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    sticker_id: Err("no value supplied for sticker_id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundImageContent {
+            pub fn sticker_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sticker_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sticker_id: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundImageContent>
+        for super::FacebookInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sticker_id: value.sticker_id?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundImageContent>
+        for FacebookInboundImageContent {
+            fn from(value: super::FacebookInboundImageContent) -> Self {
+                Self {
+                    sticker_id: Ok(value.sticker_id),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundLocationCoordinatesContent {
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::FacebookInboundLocationCoordinatesContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundLocationCoordinatesContent {
+            fn default() -> Self {
+                Self {
+                    latitude: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl FacebookInboundLocationCoordinatesContent {
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::FacebookInboundLocationCoordinatesContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundLocationCoordinatesContent>
+        for super::FacebookInboundLocationCoordinatesContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundLocationCoordinatesContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundLocationCoordinatesContent>
+        for FacebookInboundLocationCoordinatesContent {
+            fn from(value: super::FacebookInboundLocationCoordinatesContent) -> Self {
+                Self {
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundLocationUrlContent {
+            type_: ::std::result::Result<
+                super::FacebookInboundLocationUrlContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundLocationUrlContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundLocationUrlContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundLocationUrlContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundLocationUrlContent>
+        for super::FacebookInboundLocationUrlContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundLocationUrlContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundLocationUrlContent>
+        for FacebookInboundLocationUrlContent {
+            fn from(value: super::FacebookInboundLocationUrlContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundPostbackContent {
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::FacebookInboundPostbackContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundPostbackContent {
+            fn default() -> Self {
+                Self {
+                    payload: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl FacebookInboundPostbackContent {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundPostbackContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundPostbackContent>
+        for super::FacebookInboundPostbackContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundPostbackContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payload: value.payload?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundPostbackContent>
+        for FacebookInboundPostbackContent {
+            fn from(value: super::FacebookInboundPostbackContent) -> Self {
+                Self {
+                    payload: Ok(value.payload),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundRequest {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageFacebookInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundRequest {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundRequest {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageFacebookInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundRequest>
+        for super::FacebookInboundRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundRequest>
+        for FacebookInboundRequest {
+            fn from(value: super::FacebookInboundRequest) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundTextContent {
+            mid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            quick_reply: ::std::result::Result<
+                super::FacebookMoQuickReply,
+                ::std::string::String,
+            >,
+            reply_to: ::std::result::Result<super::ReplyTo, ::std::string::String>,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::FacebookInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    mid: Ok(Default::default()),
+                    quick_reply: Err("no value supplied for quick_reply".to_string()),
+                    reply_to: Err("no value supplied for reply_to".to_string()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl FacebookInboundTextContent {
+            pub fn mid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mid: {e}")
+                    });
+                self
+            }
+            pub fn quick_reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookMoQuickReply>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quick_reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quick_reply: {e}")
+                    });
+                self
+            }
+            pub fn reply_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReplyTo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reply_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reply_to: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundTextContent>
+        for super::FacebookInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    mid: value.mid?,
+                    quick_reply: value.quick_reply?,
+                    reply_to: value.reply_to?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundTextContent>
+        for FacebookInboundTextContent {
+            fn from(value: super::FacebookInboundTextContent) -> Self {
+                Self {
+                    mid: Ok(value.mid),
+                    quick_reply: Ok(value.quick_reply),
+                    reply_to: Ok(value.reply_to),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundUnknownContent {
+            raw: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::FacebookInboundUnknownContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundUnknownContent {
+            fn default() -> Self {
+                Self {
+                    raw: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl FacebookInboundUnknownContent {
+            pub fn raw<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.raw = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for raw: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundUnknownContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundUnknownContent>
+        for super::FacebookInboundUnknownContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundUnknownContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    raw: value.raw?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundUnknownContent>
+        for FacebookInboundUnknownContent {
+            fn from(value: super::FacebookInboundUnknownContent) -> Self {
+                Self {
+                    raw: Ok(value.raw),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundUrlContent {
+            type_: ::std::result::Result<
+                super::FacebookInboundUrlContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundUrlContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundUrlContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundUrlContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundUrlContent>
+        for super::FacebookInboundUrlContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundUrlContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundUrlContent>
+        for FacebookInboundUrlContent {
+            fn from(value: super::FacebookInboundUrlContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookInboundVideoContent {
+            type_: ::std::result::Result<
+                super::FacebookInboundVideoContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookInboundVideoContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookInboundVideoContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundVideoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookInboundVideoContent>
+        for super::FacebookInboundVideoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookInboundVideoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FacebookInboundVideoContent>
+        for FacebookInboundVideoContent {
+            fn from(value: super::FacebookInboundVideoContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FacebookMessage {
             content: ::std::result::Result<
                 super::FacebookOutboundContent,
@@ -9554,6 +12459,48 @@ pub mod types {
                 Self {
                     schedule: Ok(value.schedule),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FacebookMoQuickReply {
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FacebookMoQuickReply {
+            fn default() -> Self {
+                Self {
+                    payload: Ok(Default::default()),
+                }
+            }
+        }
+        impl FacebookMoQuickReply {
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FacebookMoQuickReply>
+        for super::FacebookMoQuickReply {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FacebookMoQuickReply,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { payload: value.payload? })
+            }
+        }
+        impl ::std::convert::From<super::FacebookMoQuickReply> for FacebookMoQuickReply {
+            fn from(value: super::FacebookMoQuickReply) -> Self {
+                Self { payload: Ok(value.payload) }
             }
         }
         #[derive(Clone, Debug)]
@@ -11569,6 +14516,256 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InboundMessageFacebookInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::FacebookInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageFacebookInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageFacebookInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FacebookInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageFacebookInboundContent>
+        for super::InboundMessageFacebookInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageFacebookInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageFacebookInboundContent>
+        for InboundMessageFacebookInboundContent {
+            fn from(value: super::InboundMessageFacebookInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct IndiaDltOptions {
             content_template_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -12003,6 +15200,141 @@ pub mod types {
                 Self {
                     cursor: Ok(value.cursor),
                     results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MarketingMessageClick {
+            campaign_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            clicked_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            notification_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for MarketingMessageClick {
+            fn default() -> Self {
+                Self {
+                    campaign_id: Err("no value supplied for campaign_id".to_string()),
+                    clicked_at: Err("no value supplied for clicked_at".to_string()),
+                    from: Err("no value supplied for from".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    notification_type: Err(
+                        "no value supplied for notification_type".to_string(),
+                    ),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl MarketingMessageClick {
+            pub fn campaign_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_id: {e}")
+                    });
+                self
+            }
+            pub fn clicked_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clicked_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for clicked_at: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn notification_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MarketingMessageClick>
+        for super::MarketingMessageClick {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MarketingMessageClick,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    campaign_id: value.campaign_id?,
+                    clicked_at: value.clicked_at?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    notification_type: value.notification_type?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MarketingMessageClick>
+        for MarketingMessageClick {
+            fn from(value: super::MarketingMessageClick) -> Self {
+                Self {
+                    campaign_id: Ok(value.campaign_id),
+                    clicked_at: Ok(value.clicked_at),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    notification_type: Ok(value.notification_type),
+                    to: Ok(value.to),
                 }
             }
         }
@@ -12519,6 +15851,340 @@ pub mod types {
                     group_name: Ok(value.group_name),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessengerConsentChannelData {
+            notification_messages_timezone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notification_messages_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subscription_payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            subscription_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token_expiry: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_token_status: ::std::result::Result<
+                ::std::option::Option<super::UserTokenStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessengerConsentChannelData {
+            fn default() -> Self {
+                Self {
+                    notification_messages_timezone: Ok(Default::default()),
+                    notification_messages_token: Err(
+                        "no value supplied for notification_messages_token".to_string(),
+                    ),
+                    subscription_payload: Ok(Default::default()),
+                    subscription_title: Ok(Default::default()),
+                    token_expiry: Ok(Default::default()),
+                    user_token_status: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessengerConsentChannelData {
+            pub fn notification_messages_timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_messages_timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_messages_timezone: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn notification_messages_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_messages_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_messages_token: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subscription_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for subscription_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subscription_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscription_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for subscription_title: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_expiry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_expiry = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_expiry: {e}")
+                    });
+                self
+            }
+            pub fn user_token_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::UserTokenStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_token_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_token_status: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessengerConsentChannelData>
+        for super::MessengerConsentChannelData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessengerConsentChannelData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    notification_messages_timezone: value
+                        .notification_messages_timezone?,
+                    notification_messages_token: value.notification_messages_token?,
+                    subscription_payload: value.subscription_payload?,
+                    subscription_title: value.subscription_title?,
+                    token_expiry: value.token_expiry?,
+                    user_token_status: value.user_token_status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessengerConsentChannelData>
+        for MessengerConsentChannelData {
+            fn from(value: super::MessengerConsentChannelData) -> Self {
+                Self {
+                    notification_messages_timezone: Ok(
+                        value.notification_messages_timezone,
+                    ),
+                    notification_messages_token: Ok(value.notification_messages_token),
+                    subscription_payload: Ok(value.subscription_payload),
+                    subscription_title: Ok(value.subscription_title),
+                    token_expiry: Ok(value.token_expiry),
+                    user_token_status: Ok(value.user_token_status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessengerConsentUpdate {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::MessengerConsentUpdateResult>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessengerConsentUpdate {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl MessengerConsentUpdate {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::MessengerConsentUpdateResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessengerConsentUpdate>
+        for super::MessengerConsentUpdate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessengerConsentUpdate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::MessengerConsentUpdate>
+        for MessengerConsentUpdate {
+            fn from(value: super::MessengerConsentUpdate) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessengerConsentUpdateResult {
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            channel_data: ::std::result::Result<
+                super::MessengerConsentChannelData,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<super::ConsentEvent, ::std::string::String>,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for MessengerConsentUpdateResult {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    channel_data: Err("no value supplied for channel_data".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    event: Err("no value supplied for event".to_string()),
+                    from: Err("no value supplied for from".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                }
+            }
+        }
+        impl MessengerConsentUpdateResult {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn channel_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessengerConsentChannelData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel_data: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConsentEvent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessengerConsentUpdateResult>
+        for super::MessengerConsentUpdateResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessengerConsentUpdateResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    channel_data: value.channel_data?,
+                    created_at: value.created_at?,
+                    event: value.event?,
+                    from: value.from?,
+                    sender: value.sender?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessengerConsentUpdateResult>
+        for MessengerConsentUpdateResult {
+            fn from(value: super::MessengerConsentUpdateResult) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    channel_data: Ok(value.channel_data),
+                    created_at: Ok(value.created_at),
+                    event: Ok(value.event),
+                    from: Ok(value.from),
+                    sender: Ok(value.sender),
                 }
             }
         }
@@ -13677,6 +17343,47 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ReplyTo {
+            mid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReplyTo {
+            fn default() -> Self {
+                Self {
+                    mid: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReplyTo {
+            pub fn mid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mid: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReplyTo> for super::ReplyTo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReplyTo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { mid: value.mid? })
+            }
+        }
+        impl ::std::convert::From<super::ReplyTo> for ReplyTo {
+            fn from(value: super::ReplyTo) -> Self {
+                Self { mid: Ok(value.mid) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -13836,6 +17543,227 @@ pub mod types {
                     bulk_id: Ok(value.bulk_id),
                     messages: Ok(value.messages),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReport {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReport {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    seen_at: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReport {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReport> for super::SeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    seen_at: value.seen_at?,
+                    sent_at: value.sent_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SeenReport> for SeenReport {
+            fn from(value: super::SeenReport) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    seen_at: Ok(value.seen_at),
+                    sent_at: Ok(value.sent_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReports {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::SeenReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReports {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReports {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SeenReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReports> for super::SeenReports {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReports,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::SeenReports> for SeenReports {
+            fn from(value: super::SeenReports) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -16423,6 +20351,50 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `messenger` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-messenger-api-incoming-messages`: what Infobip posts is a [`types::FacebookInboundRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessengerApiIncomingMessages;
+    impl crate::Webhook for MessengerApiIncomingMessages {
+        type Payload = types::FacebookInboundRequest;
+        const PRODUCT: &'static str = "messenger";
+        const NAME: &'static str = "receive-messenger-api-incoming-messages";
+    }
+    /// `receive-messenger-consent-update`: what Infobip posts is a [`types::MessengerConsentUpdate`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessengerConsentUpdate;
+    impl crate::Webhook for MessengerConsentUpdate {
+        type Payload = types::MessengerConsentUpdate;
+        const PRODUCT: &'static str = "messenger";
+        const NAME: &'static str = "receive-messenger-consent-update";
+    }
+    /// `receive-messenger-marketing-click`: what Infobip posts is a [`types::MarketingMessageClick`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessengerMarketingClick;
+    impl crate::Webhook for MessengerMarketingClick {
+        type Payload = types::MarketingMessageClick;
+        const PRODUCT: &'static str = "messenger";
+        const NAME: &'static str = "receive-messenger-marketing-click";
+    }
+    /// `receive-messenger-seen-reports`: what Infobip posts is a [`types::SeenReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MessengerSeenReports;
+    impl crate::Webhook for MessengerSeenReports {
+        type Payload = types::SeenReports;
+        const PRODUCT: &'static str = "messenger";
+        const NAME: &'static str = "receive-messenger-seen-reports";
+    }
+    /// `receive-outbound-messenger-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundMessengerMessageDeliveryReports;
+    impl crate::Webhook for OutboundMessengerMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "messenger";
+        const NAME: &'static str = "receive-outbound-messenger-message-delivery-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -406,6 +406,47 @@ pub mod types {
             }
         }
     }
+    ///`AggregateDataResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AggregateDataResponse {
+        pub columns: ::std::vec::Vec<ColumnInfo>,
+        #[serde(rename = "requestedPeriod")]
+        pub requested_period: DateTimeInterval,
+        pub rows: ::std::vec::Vec<
+            ::std::vec::Vec<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        >,
+        #[serde(rename = "totalRows")]
+        pub total_rows: i32,
+    }
+    impl AggregateDataResponse {
+        pub fn builder() -> builder::AggregateDataResponse {
+            Default::default()
+        }
+        /// With the required fields (`columns`, `requested_period`, `rows`, `total_rows`); set the others with the setters.
+        pub fn new(
+            columns: impl ::std::convert::Into<::std::vec::Vec<ColumnInfo>>,
+            requested_period: impl ::std::convert::Into<DateTimeInterval>,
+            rows: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+            >,
+            total_rows: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                columns: columns.into(),
+                requested_period: requested_period.into(),
+                rows: rows.into(),
+                total_rows: total_rows.into(),
+            }
+        }
+    }
     ///`ChannelCode`
     #[derive(
         ::serde::Deserialize,
@@ -572,6 +613,128 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`ColumnDataType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ColumnDataType {
+        #[serde(rename = "STRING")]
+        String,
+        #[serde(rename = "INTEGER")]
+        Integer,
+        #[serde(rename = "NUMBER")]
+        Number,
+        #[serde(rename = "BOOLEAN")]
+        Boolean,
+        #[serde(rename = "DATE_TIME")]
+        DateTime,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ColumnDataType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::String => f.write_str("STRING"),
+                Self::Integer => f.write_str("INTEGER"),
+                Self::Number => f.write_str("NUMBER"),
+                Self::Boolean => f.write_str("BOOLEAN"),
+                Self::DateTime => f.write_str("DATE_TIME"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ColumnDataType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STRING" => Ok(Self::String),
+                "INTEGER" => Ok(Self::Integer),
+                "NUMBER" => Ok(Self::Number),
+                "BOOLEAN" => Ok(Self::Boolean),
+                "DATE_TIME" => Ok(Self::DateTime),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ColumnDataType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ColumnDataType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ColumnInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ColumnInfo {
+        #[serde(rename = "columnDataType")]
+        pub column_data_type: ColumnDataType,
+        #[serde(rename = "columnName")]
+        pub column_name: ::std::string::String,
+    }
+    impl ColumnInfo {
+        pub fn builder() -> builder::ColumnInfo {
+            Default::default()
+        }
+        /// With the required fields (`column_data_type`, `column_name`); set the others with the setters.
+        pub fn new(
+            column_data_type: impl ::std::convert::Into<ColumnDataType>,
+            column_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                column_data_type: column_data_type.into(),
+                column_name: column_name.into(),
+            }
+        }
+    }
+    ///`DateTimeInterval`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DateTimeInterval {
+        #[serde(rename = "sentSince")]
+        pub sent_since: crate::DateTime,
+        #[serde(rename = "sentUntil")]
+        pub sent_until: crate::DateTime,
+    }
+    impl DateTimeInterval {
+        pub fn builder() -> builder::DateTimeInterval {
+            Default::default()
+        }
+        /// With the required fields (`sent_since`, `sent_until`); set the others with the setters.
+        pub fn new(
+            sent_since: impl ::std::convert::Into<crate::DateTime>,
+            sent_until: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                sent_since: sent_since.into(),
+                sent_until: sent_until.into(),
+            }
         }
     }
     ///`Direction`
@@ -1117,6 +1280,115 @@ pub mod types {
             Self {
                 request_id: request_id.into(),
             }
+        }
+    }
+    ///`QueryAggregateDataResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QueryAggregateDataResult {
+        #[serde(
+            rename = "failureMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub failure_message: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "requestId")]
+        pub request_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub response: ::std::option::Option<AggregateDataResponse>,
+        pub status: QueryAggregateDataStatus,
+    }
+    impl QueryAggregateDataResult {
+        pub fn builder() -> builder::QueryAggregateDataResult {
+            Default::default()
+        }
+        /// With the required fields (`request_id`, `status`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<QueryAggregateDataStatus>,
+        ) -> Self {
+            Self {
+                failure_message: ::std::option::Option::None,
+                request_id: request_id.into(),
+                response: ::std::option::Option::None,
+                status: status.into(),
+            }
+        }
+        /// Sets `failure_message`.
+        pub fn failure_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.failure_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response`.
+        pub fn response(
+            mut self,
+            value: impl ::std::convert::Into<AggregateDataResponse>,
+        ) -> Self {
+            self.response = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`QueryAggregateDataStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum QueryAggregateDataStatus {
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "FAILED")]
+        Failed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for QueryAggregateDataStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Failed => f.write_str("FAILED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for QueryAggregateDataStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUCCESS" => Ok(Self::Success),
+                "FAILED" => Ok(Self::Failed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryAggregateDataStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QueryAggregateDataStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`RequestInfo`
@@ -2239,6 +2511,247 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AggregateDataResponse {
+            columns: ::std::result::Result<
+                ::std::vec::Vec<super::ColumnInfo>,
+                ::std::string::String,
+            >,
+            requested_period: ::std::result::Result<
+                super::DateTimeInterval,
+                ::std::string::String,
+            >,
+            rows: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                ::std::string::String,
+            >,
+            total_rows: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for AggregateDataResponse {
+            fn default() -> Self {
+                Self {
+                    columns: Err("no value supplied for columns".to_string()),
+                    requested_period: Err(
+                        "no value supplied for requested_period".to_string(),
+                    ),
+                    rows: Err("no value supplied for rows".to_string()),
+                    total_rows: Err("no value supplied for total_rows".to_string()),
+                }
+            }
+        }
+        impl AggregateDataResponse {
+            pub fn columns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ColumnInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.columns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for columns: {e}")
+                    });
+                self
+            }
+            pub fn requested_period<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DateTimeInterval>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.requested_period = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for requested_period: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rows<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::std::vec::Vec<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rows = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rows: {e}")
+                    });
+                self
+            }
+            pub fn total_rows<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_rows = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_rows: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AggregateDataResponse>
+        for super::AggregateDataResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AggregateDataResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    columns: value.columns?,
+                    requested_period: value.requested_period?,
+                    rows: value.rows?,
+                    total_rows: value.total_rows?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AggregateDataResponse>
+        for AggregateDataResponse {
+            fn from(value: super::AggregateDataResponse) -> Self {
+                Self {
+                    columns: Ok(value.columns),
+                    requested_period: Ok(value.requested_period),
+                    rows: Ok(value.rows),
+                    total_rows: Ok(value.total_rows),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ColumnInfo {
+            column_data_type: ::std::result::Result<
+                super::ColumnDataType,
+                ::std::string::String,
+            >,
+            column_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ColumnInfo {
+            fn default() -> Self {
+                Self {
+                    column_data_type: Err(
+                        "no value supplied for column_data_type".to_string(),
+                    ),
+                    column_name: Err("no value supplied for column_name".to_string()),
+                }
+            }
+        }
+        impl ColumnInfo {
+            pub fn column_data_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ColumnDataType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.column_data_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for column_data_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn column_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.column_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for column_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ColumnInfo> for super::ColumnInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ColumnInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    column_data_type: value.column_data_type?,
+                    column_name: value.column_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ColumnInfo> for ColumnInfo {
+            fn from(value: super::ColumnInfo) -> Self {
+                Self {
+                    column_data_type: Ok(value.column_data_type),
+                    column_name: Ok(value.column_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DateTimeInterval {
+            sent_since: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sent_until: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for DateTimeInterval {
+            fn default() -> Self {
+                Self {
+                    sent_since: Err("no value supplied for sent_since".to_string()),
+                    sent_until: Err("no value supplied for sent_until".to_string()),
+                }
+            }
+        }
+        impl DateTimeInterval {
+            pub fn sent_since<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_since = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_since: {e}")
+                    });
+                self
+            }
+            pub fn sent_until<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_until = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_until: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DateTimeInterval> for super::DateTimeInterval {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DateTimeInterval,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sent_since: value.sent_since?,
+                    sent_until: value.sent_until?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DateTimeInterval> for DateTimeInterval {
+            fn from(value: super::DateTimeInterval) -> Self {
+                Self {
+                    sent_since: Ok(value.sent_since),
+                    sent_until: Ok(value.sent_until),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2414,6 +2927,114 @@ pub mod types {
             fn from(value: super::QueryAggregateDataResponse) -> Self {
                 Self {
                     request_id: Ok(value.request_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryAggregateDataResult {
+            failure_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            request_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            response: ::std::result::Result<
+                ::std::option::Option<super::AggregateDataResponse>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::QueryAggregateDataStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryAggregateDataResult {
+            fn default() -> Self {
+                Self {
+                    failure_message: Ok(Default::default()),
+                    request_id: Err("no value supplied for request_id".to_string()),
+                    response: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl QueryAggregateDataResult {
+            pub fn failure_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failure_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for failure_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AggregateDataResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QueryAggregateDataStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryAggregateDataResult>
+        for super::QueryAggregateDataResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryAggregateDataResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    failure_message: value.failure_message?,
+                    request_id: value.request_id?,
+                    response: value.response?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryAggregateDataResult>
+        for QueryAggregateDataResult {
+            fn from(value: super::QueryAggregateDataResult) -> Self {
+                Self {
+                    failure_message: Ok(value.failure_message),
+                    request_id: Ok(value.request_id),
+                    response: Ok(value.response),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -2904,6 +3525,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `metrics-api` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-aggregate-data-result`: what Infobip posts is a [`types::QueryAggregateDataResult`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct AggregateDataResult;
+    impl crate::Webhook for AggregateDataResult {
+        type Payload = types::QueryAggregateDataResult;
+        const PRODUCT: &'static str = "metrics-api";
+        const NAME: &'static str = "receive-aggregate-data-result";
+    }
 }
 pub use crate::Error;
 pub mod operations;

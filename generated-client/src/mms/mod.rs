@@ -589,6 +589,85 @@ pub mod types {
             self
         }
     }
+    ///`ErrorMmsReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ErrorMmsReport {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<i32>,
+        #[serde(
+            rename = "groupName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permanent: ::std::option::Option<bool>,
+    }
+    impl ErrorMmsReport {
+        pub fn builder() -> builder::ErrorMmsReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`GeneralStatus`
     #[derive(
         ::serde::Deserialize,
@@ -659,6 +738,47 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`GeoLocationInfoWrapper`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct GeoLocationInfoWrapper {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "countryName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_name: ::std::option::Option<::std::string::String>,
+    }
+    impl GeoLocationInfoWrapper {
+        pub fn builder() -> builder::GeoLocationInfoWrapper {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GroupDestination`
@@ -1996,6 +2116,85 @@ pub mod types {
             self
         }
     }
+    ///`MmsMoLinkSegment`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsMoLinkSegment {
+        #[serde(
+            rename = "contentType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub content_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl MmsMoLinkSegment {
+        pub fn builder() -> builder::MmsMoLinkSegment {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content_type: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MmsMoMessageSegment`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsMoMessageSegment {
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_0: ::std::option::Option<MmsMoTextSegment>,
+        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
+        pub subtype_1: ::std::option::Option<MmsMoLinkSegment>,
+    }
+    impl MmsMoMessageSegment {
+        pub fn builder() -> builder::MmsMoMessageSegment {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                subtype_0: ::std::option::Option::None,
+                subtype_1: ::std::option::Option::None,
+            }
+        }
+        /// Sets `subtype_0`.
+        pub fn subtype_0(
+            mut self,
+            value: impl ::std::convert::Into<MmsMoTextSegment>,
+        ) -> Self {
+            self.subtype_0 = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtype_1`.
+        pub fn subtype_1(
+            mut self,
+            value: impl ::std::convert::Into<MmsMoLinkSegment>,
+        ) -> Self {
+            self.subtype_1 = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`MmsMoReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -2169,6 +2368,265 @@ pub mod types {
             value: impl ::std::convert::Into<::std::vec::Vec<MmsMoReport>>,
         ) -> Self {
             self.results = value.into();
+            self
+        }
+    }
+    ///`MmsMoTextSegment`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsMoTextSegment {
+        #[serde(
+            rename = "contentType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub content_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl MmsMoTextSegment {
+        pub fn builder() -> builder::MmsMoTextSegment {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content_type: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MmsMoWebhookRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsMoWebhookRequest {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<MmsMoWebhookResult>,
+    }
+    impl MmsMoWebhookRequest {
+        pub fn builder() -> builder::MmsMoWebhookRequest {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MmsMoWebhookResult>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`MmsMoWebhookResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsMoWebhookResult {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub group: ::std::vec::Vec<MoDestination>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub message: ::std::vec::Vec<MmsMoMessageSegment>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userAgent",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_agent: ::std::option::Option<::std::string::String>,
+    }
+    impl MmsMoWebhookResult {
+        pub fn builder() -> builder::MmsMoWebhookResult {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                group: ::std::default::Default::default(),
+                message: ::std::default::Default::default(),
+                message_id: ::std::option::Option::None,
+                paired_message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+                user_agent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group`.
+        pub fn group(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MoDestination>>,
+        ) -> Self {
+            self.group = value.into();
+            self
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MmsMoMessageSegment>>,
+        ) -> Self {
+            self.message = value.into();
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_agent`.
+        pub fn user_agent(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_agent = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -3124,6 +3582,33 @@ pub mod types {
             self
         }
     }
+    ///`MmsReportRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsReportRequest {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<MmsReportSingle>,
+    }
+    impl MmsReportRequest {
+        pub fn builder() -> builder::MmsReportRequest {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MmsReportSingle>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
     ///`MmsReportResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -3148,6 +3633,183 @@ pub mod types {
             value: impl ::std::convert::Into<::std::vec::Vec<MmsReport>>,
         ) -> Self {
             self.results = value.into();
+            self
+        }
+    }
+    ///`MmsReportSingle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MmsReportSingle {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "doneAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub done_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorMmsReport>,
+        #[serde(
+            rename = "mccMnc",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mcc_mnc: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "smsCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sms_count: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<Status>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl MmsReportSingle {
+        pub fn builder() -> builder::MmsReportSingle {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                sms_count: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<ErrorMmsReport>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_count`.
+        pub fn sms_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.sms_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -3935,6 +4597,61 @@ pub mod types {
             self
         }
     }
+    ///`RecipientInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RecipientInfo {
+        #[serde(
+            rename = "deviceName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "deviceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub os: ::std::option::Option<::std::string::String>,
+    }
+    impl RecipientInfo {
+        pub fn builder() -> builder::RecipientInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_name: ::std::option::Option::None,
+                device_type: ::std::option::Option::None,
+                os: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_name`.
+        pub fn device_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_type`.
+        pub fn device_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os`.
+        pub fn os(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`Regional`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -4371,6 +5088,167 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`UrlTrackingWebhook`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct UrlTrackingWebhook {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "geoLocationInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub geo_location_info: ::std::option::Option<GeoLocationInfoWrapper>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "notificationType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub notification_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub recipient: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "recipientInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub recipient_info: ::std::option::Option<RecipientInfo>,
+        #[serde(
+            rename = "sendDateTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_date_time: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl UrlTrackingWebhook {
+        pub fn builder() -> builder::UrlTrackingWebhook {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                geo_location_info: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notification_type: ::std::option::Option::None,
+                recipient: ::std::option::Option::None,
+                recipient_info: ::std::option::Option::None,
+                send_date_time: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `geo_location_info`.
+        pub fn geo_location_info(
+            mut self,
+            value: impl ::std::convert::Into<GeoLocationInfoWrapper>,
+        ) -> Self {
+            self.geo_location_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notification_type`.
+        pub fn notification_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recipient`.
+        pub fn recipient(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recipient = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recipient_info`.
+        pub fn recipient_info(
+            mut self,
+            value: impl ::std::convert::Into<RecipientInfo>,
+        ) -> Self {
+            self.recipient_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_date_time`.
+        pub fn send_date_time(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.send_date_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -5310,6 +6188,207 @@ pub mod types {
                     group_name: Ok(value.group_name),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorMmsReport {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            group_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            permanent: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorMmsReport {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    group_name: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    permanent: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorMmsReport {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn group_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permanent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permanent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permanent: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorMmsReport> for super::ErrorMmsReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorMmsReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    group_id: value.group_id?,
+                    group_name: value.group_name?,
+                    id: value.id?,
+                    name: value.name?,
+                    permanent: value.permanent?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorMmsReport> for ErrorMmsReport {
+            fn from(value: super::ErrorMmsReport) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    group_id: Ok(value.group_id),
+                    group_name: Ok(value.group_name),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    permanent: Ok(value.permanent),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GeoLocationInfoWrapper {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GeoLocationInfoWrapper {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl GeoLocationInfoWrapper {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GeoLocationInfoWrapper>
+        for super::GeoLocationInfoWrapper {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GeoLocationInfoWrapper,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country_name: value.country_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GeoLocationInfoWrapper>
+        for GeoLocationInfoWrapper {
+            fn from(value: super::GeoLocationInfoWrapper) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country_name: Ok(value.country_name),
                 }
             }
         }
@@ -7335,6 +8414,139 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MmsMoLinkSegment {
+            content_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsMoLinkSegment {
+            fn default() -> Self {
+                Self {
+                    content_type: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsMoLinkSegment {
+            pub fn content_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content_type: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsMoLinkSegment> for super::MmsMoLinkSegment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsMoLinkSegment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content_type: value.content_type?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MmsMoLinkSegment> for MmsMoLinkSegment {
+            fn from(value: super::MmsMoLinkSegment) -> Self {
+                Self {
+                    content_type: Ok(value.content_type),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MmsMoMessageSegment {
+            subtype_0: ::std::result::Result<
+                ::std::option::Option<super::MmsMoTextSegment>,
+                ::std::string::String,
+            >,
+            subtype_1: ::std::result::Result<
+                ::std::option::Option<super::MmsMoLinkSegment>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsMoMessageSegment {
+            fn default() -> Self {
+                Self {
+                    subtype_0: Ok(Default::default()),
+                    subtype_1: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsMoMessageSegment {
+            pub fn subtype_0<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MmsMoTextSegment>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_0 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_0: {e}")
+                    });
+                self
+            }
+            pub fn subtype_1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MmsMoLinkSegment>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subtype_1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subtype_1: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsMoMessageSegment>
+        for super::MmsMoMessageSegment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsMoMessageSegment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    subtype_0: value.subtype_0?,
+                    subtype_1: value.subtype_1?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MmsMoMessageSegment> for MmsMoMessageSegment {
+            fn from(value: super::MmsMoMessageSegment) -> Self {
+                Self {
+                    subtype_0: Ok(value.subtype_0),
+                    subtype_1: Ok(value.subtype_1),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MmsMoReport {
             application_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -7609,6 +8821,412 @@ pub mod types {
         impl ::std::convert::From<super::MmsMoReportResponse> for MmsMoReportResponse {
             fn from(value: super::MmsMoReportResponse) -> Self {
                 Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MmsMoTextSegment {
+            content_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsMoTextSegment {
+            fn default() -> Self {
+                Self {
+                    content_type: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsMoTextSegment {
+            pub fn content_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content_type: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsMoTextSegment> for super::MmsMoTextSegment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsMoTextSegment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content_type: value.content_type?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MmsMoTextSegment> for MmsMoTextSegment {
+            fn from(value: super::MmsMoTextSegment) -> Self {
+                Self {
+                    content_type: Ok(value.content_type),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MmsMoWebhookRequest {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::MmsMoWebhookResult>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsMoWebhookRequest {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsMoWebhookRequest {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MmsMoWebhookResult>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsMoWebhookRequest>
+        for super::MmsMoWebhookRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsMoWebhookRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MmsMoWebhookRequest> for MmsMoWebhookRequest {
+            fn from(value: super::MmsMoWebhookRequest) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MmsMoWebhookResult {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group: ::std::result::Result<
+                ::std::vec::Vec<super::MoDestination>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::vec::Vec<super::MmsMoMessageSegment>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_agent: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsMoWebhookResult {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    group: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                    user_agent: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsMoWebhookResult {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn group<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MoDestination>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MmsMoMessageSegment>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn user_agent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_agent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_agent: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsMoWebhookResult> for super::MmsMoWebhookResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsMoWebhookResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    group: value.group?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                    user_agent: value.user_agent?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MmsMoWebhookResult> for MmsMoWebhookResult {
+            fn from(value: super::MmsMoWebhookResult) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    group: Ok(value.group),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                    user_agent: Ok(value.user_agent),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -8749,6 +10367,47 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MmsReportRequest {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::MmsReportSingle>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsReportRequest {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsReportRequest {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MmsReportSingle>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsReportRequest> for super::MmsReportRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsReportRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::MmsReportRequest> for MmsReportRequest {
+            fn from(value: super::MmsReportRequest) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MmsReportResponse {
             results: ::std::result::Result<
                 ::std::vec::Vec<super::MmsReport>,
@@ -8787,6 +10446,279 @@ pub mod types {
         impl ::std::convert::From<super::MmsReportResponse> for MmsReportResponse {
             fn from(value: super::MmsReportResponse) -> Self {
                 Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MmsReportSingle {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            done_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorMmsReport>,
+                ::std::string::String,
+            >,
+            mcc_mnc: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sms_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::Status>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MmsReportSingle {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    bulk_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    done_at: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    mcc_mnc: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    sms_count: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl MmsReportSingle {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn done_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.done_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for done_at: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorMmsReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn mcc_mnc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcc_mnc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mcc_mnc: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn sms_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sms_count: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Status>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MmsReportSingle> for super::MmsReportSingle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MmsReportSingle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    done_at: value.done_at?,
+                    entity_id: value.entity_id?,
+                    error: value.error?,
+                    mcc_mnc: value.mcc_mnc?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    sent_at: value.sent_at?,
+                    sms_count: value.sms_count?,
+                    status: value.status?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MmsReportSingle> for MmsReportSingle {
+            fn from(value: super::MmsReportSingle) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    done_at: Ok(value.done_at),
+                    entity_id: Ok(value.entity_id),
+                    error: Ok(value.error),
+                    mcc_mnc: Ok(value.mcc_mnc),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    sent_at: Ok(value.sent_at),
+                    sms_count: Ok(value.sms_count),
+                    status: Ok(value.status),
+                    to: Ok(value.to),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -10134,6 +12066,87 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RecipientInfo {
+            device_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            os: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RecipientInfo {
+            fn default() -> Self {
+                Self {
+                    device_name: Ok(Default::default()),
+                    device_type: Ok(Default::default()),
+                    os: Ok(Default::default()),
+                }
+            }
+        }
+        impl RecipientInfo {
+            pub fn device_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_name: {e}")
+                    });
+                self
+            }
+            pub fn device_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_type: {e}")
+                    });
+                self
+            }
+            pub fn os<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for os: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RecipientInfo> for super::RecipientInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RecipientInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    device_name: value.device_name?,
+                    device_type: value.device_type?,
+                    os: value.os?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RecipientInfo> for RecipientInfo {
+            fn from(value: super::RecipientInfo) -> Self {
+                Self {
+                    device_name: Ok(value.device_name),
+                    device_type: Ok(value.device_type),
+                    os: Ok(value.os),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Regional {
             south_korea: ::std::result::Result<
                 ::std::option::Option<super::MmsSouthKoreaOptions>,
@@ -10758,6 +12771,253 @@ pub mod types {
                     shorten_url: Ok(value.shorten_url),
                     track_clicks: Ok(value.track_clicks),
                     tracking_url: Ok(value.tracking_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UrlTrackingWebhook {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            geo_location_info: ::std::result::Result<
+                ::std::option::Option<super::GeoLocationInfoWrapper>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notification_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient_info: ::std::result::Result<
+                ::std::option::Option<super::RecipientInfo>,
+                ::std::string::String,
+            >,
+            send_date_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UrlTrackingWebhook {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    bulk_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    geo_location_info: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    notification_type: Ok(Default::default()),
+                    recipient: Ok(Default::default()),
+                    recipient_info: Ok(Default::default()),
+                    send_date_time: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl UrlTrackingWebhook {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn geo_location_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GeoLocationInfoWrapper>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.geo_location_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for geo_location_info: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn notification_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn recipient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recipient: {e}")
+                    });
+                self
+            }
+            pub fn recipient_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RecipientInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recipient_info: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_date_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_date_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_date_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UrlTrackingWebhook> for super::UrlTrackingWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UrlTrackingWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    geo_location_info: value.geo_location_info?,
+                    message_id: value.message_id?,
+                    notification_type: value.notification_type?,
+                    recipient: value.recipient?,
+                    recipient_info: value.recipient_info?,
+                    send_date_time: value.send_date_time?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UrlTrackingWebhook> for UrlTrackingWebhook {
+            fn from(value: super::UrlTrackingWebhook) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    geo_location_info: Ok(value.geo_location_info),
+                    message_id: Ok(value.message_id),
+                    notification_type: Ok(value.notification_type),
+                    recipient: Ok(value.recipient),
+                    recipient_info: Ok(value.recipient_info),
+                    send_date_time: Ok(value.send_date_time),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -12878,6 +15138,42 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `mms` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-inbound-mms-messages`: what Infobip posts is a [`types::MmsMoWebhookRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct InboundMmsMessages;
+    impl crate::Webhook for InboundMmsMessages {
+        type Payload = types::MmsMoWebhookRequest;
+        const PRODUCT: &'static str = "mms";
+        const NAME: &'static str = "receive-inbound-mms-messages";
+    }
+    /// `receive-mms-tracking-notification`: what Infobip posts is a [`types::UrlTrackingWebhook`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct MmsTrackingNotification;
+    impl crate::Webhook for MmsTrackingNotification {
+        type Payload = types::UrlTrackingWebhook;
+        const PRODUCT: &'static str = "mms";
+        const NAME: &'static str = "receive-mms-tracking-notification";
+    }
+    /// `receive-outbound-mms-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundMmsMessageDeliveryReports;
+    impl crate::Webhook for OutboundMmsMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "mms";
+        const NAME: &'static str = "receive-outbound-mms-message-delivery-reports";
+    }
+    /// `receive-outbound-mms-message-reports`: what Infobip posts is a [`types::MmsReportRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundMmsMessageReports;
+    impl crate::Webhook for OutboundMmsMessageReports {
+        type Payload = types::MmsReportRequest;
+        const PRODUCT: &'static str = "mms";
+        const NAME: &'static str = "receive-outbound-mms-message-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

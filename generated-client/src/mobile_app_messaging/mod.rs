@@ -14238,6 +14238,18 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// The kinds of event the `mobile-app-messaging` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-outbound-push-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundPushMessageDeliveryReports;
+    impl crate::Webhook for OutboundPushMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "mobile-app-messaging";
+        const NAME: &'static str = "receive-outbound-push-message-delivery-reports";
+    }
+}
 pub use crate::Error;
 pub mod operations;
 crate::hooks::impl_product_client!("mobile-app-messaging");

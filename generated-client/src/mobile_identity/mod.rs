@@ -411,6 +411,52 @@ pub mod types {
             self
         }
     }
+    ///`ErrorInfoResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ErrorInfoResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl ErrorInfoResponse {
+        pub fn builder() -> builder::ErrorInfoResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`InitZeroRatedRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -692,6 +738,336 @@ pub mod types {
             self
         }
     }
+    ///`QueryResultResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QueryResultResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfoResponse>,
+        #[serde(
+            rename = "niAttributes",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ni_attributes: ::std::option::Option<QueryResultResponseNiAttributes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl QueryResultResponse {
+        pub fn builder() -> builder::QueryResultResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                ni_attributes: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<ErrorInfoResponse>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ni_attributes`.
+        pub fn ni_attributes(
+            mut self,
+            value: impl ::std::convert::Into<QueryResultResponseNiAttributes>,
+        ) -> Self {
+            self.ni_attributes = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`QueryResultResponseNiAttributes`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QueryResultResponseNiAttributes {
+        #[serde(
+            rename = "nationalIdentityNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub national_identity_number: ::std::option::Option<
+            QueryResultResponseNiAttributesNationalIdentityNumber,
+        >,
+        #[serde(
+            rename = "simSwap",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sim_swap: ::std::option::Option<QueryResultResponseNiAttributesSimSwap>,
+    }
+    impl QueryResultResponseNiAttributes {
+        pub fn builder() -> builder::QueryResultResponseNiAttributes {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                national_identity_number: ::std::option::Option::None,
+                sim_swap: ::std::option::Option::None,
+            }
+        }
+        /// Sets `national_identity_number`.
+        pub fn national_identity_number(
+            mut self,
+            value: impl ::std::convert::Into<
+                QueryResultResponseNiAttributesNationalIdentityNumber,
+            >,
+        ) -> Self {
+            self.national_identity_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap`.
+        pub fn sim_swap(
+            mut self,
+            value: impl ::std::convert::Into<QueryResultResponseNiAttributesSimSwap>,
+        ) -> Self {
+            self.sim_swap = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`QueryResultResponseNiAttributesNationalIdentityNumber`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QueryResultResponseNiAttributesNationalIdentityNumber {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfoResponse>,
+        #[serde(
+            rename = "match",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub match_: ::std::option::Option<
+            QueryResultResponseNiAttributesNationalIdentityNumberMatch,
+        >,
+    }
+    impl QueryResultResponseNiAttributesNationalIdentityNumber {
+        pub fn builder() -> builder::QueryResultResponseNiAttributesNationalIdentityNumber {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                match_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<ErrorInfoResponse>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `match_`.
+        pub fn match_(
+            mut self,
+            value: impl ::std::convert::Into<
+                QueryResultResponseNiAttributesNationalIdentityNumberMatch,
+            >,
+        ) -> Self {
+            self.match_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`QueryResultResponseNiAttributesNationalIdentityNumberMatch`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum QueryResultResponseNiAttributesNationalIdentityNumberMatch {
+        #[serde(rename = "MATCHED")]
+        Matched,
+        #[serde(rename = "NOT_MATCHED")]
+        NotMatched,
+        #[serde(rename = "NO_DATA")]
+        NoData,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display
+    for QueryResultResponseNiAttributesNationalIdentityNumberMatch {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Matched => f.write_str("MATCHED"),
+                Self::NotMatched => f.write_str("NOT_MATCHED"),
+                Self::NoData => f.write_str("NO_DATA"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr
+    for QueryResultResponseNiAttributesNationalIdentityNumberMatch {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MATCHED" => Ok(Self::Matched),
+                "NOT_MATCHED" => Ok(Self::NotMatched),
+                "NO_DATA" => Ok(Self::NoData),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for QueryResultResponseNiAttributesNationalIdentityNumberMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for QueryResultResponseNiAttributesNationalIdentityNumberMatch {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`QueryResultResponseNiAttributesSimSwap`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QueryResultResponseNiAttributesSimSwap {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfoResponse>,
+        #[serde(
+            rename = "networkInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub network_info: ::std::option::Option<
+            QueryResultResponseNiAttributesSimSwapNetworkInfo,
+        >,
+        #[serde(
+            rename = "simSwapOccurred",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sim_swap_occurred: ::std::option::Option<bool>,
+    }
+    impl QueryResultResponseNiAttributesSimSwap {
+        pub fn builder() -> builder::QueryResultResponseNiAttributesSimSwap {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                network_info: ::std::option::Option::None,
+                sim_swap_occurred: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<ErrorInfoResponse>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network_info`.
+        pub fn network_info(
+            mut self,
+            value: impl ::std::convert::Into<
+                QueryResultResponseNiAttributesSimSwapNetworkInfo,
+            >,
+        ) -> Self {
+            self.network_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap_occurred`.
+        pub fn sim_swap_occurred(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.sim_swap_occurred = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`QueryResultResponseNiAttributesSimSwapNetworkInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QueryResultResponseNiAttributesSimSwapNetworkInfo {
+        #[serde(
+            rename = "simSwapPeriodEndHours",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sim_swap_period_end_hours: ::std::option::Option<f64>,
+        #[serde(
+            rename = "simSwapPeriodStartHours",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sim_swap_period_start_hours: ::std::option::Option<f64>,
+        #[serde(
+            rename = "simSwapTimestamp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sim_swap_timestamp: ::std::option::Option<::std::string::String>,
+    }
+    impl QueryResultResponseNiAttributesSimSwapNetworkInfo {
+        pub fn builder() -> builder::QueryResultResponseNiAttributesSimSwapNetworkInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                sim_swap_period_end_hours: ::std::option::Option::None,
+                sim_swap_period_start_hours: ::std::option::Option::None,
+                sim_swap_timestamp: ::std::option::Option::None,
+            }
+        }
+        /// Sets `sim_swap_period_end_hours`.
+        pub fn sim_swap_period_end_hours(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.sim_swap_period_end_hours = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap_period_start_hours`.
+        pub fn sim_swap_period_start_hours(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.sim_swap_period_start_hours = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap_timestamp`.
+        pub fn sim_swap_timestamp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sim_swap_timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`RegionalDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -717,6 +1093,317 @@ pub mod types {
         pub fn india_dlt(mut self, value: impl ::std::convert::Into<DltDto>) -> Self {
             self.india_dlt = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`ResultResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ResultResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfoResponse>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result: ::std::option::Option<ResultResponseResult>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl ResultResponse {
+        pub fn builder() -> builder::ResultResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                result: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<ErrorInfoResponse>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `result`.
+        pub fn result(
+            mut self,
+            value: impl ::std::convert::Into<ResultResponseResult>,
+        ) -> Self {
+            self.result = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ResultResponseResult`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ResultResponseResult {
+        #[serde(rename = "VALID")]
+        Valid,
+        #[serde(rename = "INVALID")]
+        Invalid,
+        #[serde(rename = "ERROR")]
+        Error,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ResultResponseResult {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Valid => f.write_str("VALID"),
+                Self::Invalid => f.write_str("INVALID"),
+                Self::Error => f.write_str("ERROR"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResultResponseResult {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VALID" => Ok(Self::Valid),
+                "INVALID" => Ok(Self::Invalid),
+                "ERROR" => Ok(Self::Error),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResultResponseResult {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResultResponseResult {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ResultResponseaaab91bc`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ResultResponseaaab91bc {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfoResponse>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result: ::std::option::Option<ResultResponseaaab91bcResult>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<ResultResponseaaab91bcStatus>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl ResultResponseaaab91bc {
+        pub fn builder() -> builder::ResultResponseaaab91bc {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                result: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<ErrorInfoResponse>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `result`.
+        pub fn result(
+            mut self,
+            value: impl ::std::convert::Into<ResultResponseaaab91bcResult>,
+        ) -> Self {
+            self.result = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ResultResponseaaab91bcStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ResultResponseaaab91bcResult`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ResultResponseaaab91bcResult {
+        #[serde(rename = "UNABLE_TO_VERIFY")]
+        UnableToVerify,
+        #[serde(rename = "SIM_SWAP_DETECTED")]
+        SimSwapDetected,
+        #[serde(rename = "SIM_SWAP_CHECK_FAILED")]
+        SimSwapCheckFailed,
+        #[serde(rename = "INVALID")]
+        Invalid,
+        #[serde(rename = "VALID")]
+        Valid,
+        #[serde(rename = "OTP_SMS_SENT")]
+        OtpSmsSent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ResultResponseaaab91bcResult {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UnableToVerify => f.write_str("UNABLE_TO_VERIFY"),
+                Self::SimSwapDetected => f.write_str("SIM_SWAP_DETECTED"),
+                Self::SimSwapCheckFailed => f.write_str("SIM_SWAP_CHECK_FAILED"),
+                Self::Invalid => f.write_str("INVALID"),
+                Self::Valid => f.write_str("VALID"),
+                Self::OtpSmsSent => f.write_str("OTP_SMS_SENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResultResponseaaab91bcResult {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNABLE_TO_VERIFY" => Ok(Self::UnableToVerify),
+                "SIM_SWAP_DETECTED" => Ok(Self::SimSwapDetected),
+                "SIM_SWAP_CHECK_FAILED" => Ok(Self::SimSwapCheckFailed),
+                "INVALID" => Ok(Self::Invalid),
+                "VALID" => Ok(Self::Valid),
+                "OTP_SMS_SENT" => Ok(Self::OtpSmsSent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResultResponseaaab91bcResult {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ResultResponseaaab91bcResult {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ResultResponseaaab91bcStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ResultResponseaaab91bcStatus {
+        #[serde(rename = "COMPLETED")]
+        Completed,
+        #[serde(rename = "DEVICE_REDIRECT")]
+        DeviceRedirect,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ResultResponseaaab91bcStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Completed => f.write_str("COMPLETED"),
+                Self::DeviceRedirect => f.write_str("DEVICE_REDIRECT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResultResponseaaab91bcStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "COMPLETED" => Ok(Self::Completed),
+                "DEVICE_REDIRECT" => Ok(Self::DeviceRedirect),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResultResponseaaab91bcStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ResultResponseaaab91bcStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`SilentMobileVerificationResponse`
@@ -1922,6 +2609,84 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ErrorInfoResponse {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorInfoResponse {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorInfoResponse {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorInfoResponse> for super::ErrorInfoResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorInfoResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorInfoResponse> for ErrorInfoResponse {
+            fn from(value: super::ErrorInfoResponse) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct InitZeroRatedRequestDto {
             consent_granted: ::std::result::Result<bool, ::std::string::String>,
             phone_number: ::std::result::Result<
@@ -2397,6 +3162,439 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct QueryResultResponse {
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfoResponse>,
+                ::std::string::String,
+            >,
+            ni_attributes: ::std::result::Result<
+                ::std::option::Option<super::QueryResultResponseNiAttributes>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryResultResponse {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    ni_attributes: Ok(Default::default()),
+                    token: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryResultResponse {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ErrorInfoResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn ni_attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryResultResponseNiAttributes>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ni_attributes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ni_attributes: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryResultResponse>
+        for super::QueryResultResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryResultResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    ni_attributes: value.ni_attributes?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryResultResponse> for QueryResultResponse {
+            fn from(value: super::QueryResultResponse) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    ni_attributes: Ok(value.ni_attributes),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryResultResponseNiAttributes {
+            national_identity_number: ::std::result::Result<
+                ::std::option::Option<
+                    super::QueryResultResponseNiAttributesNationalIdentityNumber,
+                >,
+                ::std::string::String,
+            >,
+            sim_swap: ::std::result::Result<
+                ::std::option::Option<super::QueryResultResponseNiAttributesSimSwap>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryResultResponseNiAttributes {
+            fn default() -> Self {
+                Self {
+                    national_identity_number: Ok(Default::default()),
+                    sim_swap: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryResultResponseNiAttributes {
+            pub fn national_identity_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::QueryResultResponseNiAttributesNationalIdentityNumber,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.national_identity_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for national_identity_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sim_swap<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryResultResponseNiAttributesSimSwap>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sim_swap = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sim_swap: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryResultResponseNiAttributes>
+        for super::QueryResultResponseNiAttributes {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryResultResponseNiAttributes,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    national_identity_number: value.national_identity_number?,
+                    sim_swap: value.sim_swap?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryResultResponseNiAttributes>
+        for QueryResultResponseNiAttributes {
+            fn from(value: super::QueryResultResponseNiAttributes) -> Self {
+                Self {
+                    national_identity_number: Ok(value.national_identity_number),
+                    sim_swap: Ok(value.sim_swap),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryResultResponseNiAttributesNationalIdentityNumber {
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfoResponse>,
+                ::std::string::String,
+            >,
+            match_: ::std::result::Result<
+                ::std::option::Option<
+                    super::QueryResultResponseNiAttributesNationalIdentityNumberMatch,
+                >,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for QueryResultResponseNiAttributesNationalIdentityNumber {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    match_: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryResultResponseNiAttributesNationalIdentityNumber {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ErrorInfoResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn match_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::QueryResultResponseNiAttributesNationalIdentityNumberMatch,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.match_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for match_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<
+            QueryResultResponseNiAttributesNationalIdentityNumber,
+        > for super::QueryResultResponseNiAttributesNationalIdentityNumber {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryResultResponseNiAttributesNationalIdentityNumber,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    match_: value.match_?,
+                })
+            }
+        }
+        impl ::std::convert::From<
+            super::QueryResultResponseNiAttributesNationalIdentityNumber,
+        > for QueryResultResponseNiAttributesNationalIdentityNumber {
+            fn from(
+                value: super::QueryResultResponseNiAttributesNationalIdentityNumber,
+            ) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    match_: Ok(value.match_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryResultResponseNiAttributesSimSwap {
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfoResponse>,
+                ::std::string::String,
+            >,
+            network_info: ::std::result::Result<
+                ::std::option::Option<
+                    super::QueryResultResponseNiAttributesSimSwapNetworkInfo,
+                >,
+                ::std::string::String,
+            >,
+            sim_swap_occurred: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryResultResponseNiAttributesSimSwap {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    network_info: Ok(Default::default()),
+                    sim_swap_occurred: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryResultResponseNiAttributesSimSwap {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ErrorInfoResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn network_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::QueryResultResponseNiAttributesSimSwapNetworkInfo,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network_info: {e}")
+                    });
+                self
+            }
+            pub fn sim_swap_occurred<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sim_swap_occurred = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sim_swap_occurred: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryResultResponseNiAttributesSimSwap>
+        for super::QueryResultResponseNiAttributesSimSwap {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryResultResponseNiAttributesSimSwap,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    network_info: value.network_info?,
+                    sim_swap_occurred: value.sim_swap_occurred?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryResultResponseNiAttributesSimSwap>
+        for QueryResultResponseNiAttributesSimSwap {
+            fn from(value: super::QueryResultResponseNiAttributesSimSwap) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    network_info: Ok(value.network_info),
+                    sim_swap_occurred: Ok(value.sim_swap_occurred),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryResultResponseNiAttributesSimSwapNetworkInfo {
+            sim_swap_period_end_hours: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            sim_swap_period_start_hours: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            sim_swap_timestamp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for QueryResultResponseNiAttributesSimSwapNetworkInfo {
+            fn default() -> Self {
+                Self {
+                    sim_swap_period_end_hours: Ok(Default::default()),
+                    sim_swap_period_start_hours: Ok(Default::default()),
+                    sim_swap_timestamp: Ok(Default::default()),
+                }
+            }
+        }
+        impl QueryResultResponseNiAttributesSimSwapNetworkInfo {
+            pub fn sim_swap_period_end_hours<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sim_swap_period_end_hours = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sim_swap_period_end_hours: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sim_swap_period_start_hours<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sim_swap_period_start_hours = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sim_swap_period_start_hours: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sim_swap_timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sim_swap_timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sim_swap_timestamp: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryResultResponseNiAttributesSimSwapNetworkInfo>
+        for super::QueryResultResponseNiAttributesSimSwapNetworkInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryResultResponseNiAttributesSimSwapNetworkInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    sim_swap_period_end_hours: value.sim_swap_period_end_hours?,
+                    sim_swap_period_start_hours: value.sim_swap_period_start_hours?,
+                    sim_swap_timestamp: value.sim_swap_timestamp?,
+                })
+            }
+        }
+        impl ::std::convert::From<
+            super::QueryResultResponseNiAttributesSimSwapNetworkInfo,
+        > for QueryResultResponseNiAttributesSimSwapNetworkInfo {
+            fn from(
+                value: super::QueryResultResponseNiAttributesSimSwapNetworkInfo,
+            ) -> Self {
+                Self {
+                    sim_swap_period_end_hours: Ok(value.sim_swap_period_end_hours),
+                    sim_swap_period_start_hours: Ok(value.sim_swap_period_start_hours),
+                    sim_swap_timestamp: Ok(value.sim_swap_timestamp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RegionalDto {
             india_dlt: ::std::result::Result<
                 ::std::option::Option<super::DltDto>,
@@ -2438,6 +3636,203 @@ pub mod types {
             fn from(value: super::RegionalDto) -> Self {
                 Self {
                     india_dlt: Ok(value.india_dlt),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResultResponse {
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfoResponse>,
+                ::std::string::String,
+            >,
+            result: ::std::result::Result<
+                ::std::option::Option<super::ResultResponseResult>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResultResponse {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    result: Ok(Default::default()),
+                    token: Ok(Default::default()),
+                }
+            }
+        }
+        impl ResultResponse {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ErrorInfoResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn result<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResultResponseResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResultResponse> for super::ResultResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResultResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    result: value.result?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResultResponse> for ResultResponse {
+            fn from(value: super::ResultResponse) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    result: Ok(value.result),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResultResponseaaab91bc {
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfoResponse>,
+                ::std::string::String,
+            >,
+            result: ::std::result::Result<
+                ::std::option::Option<super::ResultResponseaaab91bcResult>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::ResultResponseaaab91bcStatus>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResultResponseaaab91bc {
+            fn default() -> Self {
+                Self {
+                    error: Ok(Default::default()),
+                    result: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    token: Ok(Default::default()),
+                }
+            }
+        }
+        impl ResultResponseaaab91bc {
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ErrorInfoResponse>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn result<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResultResponseaaab91bcResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ResultResponseaaab91bcStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResultResponseaaab91bc>
+        for super::ResultResponseaaab91bc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResultResponseaaab91bc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    error: value.error?,
+                    result: value.result?,
+                    status: value.status?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResultResponseaaab91bc>
+        for ResultResponseaaab91bc {
+            fn from(value: super::ResultResponseaaab91bc) -> Self {
+                Self {
+                    error: Ok(value.error),
+                    result: Ok(value.result),
+                    status: Ok(value.status),
+                    token: Ok(value.token),
                 }
             }
         }
@@ -4558,6 +5953,34 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `mobile-identity` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-advanced-silent-mobile-verification-result`: what Infobip posts is a [`types::ResultResponseaaab91bc`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct AdvancedSilentMobileVerificationResult;
+    impl crate::Webhook for AdvancedSilentMobileVerificationResult {
+        type Payload = types::ResultResponseaaab91bc;
+        const PRODUCT: &'static str = "mobile-identity";
+        const NAME: &'static str = "receive-advanced-silent-mobile-verification-result";
+    }
+    /// `receive-number-intelligence-query-results`: what Infobip posts is a [`types::QueryResultResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct NumberIntelligenceQueryResults;
+    impl crate::Webhook for NumberIntelligenceQueryResults {
+        type Payload = types::QueryResultResponse;
+        const PRODUCT: &'static str = "mobile-identity";
+        const NAME: &'static str = "receive-number-intelligence-query-results";
+    }
+    /// `receive-silent-mobile-verification-result`: what Infobip posts is a [`types::ResultResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct SilentMobileVerificationResult;
+    impl crate::Webhook for SilentMobileVerificationResult {
+        type Payload = types::ResultResponse;
+        const PRODUCT: &'static str = "mobile-identity";
+        const NAME: &'static str = "receive-silent-mobile-verification-result";
+    }
 }
 pub use crate::Error;
 pub mod operations;

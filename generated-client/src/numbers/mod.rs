@@ -911,6 +911,264 @@ pub mod types {
             self
         }
     }
+    ///`BrandAuthUpdateWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandAuthUpdateWebhookContent {
+        #[serde(
+            rename = "brandAuthUpdate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_auth_update: ::std::option::Option<
+            BrandAuthUpdateWebhookContentBrandAuthUpdate,
+        >,
+        #[serde(
+            rename = "brandId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_id: ::std::option::Option<::uuid::Uuid>,
+    }
+    impl BrandAuthUpdateWebhookContent {
+        pub fn builder() -> builder::BrandAuthUpdateWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                brand_auth_update: ::std::option::Option::None,
+                brand_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `brand_auth_update`.
+        pub fn brand_auth_update(
+            mut self,
+            value: impl ::std::convert::Into<
+                BrandAuthUpdateWebhookContentBrandAuthUpdate,
+            >,
+        ) -> Self {
+            self.brand_auth_update = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_id`.
+        pub fn brand_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.brand_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`BrandAuthUpdateWebhookContentBrandAuthUpdate`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum BrandAuthUpdateWebhookContentBrandAuthUpdate {
+        #[serde(rename = "BRAND_EMAIL_2FA_SEND")]
+        BrandEmail2faSend,
+        #[serde(rename = "BRAND_EMAIL_2FA_COMPLETE")]
+        BrandEmail2faComplete,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for BrandAuthUpdateWebhookContentBrandAuthUpdate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BrandEmail2faSend => f.write_str("BRAND_EMAIL_2FA_SEND"),
+                Self::BrandEmail2faComplete => f.write_str("BRAND_EMAIL_2FA_COMPLETE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BrandAuthUpdateWebhookContentBrandAuthUpdate {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BRAND_EMAIL_2FA_SEND" => Ok(Self::BrandEmail2faSend),
+                "BRAND_EMAIL_2FA_COMPLETE" => Ok(Self::BrandEmail2faComplete),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BrandAuthUpdateWebhookContentBrandAuthUpdate {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BrandAuthUpdateWebhookContentBrandAuthUpdate {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`BrandAuthUpdateWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandAuthUpdateWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<BrandAuthUpdateWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<BrandAuthUpdateWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<BrandWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl BrandAuthUpdateWebhookMessage {
+        pub fn builder() -> builder::BrandAuthUpdateWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<BrandAuthUpdateWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<BrandAuthUpdateWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<BrandWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`BrandAuthUpdateWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum BrandAuthUpdateWebhookMessageEvent {
+        #[serde(rename = "BRAND_AUTH_UPDATE")]
+        BrandAuthUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for BrandAuthUpdateWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BrandAuthUpdate => f.write_str("BRAND_AUTH_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BrandAuthUpdateWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BRAND_AUTH_UPDATE" => Ok(Self::BrandAuthUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BrandAuthUpdateWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BrandAuthUpdateWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`BrandAuthUpdateWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandAuthUpdateWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<BrandAuthUpdateWebhookMessage>,
+    }
+    impl BrandAuthUpdateWebhookResponse {
+        pub fn builder() -> builder::BrandAuthUpdateWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<BrandAuthUpdateWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
     ///`BrandBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1192,6 +1450,214 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`BrandRegistrationWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandRegistrationWebhookContent {
+        #[serde(
+            rename = "brandId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "brandStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_status: ::std::option::Option<WebhookBrandRegistrationStatus>,
+        #[serde(
+            rename = "rejectionReasons",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub rejection_reasons: ::std::vec::Vec<::std::string::String>,
+    }
+    impl BrandRegistrationWebhookContent {
+        pub fn builder() -> builder::BrandRegistrationWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                brand_id: ::std::option::Option::None,
+                brand_status: ::std::option::Option::None,
+                rejection_reasons: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `brand_id`.
+        pub fn brand_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.brand_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_status`.
+        pub fn brand_status(
+            mut self,
+            value: impl ::std::convert::Into<WebhookBrandRegistrationStatus>,
+        ) -> Self {
+            self.brand_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rejection_reasons`.
+        pub fn rejection_reasons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.rejection_reasons = value.into();
+            self
+        }
+    }
+    ///`BrandRegistrationWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandRegistrationWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<BrandRegistrationWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<BrandRegistrationWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<BrandWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl BrandRegistrationWebhookMessage {
+        pub fn builder() -> builder::BrandRegistrationWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<BrandRegistrationWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<BrandRegistrationWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<BrandWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`BrandRegistrationWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum BrandRegistrationWebhookMessageEvent {
+        #[serde(rename = "BRAND_STATUS_UPDATE")]
+        BrandStatusUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for BrandRegistrationWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BrandStatusUpdate => f.write_str("BRAND_STATUS_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BrandRegistrationWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BRAND_STATUS_UPDATE" => Ok(Self::BrandStatusUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BrandRegistrationWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BrandRegistrationWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`BrandRegistrationWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandRegistrationWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<BrandRegistrationWebhookMessage>,
+    }
+    impl BrandRegistrationWebhookResponse {
+        pub fn builder() -> builder::BrandRegistrationWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<BrandRegistrationWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`BrandStage`
@@ -1715,6 +2181,279 @@ pub mod types {
             value.parse()
         }
     }
+    ///`BrandVetStatusWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandVetStatusWebhookContent {
+        #[serde(
+            rename = "brandId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "brandVettingStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brand_vetting_status: ::std::option::Option<WebhookBrandVetStatus>,
+        #[serde(
+            rename = "vetId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vet_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "vetType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vet_type: ::std::option::Option<WebhookBrandVettingType>,
+        #[serde(
+            rename = "vettingScore",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vetting_score: ::std::option::Option<i32>,
+    }
+    impl BrandVetStatusWebhookContent {
+        pub fn builder() -> builder::BrandVetStatusWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                brand_id: ::std::option::Option::None,
+                brand_vetting_status: ::std::option::Option::None,
+                vet_id: ::std::option::Option::None,
+                vet_type: ::std::option::Option::None,
+                vetting_score: ::std::option::Option::None,
+            }
+        }
+        /// Sets `brand_id`.
+        pub fn brand_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.brand_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_vetting_status`.
+        pub fn brand_vetting_status(
+            mut self,
+            value: impl ::std::convert::Into<WebhookBrandVetStatus>,
+        ) -> Self {
+            self.brand_vetting_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vet_id`.
+        pub fn vet_id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.vet_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vet_type`.
+        pub fn vet_type(
+            mut self,
+            value: impl ::std::convert::Into<WebhookBrandVettingType>,
+        ) -> Self {
+            self.vet_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vetting_score`.
+        pub fn vetting_score(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.vetting_score = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`BrandVetStatusWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandVetStatusWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<BrandVetStatusWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<BrandVetStatusWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<BrandWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl BrandVetStatusWebhookMessage {
+        pub fn builder() -> builder::BrandVetStatusWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<BrandVetStatusWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<BrandVetStatusWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<BrandWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`BrandVetStatusWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum BrandVetStatusWebhookMessageEvent {
+        #[serde(rename = "BRAND_VET_UPDATE")]
+        BrandVetUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for BrandVetStatusWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BrandVetUpdate => f.write_str("BRAND_VET_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BrandVetStatusWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BRAND_VET_UPDATE" => Ok(Self::BrandVetUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BrandVetStatusWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BrandVetStatusWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`BrandVetStatusWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandVetStatusWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<BrandVetStatusWebhookMessage>,
+    }
+    impl BrandVetStatusWebhookResponse {
+        pub fn builder() -> builder::BrandVetStatusWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<BrandVetStatusWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`BrandWebhookPlatform`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct BrandWebhookPlatform {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+    }
+    impl BrandWebhookPlatform {
+        pub fn builder() -> builder::BrandWebhookPlatform {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`BusinessIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -1985,6 +2724,368 @@ pub mod types {
     impl ::std::convert::From<TollFreeCampaign> for Campaign {
         fn from(value: TollFreeCampaign) -> Self {
             Self::TollFreeCampaign(value)
+        }
+    }
+    ///`CampaignAiBuilderWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignAiBuilderWebhookContent {
+        #[serde(
+            rename = "aiCampaignBuilderRequestUuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ai_campaign_builder_request_uuid: ::std::option::Option<::uuid::Uuid>,
+    }
+    impl CampaignAiBuilderWebhookContent {
+        pub fn builder() -> builder::CampaignAiBuilderWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ai_campaign_builder_request_uuid: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ai_campaign_builder_request_uuid`.
+        pub fn ai_campaign_builder_request_uuid(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.ai_campaign_builder_request_uuid = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+    }
+    ///`CampaignAiBuilderWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignAiBuilderWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<CampaignAiBuilderWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<CampaignAiBuilderWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<CampaignWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl CampaignAiBuilderWebhookMessage {
+        pub fn builder() -> builder::CampaignAiBuilderWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<CampaignAiBuilderWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<CampaignAiBuilderWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<CampaignWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignAiBuilderWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CampaignAiBuilderWebhookMessageEvent {
+        #[serde(rename = "AI_CAMPAIGN_BUILDER")]
+        AiCampaignBuilder,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CampaignAiBuilderWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AiCampaignBuilder => f.write_str("AI_CAMPAIGN_BUILDER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CampaignAiBuilderWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AI_CAMPAIGN_BUILDER" => Ok(Self::AiCampaignBuilder),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CampaignAiBuilderWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CampaignAiBuilderWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CampaignAiBuilderWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignAiBuilderWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<CampaignAiBuilderWebhookMessage>,
+    }
+    impl CampaignAiBuilderWebhookResponse {
+        pub fn builder() -> builder::CampaignAiBuilderWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignAiBuilderWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`CampaignAiFeedbackWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignAiFeedbackWebhookContent {
+        #[serde(
+            rename = "aiCampaignFeedbackRequestUuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ai_campaign_feedback_request_uuid: ::std::option::Option<::uuid::Uuid>,
+    }
+    impl CampaignAiFeedbackWebhookContent {
+        pub fn builder() -> builder::CampaignAiFeedbackWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ai_campaign_feedback_request_uuid: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ai_campaign_feedback_request_uuid`.
+        pub fn ai_campaign_feedback_request_uuid(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.ai_campaign_feedback_request_uuid = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+    }
+    ///`CampaignAiFeedbackWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignAiFeedbackWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<CampaignAiFeedbackWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<CampaignAiFeedbackWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<CampaignWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl CampaignAiFeedbackWebhookMessage {
+        pub fn builder() -> builder::CampaignAiFeedbackWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<CampaignAiFeedbackWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<CampaignAiFeedbackWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<CampaignWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignAiFeedbackWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CampaignAiFeedbackWebhookMessageEvent {
+        #[serde(rename = "AI_CAMPAIGN_FEEDBACK")]
+        AiCampaignFeedback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CampaignAiFeedbackWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AiCampaignFeedback => f.write_str("AI_CAMPAIGN_FEEDBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CampaignAiFeedbackWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AI_CAMPAIGN_FEEDBACK" => Ok(Self::AiCampaignFeedback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CampaignAiFeedbackWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CampaignAiFeedbackWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CampaignAiFeedbackWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignAiFeedbackWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<CampaignAiFeedbackWebhookMessage>,
+    }
+    impl CampaignAiFeedbackWebhookResponse {
+        pub fn builder() -> builder::CampaignAiFeedbackWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignAiFeedbackWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`CampaignBase`
@@ -2946,6 +4047,331 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CampaignNetworkStatusWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignNetworkStatusWebhookContent {
+        #[serde(
+            rename = "campaignId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "campaignNetwork",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_network: ::std::option::Option<CampaignRegistrar>,
+        #[serde(
+            rename = "campaignNetworkStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_network_status: ::std::option::Option<WebhookCampaignNetworkStatus>,
+    }
+    impl CampaignNetworkStatusWebhookContent {
+        pub fn builder() -> builder::CampaignNetworkStatusWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_id: ::std::option::Option::None,
+                campaign_network: ::std::option::Option::None,
+                campaign_network_status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `campaign_id`.
+        pub fn campaign_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.campaign_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_network`.
+        pub fn campaign_network(
+            mut self,
+            value: impl ::std::convert::Into<CampaignRegistrar>,
+        ) -> Self {
+            self.campaign_network = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_network_status`.
+        pub fn campaign_network_status(
+            mut self,
+            value: impl ::std::convert::Into<WebhookCampaignNetworkStatus>,
+        ) -> Self {
+            self.campaign_network_status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignNetworkStatusWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignNetworkStatusWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<CampaignNetworkStatusWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<CampaignNetworkStatusWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<CampaignWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl CampaignNetworkStatusWebhookMessage {
+        pub fn builder() -> builder::CampaignNetworkStatusWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<CampaignNetworkStatusWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<CampaignNetworkStatusWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<CampaignWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignNetworkStatusWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CampaignNetworkStatusWebhookMessageEvent {
+        #[serde(rename = "CAMPAIGN_NETWORK_STATUS_UPDATE")]
+        CampaignNetworkStatusUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CampaignNetworkStatusWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CampaignNetworkStatusUpdate => {
+                    f.write_str("CAMPAIGN_NETWORK_STATUS_UPDATE")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CampaignNetworkStatusWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CAMPAIGN_NETWORK_STATUS_UPDATE" => Ok(Self::CampaignNetworkStatusUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CampaignNetworkStatusWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CampaignNetworkStatusWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CampaignNetworkStatusWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignNetworkStatusWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<CampaignNetworkStatusWebhookMessage>,
+    }
+    impl CampaignNetworkStatusWebhookResponse {
+        pub fn builder() -> builder::CampaignNetworkStatusWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignNetworkStatusWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`CampaignRegistrar`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CampaignRegistrar {
+        #[serde(rename = "CAMPAIGN_REGISTRY")]
+        CampaignRegistry,
+        #[serde(rename = "T_MOBILE")]
+        TMobile,
+        #[serde(rename = "ATT")]
+        Att,
+        #[serde(rename = "VERIZON")]
+        Verizon,
+        #[serde(rename = "CLEARSKY")]
+        Clearsky,
+        #[serde(rename = "US_CELLULAR_SMS")]
+        UsCellularSms,
+        #[serde(rename = "INTEROP")]
+        Interop,
+        #[serde(rename = "GOOGLE_VOICE")]
+        GoogleVoice,
+        #[serde(rename = "US_CELLULAR_MMS")]
+        UsCellularMms,
+        #[serde(rename = "ZIPWHIP")]
+        Zipwhip,
+        #[serde(rename = "LIBERTY")]
+        Liberty,
+        #[serde(rename = "DISH")]
+        Dish,
+        #[serde(rename = "CHARTER_SPECTRUM")]
+        CharterSpectrum,
+        #[serde(rename = "C_SPIRE")]
+        CSpire,
+        #[serde(rename = "GOOGLE_FI")]
+        GoogleFi,
+        #[serde(rename = "TRACFONE")]
+        Tracfone,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CampaignRegistrar {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CampaignRegistry => f.write_str("CAMPAIGN_REGISTRY"),
+                Self::TMobile => f.write_str("T_MOBILE"),
+                Self::Att => f.write_str("ATT"),
+                Self::Verizon => f.write_str("VERIZON"),
+                Self::Clearsky => f.write_str("CLEARSKY"),
+                Self::UsCellularSms => f.write_str("US_CELLULAR_SMS"),
+                Self::Interop => f.write_str("INTEROP"),
+                Self::GoogleVoice => f.write_str("GOOGLE_VOICE"),
+                Self::UsCellularMms => f.write_str("US_CELLULAR_MMS"),
+                Self::Zipwhip => f.write_str("ZIPWHIP"),
+                Self::Liberty => f.write_str("LIBERTY"),
+                Self::Dish => f.write_str("DISH"),
+                Self::CharterSpectrum => f.write_str("CHARTER_SPECTRUM"),
+                Self::CSpire => f.write_str("C_SPIRE"),
+                Self::GoogleFi => f.write_str("GOOGLE_FI"),
+                Self::Tracfone => f.write_str("TRACFONE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CampaignRegistrar {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CAMPAIGN_REGISTRY" => Ok(Self::CampaignRegistry),
+                "T_MOBILE" => Ok(Self::TMobile),
+                "ATT" => Ok(Self::Att),
+                "VERIZON" => Ok(Self::Verizon),
+                "CLEARSKY" => Ok(Self::Clearsky),
+                "US_CELLULAR_SMS" => Ok(Self::UsCellularSms),
+                "INTEROP" => Ok(Self::Interop),
+                "GOOGLE_VOICE" => Ok(Self::GoogleVoice),
+                "US_CELLULAR_MMS" => Ok(Self::UsCellularMms),
+                "ZIPWHIP" => Ok(Self::Zipwhip),
+                "LIBERTY" => Ok(Self::Liberty),
+                "DISH" => Ok(Self::Dish),
+                "CHARTER_SPECTRUM" => Ok(Self::CharterSpectrum),
+                "C_SPIRE" => Ok(Self::CSpire),
+                "GOOGLE_FI" => Ok(Self::GoogleFi),
+                "TRACFONE" => Ok(Self::Tracfone),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CampaignRegistrar {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CampaignRegistrar {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CampaignStage`
     #[derive(
         ::serde::Deserialize,
@@ -3084,6 +4510,256 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CampaignStatusWebhookContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignStatusWebhookContent {
+        #[serde(
+            rename = "campaignId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "campaignStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_status: ::std::option::Option<WebhookCampaignStage>,
+        #[serde(
+            rename = "rejectionDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub rejection_date: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "rejectionDetails",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub rejection_details: ::std::vec::Vec<RejectionReasonPayload>,
+        #[serde(
+            rename = "rejectionReasons",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub rejection_reasons: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "tcrId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tcr_id: ::std::option::Option<::std::string::String>,
+    }
+    impl CampaignStatusWebhookContent {
+        pub fn builder() -> builder::CampaignStatusWebhookContent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_id: ::std::option::Option::None,
+                campaign_status: ::std::option::Option::None,
+                rejection_date: ::std::option::Option::None,
+                rejection_details: ::std::default::Default::default(),
+                rejection_reasons: ::std::option::Option::None,
+                tcr_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `campaign_id`.
+        pub fn campaign_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.campaign_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_status`.
+        pub fn campaign_status(
+            mut self,
+            value: impl ::std::convert::Into<WebhookCampaignStage>,
+        ) -> Self {
+            self.campaign_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rejection_date`.
+        pub fn rejection_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.rejection_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rejection_details`.
+        pub fn rejection_details(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RejectionReasonPayload>>,
+        ) -> Self {
+            self.rejection_details = value.into();
+            self
+        }
+        /// Sets `rejection_reasons`.
+        pub fn rejection_reasons(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.rejection_reasons = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tcr_id`.
+        pub fn tcr_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tcr_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignStatusWebhookMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignStatusWebhookMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<CampaignStatusWebhookContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<CampaignStatusWebhookMessageEvent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<CampaignWebhookPlatform>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+    }
+    impl CampaignStatusWebhookMessage {
+        pub fn builder() -> builder::CampaignStatusWebhookMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                event: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<CampaignStatusWebhookContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<CampaignStatusWebhookMessageEvent>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<CampaignWebhookPlatform>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CampaignStatusWebhookMessageEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CampaignStatusWebhookMessageEvent {
+        #[serde(rename = "CAMPAIGN_STATUS_UPDATE")]
+        CampaignStatusUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CampaignStatusWebhookMessageEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CampaignStatusUpdate => f.write_str("CAMPAIGN_STATUS_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CampaignStatusWebhookMessageEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CAMPAIGN_STATUS_UPDATE" => Ok(Self::CampaignStatusUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CampaignStatusWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CampaignStatusWebhookMessageEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CampaignStatusWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignStatusWebhookResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<CampaignStatusWebhookMessage>,
+    }
+    impl CampaignStatusWebhookResponse {
+        pub fn builder() -> builder::CampaignStatusWebhookResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignStatusWebhookMessage>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
     ///`CampaignType`
     #[derive(
         ::serde::Deserialize,
@@ -3166,6 +4842,50 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`CampaignWebhookPlatform`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CampaignWebhookPlatform {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+    }
+    impl CampaignWebhookPlatform {
+        pub fn builder() -> builder::CampaignWebhookPlatform {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Cnam`
@@ -9722,6 +11442,47 @@ pub mod types {
             self
         }
     }
+    ///`RejectionReasonPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RejectionReasonPayload {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "errorCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_code: ::std::option::Option<::std::string::String>,
+    }
+    impl RejectionReasonPayload {
+        pub fn builder() -> builder::RejectionReasonPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                error_code: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error_code`.
+        pub fn error_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.error_code = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ReservationStatus`
     #[derive(
         ::serde::Deserialize,
@@ -14323,6 +16084,326 @@ pub mod types {
             self
         }
     }
+    ///`WebhookBrandRegistrationStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookBrandRegistrationStatus {
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "FAILURE")]
+        Failure,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "PENDING_2FA")]
+        Pending2fa,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookBrandRegistrationStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Failure => f.write_str("FAILURE"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Pending2fa => f.write_str("PENDING_2FA"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookBrandRegistrationStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUCCESS" => Ok(Self::Success),
+                "FAILURE" => Ok(Self::Failure),
+                "PENDING" => Ok(Self::Pending),
+                "PENDING_2FA" => Ok(Self::Pending2fa),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookBrandRegistrationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebhookBrandRegistrationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookBrandVetStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookBrandVetStatus {
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "FAILURE")]
+        Failure,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookBrandVetStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Failure => f.write_str("FAILURE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookBrandVetStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUCCESS" => Ok(Self::Success),
+                "FAILURE" => Ok(Self::Failure),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookBrandVetStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookBrandVetStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookBrandVettingType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookBrandVettingType {
+        #[serde(rename = "STANDARD")]
+        Standard,
+        #[serde(rename = "ENHANCED")]
+        Enhanced,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookBrandVettingType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Standard => f.write_str("STANDARD"),
+                Self::Enhanced => f.write_str("ENHANCED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookBrandVettingType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STANDARD" => Ok(Self::Standard),
+                "ENHANCED" => Ok(Self::Enhanced),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookBrandVettingType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookBrandVettingType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookCampaignNetworkStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookCampaignNetworkStatus {
+        #[serde(rename = "ACTIVE")]
+        Active,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookCampaignNetworkStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Active => f.write_str("ACTIVE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookCampaignNetworkStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ACTIVE" => Ok(Self::Active),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookCampaignNetworkStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebhookCampaignNetworkStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookCampaignStage`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookCampaignStage {
+        #[serde(rename = "REGISTERED")]
+        Registered,
+        #[serde(rename = "REJECTED")]
+        Rejected,
+        #[serde(rename = "DEREGISTERED")]
+        Deregistered,
+        #[serde(rename = "SUBMITTED")]
+        Submitted,
+        #[serde(rename = "APPROVED_BY_INTERNAL_REVIEWER")]
+        ApprovedByInternalReviewer,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookCampaignStage {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Registered => f.write_str("REGISTERED"),
+                Self::Rejected => f.write_str("REJECTED"),
+                Self::Deregistered => f.write_str("DEREGISTERED"),
+                Self::Submitted => f.write_str("SUBMITTED"),
+                Self::ApprovedByInternalReviewer => {
+                    f.write_str("APPROVED_BY_INTERNAL_REVIEWER")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookCampaignStage {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REGISTERED" => Ok(Self::Registered),
+                "REJECTED" => Ok(Self::Rejected),
+                "DEREGISTERED" => Ok(Self::Deregistered),
+                "SUBMITTED" => Ok(Self::Submitted),
+                "APPROVED_BY_INTERNAL_REVIEWER" => Ok(Self::ApprovedByInternalReviewer),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookCampaignStage {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookCampaignStage {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WmcVetImportRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -15471,6 +17552,235 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BrandAuthUpdateWebhookContent {
+            brand_auth_update: ::std::result::Result<
+                ::std::option::Option<
+                    super::BrandAuthUpdateWebhookContentBrandAuthUpdate,
+                >,
+                ::std::string::String,
+            >,
+            brand_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandAuthUpdateWebhookContent {
+            fn default() -> Self {
+                Self {
+                    brand_auth_update: Ok(Default::default()),
+                    brand_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandAuthUpdateWebhookContent {
+            pub fn brand_auth_update<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::BrandAuthUpdateWebhookContentBrandAuthUpdate,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand_auth_update = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for brand_auth_update: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn brand_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandAuthUpdateWebhookContent>
+        for super::BrandAuthUpdateWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandAuthUpdateWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand_auth_update: value.brand_auth_update?,
+                    brand_id: value.brand_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandAuthUpdateWebhookContent>
+        for BrandAuthUpdateWebhookContent {
+            fn from(value: super::BrandAuthUpdateWebhookContent) -> Self {
+                Self {
+                    brand_auth_update: Ok(value.brand_auth_update),
+                    brand_id: Ok(value.brand_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandAuthUpdateWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::BrandAuthUpdateWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::BrandAuthUpdateWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::BrandWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandAuthUpdateWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandAuthUpdateWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandAuthUpdateWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandAuthUpdateWebhookMessageEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandAuthUpdateWebhookMessage>
+        for super::BrandAuthUpdateWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandAuthUpdateWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandAuthUpdateWebhookMessage>
+        for BrandAuthUpdateWebhookMessage {
+            fn from(value: super::BrandAuthUpdateWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandAuthUpdateWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::BrandAuthUpdateWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandAuthUpdateWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandAuthUpdateWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::BrandAuthUpdateWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandAuthUpdateWebhookResponse>
+        for super::BrandAuthUpdateWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandAuthUpdateWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::BrandAuthUpdateWebhookResponse>
+        for BrandAuthUpdateWebhookResponse {
+            fn from(value: super::BrandAuthUpdateWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BrandBase {
             application_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -15741,6 +18051,250 @@ pub mod types {
                     brand_name: Ok(value.brand_name),
                     website: Ok(value.website),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandRegistrationWebhookContent {
+            brand_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            brand_status: ::std::result::Result<
+                ::std::option::Option<super::WebhookBrandRegistrationStatus>,
+                ::std::string::String,
+            >,
+            rejection_reasons: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandRegistrationWebhookContent {
+            fn default() -> Self {
+                Self {
+                    brand_id: Ok(Default::default()),
+                    brand_status: Ok(Default::default()),
+                    rejection_reasons: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandRegistrationWebhookContent {
+            pub fn brand_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand_id: {e}")
+                    });
+                self
+            }
+            pub fn brand_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookBrandRegistrationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand_status: {e}")
+                    });
+                self
+            }
+            pub fn rejection_reasons<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rejection_reasons = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rejection_reasons: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandRegistrationWebhookContent>
+        for super::BrandRegistrationWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandRegistrationWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand_id: value.brand_id?,
+                    brand_status: value.brand_status?,
+                    rejection_reasons: value.rejection_reasons?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandRegistrationWebhookContent>
+        for BrandRegistrationWebhookContent {
+            fn from(value: super::BrandRegistrationWebhookContent) -> Self {
+                Self {
+                    brand_id: Ok(value.brand_id),
+                    brand_status: Ok(value.brand_status),
+                    rejection_reasons: Ok(value.rejection_reasons),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandRegistrationWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::BrandRegistrationWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::BrandRegistrationWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::BrandWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandRegistrationWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandRegistrationWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandRegistrationWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandRegistrationWebhookMessageEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandRegistrationWebhookMessage>
+        for super::BrandRegistrationWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandRegistrationWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandRegistrationWebhookMessage>
+        for BrandRegistrationWebhookMessage {
+            fn from(value: super::BrandRegistrationWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandRegistrationWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::BrandRegistrationWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandRegistrationWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandRegistrationWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::BrandRegistrationWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandRegistrationWebhookResponse>
+        for super::BrandRegistrationWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandRegistrationWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::BrandRegistrationWebhookResponse>
+        for BrandRegistrationWebhookResponse {
+            fn from(value: super::BrandRegistrationWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -16077,6 +18631,357 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BrandVetStatusWebhookContent {
+            brand_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            brand_vetting_status: ::std::result::Result<
+                ::std::option::Option<super::WebhookBrandVetStatus>,
+                ::std::string::String,
+            >,
+            vet_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            vet_type: ::std::result::Result<
+                ::std::option::Option<super::WebhookBrandVettingType>,
+                ::std::string::String,
+            >,
+            vetting_score: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandVetStatusWebhookContent {
+            fn default() -> Self {
+                Self {
+                    brand_id: Ok(Default::default()),
+                    brand_vetting_status: Ok(Default::default()),
+                    vet_id: Ok(Default::default()),
+                    vet_type: Ok(Default::default()),
+                    vetting_score: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandVetStatusWebhookContent {
+            pub fn brand_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brand_id: {e}")
+                    });
+                self
+            }
+            pub fn brand_vetting_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookBrandVetStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brand_vetting_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for brand_vetting_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn vet_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vet_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vet_id: {e}")
+                    });
+                self
+            }
+            pub fn vet_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookBrandVettingType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vet_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vet_type: {e}")
+                    });
+                self
+            }
+            pub fn vetting_score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vetting_score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vetting_score: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandVetStatusWebhookContent>
+        for super::BrandVetStatusWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandVetStatusWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    brand_id: value.brand_id?,
+                    brand_vetting_status: value.brand_vetting_status?,
+                    vet_id: value.vet_id?,
+                    vet_type: value.vet_type?,
+                    vetting_score: value.vetting_score?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandVetStatusWebhookContent>
+        for BrandVetStatusWebhookContent {
+            fn from(value: super::BrandVetStatusWebhookContent) -> Self {
+                Self {
+                    brand_id: Ok(value.brand_id),
+                    brand_vetting_status: Ok(value.brand_vetting_status),
+                    vet_id: Ok(value.vet_id),
+                    vet_type: Ok(value.vet_type),
+                    vetting_score: Ok(value.vetting_score),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandVetStatusWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::BrandVetStatusWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::BrandVetStatusWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::BrandWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandVetStatusWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandVetStatusWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandVetStatusWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandVetStatusWebhookMessageEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BrandWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandVetStatusWebhookMessage>
+        for super::BrandVetStatusWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandVetStatusWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandVetStatusWebhookMessage>
+        for BrandVetStatusWebhookMessage {
+            fn from(value: super::BrandVetStatusWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandVetStatusWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::BrandVetStatusWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandVetStatusWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandVetStatusWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::BrandVetStatusWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandVetStatusWebhookResponse>
+        for super::BrandVetStatusWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandVetStatusWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::BrandVetStatusWebhookResponse>
+        for BrandVetStatusWebhookResponse {
+            fn from(value: super::BrandVetStatusWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BrandWebhookPlatform {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BrandWebhookPlatform {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl BrandWebhookPlatform {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BrandWebhookPlatform>
+        for super::BrandWebhookPlatform {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BrandWebhookPlatform,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    entity_id: value.entity_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BrandWebhookPlatform> for BrandWebhookPlatform {
+            fn from(value: super::BrandWebhookPlatform) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    entity_id: Ok(value.entity_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BusinessIdentifierBase {
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -16140,6 +19045,420 @@ pub mod types {
                     id: Ok(value.id),
                     type_: Ok(value.type_),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignAiBuilderWebhookContent {
+            ai_campaign_builder_request_uuid: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignAiBuilderWebhookContent {
+            fn default() -> Self {
+                Self {
+                    ai_campaign_builder_request_uuid: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignAiBuilderWebhookContent {
+            pub fn ai_campaign_builder_request_uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ai_campaign_builder_request_uuid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ai_campaign_builder_request_uuid: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignAiBuilderWebhookContent>
+        for super::CampaignAiBuilderWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignAiBuilderWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ai_campaign_builder_request_uuid: value
+                        .ai_campaign_builder_request_uuid?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignAiBuilderWebhookContent>
+        for CampaignAiBuilderWebhookContent {
+            fn from(value: super::CampaignAiBuilderWebhookContent) -> Self {
+                Self {
+                    ai_campaign_builder_request_uuid: Ok(
+                        value.ai_campaign_builder_request_uuid,
+                    ),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignAiBuilderWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::CampaignAiBuilderWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::CampaignAiBuilderWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::CampaignWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignAiBuilderWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignAiBuilderWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignAiBuilderWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignAiBuilderWebhookMessageEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignAiBuilderWebhookMessage>
+        for super::CampaignAiBuilderWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignAiBuilderWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignAiBuilderWebhookMessage>
+        for CampaignAiBuilderWebhookMessage {
+            fn from(value: super::CampaignAiBuilderWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignAiBuilderWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::CampaignAiBuilderWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignAiBuilderWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignAiBuilderWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::CampaignAiBuilderWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignAiBuilderWebhookResponse>
+        for super::CampaignAiBuilderWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignAiBuilderWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::CampaignAiBuilderWebhookResponse>
+        for CampaignAiBuilderWebhookResponse {
+            fn from(value: super::CampaignAiBuilderWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignAiFeedbackWebhookContent {
+            ai_campaign_feedback_request_uuid: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignAiFeedbackWebhookContent {
+            fn default() -> Self {
+                Self {
+                    ai_campaign_feedback_request_uuid: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignAiFeedbackWebhookContent {
+            pub fn ai_campaign_feedback_request_uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ai_campaign_feedback_request_uuid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ai_campaign_feedback_request_uuid: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignAiFeedbackWebhookContent>
+        for super::CampaignAiFeedbackWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignAiFeedbackWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ai_campaign_feedback_request_uuid: value
+                        .ai_campaign_feedback_request_uuid?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignAiFeedbackWebhookContent>
+        for CampaignAiFeedbackWebhookContent {
+            fn from(value: super::CampaignAiFeedbackWebhookContent) -> Self {
+                Self {
+                    ai_campaign_feedback_request_uuid: Ok(
+                        value.ai_campaign_feedback_request_uuid,
+                    ),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignAiFeedbackWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::CampaignAiFeedbackWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::CampaignAiFeedbackWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::CampaignWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignAiFeedbackWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignAiFeedbackWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignAiFeedbackWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignAiFeedbackWebhookMessageEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignAiFeedbackWebhookMessage>
+        for super::CampaignAiFeedbackWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignAiFeedbackWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignAiFeedbackWebhookMessage>
+        for CampaignAiFeedbackWebhookMessage {
+            fn from(value: super::CampaignAiFeedbackWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignAiFeedbackWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::CampaignAiFeedbackWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignAiFeedbackWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignAiFeedbackWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::CampaignAiFeedbackWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignAiFeedbackWebhookResponse>
+        for super::CampaignAiFeedbackWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignAiFeedbackWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::CampaignAiFeedbackWebhookResponse>
+        for CampaignAiFeedbackWebhookResponse {
+            fn from(value: super::CampaignAiFeedbackWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -17268,6 +20587,633 @@ pub mod types {
                     program_description: Ok(value.program_description),
                     review_type: Ok(value.review_type),
                     terms_and_conditions_url: Ok(value.terms_and_conditions_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignNetworkStatusWebhookContent {
+            campaign_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            campaign_network: ::std::result::Result<
+                ::std::option::Option<super::CampaignRegistrar>,
+                ::std::string::String,
+            >,
+            campaign_network_status: ::std::result::Result<
+                ::std::option::Option<super::WebhookCampaignNetworkStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignNetworkStatusWebhookContent {
+            fn default() -> Self {
+                Self {
+                    campaign_id: Ok(Default::default()),
+                    campaign_network: Ok(Default::default()),
+                    campaign_network_status: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignNetworkStatusWebhookContent {
+            pub fn campaign_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_id: {e}")
+                    });
+                self
+            }
+            pub fn campaign_network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignRegistrar>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_network: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_network_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookCampaignNetworkStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_network_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_network_status: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignNetworkStatusWebhookContent>
+        for super::CampaignNetworkStatusWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignNetworkStatusWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    campaign_id: value.campaign_id?,
+                    campaign_network: value.campaign_network?,
+                    campaign_network_status: value.campaign_network_status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignNetworkStatusWebhookContent>
+        for CampaignNetworkStatusWebhookContent {
+            fn from(value: super::CampaignNetworkStatusWebhookContent) -> Self {
+                Self {
+                    campaign_id: Ok(value.campaign_id),
+                    campaign_network: Ok(value.campaign_network),
+                    campaign_network_status: Ok(value.campaign_network_status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignNetworkStatusWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::CampaignNetworkStatusWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::CampaignNetworkStatusWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::CampaignWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignNetworkStatusWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignNetworkStatusWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignNetworkStatusWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::CampaignNetworkStatusWebhookMessageEvent,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignNetworkStatusWebhookMessage>
+        for super::CampaignNetworkStatusWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignNetworkStatusWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignNetworkStatusWebhookMessage>
+        for CampaignNetworkStatusWebhookMessage {
+            fn from(value: super::CampaignNetworkStatusWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignNetworkStatusWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::CampaignNetworkStatusWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignNetworkStatusWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignNetworkStatusWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::CampaignNetworkStatusWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignNetworkStatusWebhookResponse>
+        for super::CampaignNetworkStatusWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignNetworkStatusWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::CampaignNetworkStatusWebhookResponse>
+        for CampaignNetworkStatusWebhookResponse {
+            fn from(value: super::CampaignNetworkStatusWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignStatusWebhookContent {
+            campaign_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            campaign_status: ::std::result::Result<
+                ::std::option::Option<super::WebhookCampaignStage>,
+                ::std::string::String,
+            >,
+            rejection_date: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            rejection_details: ::std::result::Result<
+                ::std::vec::Vec<super::RejectionReasonPayload>,
+                ::std::string::String,
+            >,
+            rejection_reasons: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tcr_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignStatusWebhookContent {
+            fn default() -> Self {
+                Self {
+                    campaign_id: Ok(Default::default()),
+                    campaign_status: Ok(Default::default()),
+                    rejection_date: Ok(Default::default()),
+                    rejection_details: Ok(Default::default()),
+                    rejection_reasons: Ok(Default::default()),
+                    tcr_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignStatusWebhookContent {
+            pub fn campaign_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_id: {e}")
+                    });
+                self
+            }
+            pub fn campaign_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookCampaignStage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rejection_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rejection_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rejection_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rejection_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::RejectionReasonPayload>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rejection_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rejection_details: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rejection_reasons<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rejection_reasons = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rejection_reasons: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tcr_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tcr_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tcr_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignStatusWebhookContent>
+        for super::CampaignStatusWebhookContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignStatusWebhookContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    campaign_id: value.campaign_id?,
+                    campaign_status: value.campaign_status?,
+                    rejection_date: value.rejection_date?,
+                    rejection_details: value.rejection_details?,
+                    rejection_reasons: value.rejection_reasons?,
+                    tcr_id: value.tcr_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignStatusWebhookContent>
+        for CampaignStatusWebhookContent {
+            fn from(value: super::CampaignStatusWebhookContent) -> Self {
+                Self {
+                    campaign_id: Ok(value.campaign_id),
+                    campaign_status: Ok(value.campaign_status),
+                    rejection_date: Ok(value.rejection_date),
+                    rejection_details: Ok(value.rejection_details),
+                    rejection_reasons: Ok(value.rejection_reasons),
+                    tcr_id: Ok(value.tcr_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignStatusWebhookMessage {
+            content: ::std::result::Result<
+                ::std::option::Option<super::CampaignStatusWebhookContent>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<super::CampaignStatusWebhookMessageEvent>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::CampaignWebhookPlatform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignStatusWebhookMessage {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignStatusWebhookMessage {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignStatusWebhookContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignStatusWebhookMessageEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignWebhookPlatform>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignStatusWebhookMessage>
+        for super::CampaignStatusWebhookMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignStatusWebhookMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignStatusWebhookMessage>
+        for CampaignStatusWebhookMessage {
+            fn from(value: super::CampaignStatusWebhookMessage) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignStatusWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::CampaignStatusWebhookMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignStatusWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignStatusWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::CampaignStatusWebhookMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignStatusWebhookResponse>
+        for super::CampaignStatusWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignStatusWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::CampaignStatusWebhookResponse>
+        for CampaignStatusWebhookResponse {
+            fn from(value: super::CampaignStatusWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignWebhookPlatform {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignWebhookPlatform {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignWebhookPlatform {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignWebhookPlatform>
+        for super::CampaignWebhookPlatform {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignWebhookPlatform,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    entity_id: value.entity_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignWebhookPlatform>
+        for CampaignWebhookPlatform {
+            fn from(value: super::CampaignWebhookPlatform) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    entity_id: Ok(value.entity_id),
                 }
             }
         }
@@ -24432,6 +28378,72 @@ pub mod types {
                     description: Ok(value.description),
                     error_code: Ok(value.error_code),
                     recommended_action: Ok(value.recommended_action),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RejectionReasonPayload {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RejectionReasonPayload {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    error_code: Ok(Default::default()),
+                }
+            }
+        }
+        impl RejectionReasonPayload {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn error_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_code: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RejectionReasonPayload>
+        for super::RejectionReasonPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RejectionReasonPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    error_code: value.error_code?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RejectionReasonPayload>
+        for RejectionReasonPayload {
+            fn from(value: super::RejectionReasonPayload) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    error_code: Ok(value.error_code),
                 }
             }
         }
@@ -39139,6 +43151,66 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `numbers` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `brand-auth-2fa-update-notification`: what Infobip posts is a [`types::BrandAuthUpdateWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct BrandAuth2faUpdateNotification;
+    impl crate::Webhook for BrandAuth2faUpdateNotification {
+        type Payload = types::BrandAuthUpdateWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "brand-auth-2fa-update-notification";
+    }
+    /// `brand-registration-status-change-notification`: what Infobip posts is a [`types::BrandRegistrationWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct BrandRegistrationStatusChangeNotification;
+    impl crate::Webhook for BrandRegistrationStatusChangeNotification {
+        type Payload = types::BrandRegistrationWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "brand-registration-status-change-notification";
+    }
+    /// `brand-vet-notification`: what Infobip posts is a [`types::BrandVetStatusWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct BrandVetNotification;
+    impl crate::Webhook for BrandVetNotification {
+        type Payload = types::BrandVetStatusWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "brand-vet-notification";
+    }
+    /// `campaign-ai-builder-notification`: what Infobip posts is a [`types::CampaignAiBuilderWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CampaignAiBuilderNotification;
+    impl crate::Webhook for CampaignAiBuilderNotification {
+        type Payload = types::CampaignAiBuilderWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "campaign-ai-builder-notification";
+    }
+    /// `campaign-ai-feedback-notification`: what Infobip posts is a [`types::CampaignAiFeedbackWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CampaignAiFeedbackNotification;
+    impl crate::Webhook for CampaignAiFeedbackNotification {
+        type Payload = types::CampaignAiFeedbackWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "campaign-ai-feedback-notification";
+    }
+    /// `campaign-network-status-notification`: what Infobip posts is a [`types::CampaignNetworkStatusWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CampaignNetworkStatusNotification;
+    impl crate::Webhook for CampaignNetworkStatusNotification {
+        type Payload = types::CampaignNetworkStatusWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "campaign-network-status-notification";
+    }
+    /// `campaign-status-change-notification`: what Infobip posts is a [`types::CampaignStatusWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CampaignStatusChangeNotification;
+    impl crate::Webhook for CampaignStatusChangeNotification {
+        type Payload = types::CampaignStatusWebhookResponse;
+        const PRODUCT: &'static str = "numbers";
+        const NAME: &'static str = "campaign-status-change-notification";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has

@@ -177,6 +177,162 @@ pub mod types {
             self
         }
     }
+    ///`Address0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Address0b5f1ca3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "countryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_code: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub street: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<Address0b5f1ca3Type>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zip: ::std::option::Option<::std::string::String>,
+    }
+    impl Address0b5f1ca3 {
+        pub fn builder() -> builder::Address0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                state: ::std::option::Option::None,
+                street: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                zip: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street`.
+        pub fn street(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.street = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<Address0b5f1ca3Type>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `zip`.
+        pub fn zip(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.zip = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Address0b5f1ca3Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Address0b5f1ca3Type {
+        #[serde(rename = "HOME")]
+        Home,
+        #[serde(rename = "WORK")]
+        Work,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Address0b5f1ca3Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Home => f.write_str("HOME"),
+                Self::Work => f.write_str("WORK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Address0b5f1ca3Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HOME" => Ok(Self::Home),
+                "WORK" => Ok(Self::Work),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Address0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Address0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Alignment`
     #[derive(
         ::serde::Deserialize,
@@ -837,6 +993,113 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ButtonReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ButtonReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ButtonReplyContentType,
+    }
+    impl ButtonReplyContent {
+        pub fn builder() -> builder::ButtonReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`id`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ButtonReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                id: id.into(),
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ButtonReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ButtonReplyContentType {
+        #[serde(rename = "INTERACTIVE_BUTTON_REPLY")]
+        InteractiveButtonReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ButtonReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveButtonReply => f.write_str("INTERACTIVE_BUTTON_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ButtonReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_BUTTON_REPLY" => Ok(Self::InteractiveButtonReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ButtonReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ButtonReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CarouselFlexContainer`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1140,6 +1403,96 @@ pub mod types {
             self
         }
     }
+    ///`Contact0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Contact0b5f1ca3 {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub addresses: ::std::vec::Vec<Address0b5f1ca3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthday: ::std::option::Option<crate::DateTime>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub emails: ::std::vec::Vec<Email0b5f1ca3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<Name0b5f1ca3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub org: ::std::option::Option<Organization0b5f1ca3>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub phones: ::std::vec::Vec<Phone0b5f1ca3>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub urls: ::std::vec::Vec<Url0b5f1ca3>,
+    }
+    impl Contact0b5f1ca3 {
+        pub fn builder() -> builder::Contact0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                addresses: ::std::default::Default::default(),
+                birthday: ::std::option::Option::None,
+                emails: ::std::default::Default::default(),
+                name: ::std::option::Option::None,
+                org: ::std::option::Option::None,
+                phones: ::std::default::Default::default(),
+                urls: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `addresses`.
+        pub fn addresses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Address0b5f1ca3>>,
+        ) -> Self {
+            self.addresses = value.into();
+            self
+        }
+        /// Sets `birthday`.
+        pub fn birthday(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.birthday = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Email0b5f1ca3>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(mut self, value: impl ::std::convert::Into<Name0b5f1ca3>) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `org`.
+        pub fn org(
+            mut self,
+            value: impl ::std::convert::Into<Organization0b5f1ca3>,
+        ) -> Self {
+            self.org = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Phone0b5f1ca3>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
+        }
+        /// Sets `urls`.
+        pub fn urls(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Url0b5f1ca3>>,
+        ) -> Self {
+            self.urls = value.into();
+            self
+        }
+    }
     ///`Contact8a2ea887`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -1167,6 +1520,86 @@ pub mod types {
     }
     impl Contact8a2ea887 {
         pub fn builder() -> builder::Contact8a2ea887 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                name: ::std::option::Option::None,
+                parent_user_id: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+                user_id: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `parent_user_id`.
+        pub fn parent_user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.parent_user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ContactName`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ContactName {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "parentUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub parent_user_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "phoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactName {
+        pub fn builder() -> builder::ContactName {
             Default::default()
         }
         /// With every field empty; set those needed with the setters.
@@ -1274,6 +1707,58 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Context`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Context {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "referredProduct",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub referred_product: ::std::option::Option<ReferredProduct>,
+    }
+    impl Context {
+        pub fn builder() -> builder::Context {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                from: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                referred_product: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referred_product`.
+        pub fn referred_product(
+            mut self,
+            value: impl ::std::convert::Into<ReferredProduct>,
+        ) -> Self {
+            self.referred_product = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CreateOrUpdateScenarioRequest`
@@ -1637,6 +2122,104 @@ pub mod types {
             self
         }
     }
+    ///`Email0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Email0b5f1ca3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<Email0b5f1ca3Type>,
+    }
+    impl Email0b5f1ca3 {
+        pub fn builder() -> builder::Email0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<Email0b5f1ca3Type>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Email0b5f1ca3Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Email0b5f1ca3Type {
+        #[serde(rename = "HOME")]
+        Home,
+        #[serde(rename = "WORK")]
+        Work,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Email0b5f1ca3Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Home => f.write_str("HOME"),
+                Self::Work => f.write_str("WORK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Email0b5f1ca3Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HOME" => Ok(Self::Home),
+                "WORK" => Ok(Self::Work),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Email0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Email0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`EmailData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -1777,6 +2360,134 @@ pub mod types {
         pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
             self.permanent = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`FileMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FileMessage {
+        #[serde(
+            rename = "fileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: FileMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl FileMessage {
+        pub fn builder() -> builder::FileMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<FileMessageType>) -> Self {
+            Self {
+                file_name: ::std::option::Option::None,
+                paired_message_id: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FileMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FileMessageType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FileMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`FillerComponent`
@@ -2356,6 +3067,55 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Identity`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Identity {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub acknowledged: ::std::option::Option<bool>,
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hash: ::std::option::Option<::std::string::String>,
+    }
+    impl Identity {
+        pub fn builder() -> builder::Identity {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                acknowledged: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                hash: ::std::option::Option::None,
+            }
+        }
+        /// Sets `acknowledged`.
+        pub fn acknowledged(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.acknowledged = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `hash`.
+        pub fn hash(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.hash = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ImageComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2670,6 +3430,1452 @@ pub mod types {
             value.parse()
         }
     }
+    ///`InboundAudioMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundAudioMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundAudioMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundAudioMessage {
+        pub fn builder() -> builder::InboundAudioMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundAudioMessageType>) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundAudioMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundAudioMessageType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundAudioMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundAudioMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundAudioMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundAudioMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundContactMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundContactMessage {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub contacts: ::std::vec::Vec<Contact0b5f1ca3>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundContactMessageType,
+    }
+    impl InboundContactMessage {
+        pub fn builder() -> builder::InboundContactMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundContactMessageType>) -> Self {
+            Self {
+                contacts: ::std::default::Default::default(),
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `contacts`.
+        pub fn contacts(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Contact0b5f1ca3>>,
+        ) -> Self {
+            self.contacts = value.into();
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundContactMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundContactMessageType {
+        #[serde(rename = "CONTACT")]
+        Contact,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundContactMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundContactMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONTACT" => Ok(Self::Contact),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundContactMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundContactMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundDocumentMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundDocumentMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundDocumentMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundDocumentMessage {
+        pub fn builder() -> builder::InboundDocumentMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InboundDocumentMessageType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundDocumentMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundDocumentMessageType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundDocumentMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundDocumentMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundDocumentMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundDocumentMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundImageMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundImageMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundImageMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundImageMessage {
+        pub fn builder() -> builder::InboundImageMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundImageMessageType>) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundImageMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundImageMessageType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundImageMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundImageMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundImageMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundImageMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundLocationMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundLocationMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        pub latitude: f64,
+        pub longitude: f64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundLocationMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundLocationMessage {
+        pub fn builder() -> builder::InboundLocationMessage {
+            Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<InboundLocationMessageType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundLocationMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundLocationMessageType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundLocationMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundLocationMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundLocationMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundLocationMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundMessage {
+        InboundTextMessage(InboundTextMessage),
+        InboundImageMessage(InboundImageMessage),
+        InboundDocumentMessage(InboundDocumentMessage),
+        InboundStickerMessage(InboundStickerMessage),
+        InboundLocationMessage(InboundLocationMessage),
+        InboundContactMessage(InboundContactMessage),
+        InboundVideoMessage(InboundVideoMessage),
+        InboundVoiceMessage(InboundVoiceMessage),
+        InboundAudioMessage(InboundAudioMessage),
+        QuickReplyContent(QuickReplyContent),
+        ButtonReplyContent(ButtonReplyContent),
+        ListReplyContent(ListReplyContent),
+        PaymentConfirmationContent(PaymentConfirmationContent),
+        OrderContent(OrderContent),
+    }
+    impl ::std::convert::From<InboundTextMessage> for InboundMessage {
+        fn from(value: InboundTextMessage) -> Self {
+            Self::InboundTextMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundImageMessage> for InboundMessage {
+        fn from(value: InboundImageMessage) -> Self {
+            Self::InboundImageMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundDocumentMessage> for InboundMessage {
+        fn from(value: InboundDocumentMessage) -> Self {
+            Self::InboundDocumentMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundStickerMessage> for InboundMessage {
+        fn from(value: InboundStickerMessage) -> Self {
+            Self::InboundStickerMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundLocationMessage> for InboundMessage {
+        fn from(value: InboundLocationMessage) -> Self {
+            Self::InboundLocationMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundContactMessage> for InboundMessage {
+        fn from(value: InboundContactMessage) -> Self {
+            Self::InboundContactMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundVideoMessage> for InboundMessage {
+        fn from(value: InboundVideoMessage) -> Self {
+            Self::InboundVideoMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundVoiceMessage> for InboundMessage {
+        fn from(value: InboundVoiceMessage) -> Self {
+            Self::InboundVoiceMessage(value)
+        }
+    }
+    impl ::std::convert::From<InboundAudioMessage> for InboundMessage {
+        fn from(value: InboundAudioMessage) -> Self {
+            Self::InboundAudioMessage(value)
+        }
+    }
+    impl ::std::convert::From<QuickReplyContent> for InboundMessage {
+        fn from(value: QuickReplyContent) -> Self {
+            Self::QuickReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<ButtonReplyContent> for InboundMessage {
+        fn from(value: ButtonReplyContent) -> Self {
+            Self::ButtonReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<ListReplyContent> for InboundMessage {
+        fn from(value: ListReplyContent) -> Self {
+            Self::ListReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<PaymentConfirmationContent> for InboundMessage {
+        fn from(value: PaymentConfirmationContent) -> Self {
+            Self::PaymentConfirmationContent(value)
+        }
+    }
+    impl ::std::convert::From<OrderContent> for InboundMessage {
+        fn from(value: OrderContent) -> Self {
+            Self::OrderContent(value)
+        }
+    }
+    ///`InboundMessageBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageBase {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price3307df00>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundMessageBase {
+        pub fn builder() -> builder::InboundMessageBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price3307df00>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundMessageBase2`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageBase2 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<Type>,
+    }
+    impl InboundMessageBase2 {
+        pub fn builder() -> builder::InboundMessageBase2 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<Type>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundMessageData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageData {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contact: ::std::option::Option<ContactName>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: InboundMessageDataIntegrationType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<InboundMessage>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price3307df00>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundMessageData {
+        pub fn builder() -> builder::InboundMessageData {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<
+                InboundMessageDataIntegrationType,
+            >,
+        ) -> Self {
+            Self {
+                contact: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                message: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `contact`.
+        pub fn contact(mut self, value: impl ::std::convert::Into<ContactName>) -> Self {
+            self.contact = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<InboundMessage>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price3307df00>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundMessageDataIntegrationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundMessageDataIntegrationType {
+        #[serde(rename = "WHATSAPP")]
+        Whatsapp,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundMessageDataIntegrationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Whatsapp => f.write_str("WHATSAPP"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundMessageDataIntegrationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WHATSAPP" => Ok(Self::Whatsapp),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundMessageDataIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InboundMessageDataIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundStickerMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundStickerMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundStickerMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundStickerMessage {
+        pub fn builder() -> builder::InboundStickerMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundStickerMessageType>) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundStickerMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundStickerMessageType {
+        #[serde(rename = "STICKER")]
+        Sticker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundStickerMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundStickerMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STICKER" => Ok(Self::Sticker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundStickerMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundStickerMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundTextMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundTextMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: InboundTextMessageType,
+    }
+    impl InboundTextMessage {
+        pub fn builder() -> builder::InboundTextMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundTextMessageType>) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundTextMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundTextMessageType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundTextMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundTextMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundTextMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundTextMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundVideoMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundVideoMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundVideoMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundVideoMessage {
+        pub fn builder() -> builder::InboundVideoMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundVideoMessageType>) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundVideoMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundVideoMessageType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundVideoMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundVideoMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundVideoMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundVideoMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundVoiceMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundVoiceMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: InboundVoiceMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundVoiceMessage {
+        pub fn builder() -> builder::InboundVoiceMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<InboundVoiceMessageType>) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundVoiceMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundVoiceMessageType {
+        #[serde(rename = "VOICE")]
+        Voice,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundVoiceMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Voice => f.write_str("VOICE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundVoiceMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VOICE" => Ok(Self::Voice),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundVoiceMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundVoiceMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2717,6 +4923,182 @@ pub mod types {
         ) -> Self {
             self.telemarketer_id = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`IntegrationType`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct IntegrationType {
+        #[serde(
+            rename = "integrationType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub integration_type: ::std::option::Option<IntegrationTypeIntegrationType>,
+    }
+    impl IntegrationType {
+        pub fn builder() -> builder::IntegrationType {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                integration_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `integration_type`.
+        pub fn integration_type(
+            mut self,
+            value: impl ::std::convert::Into<IntegrationTypeIntegrationType>,
+        ) -> Self {
+            self.integration_type = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`IntegrationType32babbeb`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct IntegrationType32babbeb {
+        #[serde(
+            rename = "integrationType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub integration_type: ::std::option::Option<
+            IntegrationType32babbebIntegrationType,
+        >,
+    }
+    impl IntegrationType32babbeb {
+        pub fn builder() -> builder::IntegrationType32babbeb {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                integration_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `integration_type`.
+        pub fn integration_type(
+            mut self,
+            value: impl ::std::convert::Into<IntegrationType32babbebIntegrationType>,
+        ) -> Self {
+            self.integration_type = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`IntegrationType32babbebIntegrationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum IntegrationType32babbebIntegrationType {
+        #[serde(rename = "WHATSAPP")]
+        Whatsapp,
+        #[serde(rename = "VIBER")]
+        Viber,
+        #[serde(rename = "FACEBOOK")]
+        Facebook,
+    }
+    impl ::std::fmt::Display for IntegrationType32babbebIntegrationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Whatsapp => f.write_str("WHATSAPP"),
+                Self::Viber => f.write_str("VIBER"),
+                Self::Facebook => f.write_str("FACEBOOK"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for IntegrationType32babbebIntegrationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WHATSAPP" => Ok(Self::Whatsapp),
+                "VIBER" => Ok(Self::Viber),
+                "FACEBOOK" => Ok(Self::Facebook),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for IntegrationType32babbebIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for IntegrationType32babbebIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`IntegrationTypeIntegrationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum IntegrationTypeIntegrationType {
+        #[serde(rename = "VIBER")]
+        Viber,
+    }
+    impl ::std::fmt::Display for IntegrationTypeIntegrationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Viber => f.write_str("VIBER"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for IntegrationTypeIntegrationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIBER" => Ok(Self::Viber),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for IntegrationTypeIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for IntegrationTypeIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`IpCoreGeneralStatus`
@@ -4579,6 +6961,162 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ListReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ListReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ListReplyContentType,
+    }
+    impl ListReplyContent {
+        pub fn builder() -> builder::ListReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`id`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ListReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                id: id.into(),
+                identity: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ListReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ListReplyContentType {
+        #[serde(rename = "INTERACTIVE_LIST_REPLY")]
+        InteractiveListReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ListReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveListReply => f.write_str("INTERACTIVE_LIST_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_LIST_REPLY" => Ok(Self::InteractiveListReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Media`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Media {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl Media {
+        pub fn builder() -> builder::Media {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`MediaTemplateBodyContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4807,6 +7345,387 @@ pub mod types {
             value.parse()
         }
     }
+    ///`MessageCount`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessageCount {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+    }
+    impl MessageCount {
+        pub fn builder() -> builder::MessageCount {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MoMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MoMessage {
+        TextMessage(TextMessage),
+        FileMessage(FileMessage),
+    }
+    impl ::std::convert::From<TextMessage> for MoMessage {
+        fn from(value: TextMessage) -> Self {
+            Self::TextMessage(value)
+        }
+    }
+    impl ::std::convert::From<FileMessage> for MoMessage {
+        fn from(value: FileMessage) -> Self {
+            Self::FileMessage(value)
+        }
+    }
+    ///`MoMessageBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MoMessageBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<Type450b8e1c>,
+    }
+    impl MoMessageBase {
+        pub fn builder() -> builder::MoMessageBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<Type450b8e1c>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MoReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MoReport {
+        InboundMessageData(InboundMessageData),
+        MoReport477ea179(MoReport477ea179),
+        SimpleReport(SimpleReport),
+    }
+    impl ::std::convert::From<InboundMessageData> for MoReport {
+        fn from(value: InboundMessageData) -> Self {
+            Self::InboundMessageData(value)
+        }
+    }
+    impl ::std::convert::From<MoReport477ea179> for MoReport {
+        fn from(value: MoReport477ea179) -> Self {
+            Self::MoReport477ea179(value)
+        }
+    }
+    impl ::std::convert::From<SimpleReport> for MoReport {
+        fn from(value: SimpleReport) -> Self {
+            Self::SimpleReport(value)
+        }
+    }
+    ///`MoReport477ea179`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MoReport477ea179 {
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: MoReport477ea179IntegrationType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<MoMessage>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price3307df00>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl MoReport477ea179 {
+        pub fn builder() -> builder::MoReport477ea179 {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<MoReport477ea179IntegrationType>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                message: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                paired_message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message`.
+        pub fn message(mut self, value: impl ::std::convert::Into<MoMessage>) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price3307df00>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MoReport477ea179IntegrationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MoReport477ea179IntegrationType {
+        #[serde(rename = "VIBER")]
+        Viber,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MoReport477ea179IntegrationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Viber => f.write_str("VIBER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MoReport477ea179IntegrationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIBER" => Ok(Self::Viber),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MoReport477ea179IntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MoReport477ea179IntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`MoReportBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MoReportBase {
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price3307df00>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl MoReportBase {
+        pub fn builder() -> builder::MoReportBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                paired_message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price3307df00>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`Name`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4854,6 +7773,106 @@ pub mod types {
                 name_prefix: ::std::option::Option::None,
                 name_suffix: ::std::option::Option::None,
             }
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_prefix`.
+        pub fn name_prefix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_prefix = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_suffix`.
+        pub fn name_suffix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_suffix = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Name0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Name0b5f1ca3 {
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "formattedName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub formatted_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "namePrefix",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub name_prefix: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "nameSuffix",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub name_suffix: ::std::option::Option<::std::string::String>,
+    }
+    impl Name0b5f1ca3 {
+        pub fn builder() -> builder::Name0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                first_name: ::std::option::Option::None,
+                formatted_name: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                name_prefix: ::std::option::Option::None,
+                name_suffix: ::std::option::Option::None,
+            }
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `formatted_name`.
+        pub fn formatted_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.formatted_name = ::std::option::Option::Some(value.into());
+            self
         }
         /// Sets `last_name`.
         pub fn last_name(
@@ -5637,6 +8656,126 @@ pub mod types {
             self
         }
     }
+    ///`OrderContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct OrderContent {
+        #[serde(rename = "catalogId")]
+        pub catalog_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(rename = "productItems")]
+        pub product_items: ::std::vec::Vec<ProductItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: OrderContentType,
+    }
+    impl OrderContent {
+        pub fn builder() -> builder::OrderContent {
+            Default::default()
+        }
+        /// With the required fields (`catalog_id`, `product_items`, `type_`); set the others with the setters.
+        pub fn new(
+            catalog_id: impl ::std::convert::Into<::std::string::String>,
+            product_items: impl ::std::convert::Into<::std::vec::Vec<ProductItem>>,
+            type_: impl ::std::convert::Into<OrderContentType>,
+        ) -> Self {
+            Self {
+                catalog_id: catalog_id.into(),
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                product_items: product_items.into(),
+                referral: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`OrderContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum OrderContentType {
+        #[serde(rename = "ORDER")]
+        Order,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for OrderContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Order => f.write_str("ORDER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrderContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ORDER" => Ok(Self::Order),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for OrderContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for OrderContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Organization`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -5686,6 +8825,467 @@ pub mod types {
             self
         }
     }
+    ///`Organization0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Organization0b5f1ca3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub department: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl Organization0b5f1ca3 {
+        pub fn builder() -> builder::Organization0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                company: ::std::option::Option::None,
+                department: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `company`.
+        pub fn company(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.company = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `department`.
+        pub fn department(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.department = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`OttReportResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct OttReportResponse {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<MoReport>,
+    }
+    impl OttReportResponse {
+        pub fn builder() -> builder::OttReportResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MoReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`PaymentAmount`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PaymentAmount {
+        pub offset: ::std::num::NonZeroU64,
+        pub value: ::std::num::NonZeroU64,
+    }
+    impl PaymentAmount {
+        pub fn builder() -> builder::PaymentAmount {
+            Default::default()
+        }
+        /// With the required fields (`offset`, `value`); set the others with the setters.
+        pub fn new(
+            offset: impl ::std::convert::Into<::std::num::NonZeroU64>,
+            value: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            Self {
+                offset: offset.into(),
+                value: value.into(),
+            }
+        }
+    }
+    ///`PaymentConfirmationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PaymentConfirmationContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        pub currency: PaymentConfirmationContentCurrency,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(rename = "paymentId")]
+        pub payment_id: ::std::string::String,
+        #[serde(rename = "referenceId")]
+        pub reference_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        pub status: PaymentConfirmationContentStatus,
+        #[serde(rename = "totalAmount")]
+        pub total_amount: PaymentAmount,
+        #[serde(rename = "transactionId")]
+        pub transaction_id: ::std::string::String,
+        #[serde(rename = "transactionType")]
+        pub transaction_type: PaymentConfirmationContentTransactionType,
+        #[serde(rename = "type")]
+        pub type_: PaymentConfirmationContentType,
+    }
+    impl PaymentConfirmationContent {
+        pub fn builder() -> builder::PaymentConfirmationContent {
+            Default::default()
+        }
+        /// With the required fields (`currency`, `payment_id`, `reference_id`, `status`, `total_amount`, `transaction_id`, `transaction_type`, `type_`); set the others with the setters.
+        pub fn new(
+            currency: impl ::std::convert::Into<PaymentConfirmationContentCurrency>,
+            payment_id: impl ::std::convert::Into<::std::string::String>,
+            reference_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<PaymentConfirmationContentStatus>,
+            total_amount: impl ::std::convert::Into<PaymentAmount>,
+            transaction_id: impl ::std::convert::Into<::std::string::String>,
+            transaction_type: impl ::std::convert::Into<
+                PaymentConfirmationContentTransactionType,
+            >,
+            type_: impl ::std::convert::Into<PaymentConfirmationContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                currency: currency.into(),
+                identity: ::std::option::Option::None,
+                payment_id: payment_id.into(),
+                reference_id: reference_id.into(),
+                referral: ::std::option::Option::None,
+                status: status.into(),
+                total_amount: total_amount.into(),
+                transaction_id: transaction_id.into(),
+                transaction_type: transaction_type.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PaymentConfirmationContentCurrency`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentConfirmationContentCurrency {
+        #[serde(rename = "INR")]
+        Inr,
+        #[serde(rename = "BRL")]
+        Brl,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentConfirmationContentCurrency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inr => f.write_str("INR"),
+                Self::Brl => f.write_str("BRL"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentConfirmationContentCurrency {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INR" => Ok(Self::Inr),
+                "BRL" => Ok(Self::Brl),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentConfirmationContentCurrency {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentConfirmationContentCurrency {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PaymentConfirmationContentStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentConfirmationContentStatus {
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "FAILED")]
+        Failed,
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentConfirmationContentStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("PENDING"),
+                Self::Failed => f.write_str("FAILED"),
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentConfirmationContentStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PENDING" => Ok(Self::Pending),
+                "FAILED" => Ok(Self::Failed),
+                "SUCCESS" => Ok(Self::Success),
+                "CANCELED" => Ok(Self::Canceled),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentConfirmationContentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentConfirmationContentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PaymentConfirmationContentTransactionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentConfirmationContentTransactionType {
+        #[serde(rename = "UPI")]
+        Upi,
+        #[serde(rename = "BR")]
+        Br,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentConfirmationContentTransactionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Upi => f.write_str("UPI"),
+                Self::Br => f.write_str("BR"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentConfirmationContentTransactionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UPI" => Ok(Self::Upi),
+                "BR" => Ok(Self::Br),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentConfirmationContentTransactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentConfirmationContentTransactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PaymentConfirmationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentConfirmationContentType {
+        #[serde(rename = "INTERACTIVE_PAYMENT_CONFIRMATION")]
+        InteractivePaymentConfirmation,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentConfirmationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractivePaymentConfirmation => {
+                    f.write_str("INTERACTIVE_PAYMENT_CONFIRMATION")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentConfirmationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_PAYMENT_CONFIRMATION" => {
+                    Ok(Self::InteractivePaymentConfirmation)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentConfirmationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentConfirmationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Phone`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -5733,6 +9333,127 @@ pub mod types {
         ) -> Self {
             self.wa_id = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`Phone0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Phone0b5f1ca3 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<Phone0b5f1ca3Type>,
+        #[serde(rename = "waId", skip_serializing_if = "::std::option::Option::is_none")]
+        pub wa_id: ::std::option::Option<::std::string::String>,
+    }
+    impl Phone0b5f1ca3 {
+        pub fn builder() -> builder::Phone0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                phone: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                wa_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<Phone0b5f1ca3Type>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `wa_id`.
+        pub fn wa_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.wa_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Phone0b5f1ca3Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Phone0b5f1ca3Type {
+        #[serde(rename = "CELL")]
+        Cell,
+        #[serde(rename = "MAIN")]
+        Main,
+        #[serde(rename = "IPHONE")]
+        Iphone,
+        #[serde(rename = "HOME")]
+        Home,
+        #[serde(rename = "WORK")]
+        Work,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Phone0b5f1ca3Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Cell => f.write_str("CELL"),
+                Self::Main => f.write_str("MAIN"),
+                Self::Iphone => f.write_str("IPHONE"),
+                Self::Home => f.write_str("HOME"),
+                Self::Work => f.write_str("WORK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Phone0b5f1ca3Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CELL" => Ok(Self::Cell),
+                "MAIN" => Ok(Self::Main),
+                "IPHONE" => Ok(Self::Iphone),
+                "HOME" => Ok(Self::Home),
+                "WORK" => Ok(Self::Work),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Phone0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Phone0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`PostbackButtonAction`
@@ -5857,6 +9578,78 @@ pub mod types {
         ) -> Self {
             self.price_per_message = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`Price3307df00`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Price3307df00 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+    }
+    impl Price3307df00 {
+        pub fn builder() -> builder::Price3307df00 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ProductItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ProductItem {
+        pub currency: ::std::string::String,
+        #[serde(rename = "itemPrice")]
+        pub item_price: f64,
+        #[serde(rename = "productRetailerId")]
+        pub product_retailer_id: ::std::string::String,
+        pub quantity: ::std::num::NonZeroU64,
+    }
+    impl ProductItem {
+        pub fn builder() -> builder::ProductItem {
+            Default::default()
+        }
+        /// With the required fields (`currency`, `item_price`, `product_retailer_id`, `quantity`); set the others with the setters.
+        pub fn new(
+            currency: impl ::std::convert::Into<::std::string::String>,
+            item_price: impl ::std::convert::Into<f64>,
+            product_retailer_id: impl ::std::convert::Into<::std::string::String>,
+            quantity: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            Self {
+                currency: currency.into(),
+                item_price: item_price.into(),
+                product_retailer_id: product_retailer_id.into(),
+                quantity: quantity.into(),
+            }
         }
     }
     ///`PushData`
@@ -6010,6 +9803,519 @@ pub mod types {
             self
         }
     }
+    ///`QuickReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct QuickReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        pub payload: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: QuickReplyContentType,
+    }
+    impl QuickReplyContent {
+        pub fn builder() -> builder::QuickReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<QuickReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                payload: payload.into(),
+                referral: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`QuickReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum QuickReplyContentType {
+        #[serde(rename = "BUTTON")]
+        Button,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for QuickReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Button => f.write_str("BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for QuickReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUTTON" => Ok(Self::Button),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Referral`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Referral {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "ctwaClickId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ctwa_click_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub headline: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "referralMedia",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub referral_media: ::std::option::Option<ReferralMedia>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_type: ::std::option::Option<ReferralSourceType>,
+        #[serde(
+            rename = "sourceUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_url: ::std::option::Option<::std::string::String>,
+    }
+    impl Referral {
+        pub fn builder() -> builder::Referral {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                ctwa_click_id: ::std::option::Option::None,
+                headline: ::std::option::Option::None,
+                referral_media: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                source_type: ::std::option::Option::None,
+                source_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ctwa_click_id`.
+        pub fn ctwa_click_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ctwa_click_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headline`.
+        pub fn headline(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.headline = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral_media`.
+        pub fn referral_media(
+            mut self,
+            value: impl ::std::convert::Into<ReferralMedia>,
+        ) -> Self {
+            self.referral_media = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_type`.
+        pub fn source_type(
+            mut self,
+            value: impl ::std::convert::Into<ReferralSourceType>,
+        ) -> Self {
+            self.source_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_url`.
+        pub fn source_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ReferralMedia`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMedia {
+        Image(ReferralMediaImage),
+        Video(ReferralMediaVideo),
+    }
+    impl ::std::convert::From<ReferralMediaImage> for ReferralMedia {
+        fn from(value: ReferralMediaImage) -> Self {
+            Self::Image(value)
+        }
+    }
+    impl ::std::convert::From<ReferralMediaVideo> for ReferralMedia {
+        fn from(value: ReferralMediaVideo) -> Self {
+            Self::Video(value)
+        }
+    }
+    ///`ReferralMediaImage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferralMediaImage {
+        #[serde(rename = "type")]
+        pub type_: ReferralMediaImageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ReferralMediaImage {
+        pub fn builder() -> builder::ReferralMediaImage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ReferralMediaImageType>) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ReferralMediaImageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMediaImageType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReferralMediaImageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralMediaImageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralMediaImageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralMediaImageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferralMediaVideo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferralMediaVideo {
+        #[serde(rename = "type")]
+        pub type_: ReferralMediaVideoType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ReferralMediaVideo {
+        pub fn builder() -> builder::ReferralMediaVideo {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ReferralMediaVideoType>) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ReferralMediaVideoType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMediaVideoType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReferralMediaVideoType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralMediaVideoType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralMediaVideoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralMediaVideoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferralSourceType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralSourceType {
+        #[serde(rename = "AD")]
+        Ad,
+        #[serde(rename = "POST")]
+        Post,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReferralSourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Ad => f.write_str("AD"),
+                Self::Post => f.write_str("POST"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralSourceType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AD" => Ok(Self::Ad),
+                "POST" => Ok(Self::Post),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferredProduct`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferredProduct {
+        #[serde(
+            rename = "catalogId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub catalog_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "productRetailerId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub product_retailer_id: ::std::option::Option<::std::string::String>,
+    }
+    impl ReferredProduct {
+        pub fn builder() -> builder::ReferredProduct {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                catalog_id: ::std::option::Option::None,
+                product_retailer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `catalog_id`.
+        pub fn catalog_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.catalog_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `product_retailer_id`.
+        pub fn product_retailer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.product_retailer_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`RegionalData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -6129,6 +10435,124 @@ pub mod types {
             self
         }
     }
+    ///`SeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReport {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contact: ::std::option::Option<Contact8a2ea887>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "seenAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub seen_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "sendAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SeenReport {
+        pub fn builder() -> builder::SeenReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                contact: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                seen_at: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `contact`.
+        pub fn contact(
+            mut self,
+            value: impl ::std::convert::Into<Contact8a2ea887>,
+        ) -> Self {
+            self.contact = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen_at`.
+        pub fn seen_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.seen_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReports`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReports {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<SeenReport>,
+    }
+    impl SeenReports {
+        pub fn builder() -> builder::SeenReports {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SeenReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
     ///`SeparatorComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -6212,6 +10636,274 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for SeparatorComponentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SimpleReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SimpleReport {
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: SimpleReportIntegrationType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<SimpleReportMessage>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price3307df00>,
+        #[serde(
+            rename = "receivedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SimpleReport {
+        pub fn builder() -> builder::SimpleReport {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<SimpleReportIntegrationType>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                message: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                paired_message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                received_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<SimpleReportMessage>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price3307df00>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `received_at`.
+        pub fn received_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.received_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SimpleReportIntegrationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SimpleReportIntegrationType {
+        #[serde(rename = "FACEBOOK")]
+        Facebook,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SimpleReportIntegrationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Facebook => f.write_str("FACEBOOK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SimpleReportIntegrationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FACEBOOK" => Ok(Self::Facebook),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SimpleReportIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SimpleReportIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SimpleReportMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SimpleReportMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<SimpleReportMessageType>,
+    }
+    impl SimpleReportMessage {
+        pub fn builder() -> builder::SimpleReportMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<SimpleReportMessageType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SimpleReportMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SimpleReportMessageType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SimpleReportMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SimpleReportMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SimpleReportMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SimpleReportMessageType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -6877,6 +11569,120 @@ pub mod types {
             value.parse()
         }
     }
+    ///`TextMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TextMessage {
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: TextMessageType,
+    }
+    impl TextMessage {
+        pub fn builder() -> builder::TextMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<TextMessageType>) -> Self {
+            Self {
+                paired_message_id: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TextMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TextMessageType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TextMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TextMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TextMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TextMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`TimeUnit`
     #[derive(
         ::serde::Deserialize,
@@ -7126,6 +11932,174 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Type {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        #[serde(rename = "STICKER")]
+        Sticker,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "CONTACT")]
+        Contact,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "VOICE")]
+        Voice,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "BUTTON")]
+        Button,
+        #[serde(rename = "INTERACTIVE_BUTTON_REPLY")]
+        InteractiveButtonReply,
+        #[serde(rename = "INTERACTIVE_LIST_REPLY")]
+        InteractiveListReply,
+        #[serde(rename = "INTERACTIVE_PAYMENT_CONFIRMATION")]
+        InteractivePaymentConfirmation,
+        #[serde(rename = "ORDER")]
+        Order,
+        #[serde(rename = "UNSUPPORTED")]
+        Unsupported,
+    }
+    impl ::std::fmt::Display for Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Voice => f.write_str("VOICE"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Button => f.write_str("BUTTON"),
+                Self::InteractiveButtonReply => f.write_str("INTERACTIVE_BUTTON_REPLY"),
+                Self::InteractiveListReply => f.write_str("INTERACTIVE_LIST_REPLY"),
+                Self::InteractivePaymentConfirmation => {
+                    f.write_str("INTERACTIVE_PAYMENT_CONFIRMATION")
+                }
+                Self::Order => f.write_str("ORDER"),
+                Self::Unsupported => f.write_str("UNSUPPORTED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "DOCUMENT" => Ok(Self::Document),
+                "STICKER" => Ok(Self::Sticker),
+                "LOCATION" => Ok(Self::Location),
+                "CONTACT" => Ok(Self::Contact),
+                "VIDEO" => Ok(Self::Video),
+                "VOICE" => Ok(Self::Voice),
+                "AUDIO" => Ok(Self::Audio),
+                "BUTTON" => Ok(Self::Button),
+                "INTERACTIVE_BUTTON_REPLY" => Ok(Self::InteractiveButtonReply),
+                "INTERACTIVE_LIST_REPLY" => Ok(Self::InteractiveListReply),
+                "INTERACTIVE_PAYMENT_CONFIRMATION" => {
+                    Ok(Self::InteractivePaymentConfirmation)
+                }
+                "ORDER" => Ok(Self::Order),
+                "UNSUPPORTED" => Ok(Self::Unsupported),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Type450b8e1c`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Type450b8e1c {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "FILE")]
+        File,
+    }
+    impl ::std::fmt::Display for Type450b8e1c {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::File => f.write_str("FILE"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Type450b8e1c {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "FILE" => Ok(Self::File),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Type450b8e1c {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Type450b8e1c {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`UriButtonAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -7241,6 +12215,104 @@ pub mod types {
         ) -> Self {
             self.url = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`Url0b5f1ca3`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Url0b5f1ca3 {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<Url0b5f1ca3Type>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl Url0b5f1ca3 {
+        pub fn builder() -> builder::Url0b5f1ca3 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<Url0b5f1ca3Type>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Url0b5f1ca3Type`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Url0b5f1ca3Type {
+        #[serde(rename = "HOME")]
+        Home,
+        #[serde(rename = "WORK")]
+        Work,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Url0b5f1ca3Type {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Home => f.write_str("HOME"),
+                Self::Work => f.write_str("WORK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Url0b5f1ca3Type {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HOME" => Ok(Self::Home),
+                "WORK" => Ok(Self::Work),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Url0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Url0b5f1ca3Type {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`VKontakteData`
@@ -8010,6 +13082,167 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Address0b5f1ca3 {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::Address0b5f1ca3Type>,
+                ::std::string::String,
+            >,
+            zip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Address0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    country_code: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    street: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    zip: Ok(Default::default()),
+                }
+            }
+        }
+        impl Address0b5f1ca3 {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_code: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn street<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for street: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::Address0b5f1ca3Type>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn zip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zip: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Address0b5f1ca3> for super::Address0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Address0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country: value.country?,
+                    country_code: value.country_code?,
+                    state: value.state?,
+                    street: value.street?,
+                    type_: value.type_?,
+                    zip: value.zip?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Address0b5f1ca3> for Address0b5f1ca3 {
+            fn from(value: super::Address0b5f1ca3) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    country_code: Ok(value.country_code),
+                    state: Ok(value.state),
+                    street: Ok(value.street),
+                    type_: Ok(value.type_),
+                    zip: Ok(value.zip),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BaselineBoxComponent {
             action: ::std::result::Result<
                 ::std::option::Option<super::ButtonAction>,
@@ -8697,6 +13930,138 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ButtonReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ButtonReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ButtonReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ButtonReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ButtonReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ButtonReplyContent> for super::ButtonReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ButtonReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    id: value.id?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ButtonReplyContent> for ButtonReplyContent {
+            fn from(value: super::ButtonReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    id: Ok(value.id),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CarouselFlexContainer {
             contents: ::std::result::Result<
                 ::std::vec::Vec<super::BubbleFlexContainer>,
@@ -9029,6 +14394,167 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Contact0b5f1ca3 {
+            addresses: ::std::result::Result<
+                ::std::vec::Vec<super::Address0b5f1ca3>,
+                ::std::string::String,
+            >,
+            birthday: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            emails: ::std::result::Result<
+                ::std::vec::Vec<super::Email0b5f1ca3>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::Name0b5f1ca3>,
+                ::std::string::String,
+            >,
+            org: ::std::result::Result<
+                ::std::option::Option<super::Organization0b5f1ca3>,
+                ::std::string::String,
+            >,
+            phones: ::std::result::Result<
+                ::std::vec::Vec<super::Phone0b5f1ca3>,
+                ::std::string::String,
+            >,
+            urls: ::std::result::Result<
+                ::std::vec::Vec<super::Url0b5f1ca3>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Contact0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    addresses: Ok(Default::default()),
+                    birthday: Ok(Default::default()),
+                    emails: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    org: Ok(Default::default()),
+                    phones: Ok(Default::default()),
+                    urls: Ok(Default::default()),
+                }
+            }
+        }
+        impl Contact0b5f1ca3 {
+            pub fn addresses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Address0b5f1ca3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.addresses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for addresses: {e}")
+                    });
+                self
+            }
+            pub fn birthday<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthday = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthday: {e}")
+                    });
+                self
+            }
+            pub fn emails<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Email0b5f1ca3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.emails = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for emails: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Name0b5f1ca3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn org<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::Organization0b5f1ca3>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.org = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for org: {e}")
+                    });
+                self
+            }
+            pub fn phones<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Phone0b5f1ca3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phones = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phones: {e}")
+                    });
+                self
+            }
+            pub fn urls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Url0b5f1ca3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.urls = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for urls: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Contact0b5f1ca3> for super::Contact0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Contact0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    addresses: value.addresses?,
+                    birthday: value.birthday?,
+                    emails: value.emails?,
+                    name: value.name?,
+                    org: value.org?,
+                    phones: value.phones?,
+                    urls: value.urls?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Contact0b5f1ca3> for Contact0b5f1ca3 {
+            fn from(value: super::Contact0b5f1ca3) -> Self {
+                Self {
+                    addresses: Ok(value.addresses),
+                    birthday: Ok(value.birthday),
+                    emails: Ok(value.emails),
+                    name: Ok(value.name),
+                    org: Ok(value.org),
+                    phones: Ok(value.phones),
+                    urls: Ok(value.urls),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Contact8a2ea887 {
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -9148,6 +14674,214 @@ pub mod types {
                     phone_number: Ok(value.phone_number),
                     user_id: Ok(value.user_id),
                     username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactName {
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactName {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                    parent_user_id: Ok(Default::default()),
+                    phone_number: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactName {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for parent_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactName> for super::ContactName {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactName,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    parent_user_id: value.parent_user_id?,
+                    phone_number: value.phone_number?,
+                    user_id: value.user_id?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactName> for ContactName {
+            fn from(value: super::ContactName) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    parent_user_id: Ok(value.parent_user_id),
+                    phone_number: Ok(value.phone_number),
+                    user_id: Ok(value.user_id),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Context {
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referred_product: ::std::result::Result<
+                ::std::option::Option<super::ReferredProduct>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Context {
+            fn default() -> Self {
+                Self {
+                    from: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    referred_product: Ok(Default::default()),
+                }
+            }
+        }
+        impl Context {
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn referred_product<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ReferredProduct>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referred_product = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for referred_product: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Context> for super::Context {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Context,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    from: value.from?,
+                    id: value.id?,
+                    referred_product: value.referred_product?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Context> for Context {
+            fn from(value: super::Context) -> Self {
+                Self {
+                    from: Ok(value.from),
+                    id: Ok(value.id),
+                    referred_product: Ok(value.referred_product),
                 }
             }
         }
@@ -9677,6 +15411,72 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Email0b5f1ca3 {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::Email0b5f1ca3Type>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Email0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl Email0b5f1ca3 {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::Email0b5f1ca3Type>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Email0b5f1ca3> for super::Email0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Email0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Email0b5f1ca3> for Email0b5f1ca3 {
+            fn from(value: super::Email0b5f1ca3) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct EmailData {
             subject: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -9914,6 +15714,126 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     permanent: Ok(value.permanent),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FileMessage {
+            file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::FileMessageType, ::std::string::String>,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FileMessage {
+            fn default() -> Self {
+                Self {
+                    file_name: Ok(Default::default()),
+                    paired_message_id: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl FileMessage {
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FileMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileMessage> for super::FileMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_name: value.file_name?,
+                    paired_message_id: value.paired_message_id?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileMessage> for FileMessage {
+            fn from(value: super::FileMessage) -> Self {
+                Self {
+                    file_name: Ok(value.file_name),
+                    paired_message_id: Ok(value.paired_message_id),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -10324,6 +16244,89 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Identity {
+            acknowledged: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            hash: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Identity {
+            fn default() -> Self {
+                Self {
+                    acknowledged: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    hash: Ok(Default::default()),
+                }
+            }
+        }
+        impl Identity {
+            pub fn acknowledged<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acknowledged = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acknowledged: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for hash: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Identity> for super::Identity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Identity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    acknowledged: value.acknowledged?,
+                    created_at: value.created_at?,
+                    hash: value.hash?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Identity> for Identity {
+            fn from(value: super::Identity) -> Self {
+                Self {
+                    acknowledged: Ok(value.acknowledged),
+                    created_at: Ok(value.created_at),
+                    hash: Ok(value.hash),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ImageComponent {
             action: ::std::result::Result<
                 ::std::option::Option<super::ButtonAction>,
@@ -10558,6 +16561,1674 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InboundAudioMessage {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundAudioMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundAudioMessage {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundAudioMessage {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundAudioMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundAudioMessage>
+        for super::InboundAudioMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundAudioMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundAudioMessage> for InboundAudioMessage {
+            fn from(value: super::InboundAudioMessage) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundContactMessage {
+            contacts: ::std::result::Result<
+                ::std::vec::Vec<super::Contact0b5f1ca3>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundContactMessageType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundContactMessage {
+            fn default() -> Self {
+                Self {
+                    contacts: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InboundContactMessage {
+            pub fn contacts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Contact0b5f1ca3>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contacts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contacts: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundContactMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundContactMessage>
+        for super::InboundContactMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundContactMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contacts: value.contacts?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundContactMessage>
+        for InboundContactMessage {
+            fn from(value: super::InboundContactMessage) -> Self {
+                Self {
+                    contacts: Ok(value.contacts),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundDocumentMessage {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundDocumentMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundDocumentMessage {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundDocumentMessage {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundDocumentMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundDocumentMessage>
+        for super::InboundDocumentMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundDocumentMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundDocumentMessage>
+        for InboundDocumentMessage {
+            fn from(value: super::InboundDocumentMessage) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundImageMessage {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundImageMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundImageMessage {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundImageMessage {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundImageMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundImageMessage>
+        for super::InboundImageMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundImageMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundImageMessage> for InboundImageMessage {
+            fn from(value: super::InboundImageMessage) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundLocationMessage {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            latitude: ::std::result::Result<f64, ::std::string::String>,
+            longitude: ::std::result::Result<f64, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundLocationMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundLocationMessage {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    latitude: Err("no value supplied for latitude".to_string()),
+                    longitude: Err("no value supplied for longitude".to_string()),
+                    name: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundLocationMessage {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundLocationMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundLocationMessage>
+        for super::InboundLocationMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundLocationMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    name: value.name?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundLocationMessage>
+        for InboundLocationMessage {
+            fn from(value: super::InboundLocationMessage) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    name: Ok(value.name),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageBase {
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price3307df00>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageBase {
+            fn default() -> Self {
+                Self {
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundMessageBase {
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price3307df00>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageBase> for super::InboundMessageBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageBase> for InboundMessageBase {
+            fn from(value: super::InboundMessageBase) -> Self {
+                Self {
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageBase2 {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::Type>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageBase2 {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundMessageBase2 {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Type>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageBase2>
+        for super::InboundMessageBase2 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageBase2,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageBase2> for InboundMessageBase2 {
+            fn from(value: super::InboundMessageBase2) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageData {
+            contact: ::std::result::Result<
+                ::std::option::Option<super::ContactName>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                super::InboundMessageDataIntegrationType,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::InboundMessage>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price3307df00>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundMessageData {
+            fn default() -> Self {
+                Self {
+                    contact: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    message: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundMessageData {
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ContactName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundMessageDataIntegrationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InboundMessage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price3307df00>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageData> for super::InboundMessageData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contact: value.contact?,
+                    from: value.from?,
+                    integration_type: value.integration_type?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageData> for InboundMessageData {
+            fn from(value: super::InboundMessageData) -> Self {
+                Self {
+                    contact: Ok(value.contact),
+                    from: Ok(value.from),
+                    integration_type: Ok(value.integration_type),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundStickerMessage {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundStickerMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundStickerMessage {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundStickerMessage {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundStickerMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundStickerMessage>
+        for super::InboundStickerMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundStickerMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundStickerMessage>
+        for InboundStickerMessage {
+            fn from(value: super::InboundStickerMessage) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundTextMessage {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundTextMessageType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundTextMessage {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InboundTextMessage {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundTextMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundTextMessage> for super::InboundTextMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundTextMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundTextMessage> for InboundTextMessage {
+            fn from(value: super::InboundTextMessage) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundVideoMessage {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundVideoMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundVideoMessage {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundVideoMessage {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundVideoMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundVideoMessage>
+        for super::InboundVideoMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundVideoMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundVideoMessage> for InboundVideoMessage {
+            fn from(value: super::InboundVideoMessage) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundVoiceMessage {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::InboundVoiceMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundVoiceMessage {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundVoiceMessage {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InboundVoiceMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundVoiceMessage>
+        for super::InboundVoiceMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundVoiceMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundVoiceMessage> for InboundVoiceMessage {
+            fn from(value: super::InboundVoiceMessage) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct IndiaDltOptions {
             content_template_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -10645,6 +18316,106 @@ pub mod types {
                     content_template_id: Ok(value.content_template_id),
                     principal_entity_id: Ok(value.principal_entity_id),
                     telemarketer_id: Ok(value.telemarketer_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IntegrationType {
+            integration_type: ::std::result::Result<
+                ::std::option::Option<super::IntegrationTypeIntegrationType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IntegrationType {
+            fn default() -> Self {
+                Self {
+                    integration_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl IntegrationType {
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::IntegrationTypeIntegrationType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IntegrationType> for super::IntegrationType {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IntegrationType,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    integration_type: value.integration_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IntegrationType> for IntegrationType {
+            fn from(value: super::IntegrationType) -> Self {
+                Self {
+                    integration_type: Ok(value.integration_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IntegrationType32babbeb {
+            integration_type: ::std::result::Result<
+                ::std::option::Option<super::IntegrationType32babbebIntegrationType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IntegrationType32babbeb {
+            fn default() -> Self {
+                Self {
+                    integration_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl IntegrationType32babbeb {
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::IntegrationType32babbebIntegrationType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IntegrationType32babbeb>
+        for super::IntegrationType32babbeb {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IntegrationType32babbeb,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    integration_type: value.integration_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::IntegrationType32babbeb>
+        for IntegrationType32babbeb {
+            fn from(value: super::IntegrationType32babbeb) -> Self {
+                Self {
+                    integration_type: Ok(value.integration_type),
                 }
             }
         }
@@ -12411,6 +20182,221 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ListReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ListReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    identity: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ListReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListReplyContent> for super::ListReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    description: value.description?,
+                    id: value.id?,
+                    identity: value.identity?,
+                    referral: value.referral?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListReplyContent> for ListReplyContent {
+            fn from(value: super::ListReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    identity: Ok(value.identity),
+                    referral: Ok(value.referral),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Media {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Media {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl Media {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Media> for super::Media {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Media,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Media> for Media {
+            fn from(value: super::Media) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MediaTemplateBodyContent {
             placeholders: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -12856,6 +20842,473 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MessageCount {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessageCount {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessageCount {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessageCount> for super::MessageCount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessageCount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessageCount> for MessageCount {
+            fn from(value: super::MessageCount) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MoMessageBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::Type450b8e1c>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MoMessageBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl MoMessageBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Type450b8e1c>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MoMessageBase> for super::MoMessageBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MoMessageBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::MoMessageBase> for MoMessageBase {
+            fn from(value: super::MoMessageBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MoReport477ea179 {
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                super::MoReport477ea179IntegrationType,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::MoMessage>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price3307df00>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MoReport477ea179 {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    message: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl MoReport477ea179 {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MoReport477ea179IntegrationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MoMessage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price3307df00>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MoReport477ea179> for super::MoReport477ea179 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MoReport477ea179,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    from: value.from?,
+                    integration_type: value.integration_type?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MoReport477ea179> for MoReport477ea179 {
+            fn from(value: super::MoReport477ea179) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    from: Ok(value.from),
+                    integration_type: Ok(value.integration_type),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MoReportBase {
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price3307df00>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MoReportBase {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl MoReportBase {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price3307df00>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MoReportBase> for super::MoReportBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MoReportBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MoReportBase> for MoReportBase {
+            fn from(value: super::MoReportBase) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Name {
             first_name: ::std::result::Result<
                 ::std::string::String,
@@ -12989,6 +21442,148 @@ pub mod types {
         }
         impl ::std::convert::From<super::Name> for Name {
             fn from(value: super::Name) -> Self {
+                Self {
+                    first_name: Ok(value.first_name),
+                    formatted_name: Ok(value.formatted_name),
+                    last_name: Ok(value.last_name),
+                    middle_name: Ok(value.middle_name),
+                    name_prefix: Ok(value.name_prefix),
+                    name_suffix: Ok(value.name_suffix),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Name0b5f1ca3 {
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name_prefix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name_suffix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Name0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    first_name: Ok(Default::default()),
+                    formatted_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    name_prefix: Ok(Default::default()),
+                    name_suffix: Ok(Default::default()),
+                }
+            }
+        }
+        impl Name0b5f1ca3 {
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for formatted_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn name_prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name_prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name_prefix: {e}")
+                    });
+                self
+            }
+            pub fn name_suffix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name_suffix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name_suffix: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Name0b5f1ca3> for super::Name0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Name0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    first_name: value.first_name?,
+                    formatted_name: value.formatted_name?,
+                    last_name: value.last_name?,
+                    middle_name: value.middle_name?,
+                    name_prefix: value.name_prefix?,
+                    name_suffix: value.name_suffix?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Name0b5f1ca3> for Name0b5f1ca3 {
+            fn from(value: super::Name0b5f1ca3) -> Self {
                 Self {
                     first_name: Ok(value.first_name),
                     formatted_name: Ok(value.formatted_name),
@@ -14071,6 +22666,164 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct OrderContent {
+            catalog_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            product_items: ::std::result::Result<
+                ::std::vec::Vec<super::ProductItem>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::OrderContentType, ::std::string::String>,
+        }
+        impl ::std::default::Default for OrderContent {
+            fn default() -> Self {
+                Self {
+                    catalog_id: Err("no value supplied for catalog_id".to_string()),
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    product_items: Err(
+                        "no value supplied for product_items".to_string(),
+                    ),
+                    referral: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl OrderContent {
+            pub fn catalog_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.catalog_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for catalog_id: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn product_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ProductItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_items: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OrderContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderContent> for super::OrderContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    catalog_id: value.catalog_id?,
+                    context: value.context?,
+                    identity: value.identity?,
+                    product_items: value.product_items?,
+                    referral: value.referral?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderContent> for OrderContent {
+            fn from(value: super::OrderContent) -> Self {
+                Self {
+                    catalog_id: Ok(value.catalog_id),
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    product_items: Ok(value.product_items),
+                    referral: Ok(value.referral),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Organization {
             company: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -14154,6 +22907,480 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Organization0b5f1ca3 {
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            department: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Organization0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    company: Ok(Default::default()),
+                    department: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl Organization0b5f1ca3 {
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn department<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for department: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Organization0b5f1ca3>
+        for super::Organization0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Organization0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    company: value.company?,
+                    department: value.department?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Organization0b5f1ca3> for Organization0b5f1ca3 {
+            fn from(value: super::Organization0b5f1ca3) -> Self {
+                Self {
+                    company: Ok(value.company),
+                    department: Ok(value.department),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OttReportResponse {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::MoReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OttReportResponse {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl OttReportResponse {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MoReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OttReportResponse> for super::OttReportResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OttReportResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OttReportResponse> for OttReportResponse {
+            fn from(value: super::OttReportResponse) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentAmount {
+            offset: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            value: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentAmount {
+            fn default() -> Self {
+                Self {
+                    offset: Err("no value supplied for offset".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl PaymentAmount {
+            pub fn offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for offset: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentAmount> for super::PaymentAmount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentAmount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    offset: value.offset?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentAmount> for PaymentAmount {
+            fn from(value: super::PaymentAmount) -> Self {
+                Self {
+                    offset: Ok(value.offset),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentConfirmationContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                super::PaymentConfirmationContentCurrency,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            payment_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::PaymentConfirmationContentStatus,
+                ::std::string::String,
+            >,
+            total_amount: ::std::result::Result<
+                super::PaymentAmount,
+                ::std::string::String,
+            >,
+            transaction_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            transaction_type: ::std::result::Result<
+                super::PaymentConfirmationContentTransactionType,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PaymentConfirmationContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentConfirmationContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    identity: Ok(Default::default()),
+                    payment_id: Err("no value supplied for payment_id".to_string()),
+                    reference_id: Err("no value supplied for reference_id".to_string()),
+                    referral: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    total_amount: Err("no value supplied for total_amount".to_string()),
+                    transaction_id: Err(
+                        "no value supplied for transaction_id".to_string(),
+                    ),
+                    transaction_type: Err(
+                        "no value supplied for transaction_type".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PaymentConfirmationContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentConfirmationContentCurrency>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference_id: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentConfirmationContentStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn total_amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentAmount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_amount: {e}")
+                    });
+                self
+            }
+            pub fn transaction_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn transaction_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::PaymentConfirmationContentTransactionType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentConfirmationContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentConfirmationContent>
+        for super::PaymentConfirmationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentConfirmationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    currency: value.currency?,
+                    identity: value.identity?,
+                    payment_id: value.payment_id?,
+                    reference_id: value.reference_id?,
+                    referral: value.referral?,
+                    status: value.status?,
+                    total_amount: value.total_amount?,
+                    transaction_id: value.transaction_id?,
+                    transaction_type: value.transaction_type?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentConfirmationContent>
+        for PaymentConfirmationContent {
+            fn from(value: super::PaymentConfirmationContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    currency: Ok(value.currency),
+                    identity: Ok(value.identity),
+                    payment_id: Ok(value.payment_id),
+                    reference_id: Ok(value.reference_id),
+                    referral: Ok(value.referral),
+                    status: Ok(value.status),
+                    total_amount: Ok(value.total_amount),
+                    transaction_id: Ok(value.transaction_id),
+                    transaction_type: Ok(value.transaction_type),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Phone {
             phone: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -14229,6 +23456,91 @@ pub mod types {
         }
         impl ::std::convert::From<super::Phone> for Phone {
             fn from(value: super::Phone) -> Self {
+                Self {
+                    phone: Ok(value.phone),
+                    type_: Ok(value.type_),
+                    wa_id: Ok(value.wa_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Phone0b5f1ca3 {
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::Phone0b5f1ca3Type>,
+                ::std::string::String,
+            >,
+            wa_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Phone0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    phone: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    wa_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl Phone0b5f1ca3 {
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::Phone0b5f1ca3Type>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn wa_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wa_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wa_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Phone0b5f1ca3> for super::Phone0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Phone0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    phone: value.phone?,
+                    type_: value.type_?,
+                    wa_id: value.wa_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Phone0b5f1ca3> for Phone0b5f1ca3 {
+            fn from(value: super::Phone0b5f1ca3) -> Self {
                 Self {
                     phone: Ok(value.phone),
                     type_: Ok(value.type_),
@@ -14396,6 +23708,175 @@ pub mod types {
                 Self {
                     currency: Ok(value.currency),
                     price_per_message: Ok(value.price_per_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Price3307df00 {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Price3307df00 {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl Price3307df00 {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Price3307df00> for super::Price3307df00 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Price3307df00,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Price3307df00> for Price3307df00 {
+            fn from(value: super::Price3307df00) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProductItem {
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            item_price: ::std::result::Result<f64, ::std::string::String>,
+            product_retailer_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<
+                ::std::num::NonZeroU64,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProductItem {
+            fn default() -> Self {
+                Self {
+                    currency: Err("no value supplied for currency".to_string()),
+                    item_price: Err("no value supplied for item_price".to_string()),
+                    product_retailer_id: Err(
+                        "no value supplied for product_retailer_id".to_string(),
+                    ),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                }
+            }
+        }
+        impl ProductItem {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn item_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item_price: {e}")
+                    });
+                self
+            }
+            pub fn product_retailer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_retailer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for product_retailer_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProductItem> for super::ProductItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProductItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    item_price: value.item_price?,
+                    product_retailer_id: value.product_retailer_id?,
+                    quantity: value.quantity?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ProductItem> for ProductItem {
+            fn from(value: super::ProductItem) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    item_price: Ok(value.item_price),
+                    product_retailer_id: Ok(value.product_retailer_id),
+                    quantity: Ok(value.quantity),
                 }
             }
         }
@@ -14630,6 +24111,497 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct QuickReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<::std::string::String, ::std::string::String>,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::QuickReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QuickReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    identity: Ok(Default::default()),
+                    payload: Err("no value supplied for payload".to_string()),
+                    referral: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl QuickReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QuickReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QuickReplyContent> for super::QuickReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QuickReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    identity: value.identity?,
+                    payload: value.payload?,
+                    referral: value.referral?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QuickReplyContent> for QuickReplyContent {
+            fn from(value: super::QuickReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    identity: Ok(value.identity),
+                    payload: Ok(value.payload),
+                    referral: Ok(value.referral),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Referral {
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ctwa_click_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            headline: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referral_media: ::std::result::Result<
+                ::std::option::Option<super::ReferralMedia>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_type: ::std::result::Result<
+                ::std::option::Option<super::ReferralSourceType>,
+                ::std::string::String,
+            >,
+            source_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Referral {
+            fn default() -> Self {
+                Self {
+                    body: Ok(Default::default()),
+                    ctwa_click_id: Ok(Default::default()),
+                    headline: Ok(Default::default()),
+                    referral_media: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    source_type: Ok(Default::default()),
+                    source_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl Referral {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn ctwa_click_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ctwa_click_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ctwa_click_id: {e}")
+                    });
+                self
+            }
+            pub fn headline<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.headline = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for headline: {e}")
+                    });
+                self
+            }
+            pub fn referral_media<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ReferralMedia>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral_media = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for referral_media: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn source_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ReferralSourceType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_type: {e}")
+                    });
+                self
+            }
+            pub fn source_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Referral> for super::Referral {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Referral,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    ctwa_click_id: value.ctwa_click_id?,
+                    headline: value.headline?,
+                    referral_media: value.referral_media?,
+                    source_id: value.source_id?,
+                    source_type: value.source_type?,
+                    source_url: value.source_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Referral> for Referral {
+            fn from(value: super::Referral) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    ctwa_click_id: Ok(value.ctwa_click_id),
+                    headline: Ok(value.headline),
+                    referral_media: Ok(value.referral_media),
+                    source_id: Ok(value.source_id),
+                    source_type: Ok(value.source_type),
+                    source_url: Ok(value.source_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferralMediaImage {
+            type_: ::std::result::Result<
+                super::ReferralMediaImageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReferralMediaImage {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReferralMediaImage {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferralMediaImageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferralMediaImage> for super::ReferralMediaImage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferralMediaImage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReferralMediaImage> for ReferralMediaImage {
+            fn from(value: super::ReferralMediaImage) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferralMediaVideo {
+            type_: ::std::result::Result<
+                super::ReferralMediaVideoType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReferralMediaVideo {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReferralMediaVideo {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferralMediaVideoType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferralMediaVideo> for super::ReferralMediaVideo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferralMediaVideo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReferralMediaVideo> for ReferralMediaVideo {
+            fn from(value: super::ReferralMediaVideo) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferredProduct {
+            catalog_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            product_retailer_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReferredProduct {
+            fn default() -> Self {
+                Self {
+                    catalog_id: Ok(Default::default()),
+                    product_retailer_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl ReferredProduct {
+            pub fn catalog_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.catalog_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for catalog_id: {e}")
+                    });
+                self
+            }
+            pub fn product_retailer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_retailer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for product_retailer_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferredProduct> for super::ReferredProduct {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferredProduct,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    catalog_id: value.catalog_id?,
+                    product_retailer_id: value.product_retailer_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReferredProduct> for ReferredProduct {
+            fn from(value: super::ReferredProduct) -> Self {
+                Self {
+                    catalog_id: Ok(value.catalog_id),
+                    product_retailer_id: Ok(value.product_retailer_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RegionalData {
             india_dlt: ::std::result::Result<
                 ::std::option::Option<super::IndiaDltOptions>,
@@ -14843,6 +24815,187 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SeenReport {
+            contact: ::std::result::Result<
+                ::std::option::Option<super::Contact8a2ea887>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            send_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReport {
+            fn default() -> Self {
+                Self {
+                    contact: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    seen_at: Ok(Default::default()),
+                    send_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReport {
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::Contact8a2ea887>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn send_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for send_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReport> for super::SeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contact: value.contact?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    seen_at: value.seen_at?,
+                    send_at: value.send_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SeenReport> for SeenReport {
+            fn from(value: super::SeenReport) -> Self {
+                Self {
+                    contact: Ok(value.contact),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    seen_at: Ok(value.seen_at),
+                    send_at: Ok(value.send_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReports {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::SeenReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReports {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReports {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SeenReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReports> for super::SeenReports {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReports,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::SeenReports> for SeenReports {
+            fn from(value: super::SeenReports) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SeparatorComponent {
             color: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -14921,6 +25074,276 @@ pub mod types {
                 Self {
                     color: Ok(value.color),
                     margin: Ok(value.margin),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimpleReport {
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                super::SimpleReportIntegrationType,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::SimpleReportMessage>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price3307df00>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimpleReport {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    message: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    received_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SimpleReport {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::SimpleReportIntegrationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimpleReportMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price3307df00>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimpleReport> for super::SimpleReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimpleReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    from: value.from?,
+                    integration_type: value.integration_type?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimpleReport> for SimpleReport {
+            fn from(value: super::SimpleReport) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    from: Ok(value.from),
+                    integration_type: Ok(value.integration_type),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SimpleReportMessage {
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::SimpleReportMessageType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SimpleReportMessage {
+            fn default() -> Self {
+                Self {
+                    text: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl SimpleReportMessage {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SimpleReportMessageType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SimpleReportMessage>
+        for super::SimpleReportMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SimpleReportMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SimpleReportMessage> for SimpleReportMessage {
+            fn from(value: super::SimpleReportMessage) -> Self {
+                Self {
+                    text: Ok(value.text),
                     type_: Ok(value.type_),
                 }
             }
@@ -15585,6 +26008,107 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TextMessage {
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::TextMessageType, ::std::string::String>,
+        }
+        impl ::std::default::Default for TextMessage {
+            fn default() -> Self {
+                Self {
+                    paired_message_id: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TextMessage {
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TextMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TextMessage> for super::TextMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TextMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    paired_message_id: value.paired_message_id?,
+                    text: value.text?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TextMessage> for TextMessage {
+            fn from(value: super::TextMessage) -> Self {
+                Self {
+                    paired_message_id: Ok(value.paired_message_id),
+                    text: Ok(value.text),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct To {
             email_address: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -15825,6 +26349,72 @@ pub mod types {
         }
         impl ::std::convert::From<super::Url> for Url {
             fn from(value: super::Url) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Url0b5f1ca3 {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::Url0b5f1ca3Type>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Url0b5f1ca3 {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl Url0b5f1ca3 {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::Url0b5f1ca3Type>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Url0b5f1ca3> for super::Url0b5f1ca3 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Url0b5f1ca3,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Url0b5f1ca3> for Url0b5f1ca3 {
+            fn from(value: super::Url0b5f1ca3) -> Self {
                 Self {
                     type_: Ok(value.type_),
                     url: Ok(value.url),
@@ -17975,6 +28565,34 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `omni-failover` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-omni-failover-incoming-messages`: what Infobip posts is a [`types::OttReportResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OmniFailoverIncomingMessages;
+    impl crate::Webhook for OmniFailoverIncomingMessages {
+        type Payload = types::OttReportResponse;
+        const PRODUCT: &'static str = "omni-failover";
+        const NAME: &'static str = "receive-omni-failover-incoming-messages";
+    }
+    /// `receive-omni-failover-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OmniFailoverMessageDeliveryReports;
+    impl crate::Webhook for OmniFailoverMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "omni-failover";
+        const NAME: &'static str = "receive-omni-failover-message-delivery-reports";
+    }
+    /// `receive-omni-failover-message-seen-reports`: what Infobip posts is a [`types::SeenReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OmniFailoverMessageSeenReports;
+    impl crate::Webhook for OmniFailoverMessageSeenReports {
+        type Payload = types::SeenReports;
+        const PRODUCT: &'static str = "omni-failover";
+        const NAME: &'static str = "receive-omni-failover-message-seen-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -50,7 +50,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -62,11 +61,16 @@ pub mod types {
     pub enum OpenChannelAudioMessageBodyType {
         #[serde(rename = "AUDIO")]
         Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OpenChannelAudioMessageBodyType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -77,7 +81,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -138,7 +142,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -150,11 +153,16 @@ pub mod types {
     pub enum OpenChannelFileMessageBodyType {
         #[serde(rename = "FILE")]
         File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OpenChannelFileMessageBodyType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -165,7 +173,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FILE" => Ok(Self::File),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -226,7 +234,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -238,11 +245,16 @@ pub mod types {
     pub enum OpenChannelImageMessageBodyType {
         #[serde(rename = "IMAGE")]
         Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OpenChannelImageMessageBodyType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -253,7 +265,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -311,7 +323,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -323,11 +334,16 @@ pub mod types {
     pub enum OpenChannelJsonMessageBodyType {
         #[serde(rename = "JSON")]
         Json,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OpenChannelJsonMessageBodyType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Json => f.write_str("JSON"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -338,7 +354,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "JSON" => Ok(Self::Json),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -681,7 +697,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -693,11 +708,16 @@ pub mod types {
     pub enum OpenChannelTextMessageBodyType {
         #[serde(rename = "TEXT")]
         Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OpenChannelTextMessageBodyType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -708,7 +728,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -770,6 +790,49 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WebhookRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookRequest {
+        #[serde(
+            rename = "callbackData",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub callback_data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub destination: ::std::string::String,
+        pub message: OpenChannelMessageContent,
+        pub sender: ::std::string::String,
+    }
+    impl WebhookRequest {
+        pub fn builder() -> builder::WebhookRequest {
+            Default::default()
+        }
+        /// With the required fields (`destination`, `message`, `sender`); set the others with the setters.
+        pub fn new(
+            destination: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<OpenChannelMessageContent>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::default::Default::default(),
+                destination: destination.into(),
+                message: message.into(),
+                sender: sender.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        ) -> Self {
+            self.callback_data = value.into();
             self
         }
     }
@@ -1472,6 +1535,107 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct WebhookRequest {
+            callback_data: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::OpenChannelMessageContent,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WebhookRequest {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    destination: Err("no value supplied for destination".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                }
+            }
+        }
+        impl WebhookRequest {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OpenChannelMessageContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookRequest> for super::WebhookRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    destination: value.destination?,
+                    message: value.message?,
+                    sender: value.sender?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookRequest> for WebhookRequest {
+            fn from(value: super::WebhookRequest) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    destination: Ok(value.destination),
+                    message: Ok(value.message),
+                    sender: Ok(value.sender),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -1707,6 +1871,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `open-channel` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-open-channel-outbound-message`: what Infobip posts is a [`types::WebhookRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OpenChannelOutboundMessage;
+    impl crate::Webhook for OpenChannelOutboundMessage {
+        type Payload = types::WebhookRequest;
+        const PRODUCT: &'static str = "open-channel";
+        const NAME: &'static str = "receive-open-channel-outbound-message";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -306,6 +306,38 @@ pub mod types {
             }
         }
     }
+    ///`CapabilityCheckAsyncResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CapabilityCheckAsyncResult {
+        #[serde(rename = "capabilityCheckResult")]
+        pub capability_check_result: CapabilityCheckResult,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<CapabilityCheckOptions>,
+    }
+    impl CapabilityCheckAsyncResult {
+        pub fn builder() -> builder::CapabilityCheckAsyncResult {
+            Default::default()
+        }
+        /// With the required fields (`capability_check_result`); set the others with the setters.
+        pub fn new(
+            capability_check_result: impl ::std::convert::Into<CapabilityCheckResult>,
+        ) -> Self {
+            Self {
+                capability_check_result: capability_check_result.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<CapabilityCheckOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`CapabilityCheckOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -445,6 +477,38 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`CapabilityCheckResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CapabilityCheckResult {
+        #[serde(rename = "bulkId")]
+        pub bulk_id: ::std::string::String,
+        pub code: CapabilityCheckResponseCodeV2,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(rename = "phoneNumber")]
+        pub phone_number: ::std::string::String,
+    }
+    impl CapabilityCheckResult {
+        pub fn builder() -> builder::CapabilityCheckResult {
+            Default::default()
+        }
+        /// With the required fields (`bulk_id`, `code`, `message_id`, `phone_number`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            code: impl ::std::convert::Into<CapabilityCheckResponseCodeV2>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                code: code.into(),
+                message_id: message_id.into(),
+                phone_number: phone_number.into(),
+            }
         }
     }
     ///`CapabilityCheckSyncRequest`
@@ -4081,6 +4145,342 @@ pub mod types {
             Self { messages: messages.into() }
         }
     }
+    ///`RcsConvStartedTrafficType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsConvStartedTrafficType {
+        #[serde(rename = "A2P_CONVERSATION")]
+        A2pConversation,
+        #[serde(rename = "INTERACTIVE_SESSION")]
+        InteractiveSession,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsConvStartedTrafficType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::A2pConversation => f.write_str("A2P_CONVERSATION"),
+                Self::InteractiveSession => f.write_str("INTERACTIVE_SESSION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsConvStartedTrafficType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "A2P_CONVERSATION" => Ok(Self::A2pConversation),
+                "INTERACTIVE_SESSION" => Ok(Self::InteractiveSession),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsConvStartedTrafficType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsConvStartedTrafficType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsConversationInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsConversationInfo {
+        #[serde(rename = "canInitiate")]
+        pub can_initiate: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+    }
+    impl RcsConversationInfo {
+        pub fn builder() -> builder::RcsConversationInfo {
+            Default::default()
+        }
+        /// With the required fields (`can_initiate`); set the others with the setters.
+        pub fn new(can_initiate: impl ::std::convert::Into<bool>) -> Self {
+            Self {
+                can_initiate: can_initiate.into(),
+                id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsConversationStartedEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsConversationStartedEvent {
+        pub conversation: RcsConversationStartedInfo,
+        pub event: RcsConversationStartedEventContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        pub platform: Platform,
+        #[serde(
+            rename = "trafficType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub traffic_type: ::std::option::Option<RcsConvStartedTrafficType>,
+    }
+    impl RcsConversationStartedEvent {
+        pub fn builder() -> builder::RcsConversationStartedEvent {
+            Default::default()
+        }
+        /// With the required fields (`conversation`, `event`, `message_id`, `platform`); set the others with the setters.
+        pub fn new(
+            conversation: impl ::std::convert::Into<RcsConversationStartedInfo>,
+            event: impl ::std::convert::Into<RcsConversationStartedEventContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            platform: impl ::std::convert::Into<Platform>,
+        ) -> Self {
+            Self {
+                conversation: conversation.into(),
+                event: event.into(),
+                message_id: message_id.into(),
+                platform: platform.into(),
+                traffic_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<RcsConvStartedTrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsConversationStartedEventContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsConversationStartedEventContent {
+        #[serde(rename = "type")]
+        pub type_: RcsConversationStartedEventType,
+    }
+    impl RcsConversationStartedEventContent {
+        pub fn builder() -> builder::RcsConversationStartedEventContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<RcsConversationStartedEventType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`RcsConversationStartedEventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsConversationStartedEventType {
+        #[serde(rename = "CONVERSATION_STARTED")]
+        ConversationStarted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsConversationStartedEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationStarted => f.write_str("CONVERSATION_STARTED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsConversationStartedEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_STARTED" => Ok(Self::ConversationStarted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsConversationStartedEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsConversationStartedEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsConversationStartedEvents`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsConversationStartedEvents {
+        #[serde(rename = "eventCount")]
+        pub event_count: i32,
+        #[serde(rename = "pendingEventCount")]
+        pub pending_event_count: i32,
+        pub results: ::std::vec::Vec<RcsConversationStartedEvent>,
+    }
+    impl RcsConversationStartedEvents {
+        pub fn builder() -> builder::RcsConversationStartedEvents {
+            Default::default()
+        }
+        /// With the required fields (`event_count`, `pending_event_count`, `results`); set the others with the setters.
+        pub fn new(
+            event_count: impl ::std::convert::Into<i32>,
+            pending_event_count: impl ::std::convert::Into<i32>,
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<RcsConversationStartedEvent>,
+            >,
+        ) -> Self {
+            Self {
+                event_count: event_count.into(),
+                pending_event_count: pending_event_count.into(),
+                results: results.into(),
+            }
+        }
+    }
+    ///`RcsConversationStartedInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsConversationStartedInfo {
+        #[serde(rename = "endTime")]
+        pub end_time: crate::DateTime,
+        pub id: ::std::string::String,
+        #[serde(rename = "startTime")]
+        pub start_time: crate::DateTime,
+        #[serde(rename = "type")]
+        pub type_: RcsConversationType,
+    }
+    impl RcsConversationStartedInfo {
+        pub fn builder() -> builder::RcsConversationStartedInfo {
+            Default::default()
+        }
+        /// With the required fields (`end_time`, `id`, `start_time`, `type_`); set the others with the setters.
+        pub fn new(
+            end_time: impl ::std::convert::Into<crate::DateTime>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            start_time: impl ::std::convert::Into<crate::DateTime>,
+            type_: impl ::std::convert::Into<RcsConversationType>,
+        ) -> Self {
+            Self {
+                end_time: end_time.into(),
+                id: id.into(),
+                start_time: start_time.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RcsConversationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsConversationType {
+        #[serde(rename = "A2P")]
+        A2p,
+        #[serde(rename = "P2A")]
+        P2a,
+        #[serde(rename = "INTERACTIVE_SESSION")]
+        InteractiveSession,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsConversationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::A2p => f.write_str("A2P"),
+                Self::P2a => f.write_str("P2A"),
+                Self::InteractiveSession => f.write_str("INTERACTIVE_SESSION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsConversationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "A2P" => Ok(Self::A2p),
+                "P2A" => Ok(Self::P2a),
+                "INTERACTIVE_SESSION" => Ok(Self::InteractiveSession),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsConversationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsConversationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`RcsCountryProvidersPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4102,6 +4502,137 @@ pub mod types {
                 paging: paging.into(),
                 results: results.into(),
             }
+        }
+    }
+    ///`RcsDlrMessagePrice`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsDlrMessagePrice {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+        #[serde(
+            rename = "trafficType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub traffic_type: ::std::option::Option<RcsDlrTrafficType>,
+    }
+    impl RcsDlrMessagePrice {
+        pub fn builder() -> builder::RcsDlrMessagePrice {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<RcsDlrTrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsDlrTrafficType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsDlrTrafficType {
+        #[serde(rename = "BASIC")]
+        Basic,
+        #[serde(rename = "SINGLE")]
+        Single,
+        #[serde(rename = "RICH")]
+        Rich,
+        #[serde(rename = "RICH_MEDIA")]
+        RichMedia,
+        #[serde(rename = "P2A_CONVERSATION")]
+        P2aConversation,
+        #[serde(rename = "INTERACTIVE_SESSION")]
+        InteractiveSession,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsDlrTrafficType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Basic => f.write_str("BASIC"),
+                Self::Single => f.write_str("SINGLE"),
+                Self::Rich => f.write_str("RICH"),
+                Self::RichMedia => f.write_str("RICH_MEDIA"),
+                Self::P2aConversation => f.write_str("P2A_CONVERSATION"),
+                Self::InteractiveSession => f.write_str("INTERACTIVE_SESSION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsDlrTrafficType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BASIC" => Ok(Self::Basic),
+                "SINGLE" => Ok(Self::Single),
+                "RICH" => Ok(Self::Rich),
+                "RICH_MEDIA" => Ok(Self::RichMedia),
+                "P2A_CONVERSATION" => Ok(Self::P2aConversation),
+                "INTERACTIVE_SESSION" => Ok(Self::InteractiveSession),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsDlrTrafficType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsDlrTrafficType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`RcsEvent`
@@ -4139,6 +4670,62 @@ pub mod types {
         ) -> Self {
             self.options = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`RcsEventInteractionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsEventInteractionType {
+        #[serde(rename = "EVENT")]
+        Event,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsEventInteractionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Event => f.write_str("EVENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsEventInteractionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EVENT" => Ok(Self::Event),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsEventInteractionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsEventInteractionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`RcsEventOptions`
@@ -4291,6 +4878,823 @@ pub mod types {
             self
         }
     }
+    ///`RcsInboundEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundEvent {
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        pub conversation: RcsConversationInfo,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(rename = "interactionType")]
+        pub interaction_type: RcsEventInteractionType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: RcsInboundEventContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub platform: RcsPlatformInfo,
+        pub price: RcsMoEventMessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl RcsInboundEvent {
+        pub fn builder() -> builder::RcsInboundEvent {
+            Default::default()
+        }
+        /// With the required fields (`conversation`, `integration_type`, `interaction_type`, `message`, `message_id`, `platform`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            conversation: impl ::std::convert::Into<RcsConversationInfo>,
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            interaction_type: impl ::std::convert::Into<RcsEventInteractionType>,
+            message: impl ::std::convert::Into<RcsInboundEventContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            platform: impl ::std::convert::Into<RcsPlatformInfo>,
+            price: impl ::std::convert::Into<RcsMoEventMessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                conversation: conversation.into(),
+                integration_type: integration_type.into(),
+                interaction_type: interaction_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                platform: platform.into(),
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsInboundEventContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundEventContent(pub RcsInboundSuggestionContent);
+    impl ::std::ops::Deref for RcsInboundEventContent {
+        type Target = RcsInboundSuggestionContent;
+        fn deref(&self) -> &RcsInboundSuggestionContent {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RcsInboundEventContent> for RcsInboundSuggestionContent {
+        fn from(value: RcsInboundEventContent) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<RcsInboundSuggestionContent> for RcsInboundEventContent {
+        fn from(value: RcsInboundSuggestionContent) -> Self {
+            Self(value)
+        }
+    }
+    ///`RcsInboundEvents`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundEvents {
+        #[serde(rename = "messageCount")]
+        pub message_count: i32,
+        #[serde(rename = "pendingMessageCount")]
+        pub pending_message_count: i32,
+        pub results: ::std::vec::Vec<RcsInboundEvent>,
+    }
+    impl RcsInboundEvents {
+        pub fn builder() -> builder::RcsInboundEvents {
+            Default::default()
+        }
+        /// With the required fields (`message_count`, `pending_message_count`, `results`); set the others with the setters.
+        pub fn new(
+            message_count: impl ::std::convert::Into<i32>,
+            pending_message_count: impl ::std::convert::Into<i32>,
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsInboundEvent>>,
+        ) -> Self {
+            Self {
+                message_count: message_count.into(),
+                pending_message_count: pending_message_count.into(),
+                results: results.into(),
+            }
+        }
+    }
+    ///`RcsInboundFileContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundFileContent {
+        #[serde(rename = "contentType")]
+        pub content_type: ::std::string::String,
+        pub name: ::std::string::String,
+        pub size: i64,
+        #[serde(rename = "type")]
+        pub type_: RcsInboundFileContentType,
+        pub url: ::std::string::String,
+    }
+    impl RcsInboundFileContent {
+        pub fn builder() -> builder::RcsInboundFileContent {
+            Default::default()
+        }
+        /// With the required fields (`content_type`, `name`, `size`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            content_type: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            size: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<RcsInboundFileContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_type: content_type.into(),
+                name: name.into(),
+                size: size.into(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`RcsInboundFileContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsInboundFileContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsInboundFileContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsInboundFileContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsInboundLocationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundLocationContent {
+        pub latitude: f64,
+        pub longitude: f64,
+        #[serde(rename = "type")]
+        pub type_: RcsInboundLocationContentType,
+    }
+    impl RcsInboundLocationContent {
+        pub fn builder() -> builder::RcsInboundLocationContent {
+            Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<RcsInboundLocationContentType>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RcsInboundLocationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsInboundLocationContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsInboundLocationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsInboundLocationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsInboundLocationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsInboundLocationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundMessage {
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        pub conversation: RcsConversationInfo,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(rename = "interactionType")]
+        pub interaction_type: RcsMessageInteractionType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: RcsInboundMessageContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub platform: RcsPlatformInfo,
+        pub price: RcsMoMessagePrice,
+        #[serde(rename = "rcsCount")]
+        pub rcs_count: i32,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl RcsInboundMessage {
+        pub fn builder() -> builder::RcsInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`conversation`, `integration_type`, `interaction_type`, `message`, `message_id`, `platform`, `price`, `rcs_count`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            conversation: impl ::std::convert::Into<RcsConversationInfo>,
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            interaction_type: impl ::std::convert::Into<RcsMessageInteractionType>,
+            message: impl ::std::convert::Into<RcsInboundMessageContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            platform: impl ::std::convert::Into<RcsPlatformInfo>,
+            price: impl ::std::convert::Into<RcsMoMessagePrice>,
+            rcs_count: impl ::std::convert::Into<i32>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                conversation: conversation.into(),
+                integration_type: integration_type.into(),
+                interaction_type: interaction_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                platform: platform.into(),
+                price: price.into(),
+                rcs_count: rcs_count.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsInboundMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsInboundMessageContent {
+        TextContent(RcsInboundTextContent),
+        FileContent(RcsInboundFileContent),
+        SuggestionContent(RcsInboundSuggestionContent),
+        LocationContent(RcsInboundLocationContent),
+    }
+    impl ::std::convert::From<RcsInboundTextContent> for RcsInboundMessageContent {
+        fn from(value: RcsInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<RcsInboundFileContent> for RcsInboundMessageContent {
+        fn from(value: RcsInboundFileContent) -> Self {
+            Self::FileContent(value)
+        }
+    }
+    impl ::std::convert::From<RcsInboundSuggestionContent> for RcsInboundMessageContent {
+        fn from(value: RcsInboundSuggestionContent) -> Self {
+            Self::SuggestionContent(value)
+        }
+    }
+    impl ::std::convert::From<RcsInboundLocationContent> for RcsInboundMessageContent {
+        fn from(value: RcsInboundLocationContent) -> Self {
+            Self::LocationContent(value)
+        }
+    }
+    ///`RcsInboundMessages`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundMessages {
+        #[serde(rename = "messageCount")]
+        pub message_count: i32,
+        #[serde(rename = "pendingMessageCount")]
+        pub pending_message_count: i32,
+        pub results: ::std::vec::Vec<RcsInboundMessage>,
+    }
+    impl RcsInboundMessages {
+        pub fn builder() -> builder::RcsInboundMessages {
+            Default::default()
+        }
+        /// With the required fields (`message_count`, `pending_message_count`, `results`); set the others with the setters.
+        pub fn new(
+            message_count: impl ::std::convert::Into<i32>,
+            pending_message_count: impl ::std::convert::Into<i32>,
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsInboundMessage>>,
+        ) -> Self {
+            Self {
+                message_count: message_count.into(),
+                pending_message_count: pending_message_count.into(),
+                results: results.into(),
+            }
+        }
+    }
+    ///`RcsInboundSuggestionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundSuggestionContent {
+        #[serde(rename = "postbackData")]
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: RcsInboundSuggestionContentType,
+    }
+    impl RcsInboundSuggestionContent {
+        pub fn builder() -> builder::RcsInboundSuggestionContent {
+            Default::default()
+        }
+        /// With the required fields (`postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsInboundSuggestionContentType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RcsInboundSuggestionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsInboundSuggestionContentType {
+        #[serde(rename = "SUGGESTION")]
+        Suggestion,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsInboundSuggestionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Suggestion => f.write_str("SUGGESTION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsInboundSuggestionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUGGESTION" => Ok(Self::Suggestion),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsInboundSuggestionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsInboundSuggestionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsInboundTextContent {
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: RcsInboundTextContentType,
+    }
+    impl RcsInboundTextContent {
+        pub fn builder() -> builder::RcsInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsInboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RcsInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsIsTypingEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsIsTypingEvent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub event: RcsIsTypingEventContent,
+        #[serde(rename = "receivedAt")]
+        pub received_at: ::std::string::String,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl RcsIsTypingEvent {
+        pub fn builder() -> builder::RcsIsTypingEvent {
+            Default::default()
+        }
+        /// With the required fields (`event`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<RcsIsTypingEventContent>,
+            received_at: impl ::std::convert::Into<::std::string::String>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                event: event.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsIsTypingEventContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsIsTypingEventContent {
+        #[serde(rename = "type")]
+        pub type_: RcsIsTypingEventType,
+    }
+    impl RcsIsTypingEventContent {
+        pub fn builder() -> builder::RcsIsTypingEventContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<RcsIsTypingEventType>) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`RcsIsTypingEventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsIsTypingEventType {
+        #[serde(rename = "TYPING_INDICATOR")]
+        TypingIndicator,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsIsTypingEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TypingIndicator => f.write_str("TYPING_INDICATOR"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsIsTypingEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TYPING_INDICATOR" => Ok(Self::TypingIndicator),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsIsTypingEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsIsTypingEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsIsTypingEvents`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsIsTypingEvents {
+        #[serde(rename = "eventCount")]
+        pub event_count: i32,
+        #[serde(rename = "pendingEventCount")]
+        pub pending_event_count: i32,
+        pub results: ::std::vec::Vec<RcsIsTypingEvent>,
+    }
+    impl RcsIsTypingEvents {
+        pub fn builder() -> builder::RcsIsTypingEvents {
+            Default::default()
+        }
+        /// With the required fields (`event_count`, `pending_event_count`, `results`); set the others with the setters.
+        pub fn new(
+            event_count: impl ::std::convert::Into<i32>,
+            pending_event_count: impl ::std::convert::Into<i32>,
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsIsTypingEvent>>,
+        ) -> Self {
+            Self {
+                event_count: event_count.into(),
+                pending_event_count: pending_event_count.into(),
+                results: results.into(),
+            }
+        }
+    }
     ///`RcsMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4345,6 +5749,74 @@ pub mod types {
         ) -> Self {
             self.webhooks = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`RcsMessageInteractionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsMessageInteractionType {
+        #[serde(rename = "BASIC_MESSAGE")]
+        BasicMessage,
+        #[serde(rename = "SINGLE_MESSAGE")]
+        SingleMessage,
+        #[serde(rename = "RICH_MESSAGE")]
+        RichMessage,
+        #[serde(rename = "RICH_MEDIA_MESSAGE")]
+        RichMediaMessage,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsMessageInteractionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BasicMessage => f.write_str("BASIC_MESSAGE"),
+                Self::SingleMessage => f.write_str("SINGLE_MESSAGE"),
+                Self::RichMessage => f.write_str("RICH_MESSAGE"),
+                Self::RichMediaMessage => f.write_str("RICH_MEDIA_MESSAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsMessageInteractionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BASIC_MESSAGE" => Ok(Self::BasicMessage),
+                "SINGLE_MESSAGE" => Ok(Self::SingleMessage),
+                "RICH_MESSAGE" => Ok(Self::RichMessage),
+                "RICH_MEDIA_MESSAGE" => Ok(Self::RichMediaMessage),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsMessageInteractionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsMessageInteractionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`RcsMessageOrderingOptions`
@@ -4511,6 +5983,184 @@ pub mod types {
         ) -> Self {
             self.validity_period = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`RcsMoEventMessagePrice`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsMoEventMessagePrice {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+        #[serde(
+            rename = "trafficType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub traffic_type: ::std::option::Option<::std::string::String>,
+    }
+    impl RcsMoEventMessagePrice {
+        pub fn builder() -> builder::RcsMoEventMessagePrice {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsMoMessagePrice`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsMoMessagePrice {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+        #[serde(
+            rename = "trafficType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub traffic_type: ::std::option::Option<RcsMoTrafficType>,
+    }
+    impl RcsMoMessagePrice {
+        pub fn builder() -> builder::RcsMoMessagePrice {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<RcsMoTrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsMoTrafficType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsMoTrafficType {
+        #[serde(rename = "BASIC")]
+        Basic,
+        #[serde(rename = "SINGLE")]
+        Single,
+        #[serde(rename = "RICH")]
+        Rich,
+        #[serde(rename = "RICH_MEDIA")]
+        RichMedia,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsMoTrafficType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Basic => f.write_str("BASIC"),
+                Self::Single => f.write_str("SINGLE"),
+                Self::Rich => f.write_str("RICH"),
+                Self::RichMedia => f.write_str("RICH_MEDIA"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsMoTrafficType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BASIC" => Ok(Self::Basic),
+                "SINGLE" => Ok(Self::Single),
+                "RICH" => Ok(Self::Rich),
+                "RICH_MEDIA" => Ok(Self::RichMedia),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsMoTrafficType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RcsMoTrafficType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`RcsOutboundCardContent`
@@ -5193,6 +6843,50 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`RcsPlatformInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsPlatformInfo {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+    }
+    impl RcsPlatformInfo {
+        pub fn builder() -> builder::RcsPlatformInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsProviderTemplateApiStatus`
@@ -5879,6 +7573,26 @@ pub mod types {
             self
         }
     }
+    ///`RcsSenderLaunchStatusWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsSenderLaunchStatusWebhookResponse {
+        pub results: ::std::vec::Vec<RcsSenderLaunchStatusEvent>,
+    }
+    impl RcsSenderLaunchStatusWebhookResponse {
+        pub fn builder() -> builder::RcsSenderLaunchStatusWebhookResponse {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<RcsSenderLaunchStatusEvent>,
+            >,
+        ) -> Self {
+            Self { results: results.into() }
+        }
+    }
     ///`RcsSenderPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -6009,6 +7723,81 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`RcsSenderUpdateEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsSenderUpdateEvent {
+        pub event: ::std::string::String,
+        #[serde(
+            rename = "googleAgentId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub google_agent_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<PlatformParameters>,
+        #[serde(rename = "senderName")]
+        pub sender_name: ::std::string::String,
+        #[serde(rename = "senderStatus")]
+        pub sender_status: RcsSenderStatus,
+        #[serde(rename = "updatedAt")]
+        pub updated_at: crate::DateTime,
+    }
+    impl RcsSenderUpdateEvent {
+        pub fn builder() -> builder::RcsSenderUpdateEvent {
+            Default::default()
+        }
+        /// With the required fields (`event`, `sender_name`, `sender_status`, `updated_at`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<::std::string::String>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            sender_status: impl ::std::convert::Into<RcsSenderStatus>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                google_agent_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sender_name: sender_name.into(),
+                sender_status: sender_status.into(),
+                updated_at: updated_at.into(),
+            }
+        }
+        /// Sets `google_agent_id`.
+        pub fn google_agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.google_agent_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformParameters>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsSenderUpdateWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsSenderUpdateWebhookResponse {
+        pub results: ::std::vec::Vec<RcsSenderUpdateEvent>,
+    }
+    impl RcsSenderUpdateWebhookResponse {
+        pub fn builder() -> builder::RcsSenderUpdateWebhookResponse {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsSenderUpdateEvent>>,
+        ) -> Self {
+            Self { results: results.into() }
         }
     }
     ///`RcsTemplate`
@@ -7758,6 +9547,89 @@ pub mod types {
             }
         }
     }
+    ///`RcsTestNumberUpdateEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsTestNumberUpdateEvent {
+        #[serde(
+            rename = "completedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub completed_at: ::std::option::Option<crate::DateTime>,
+        pub event: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<PlatformParameters>,
+        #[serde(rename = "senderName")]
+        pub sender_name: ::std::string::String,
+        #[serde(rename = "senderStatus")]
+        pub sender_status: RcsSenderStatus,
+        #[serde(rename = "testNumber")]
+        pub test_number: ::std::string::String,
+        #[serde(rename = "testNumberStatus")]
+        pub test_number_status: RcsTestDeviceStatus,
+        #[serde(rename = "updatedAt")]
+        pub updated_at: crate::DateTime,
+    }
+    impl RcsTestNumberUpdateEvent {
+        pub fn builder() -> builder::RcsTestNumberUpdateEvent {
+            Default::default()
+        }
+        /// With the required fields (`event`, `sender_name`, `sender_status`, `test_number`, `test_number_status`, `updated_at`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<::std::string::String>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            sender_status: impl ::std::convert::Into<RcsSenderStatus>,
+            test_number: impl ::std::convert::Into<::std::string::String>,
+            test_number_status: impl ::std::convert::Into<RcsTestDeviceStatus>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                completed_at: ::std::option::Option::None,
+                event: event.into(),
+                platform: ::std::option::Option::None,
+                sender_name: sender_name.into(),
+                sender_status: sender_status.into(),
+                test_number: test_number.into(),
+                test_number_status: test_number_status.into(),
+                updated_at: updated_at.into(),
+            }
+        }
+        /// Sets `completed_at`.
+        pub fn completed_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.completed_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformParameters>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsTestNumberUpdateWebhookResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsTestNumberUpdateWebhookResponse {
+        pub results: ::std::vec::Vec<RcsTestNumberUpdateEvent>,
+    }
+    impl RcsTestNumberUpdateWebhookResponse {
+        pub fn builder() -> builder::RcsTestNumberUpdateWebhookResponse {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsTestNumberUpdateEvent>>,
+        ) -> Self {
+            Self { results: results.into() }
+        }
+    }
     ///`RcsUseCase`
     #[derive(
         ::serde::Deserialize,
@@ -7824,6 +9696,319 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`RcsWebhookDeliveryReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsWebhookDeliveryReport {
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<RcsWebhookDeliveryReportChannel>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub conversation: ::std::option::Option<RcsConversationInfo>,
+        #[serde(
+            rename = "doneAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub done_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<MessageError>,
+        #[serde(
+            rename = "interactionType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub interaction_type: ::std::option::Option<RcsMessageInteractionType>,
+        #[serde(
+            rename = "mccMnc",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mcc_mnc: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<Platform>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<RcsDlrMessagePrice>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sender: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<MessageStatus>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl RcsWebhookDeliveryReport {
+        pub fn builder() -> builder::RcsWebhookDeliveryReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                conversation: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                interaction_type: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<RcsWebhookDeliveryReportChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation`.
+        pub fn conversation(
+            mut self,
+            value: impl ::std::convert::Into<RcsConversationInfo>,
+        ) -> Self {
+            self.conversation = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `interaction_type`.
+        pub fn interaction_type(
+            mut self,
+            value: impl ::std::convert::Into<RcsMessageInteractionType>,
+        ) -> Self {
+            self.interaction_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(
+            mut self,
+            value: impl ::std::convert::Into<RcsDlrMessagePrice>,
+        ) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsWebhookDeliveryReportChannel`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsWebhookDeliveryReportChannel {
+        #[serde(rename = "RCS")]
+        Rcs,
+        #[serde(rename = "SMS")]
+        Sms,
+        #[serde(rename = "MMS")]
+        Mms,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsWebhookDeliveryReportChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Rcs => f.write_str("RCS"),
+                Self::Sms => f.write_str("SMS"),
+                Self::Mms => f.write_str("MMS"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsWebhookDeliveryReportChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RCS" => Ok(Self::Rcs),
+                "SMS" => Ok(Self::Sms),
+                "MMS" => Ok(Self::Mms),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsWebhookDeliveryReportChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsWebhookDeliveryReportChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsWebhookDeliveryReports`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsWebhookDeliveryReports {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<RcsWebhookDeliveryReport>,
+    }
+    impl RcsWebhookDeliveryReports {
+        pub fn builder() -> builder::RcsWebhookDeliveryReports {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RcsWebhookDeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`RecipientType`
@@ -8259,6 +10444,155 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReport {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "seenAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub seen_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SeenReport {
+        pub fn builder() -> builder::SeenReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                seen_at: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen_at`.
+        pub fn seen_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.seen_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReports`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReports {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<SeenReport>,
+    }
+    impl SeenReports {
+        pub fn builder() -> builder::SeenReports {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SeenReport>>,
+        ) -> Self {
+            self.results = value.into();
             self
         }
     }
@@ -9218,6 +11552,101 @@ pub mod types {
         ) -> Self {
             self.template_data = value.into();
             self
+        }
+    }
+    ///`TemplateStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TemplateStatus {
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "APPROVED")]
+        Approved,
+        #[serde(rename = "REJECTED")]
+        Rejected,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TemplateStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("PENDING"),
+                Self::Approved => f.write_str("APPROVED"),
+                Self::Rejected => f.write_str("REJECTED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PENDING" => Ok(Self::Pending),
+                "APPROVED" => Ok(Self::Approved),
+                "REJECTED" => Ok(Self::Rejected),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TemplateUpdateEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TemplateUpdateEvent {
+        pub comment: ::std::string::String,
+        pub name: ::std::string::String,
+        #[serde(rename = "templateStatus")]
+        pub template_status: TemplateStatus,
+        #[serde(rename = "updatedAt")]
+        pub updated_at: ::std::string::String,
+    }
+    impl TemplateUpdateEvent {
+        pub fn builder() -> builder::TemplateUpdateEvent {
+            Default::default()
+        }
+        /// With the required fields (`comment`, `name`, `template_status`, `updated_at`); set the others with the setters.
+        pub fn new(
+            comment: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            template_status: impl ::std::convert::Into<TemplateStatus>,
+            updated_at: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                comment: comment.into(),
+                name: name.into(),
+                template_status: template_status.into(),
+                updated_at: updated_at.into(),
+            }
         }
     }
     ///`TermsWebAddress`
@@ -10225,6 +12654,78 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CapabilityCheckAsyncResult {
+            capability_check_result: ::std::result::Result<
+                super::CapabilityCheckResult,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::option::Option<super::CapabilityCheckOptions>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CapabilityCheckAsyncResult {
+            fn default() -> Self {
+                Self {
+                    capability_check_result: Err(
+                        "no value supplied for capability_check_result".to_string(),
+                    ),
+                    options: Ok(Default::default()),
+                }
+            }
+        }
+        impl CapabilityCheckAsyncResult {
+            pub fn capability_check_result<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CapabilityCheckResult>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.capability_check_result = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for capability_check_result: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CapabilityCheckOptions>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CapabilityCheckAsyncResult>
+        for super::CapabilityCheckAsyncResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CapabilityCheckAsyncResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    capability_check_result: value.capability_check_result?,
+                    options: value.options?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CapabilityCheckAsyncResult>
+        for CapabilityCheckAsyncResult {
+            fn from(value: super::CapabilityCheckAsyncResult) -> Self {
+                Self {
+                    capability_check_result: Ok(value.capability_check_result),
+                    options: Ok(value.options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CapabilityCheckOptions {
             platform: ::std::result::Result<
                 ::std::option::Option<super::Platform>,
@@ -10348,6 +12849,107 @@ pub mod types {
                     message_id: Ok(value.message_id),
                     phone_number: Ok(value.phone_number),
                     status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CapabilityCheckResult {
+            bulk_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            code: ::std::result::Result<
+                super::CapabilityCheckResponseCodeV2,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CapabilityCheckResult {
+            fn default() -> Self {
+                Self {
+                    bulk_id: Err("no value supplied for bulk_id".to_string()),
+                    code: Err("no value supplied for code".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    phone_number: Err("no value supplied for phone_number".to_string()),
+                }
+            }
+        }
+        impl CapabilityCheckResult {
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CapabilityCheckResponseCodeV2>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CapabilityCheckResult>
+        for super::CapabilityCheckResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CapabilityCheckResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bulk_id: value.bulk_id?,
+                    code: value.code?,
+                    message_id: value.message_id?,
+                    phone_number: value.phone_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CapabilityCheckResult>
+        for CapabilityCheckResult {
+            fn from(value: super::CapabilityCheckResult) -> Self {
+                Self {
+                    bulk_id: Ok(value.bulk_id),
+                    code: Ok(value.code),
+                    message_id: Ok(value.message_id),
+                    phone_number: Ok(value.phone_number),
                 }
             }
         }
@@ -15314,6 +17916,409 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RcsConversationInfo {
+            can_initiate: ::std::result::Result<bool, ::std::string::String>,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsConversationInfo {
+            fn default() -> Self {
+                Self {
+                    can_initiate: Err("no value supplied for can_initiate".to_string()),
+                    id: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsConversationInfo {
+            pub fn can_initiate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.can_initiate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for can_initiate: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsConversationInfo>
+        for super::RcsConversationInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsConversationInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    can_initiate: value.can_initiate?,
+                    id: value.id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsConversationInfo> for RcsConversationInfo {
+            fn from(value: super::RcsConversationInfo) -> Self {
+                Self {
+                    can_initiate: Ok(value.can_initiate),
+                    id: Ok(value.id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsConversationStartedEvent {
+            conversation: ::std::result::Result<
+                super::RcsConversationStartedInfo,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                super::RcsConversationStartedEventContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<super::Platform, ::std::string::String>,
+            traffic_type: ::std::result::Result<
+                ::std::option::Option<super::RcsConvStartedTrafficType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsConversationStartedEvent {
+            fn default() -> Self {
+                Self {
+                    conversation: Err("no value supplied for conversation".to_string()),
+                    event: Err("no value supplied for event".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    platform: Err("no value supplied for platform".to_string()),
+                    traffic_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsConversationStartedEvent {
+            pub fn conversation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsConversationStartedInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for conversation: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsConversationStartedEventContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Platform>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn traffic_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsConvStartedTrafficType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traffic_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traffic_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsConversationStartedEvent>
+        for super::RcsConversationStartedEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsConversationStartedEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    conversation: value.conversation?,
+                    event: value.event?,
+                    message_id: value.message_id?,
+                    platform: value.platform?,
+                    traffic_type: value.traffic_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsConversationStartedEvent>
+        for RcsConversationStartedEvent {
+            fn from(value: super::RcsConversationStartedEvent) -> Self {
+                Self {
+                    conversation: Ok(value.conversation),
+                    event: Ok(value.event),
+                    message_id: Ok(value.message_id),
+                    platform: Ok(value.platform),
+                    traffic_type: Ok(value.traffic_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsConversationStartedEventContent {
+            type_: ::std::result::Result<
+                super::RcsConversationStartedEventType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsConversationStartedEventContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RcsConversationStartedEventContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsConversationStartedEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsConversationStartedEventContent>
+        for super::RcsConversationStartedEventContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsConversationStartedEventContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::RcsConversationStartedEventContent>
+        for RcsConversationStartedEventContent {
+            fn from(value: super::RcsConversationStartedEventContent) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsConversationStartedEvents {
+            event_count: ::std::result::Result<i32, ::std::string::String>,
+            pending_event_count: ::std::result::Result<i32, ::std::string::String>,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsConversationStartedEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsConversationStartedEvents {
+            fn default() -> Self {
+                Self {
+                    event_count: Err("no value supplied for event_count".to_string()),
+                    pending_event_count: Err(
+                        "no value supplied for pending_event_count".to_string(),
+                    ),
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsConversationStartedEvents {
+            pub fn event_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_event_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_event_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_event_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::RcsConversationStartedEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsConversationStartedEvents>
+        for super::RcsConversationStartedEvents {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsConversationStartedEvents,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_count: value.event_count?,
+                    pending_event_count: value.pending_event_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsConversationStartedEvents>
+        for RcsConversationStartedEvents {
+            fn from(value: super::RcsConversationStartedEvents) -> Self {
+                Self {
+                    event_count: Ok(value.event_count),
+                    pending_event_count: Ok(value.pending_event_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsConversationStartedInfo {
+            end_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            start_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RcsConversationType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsConversationStartedInfo {
+            fn default() -> Self {
+                Self {
+                    end_time: Err("no value supplied for end_time".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    start_time: Err("no value supplied for start_time".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RcsConversationStartedInfo {
+            pub fn end_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for end_time: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_time: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsConversationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsConversationStartedInfo>
+        for super::RcsConversationStartedInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsConversationStartedInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    end_time: value.end_time?,
+                    id: value.id?,
+                    start_time: value.start_time?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsConversationStartedInfo>
+        for RcsConversationStartedInfo {
+            fn from(value: super::RcsConversationStartedInfo) -> Self {
+                Self {
+                    end_time: Ok(value.end_time),
+                    id: Ok(value.id),
+                    start_time: Ok(value.start_time),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RcsCountryProvidersPageResponse {
             paging: ::std::result::Result<super::PageInfo, ::std::string::String>,
             results: ::std::result::Result<
@@ -15373,6 +18378,93 @@ pub mod types {
                 Self {
                     paging: Ok(value.paging),
                     results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsDlrMessagePrice {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            traffic_type: ::std::result::Result<
+                ::std::option::Option<super::RcsDlrTrafficType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsDlrMessagePrice {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                    traffic_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsDlrMessagePrice {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn traffic_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsDlrTrafficType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traffic_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traffic_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsDlrMessagePrice> for super::RcsDlrMessagePrice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsDlrMessagePrice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                    traffic_type: value.traffic_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsDlrMessagePrice> for RcsDlrMessagePrice {
+            fn from(value: super::RcsDlrMessagePrice) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                    traffic_type: Ok(value.traffic_type),
                 }
             }
         }
@@ -15733,6 +18825,1372 @@ pub mod types {
                     platform: Ok(value.platform),
                     sms_failover: Ok(value.sms_failover),
                     validity_period: Ok(value.validity_period),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundEvent {
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            conversation: ::std::result::Result<
+                super::RcsConversationInfo,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            interaction_type: ::std::result::Result<
+                super::RcsEventInteractionType,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::RcsInboundEventContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                super::RcsPlatformInfo,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                super::RcsMoEventMessagePrice,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RcsInboundEvent {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    conversation: Err("no value supplied for conversation".to_string()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    interaction_type: Err(
+                        "no value supplied for interaction_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    platform: Err("no value supplied for platform".to_string()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl RcsInboundEvent {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn conversation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsConversationInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for conversation: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn interaction_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsEventInteractionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for interaction_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsInboundEventContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsPlatformInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsMoEventMessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundEvent> for super::RcsInboundEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    conversation: value.conversation?,
+                    integration_type: value.integration_type?,
+                    interaction_type: value.interaction_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    platform: value.platform?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundEvent> for RcsInboundEvent {
+            fn from(value: super::RcsInboundEvent) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    conversation: Ok(value.conversation),
+                    integration_type: Ok(value.integration_type),
+                    interaction_type: Ok(value.interaction_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    platform: Ok(value.platform),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundEvents {
+            message_count: ::std::result::Result<i32, ::std::string::String>,
+            pending_message_count: ::std::result::Result<i32, ::std::string::String>,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsInboundEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsInboundEvents {
+            fn default() -> Self {
+                Self {
+                    message_count: Err(
+                        "no value supplied for message_count".to_string(),
+                    ),
+                    pending_message_count: Err(
+                        "no value supplied for pending_message_count".to_string(),
+                    ),
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsInboundEvents {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RcsInboundEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundEvents> for super::RcsInboundEvents {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundEvents,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundEvents> for RcsInboundEvents {
+            fn from(value: super::RcsInboundEvents) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundFileContent {
+            content_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            size: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RcsInboundFileContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RcsInboundFileContent {
+            fn default() -> Self {
+                Self {
+                    content_type: Err("no value supplied for content_type".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    size: Err("no value supplied for size".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl RcsInboundFileContent {
+            pub fn content_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content_type: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsInboundFileContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundFileContent>
+        for super::RcsInboundFileContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundFileContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content_type: value.content_type?,
+                    name: value.name?,
+                    size: value.size?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundFileContent>
+        for RcsInboundFileContent {
+            fn from(value: super::RcsInboundFileContent) -> Self {
+                Self {
+                    content_type: Ok(value.content_type),
+                    name: Ok(value.name),
+                    size: Ok(value.size),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundLocationContent {
+            latitude: ::std::result::Result<f64, ::std::string::String>,
+            longitude: ::std::result::Result<f64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RcsInboundLocationContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsInboundLocationContent {
+            fn default() -> Self {
+                Self {
+                    latitude: Err("no value supplied for latitude".to_string()),
+                    longitude: Err("no value supplied for longitude".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RcsInboundLocationContent {
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsInboundLocationContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundLocationContent>
+        for super::RcsInboundLocationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundLocationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundLocationContent>
+        for RcsInboundLocationContent {
+            fn from(value: super::RcsInboundLocationContent) -> Self {
+                Self {
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundMessage {
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            conversation: ::std::result::Result<
+                super::RcsConversationInfo,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            interaction_type: ::std::result::Result<
+                super::RcsMessageInteractionType,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::RcsInboundMessageContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                super::RcsPlatformInfo,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                super::RcsMoMessagePrice,
+                ::std::string::String,
+            >,
+            rcs_count: ::std::result::Result<i32, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RcsInboundMessage {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    conversation: Err("no value supplied for conversation".to_string()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    interaction_type: Err(
+                        "no value supplied for interaction_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    platform: Err("no value supplied for platform".to_string()),
+                    price: Err("no value supplied for price".to_string()),
+                    rcs_count: Err("no value supplied for rcs_count".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl RcsInboundMessage {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn conversation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsConversationInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for conversation: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn interaction_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsMessageInteractionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for interaction_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsInboundMessageContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsPlatformInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsMoMessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn rcs_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rcs_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rcs_count: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundMessage> for super::RcsInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    conversation: value.conversation?,
+                    integration_type: value.integration_type?,
+                    interaction_type: value.interaction_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    platform: value.platform?,
+                    price: value.price?,
+                    rcs_count: value.rcs_count?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundMessage> for RcsInboundMessage {
+            fn from(value: super::RcsInboundMessage) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    conversation: Ok(value.conversation),
+                    integration_type: Ok(value.integration_type),
+                    interaction_type: Ok(value.interaction_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    platform: Ok(value.platform),
+                    price: Ok(value.price),
+                    rcs_count: Ok(value.rcs_count),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundMessages {
+            message_count: ::std::result::Result<i32, ::std::string::String>,
+            pending_message_count: ::std::result::Result<i32, ::std::string::String>,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsInboundMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsInboundMessages {
+            fn default() -> Self {
+                Self {
+                    message_count: Err(
+                        "no value supplied for message_count".to_string(),
+                    ),
+                    pending_message_count: Err(
+                        "no value supplied for pending_message_count".to_string(),
+                    ),
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsInboundMessages {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RcsInboundMessage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundMessages> for super::RcsInboundMessages {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundMessages,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundMessages> for RcsInboundMessages {
+            fn from(value: super::RcsInboundMessages) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundSuggestionContent {
+            postback_data: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RcsInboundSuggestionContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsInboundSuggestionContent {
+            fn default() -> Self {
+                Self {
+                    postback_data: Err(
+                        "no value supplied for postback_data".to_string(),
+                    ),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RcsInboundSuggestionContent {
+            pub fn postback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postback_data: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsInboundSuggestionContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundSuggestionContent>
+        for super::RcsInboundSuggestionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundSuggestionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    postback_data: value.postback_data?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundSuggestionContent>
+        for RcsInboundSuggestionContent {
+            fn from(value: super::RcsInboundSuggestionContent) -> Self {
+                Self {
+                    postback_data: Ok(value.postback_data),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsInboundTextContent {
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::RcsInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RcsInboundTextContent {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsInboundTextContent>
+        for super::RcsInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsInboundTextContent>
+        for RcsInboundTextContent {
+            fn from(value: super::RcsInboundTextContent) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsIsTypingEvent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                super::RcsIsTypingEventContent,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RcsIsTypingEvent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    event: Err("no value supplied for event".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl RcsIsTypingEvent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsIsTypingEventContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsIsTypingEvent> for super::RcsIsTypingEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsIsTypingEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    entity_id: value.entity_id?,
+                    event: value.event?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsIsTypingEvent> for RcsIsTypingEvent {
+            fn from(value: super::RcsIsTypingEvent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    entity_id: Ok(value.entity_id),
+                    event: Ok(value.event),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsIsTypingEventContent {
+            type_: ::std::result::Result<
+                super::RcsIsTypingEventType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsIsTypingEventContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RcsIsTypingEventContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsIsTypingEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsIsTypingEventContent>
+        for super::RcsIsTypingEventContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsIsTypingEventContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::RcsIsTypingEventContent>
+        for RcsIsTypingEventContent {
+            fn from(value: super::RcsIsTypingEventContent) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsIsTypingEvents {
+            event_count: ::std::result::Result<i32, ::std::string::String>,
+            pending_event_count: ::std::result::Result<i32, ::std::string::String>,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsIsTypingEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsIsTypingEvents {
+            fn default() -> Self {
+                Self {
+                    event_count: Err("no value supplied for event_count".to_string()),
+                    pending_event_count: Err(
+                        "no value supplied for pending_event_count".to_string(),
+                    ),
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsIsTypingEvents {
+            pub fn event_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_event_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_event_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_event_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RcsIsTypingEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsIsTypingEvents> for super::RcsIsTypingEvents {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsIsTypingEvents,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_count: value.event_count?,
+                    pending_event_count: value.pending_event_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsIsTypingEvents> for RcsIsTypingEvents {
+            fn from(value: super::RcsIsTypingEvents) -> Self {
+                Self {
+                    event_count: Ok(value.event_count),
+                    pending_event_count: Ok(value.pending_event_count),
+                    results: Ok(value.results),
                 }
             }
         }
@@ -16162,6 +20620,180 @@ pub mod types {
                     content: Ok(value.content),
                     sender: Ok(value.sender),
                     validity_period: Ok(value.validity_period),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsMoEventMessagePrice {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            traffic_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsMoEventMessagePrice {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                    traffic_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsMoEventMessagePrice {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn traffic_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traffic_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traffic_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsMoEventMessagePrice>
+        for super::RcsMoEventMessagePrice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsMoEventMessagePrice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                    traffic_type: value.traffic_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsMoEventMessagePrice>
+        for RcsMoEventMessagePrice {
+            fn from(value: super::RcsMoEventMessagePrice) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                    traffic_type: Ok(value.traffic_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsMoMessagePrice {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            traffic_type: ::std::result::Result<
+                ::std::option::Option<super::RcsMoTrafficType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsMoMessagePrice {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                    traffic_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsMoMessagePrice {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn traffic_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsMoTrafficType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.traffic_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for traffic_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsMoMessagePrice> for super::RcsMoMessagePrice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsMoMessagePrice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                    traffic_type: value.traffic_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsMoMessagePrice> for RcsMoMessagePrice {
+            fn from(value: super::RcsMoMessagePrice) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                    traffic_type: Ok(value.traffic_type),
                 }
             }
         }
@@ -16761,6 +21393,72 @@ pub mod types {
                     suggestions: Ok(value.suggestions),
                     text: Ok(value.text),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsPlatformInfo {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsPlatformInfo {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsPlatformInfo {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsPlatformInfo> for super::RcsPlatformInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsPlatformInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    entity_id: value.entity_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsPlatformInfo> for RcsPlatformInfo {
+            fn from(value: super::RcsPlatformInfo) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    entity_id: Ok(value.entity_id),
                 }
             }
         }
@@ -18100,6 +22798,51 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RcsSenderLaunchStatusWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsSenderLaunchStatusEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsSenderLaunchStatusWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsSenderLaunchStatusWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::RcsSenderLaunchStatusEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsSenderLaunchStatusWebhookResponse>
+        for super::RcsSenderLaunchStatusWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsSenderLaunchStatusWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::RcsSenderLaunchStatusWebhookResponse>
+        for RcsSenderLaunchStatusWebhookResponse {
+            fn from(value: super::RcsSenderLaunchStatusWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RcsSenderPageResponse {
             paging: ::std::result::Result<super::PageInfo, ::std::string::String>,
             results: ::std::result::Result<
@@ -18226,6 +22969,190 @@ pub mod types {
                     sender_name: Ok(value.sender_name),
                     sender_status: Ok(value.sender_status),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsSenderUpdateEvent {
+            event: ::std::result::Result<::std::string::String, ::std::string::String>,
+            google_agent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::PlatformParameters>,
+                ::std::string::String,
+            >,
+            sender_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sender_status: ::std::result::Result<
+                super::RcsSenderStatus,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for RcsSenderUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    event: Err("no value supplied for event".to_string()),
+                    google_agent_id: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    sender_name: Err("no value supplied for sender_name".to_string()),
+                    sender_status: Err(
+                        "no value supplied for sender_status".to_string(),
+                    ),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl RcsSenderUpdateEvent {
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn google_agent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.google_agent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for google_agent_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PlatformParameters>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn sender_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender_name: {e}")
+                    });
+                self
+            }
+            pub fn sender_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsSenderStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender_status: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsSenderUpdateEvent>
+        for super::RcsSenderUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsSenderUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event: value.event?,
+                    google_agent_id: value.google_agent_id?,
+                    platform: value.platform?,
+                    sender_name: value.sender_name?,
+                    sender_status: value.sender_status?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsSenderUpdateEvent> for RcsSenderUpdateEvent {
+            fn from(value: super::RcsSenderUpdateEvent) -> Self {
+                Self {
+                    event: Ok(value.event),
+                    google_agent_id: Ok(value.google_agent_id),
+                    platform: Ok(value.platform),
+                    sender_name: Ok(value.sender_name),
+                    sender_status: Ok(value.sender_status),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsSenderUpdateWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsSenderUpdateEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsSenderUpdateWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsSenderUpdateWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RcsSenderUpdateEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsSenderUpdateWebhookResponse>
+        for super::RcsSenderUpdateWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsSenderUpdateWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::RcsSenderUpdateWebhookResponse>
+        for RcsSenderUpdateWebhookResponse {
+            fn from(value: super::RcsSenderUpdateWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -20278,6 +25205,639 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RcsTestNumberUpdateEvent {
+            completed_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<::std::string::String, ::std::string::String>,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::PlatformParameters>,
+                ::std::string::String,
+            >,
+            sender_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sender_status: ::std::result::Result<
+                super::RcsSenderStatus,
+                ::std::string::String,
+            >,
+            test_number: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            test_number_status: ::std::result::Result<
+                super::RcsTestDeviceStatus,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for RcsTestNumberUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    completed_at: Ok(Default::default()),
+                    event: Err("no value supplied for event".to_string()),
+                    platform: Ok(Default::default()),
+                    sender_name: Err("no value supplied for sender_name".to_string()),
+                    sender_status: Err(
+                        "no value supplied for sender_status".to_string(),
+                    ),
+                    test_number: Err("no value supplied for test_number".to_string()),
+                    test_number_status: Err(
+                        "no value supplied for test_number_status".to_string(),
+                    ),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl RcsTestNumberUpdateEvent {
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for completed_at: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PlatformParameters>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn sender_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender_name: {e}")
+                    });
+                self
+            }
+            pub fn sender_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsSenderStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender_status: {e}")
+                    });
+                self
+            }
+            pub fn test_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.test_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for test_number: {e}")
+                    });
+                self
+            }
+            pub fn test_number_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsTestDeviceStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.test_number_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for test_number_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsTestNumberUpdateEvent>
+        for super::RcsTestNumberUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsTestNumberUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    completed_at: value.completed_at?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    sender_name: value.sender_name?,
+                    sender_status: value.sender_status?,
+                    test_number: value.test_number?,
+                    test_number_status: value.test_number_status?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsTestNumberUpdateEvent>
+        for RcsTestNumberUpdateEvent {
+            fn from(value: super::RcsTestNumberUpdateEvent) -> Self {
+                Self {
+                    completed_at: Ok(value.completed_at),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    sender_name: Ok(value.sender_name),
+                    sender_status: Ok(value.sender_status),
+                    test_number: Ok(value.test_number),
+                    test_number_status: Ok(value.test_number_status),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsTestNumberUpdateWebhookResponse {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsTestNumberUpdateEvent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsTestNumberUpdateWebhookResponse {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RcsTestNumberUpdateWebhookResponse {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::RcsTestNumberUpdateEvent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsTestNumberUpdateWebhookResponse>
+        for super::RcsTestNumberUpdateWebhookResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsTestNumberUpdateWebhookResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::RcsTestNumberUpdateWebhookResponse>
+        for RcsTestNumberUpdateWebhookResponse {
+            fn from(value: super::RcsTestNumberUpdateWebhookResponse) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsWebhookDeliveryReport {
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<
+                ::std::option::Option<super::RcsWebhookDeliveryReportChannel>,
+                ::std::string::String,
+            >,
+            conversation: ::std::result::Result<
+                ::std::option::Option<super::RcsConversationInfo>,
+                ::std::string::String,
+            >,
+            done_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::MessageError>,
+                ::std::string::String,
+            >,
+            interaction_type: ::std::result::Result<
+                ::std::option::Option<super::RcsMessageInteractionType>,
+                ::std::string::String,
+            >,
+            mcc_mnc: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::Platform>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::RcsDlrMessagePrice>,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::MessageStatus>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsWebhookDeliveryReport {
+            fn default() -> Self {
+                Self {
+                    bulk_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    channel: Ok(Default::default()),
+                    conversation: Ok(Default::default()),
+                    done_at: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    interaction_type: Ok(Default::default()),
+                    mcc_mnc: Ok(Default::default()),
+                    message_count: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    platform: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    sender: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsWebhookDeliveryReport {
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsWebhookDeliveryReportChannel>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn conversation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsConversationInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for conversation: {e}")
+                    });
+                self
+            }
+            pub fn done_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.done_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for done_at: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn interaction_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsMessageInteractionType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interaction_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for interaction_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mcc_mnc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcc_mnc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mcc_mnc: {e}")
+                    });
+                self
+            }
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Platform>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsDlrMessagePrice>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsWebhookDeliveryReport>
+        for super::RcsWebhookDeliveryReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsWebhookDeliveryReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    channel: value.channel?,
+                    conversation: value.conversation?,
+                    done_at: value.done_at?,
+                    error: value.error?,
+                    interaction_type: value.interaction_type?,
+                    mcc_mnc: value.mcc_mnc?,
+                    message_count: value.message_count?,
+                    message_id: value.message_id?,
+                    platform: value.platform?,
+                    price: value.price?,
+                    sender: value.sender?,
+                    sent_at: value.sent_at?,
+                    status: value.status?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsWebhookDeliveryReport>
+        for RcsWebhookDeliveryReport {
+            fn from(value: super::RcsWebhookDeliveryReport) -> Self {
+                Self {
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    channel: Ok(value.channel),
+                    conversation: Ok(value.conversation),
+                    done_at: Ok(value.done_at),
+                    error: Ok(value.error),
+                    interaction_type: Ok(value.interaction_type),
+                    mcc_mnc: Ok(value.mcc_mnc),
+                    message_count: Ok(value.message_count),
+                    message_id: Ok(value.message_id),
+                    platform: Ok(value.platform),
+                    price: Ok(value.price),
+                    sender: Ok(value.sender),
+                    sent_at: Ok(value.sent_at),
+                    status: Ok(value.status),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsWebhookDeliveryReports {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::RcsWebhookDeliveryReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsWebhookDeliveryReports {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsWebhookDeliveryReports {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::RcsWebhookDeliveryReport>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsWebhookDeliveryReports>
+        for super::RcsWebhookDeliveryReports {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsWebhookDeliveryReports,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::RcsWebhookDeliveryReports>
+        for RcsWebhookDeliveryReports {
+            fn from(value: super::RcsWebhookDeliveryReports) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Regional {
             india_dlt: ::std::result::Result<
                 ::std::option::Option<super::IndiaDlt>,
@@ -20813,6 +26373,227 @@ pub mod types {
                     bulk_id: Ok(value.bulk_id),
                     messages: Ok(value.messages),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReport {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReport {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    seen_at: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReport {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReport> for super::SeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    seen_at: value.seen_at?,
+                    sent_at: value.sent_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SeenReport> for SeenReport {
+            fn from(value: super::SeenReport) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    seen_at: Ok(value.seen_at),
+                    sent_at: Ok(value.sent_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReports {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::SeenReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReports {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReports {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SeenReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReports> for super::SeenReports {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReports,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::SeenReports> for SeenReports {
+            fn from(value: super::SeenReports) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -21587,6 +27368,107 @@ pub mod types {
                 Self {
                     template_data: Ok(value.template_data),
                     template_name: Ok(value.template_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateUpdateEvent {
+            comment: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            template_status: ::std::result::Result<
+                super::TemplateStatus,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateUpdateEvent {
+            fn default() -> Self {
+                Self {
+                    comment: Err("no value supplied for comment".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    template_status: Err(
+                        "no value supplied for template_status".to_string(),
+                    ),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                }
+            }
+        }
+        impl TemplateUpdateEvent {
+            pub fn comment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.comment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for comment: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn template_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplateStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.template_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for template_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateUpdateEvent>
+        for super::TemplateUpdateEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateUpdateEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    comment: value.comment?,
+                    name: value.name?,
+                    template_status: value.template_status?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateUpdateEvent> for TemplateUpdateEvent {
+            fn from(value: super::TemplateUpdateEvent) -> Self {
+                Self {
+                    comment: Ok(value.comment),
+                    name: Ok(value.name),
+                    template_status: Ok(value.template_status),
+                    updated_at: Ok(value.updated_at),
                 }
             }
         }
@@ -26797,6 +32679,98 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `rcs` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `inbound-events-receive-inbound-rcs-events`: what Infobip posts is a [`types::RcsInboundEvents`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct InboundEventsReceiveInboundRcsEvents;
+    impl crate::Webhook for InboundEventsReceiveInboundRcsEvents {
+        type Payload = types::RcsInboundEvents;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "inbound-events-receive-inbound-rcs-events";
+    }
+    /// `receive-capability-check-result`: what Infobip posts is a [`types::CapabilityCheckAsyncResult`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CapabilityCheckResult;
+    impl crate::Webhook for CapabilityCheckResult {
+        type Payload = types::CapabilityCheckAsyncResult;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-capability-check-result";
+    }
+    /// `receive-incoming-rcs`: what Infobip posts is a [`types::RcsInboundMessages`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct IncomingRcs;
+    impl crate::Webhook for IncomingRcs {
+        type Payload = types::RcsInboundMessages;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-incoming-rcs";
+    }
+    /// `receive-outbound-rcs-message-delivery-reports`: what Infobip posts is a [`types::RcsWebhookDeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundRcsMessageDeliveryReports;
+    impl crate::Webhook for OutboundRcsMessageDeliveryReports {
+        type Payload = types::RcsWebhookDeliveryReports;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-outbound-rcs-message-delivery-reports";
+    }
+    /// `receive-rcs-conversation-started-events`: what Infobip posts is a [`types::RcsConversationStartedEvents`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct RcsConversationStartedEvents;
+    impl crate::Webhook for RcsConversationStartedEvents {
+        type Payload = types::RcsConversationStartedEvents;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-rcs-conversation-started-events";
+    }
+    /// `receive-rcs-message-template-update-events`: what Infobip posts is a [`types::TemplateUpdateEvent`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct RcsMessageTemplateUpdateEvents;
+    impl crate::Webhook for RcsMessageTemplateUpdateEvents {
+        type Payload = types::TemplateUpdateEvent;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-rcs-message-template-update-events";
+    }
+    /// `receive-rcs-sender-launch-update-events`: what Infobip posts is a [`types::RcsSenderLaunchStatusWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct RcsSenderLaunchUpdateEvents;
+    impl crate::Webhook for RcsSenderLaunchUpdateEvents {
+        type Payload = types::RcsSenderLaunchStatusWebhookResponse;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-rcs-sender-launch-update-events";
+    }
+    /// `receive-rcs-sender-update-events`: what Infobip posts is a [`types::RcsSenderUpdateWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct RcsSenderUpdateEvents;
+    impl crate::Webhook for RcsSenderUpdateEvents {
+        type Payload = types::RcsSenderUpdateWebhookResponse;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-rcs-sender-update-events";
+    }
+    /// `receive-rcs-test-number-update-events`: what Infobip posts is a [`types::RcsTestNumberUpdateWebhookResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct RcsTestNumberUpdateEvents;
+    impl crate::Webhook for RcsTestNumberUpdateEvents {
+        type Payload = types::RcsTestNumberUpdateWebhookResponse;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-rcs-test-number-update-events";
+    }
+    /// `receive-rcs-typing-indicator-events`: what Infobip posts is a [`types::RcsIsTypingEvents`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct RcsTypingIndicatorEvents;
+    impl crate::Webhook for RcsTypingIndicatorEvents {
+        type Payload = types::RcsIsTypingEvents;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-rcs-typing-indicator-events";
+    }
+    /// `receive-seen-reports-rcs`: what Infobip posts is a [`types::SeenReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct SeenReportsRcs;
+    impl crate::Webhook for SeenReportsRcs {
+        type Payload = types::SeenReports;
+        const PRODUCT: &'static str = "rcs";
+        const NAME: &'static str = "receive-seen-reports-rcs";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -859,6 +859,200 @@ pub mod types {
             value.parse()
         }
     }
+    ///`AlphaWebhookStatusNotifApiDoc`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct AlphaWebhookStatusNotifApiDoc {
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "requirementsFeedback",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub requirements_feedback: ::std::vec::Vec<FilledRequirementFeedbackApiDoc>,
+        pub status: AlphaWebhookStatusNotifApiDocStatus,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<AlphaWebhookStatusNotifApiDocType>,
+    }
+    impl AlphaWebhookStatusNotifApiDoc {
+        pub fn builder() -> builder::AlphaWebhookStatusNotifApiDoc {
+            Default::default()
+        }
+        /// With the required fields (`id`, `status`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<AlphaWebhookStatusNotifApiDocStatus>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                note: ::std::option::Option::None,
+                requirements_feedback: ::std::default::Default::default(),
+                status: status.into(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requirements_feedback`.
+        pub fn requirements_feedback(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<FilledRequirementFeedbackApiDoc>,
+            >,
+        ) -> Self {
+            self.requirements_feedback = value.into();
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<AlphaWebhookStatusNotifApiDocType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`AlphaWebhookStatusNotifApiDocStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AlphaWebhookStatusNotifApiDocStatus {
+        #[serde(rename = "UPDATE_REQUESTED")]
+        UpdateRequested,
+        #[serde(rename = "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")]
+        UpdateRequestedByInternalReviewer,
+        #[serde(rename = "REJECTED")]
+        Rejected,
+        #[serde(rename = "COMPLETED")]
+        Completed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AlphaWebhookStatusNotifApiDocStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateRequested => f.write_str("UPDATE_REQUESTED"),
+                Self::UpdateRequestedByInternalReviewer => {
+                    f.write_str("UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")
+                }
+                Self::Rejected => f.write_str("REJECTED"),
+                Self::Completed => f.write_str("COMPLETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AlphaWebhookStatusNotifApiDocStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UPDATE_REQUESTED" => Ok(Self::UpdateRequested),
+                "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER" => {
+                    Ok(Self::UpdateRequestedByInternalReviewer)
+                }
+                "REJECTED" => Ok(Self::Rejected),
+                "COMPLETED" => Ok(Self::Completed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AlphaWebhookStatusNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AlphaWebhookStatusNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`AlphaWebhookStatusNotifApiDocType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum AlphaWebhookStatusNotifApiDocType {
+        #[serde(rename = "ALPHANUMERIC_REGISTRATION")]
+        AlphanumericRegistration,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for AlphaWebhookStatusNotifApiDocType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AlphanumericRegistration => {
+                    f.write_str("ALPHANUMERIC_REGISTRATION")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AlphaWebhookStatusNotifApiDocType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ALPHANUMERIC_REGISTRATION" => Ok(Self::AlphanumericRegistration),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AlphaWebhookStatusNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AlphaWebhookStatusNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`AppleCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -3308,6 +3502,52 @@ pub mod types {
     }
     impl FilledRequirementFeedback {
         pub fn builder() -> builder::FilledRequirementFeedback {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                feedback: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+            }
+        }
+        /// Sets `code`.
+        pub fn code(mut self, value: impl ::std::convert::Into<FeedbackCode>) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `feedback`.
+        pub fn feedback(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.feedback = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`FilledRequirementFeedbackApiDoc`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FilledRequirementFeedbackApiDoc {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<FeedbackCode>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub feedback: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+    }
+    impl FilledRequirementFeedbackApiDoc {
+        pub fn builder() -> builder::FilledRequirementFeedbackApiDoc {
             Default::default()
         }
         /// With every field empty; set those needed with the setters.
@@ -7898,6 +8138,209 @@ pub mod types {
             value.parse()
         }
     }
+    ///`NumberWebhookStatusNotifApiDoc`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct NumberWebhookStatusNotifApiDoc {
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub numbers: ::std::vec::Vec<ProcuredNumber>,
+        #[serde(
+            rename = "requirementsFeedback",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub requirements_feedback: ::std::vec::Vec<FilledRequirementFeedbackApiDoc>,
+        pub status: NumberWebhookStatusNotifApiDocStatus,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<NumberWebhookStatusNotifApiDocType>,
+    }
+    impl NumberWebhookStatusNotifApiDoc {
+        pub fn builder() -> builder::NumberWebhookStatusNotifApiDoc {
+            Default::default()
+        }
+        /// With the required fields (`id`, `status`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<NumberWebhookStatusNotifApiDocStatus>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                note: ::std::option::Option::None,
+                numbers: ::std::default::Default::default(),
+                requirements_feedback: ::std::default::Default::default(),
+                status: status.into(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ProcuredNumber>>,
+        ) -> Self {
+            self.numbers = value.into();
+            self
+        }
+        /// Sets `requirements_feedback`.
+        pub fn requirements_feedback(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<FilledRequirementFeedbackApiDoc>,
+            >,
+        ) -> Self {
+            self.requirements_feedback = value.into();
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<NumberWebhookStatusNotifApiDocType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`NumberWebhookStatusNotifApiDocStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NumberWebhookStatusNotifApiDocStatus {
+        #[serde(rename = "UPDATE_REQUESTED")]
+        UpdateRequested,
+        #[serde(rename = "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")]
+        UpdateRequestedByInternalReviewer,
+        #[serde(rename = "REJECTED")]
+        Rejected,
+        #[serde(rename = "COMPLETED")]
+        Completed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NumberWebhookStatusNotifApiDocStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateRequested => f.write_str("UPDATE_REQUESTED"),
+                Self::UpdateRequestedByInternalReviewer => {
+                    f.write_str("UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")
+                }
+                Self::Rejected => f.write_str("REJECTED"),
+                Self::Completed => f.write_str("COMPLETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NumberWebhookStatusNotifApiDocStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UPDATE_REQUESTED" => Ok(Self::UpdateRequested),
+                "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER" => {
+                    Ok(Self::UpdateRequestedByInternalReviewer)
+                }
+                "REJECTED" => Ok(Self::Rejected),
+                "COMPLETED" => Ok(Self::Completed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NumberWebhookStatusNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for NumberWebhookStatusNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`NumberWebhookStatusNotifApiDocType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NumberWebhookStatusNotifApiDocType {
+        #[serde(rename = "NUMBER_PURCHASE")]
+        NumberPurchase,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NumberWebhookStatusNotifApiDocType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::NumberPurchase => f.write_str("NUMBER_PURCHASE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NumberWebhookStatusNotifApiDocType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "NUMBER_PURCHASE" => Ok(Self::NumberPurchase),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NumberWebhookStatusNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for NumberWebhookStatusNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`OpenChannelCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -9916,6 +10359,198 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for RcsSenderResourceOrderRequestApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsWebhookStatusNotifApiDoc`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RcsWebhookStatusNotifApiDoc {
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "requirementsFeedback",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub requirements_feedback: ::std::vec::Vec<FilledRequirementFeedbackApiDoc>,
+        pub status: RcsWebhookStatusNotifApiDocStatus,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<RcsWebhookStatusNotifApiDocType>,
+    }
+    impl RcsWebhookStatusNotifApiDoc {
+        pub fn builder() -> builder::RcsWebhookStatusNotifApiDoc {
+            Default::default()
+        }
+        /// With the required fields (`id`, `status`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RcsWebhookStatusNotifApiDocStatus>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                note: ::std::option::Option::None,
+                requirements_feedback: ::std::default::Default::default(),
+                status: status.into(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requirements_feedback`.
+        pub fn requirements_feedback(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<FilledRequirementFeedbackApiDoc>,
+            >,
+        ) -> Self {
+            self.requirements_feedback = value.into();
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<RcsWebhookStatusNotifApiDocType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`RcsWebhookStatusNotifApiDocStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsWebhookStatusNotifApiDocStatus {
+        #[serde(rename = "UPDATE_REQUESTED")]
+        UpdateRequested,
+        #[serde(rename = "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")]
+        UpdateRequestedByInternalReviewer,
+        #[serde(rename = "REJECTED")]
+        Rejected,
+        #[serde(rename = "COMPLETED")]
+        Completed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsWebhookStatusNotifApiDocStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateRequested => f.write_str("UPDATE_REQUESTED"),
+                Self::UpdateRequestedByInternalReviewer => {
+                    f.write_str("UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")
+                }
+                Self::Rejected => f.write_str("REJECTED"),
+                Self::Completed => f.write_str("COMPLETED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsWebhookStatusNotifApiDocStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UPDATE_REQUESTED" => Ok(Self::UpdateRequested),
+                "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER" => {
+                    Ok(Self::UpdateRequestedByInternalReviewer)
+                }
+                "REJECTED" => Ok(Self::Rejected),
+                "COMPLETED" => Ok(Self::Completed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsWebhookStatusNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsWebhookStatusNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`RcsWebhookStatusNotifApiDocType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RcsWebhookStatusNotifApiDocType {
+        #[serde(rename = "RCS_SENDER_LAUNCH")]
+        RcsSenderLaunch,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RcsWebhookStatusNotifApiDocType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::RcsSenderLaunch => f.write_str("RCS_SENDER_LAUNCH"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsWebhookStatusNotifApiDocType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RCS_SENDER_LAUNCH" => Ok(Self::RcsSenderLaunch),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RcsWebhookStatusNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsWebhookStatusNotifApiDocType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -12778,6 +13413,428 @@ pub mod types {
             self
         }
     }
+    ///`WebhookReminderNotifApiDoc`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookReminderNotifApiDoc {
+        #[serde(rename = "daysUntilRejection")]
+        pub days_until_rejection: i32,
+        pub id: ::std::string::String,
+        pub status: WebhookReminderNotifApiDocStatus,
+        #[serde(rename = "type")]
+        pub type_: WebhookReminderNotifApiDocType,
+    }
+    impl WebhookReminderNotifApiDoc {
+        pub fn builder() -> builder::WebhookReminderNotifApiDoc {
+            Default::default()
+        }
+        /// With the required fields (`days_until_rejection`, `id`, `status`, `type_`); set the others with the setters.
+        pub fn new(
+            days_until_rejection: impl ::std::convert::Into<i32>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<WebhookReminderNotifApiDocStatus>,
+            type_: impl ::std::convert::Into<WebhookReminderNotifApiDocType>,
+        ) -> Self {
+            Self {
+                days_until_rejection: days_until_rejection.into(),
+                id: id.into(),
+                status: status.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`WebhookReminderNotifApiDocRequestBody`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookReminderNotifApiDocRequestBody {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<WebhookReminderNotifApiDocResult>,
+    }
+    impl WebhookReminderNotifApiDocRequestBody {
+        pub fn builder() -> builder::WebhookReminderNotifApiDocRequestBody {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<WebhookReminderNotifApiDocResult>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`WebhookReminderNotifApiDocResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookReminderNotifApiDocResult {
+        pub content: WebhookReminderNotifApiDoc,
+        pub event: WebhookReminderNotifApiDocResultEvent,
+    }
+    impl WebhookReminderNotifApiDocResult {
+        pub fn builder() -> builder::WebhookReminderNotifApiDocResult {
+            Default::default()
+        }
+        /// With the required fields (`content`, `event`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<WebhookReminderNotifApiDoc>,
+            event: impl ::std::convert::Into<WebhookReminderNotifApiDocResultEvent>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                event: event.into(),
+            }
+        }
+    }
+    ///`WebhookReminderNotifApiDocResultEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookReminderNotifApiDocResultEvent {
+        #[serde(rename = "RESOURCE_REQUEST_REMINDER")]
+        ResourceRequestReminder,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookReminderNotifApiDocResultEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ResourceRequestReminder => f.write_str("RESOURCE_REQUEST_REMINDER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookReminderNotifApiDocResultEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RESOURCE_REQUEST_REMINDER" => Ok(Self::ResourceRequestReminder),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookReminderNotifApiDocResultEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebhookReminderNotifApiDocResultEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookReminderNotifApiDocStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookReminderNotifApiDocStatus {
+        #[serde(rename = "UPDATE_REQUESTED")]
+        UpdateRequested,
+        #[serde(rename = "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")]
+        UpdateRequestedByInternalReviewer,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookReminderNotifApiDocStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UpdateRequested => f.write_str("UPDATE_REQUESTED"),
+                Self::UpdateRequestedByInternalReviewer => {
+                    f.write_str("UPDATE_REQUESTED_BY_INTERNAL_REVIEWER")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookReminderNotifApiDocStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UPDATE_REQUESTED" => Ok(Self::UpdateRequested),
+                "UPDATE_REQUESTED_BY_INTERNAL_REVIEWER" => {
+                    Ok(Self::UpdateRequestedByInternalReviewer)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookReminderNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebhookReminderNotifApiDocStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookReminderNotifApiDocType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookReminderNotifApiDocType {
+        #[serde(rename = "ALPHANUMERIC_REGISTRATION")]
+        AlphanumericRegistration,
+        #[serde(rename = "NUMBER_PURCHASE")]
+        NumberPurchase,
+        #[serde(rename = "RCS_SENDER_LAUNCH")]
+        RcsSenderLaunch,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookReminderNotifApiDocType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AlphanumericRegistration => {
+                    f.write_str("ALPHANUMERIC_REGISTRATION")
+                }
+                Self::NumberPurchase => f.write_str("NUMBER_PURCHASE"),
+                Self::RcsSenderLaunch => f.write_str("RCS_SENDER_LAUNCH"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookReminderNotifApiDocType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ALPHANUMERIC_REGISTRATION" => Ok(Self::AlphanumericRegistration),
+                "NUMBER_PURCHASE" => Ok(Self::NumberPurchase),
+                "RCS_SENDER_LAUNCH" => Ok(Self::RcsSenderLaunch),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookReminderNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebhookReminderNotifApiDocType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WebhookStatusNotifApiDocRequestBody`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookStatusNotifApiDocRequestBody {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<WebhookStatusNotifApiDocResult>,
+    }
+    impl WebhookStatusNotifApiDocRequestBody {
+        pub fn builder() -> builder::WebhookStatusNotifApiDocRequestBody {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<WebhookStatusNotifApiDocResult>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`WebhookStatusNotifApiDocResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookStatusNotifApiDocResult {
+        pub content: WebhookStatusNotifApiDocResultContent,
+        pub event: WebhookStatusNotifApiDocResultEvent,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub platform: ::std::option::Option<Platform>,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+    }
+    impl WebhookStatusNotifApiDocResult {
+        pub fn builder() -> builder::WebhookStatusNotifApiDocResult {
+            Default::default()
+        }
+        /// With the required fields (`content`, `event`, `received_at`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<WebhookStatusNotifApiDocResultContent>,
+            event: impl ::std::convert::Into<WebhookStatusNotifApiDocResultEvent>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                event: event.into(),
+                platform: ::std::option::Option::None,
+                received_at: received_at.into(),
+            }
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WebhookStatusNotifApiDocResultContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookStatusNotifApiDocResultContent {
+        AlphaWebhookStatusNotifApiDoc(AlphaWebhookStatusNotifApiDoc),
+        NumberWebhookStatusNotifApiDoc(NumberWebhookStatusNotifApiDoc),
+        RcsWebhookStatusNotifApiDoc(RcsWebhookStatusNotifApiDoc),
+    }
+    impl ::std::convert::From<AlphaWebhookStatusNotifApiDoc>
+    for WebhookStatusNotifApiDocResultContent {
+        fn from(value: AlphaWebhookStatusNotifApiDoc) -> Self {
+            Self::AlphaWebhookStatusNotifApiDoc(value)
+        }
+    }
+    impl ::std::convert::From<NumberWebhookStatusNotifApiDoc>
+    for WebhookStatusNotifApiDocResultContent {
+        fn from(value: NumberWebhookStatusNotifApiDoc) -> Self {
+            Self::NumberWebhookStatusNotifApiDoc(value)
+        }
+    }
+    impl ::std::convert::From<RcsWebhookStatusNotifApiDoc>
+    for WebhookStatusNotifApiDocResultContent {
+        fn from(value: RcsWebhookStatusNotifApiDoc) -> Self {
+            Self::RcsWebhookStatusNotifApiDoc(value)
+        }
+    }
+    ///`WebhookStatusNotifApiDocResultEvent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebhookStatusNotifApiDocResultEvent {
+        #[serde(rename = "RESOURCE_REQUEST_STATUS_UPDATE")]
+        ResourceRequestStatusUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebhookStatusNotifApiDocResultEvent {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ResourceRequestStatusUpdate => {
+                    f.write_str("RESOURCE_REQUEST_STATUS_UPDATE")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookStatusNotifApiDocResultEvent {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RESOURCE_REQUEST_STATUS_UPDATE" => Ok(Self::ResourceRequestStatusUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookStatusNotifApiDocResultEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WebhookStatusNotifApiDocResultEvent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WhatsAppHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -14709,6 +15766,130 @@ pub mod types {
                     sender_name: Ok(value.sender_name),
                     traffic_origin: Ok(value.traffic_origin),
                     traffic_type: Ok(value.traffic_type),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AlphaWebhookStatusNotifApiDoc {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            requirements_feedback: ::std::result::Result<
+                ::std::vec::Vec<super::FilledRequirementFeedbackApiDoc>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::AlphaWebhookStatusNotifApiDocStatus,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::AlphaWebhookStatusNotifApiDocType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AlphaWebhookStatusNotifApiDoc {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    note: Ok(Default::default()),
+                    requirements_feedback: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl AlphaWebhookStatusNotifApiDoc {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn requirements_feedback<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::FilledRequirementFeedbackApiDoc>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.requirements_feedback = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for requirements_feedback: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AlphaWebhookStatusNotifApiDocStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AlphaWebhookStatusNotifApiDocType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AlphaWebhookStatusNotifApiDoc>
+        for super::AlphaWebhookStatusNotifApiDoc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AlphaWebhookStatusNotifApiDoc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    note: value.note?,
+                    requirements_feedback: value.requirements_feedback?,
+                    status: value.status?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AlphaWebhookStatusNotifApiDoc>
+        for AlphaWebhookStatusNotifApiDoc {
+            fn from(value: super::AlphaWebhookStatusNotifApiDoc) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    note: Ok(value.note),
+                    requirements_feedback: Ok(value.requirements_feedback),
+                    status: Ok(value.status),
                     type_: Ok(value.type_),
                 }
             }
@@ -17037,6 +18218,91 @@ pub mod types {
         impl ::std::convert::From<super::FilledRequirementFeedback>
         for FilledRequirementFeedback {
             fn from(value: super::FilledRequirementFeedback) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    feedback: Ok(value.feedback),
+                    key: Ok(value.key),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FilledRequirementFeedbackApiDoc {
+            code: ::std::result::Result<
+                ::std::option::Option<super::FeedbackCode>,
+                ::std::string::String,
+            >,
+            feedback: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FilledRequirementFeedbackApiDoc {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                    feedback: Ok(Default::default()),
+                    key: Ok(Default::default()),
+                }
+            }
+        }
+        impl FilledRequirementFeedbackApiDoc {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FeedbackCode>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn feedback<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.feedback = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for feedback: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FilledRequirementFeedbackApiDoc>
+        for super::FilledRequirementFeedbackApiDoc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FilledRequirementFeedbackApiDoc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    feedback: value.feedback?,
+                    key: value.key?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FilledRequirementFeedbackApiDoc>
+        for FilledRequirementFeedbackApiDoc {
+            fn from(value: super::FilledRequirementFeedbackApiDoc) -> Self {
                 Self {
                     code: Ok(value.code),
                     feedback: Ok(value.feedback),
@@ -21476,6 +22742,149 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct NumberWebhookStatusNotifApiDoc {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            numbers: ::std::result::Result<
+                ::std::vec::Vec<super::ProcuredNumber>,
+                ::std::string::String,
+            >,
+            requirements_feedback: ::std::result::Result<
+                ::std::vec::Vec<super::FilledRequirementFeedbackApiDoc>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::NumberWebhookStatusNotifApiDocStatus,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::NumberWebhookStatusNotifApiDocType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NumberWebhookStatusNotifApiDoc {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    note: Ok(Default::default()),
+                    numbers: Ok(Default::default()),
+                    requirements_feedback: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl NumberWebhookStatusNotifApiDoc {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn numbers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ProcuredNumber>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.numbers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for numbers: {e}")
+                    });
+                self
+            }
+            pub fn requirements_feedback<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::FilledRequirementFeedbackApiDoc>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.requirements_feedback = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for requirements_feedback: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NumberWebhookStatusNotifApiDocStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::NumberWebhookStatusNotifApiDocType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NumberWebhookStatusNotifApiDoc>
+        for super::NumberWebhookStatusNotifApiDoc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NumberWebhookStatusNotifApiDoc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    note: value.note?,
+                    numbers: value.numbers?,
+                    requirements_feedback: value.requirements_feedback?,
+                    status: value.status?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NumberWebhookStatusNotifApiDoc>
+        for NumberWebhookStatusNotifApiDoc {
+            fn from(value: super::NumberWebhookStatusNotifApiDoc) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    note: Ok(value.note),
+                    numbers: Ok(value.numbers),
+                    requirements_feedback: Ok(value.requirements_feedback),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct OpenChannelCoverageInfo {
             capabilities: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::IbResourceCapability>>,
@@ -23950,6 +25359,130 @@ pub mod types {
                     requirements: Ok(value.requirements),
                     sender_name: Ok(value.sender_name),
                     traffic_origin: Ok(value.traffic_origin),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RcsWebhookStatusNotifApiDoc {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            requirements_feedback: ::std::result::Result<
+                ::std::vec::Vec<super::FilledRequirementFeedbackApiDoc>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::RcsWebhookStatusNotifApiDocStatus,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::RcsWebhookStatusNotifApiDocType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RcsWebhookStatusNotifApiDoc {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    note: Ok(Default::default()),
+                    requirements_feedback: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl RcsWebhookStatusNotifApiDoc {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn requirements_feedback<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::FilledRequirementFeedbackApiDoc>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.requirements_feedback = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for requirements_feedback: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RcsWebhookStatusNotifApiDocStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsWebhookStatusNotifApiDocType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RcsWebhookStatusNotifApiDoc>
+        for super::RcsWebhookStatusNotifApiDoc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RcsWebhookStatusNotifApiDoc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    note: value.note?,
+                    requirements_feedback: value.requirements_feedback?,
+                    status: value.status?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RcsWebhookStatusNotifApiDoc>
+        for RcsWebhookStatusNotifApiDoc {
+            fn from(value: super::RcsWebhookStatusNotifApiDoc) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    note: Ok(value.note),
+                    requirements_feedback: Ok(value.requirements_feedback),
+                    status: Ok(value.status),
                     type_: Ok(value.type_),
                 }
             }
@@ -26667,6 +28200,363 @@ pub mod types {
                     resource: Ok(value.resource),
                     resource_type: Ok(value.resource_type),
                     shared: Ok(value.shared),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookReminderNotifApiDoc {
+            days_until_rejection: ::std::result::Result<i32, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<
+                super::WebhookReminderNotifApiDocStatus,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WebhookReminderNotifApiDocType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookReminderNotifApiDoc {
+            fn default() -> Self {
+                Self {
+                    days_until_rejection: Err(
+                        "no value supplied for days_until_rejection".to_string(),
+                    ),
+                    id: Err("no value supplied for id".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WebhookReminderNotifApiDoc {
+            pub fn days_until_rejection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.days_until_rejection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for days_until_rejection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookReminderNotifApiDocStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookReminderNotifApiDocType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookReminderNotifApiDoc>
+        for super::WebhookReminderNotifApiDoc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookReminderNotifApiDoc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    days_until_rejection: value.days_until_rejection?,
+                    id: value.id?,
+                    status: value.status?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookReminderNotifApiDoc>
+        for WebhookReminderNotifApiDoc {
+            fn from(value: super::WebhookReminderNotifApiDoc) -> Self {
+                Self {
+                    days_until_rejection: Ok(value.days_until_rejection),
+                    id: Ok(value.id),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookReminderNotifApiDocRequestBody {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::WebhookReminderNotifApiDocResult>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookReminderNotifApiDocRequestBody {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookReminderNotifApiDocRequestBody {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::WebhookReminderNotifApiDocResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookReminderNotifApiDocRequestBody>
+        for super::WebhookReminderNotifApiDocRequestBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookReminderNotifApiDocRequestBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::WebhookReminderNotifApiDocRequestBody>
+        for WebhookReminderNotifApiDocRequestBody {
+            fn from(value: super::WebhookReminderNotifApiDocRequestBody) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookReminderNotifApiDocResult {
+            content: ::std::result::Result<
+                super::WebhookReminderNotifApiDoc,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                super::WebhookReminderNotifApiDocResultEvent,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookReminderNotifApiDocResult {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    event: Err("no value supplied for event".to_string()),
+                }
+            }
+        }
+        impl WebhookReminderNotifApiDocResult {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookReminderNotifApiDoc>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookReminderNotifApiDocResultEvent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookReminderNotifApiDocResult>
+        for super::WebhookReminderNotifApiDocResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookReminderNotifApiDocResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookReminderNotifApiDocResult>
+        for WebhookReminderNotifApiDocResult {
+            fn from(value: super::WebhookReminderNotifApiDocResult) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookStatusNotifApiDocRequestBody {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::WebhookStatusNotifApiDocResult>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookStatusNotifApiDocRequestBody {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookStatusNotifApiDocRequestBody {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::WebhookStatusNotifApiDocResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookStatusNotifApiDocRequestBody>
+        for super::WebhookStatusNotifApiDocRequestBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookStatusNotifApiDocRequestBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::WebhookStatusNotifApiDocRequestBody>
+        for WebhookStatusNotifApiDocRequestBody {
+            fn from(value: super::WebhookStatusNotifApiDocRequestBody) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookStatusNotifApiDocResult {
+            content: ::std::result::Result<
+                super::WebhookStatusNotifApiDocResultContent,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                super::WebhookStatusNotifApiDocResultEvent,
+                ::std::string::String,
+            >,
+            platform: ::std::result::Result<
+                ::std::option::Option<super::Platform>,
+                ::std::string::String,
+            >,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for WebhookStatusNotifApiDocResult {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    event: Err("no value supplied for event".to_string()),
+                    platform: Ok(Default::default()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                }
+            }
+        }
+        impl WebhookStatusNotifApiDocResult {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookStatusNotifApiDocResultContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebhookStatusNotifApiDocResultEvent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn platform<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Platform>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.platform = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for platform: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookStatusNotifApiDocResult>
+        for super::WebhookStatusNotifApiDocResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookStatusNotifApiDocResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    event: value.event?,
+                    platform: value.platform?,
+                    received_at: value.received_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookStatusNotifApiDocResult>
+        for WebhookStatusNotifApiDocResult {
+            fn from(value: super::WebhookStatusNotifApiDocResult) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    event: Ok(value.event),
+                    platform: Ok(value.platform),
+                    received_at: Ok(value.received_at),
                 }
             }
         }
@@ -29579,6 +31469,26 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `resources` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `resource-request-reminder-notification`: what Infobip posts is a [`types::WebhookReminderNotifApiDocRequestBody`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ResourceRequestReminderNotification;
+    impl crate::Webhook for ResourceRequestReminderNotification {
+        type Payload = types::WebhookReminderNotifApiDocRequestBody;
+        const PRODUCT: &'static str = "resources";
+        const NAME: &'static str = "resource-request-reminder-notification";
+    }
+    /// `resource-request-status-change-notification`: what Infobip posts is a [`types::WebhookStatusNotifApiDocRequestBody`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ResourceRequestStatusChangeNotification;
+    impl crate::Webhook for ResourceRequestStatusChangeNotification {
+        type Payload = types::WebhookStatusNotifApiDocRequestBody;
+        const PRODUCT: &'static str = "resources";
+        const NAME: &'static str = "resource-request-status-change-notification";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has

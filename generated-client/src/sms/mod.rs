@@ -844,6 +844,47 @@ pub mod types {
             self
         }
     }
+    ///`GeoLocationInfoWrapper`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct GeoLocationInfoWrapper {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "countryName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_name: ::std::option::Option<::std::string::String>,
+    }
+    impl GeoLocationInfoWrapper {
+        pub fn builder() -> builder::GeoLocationInfoWrapper {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2321,6 +2362,61 @@ pub mod types {
             value: impl ::std::convert::Into<::std::vec::Vec<SmsResponseDetails>>,
         ) -> Self {
             self.messages = value.into();
+            self
+        }
+    }
+    ///`RecipientInfo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RecipientInfo {
+        #[serde(
+            rename = "deviceName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "deviceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub os: ::std::option::Option<::std::string::String>,
+    }
+    impl RecipientInfo {
+        pub fn builder() -> builder::RecipientInfo {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_name: ::std::option::Option::None,
+                device_type: ::std::option::Option::None,
+                os: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_name`.
+        pub fn device_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_type`.
+        pub fn device_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os`.
+        pub fn os(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -4926,6 +5022,167 @@ pub mod types {
             self
         }
     }
+    ///`UrlTrackingWebhook`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct UrlTrackingWebhook {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "geoLocationInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub geo_location_info: ::std::option::Option<GeoLocationInfoWrapper>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "notificationType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub notification_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub recipient: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "recipientInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub recipient_info: ::std::option::Option<RecipientInfo>,
+        #[serde(
+            rename = "sendDateTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_date_time: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl UrlTrackingWebhook {
+        pub fn builder() -> builder::UrlTrackingWebhook {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                geo_location_info: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notification_type: ::std::option::Option::None,
+                recipient: ::std::option::Option::None,
+                recipient_info: ::std::option::Option::None,
+                send_date_time: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `geo_location_info`.
+        pub fn geo_location_info(
+            mut self,
+            value: impl ::std::convert::Into<GeoLocationInfoWrapper>,
+        ) -> Self {
+            self.geo_location_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notification_type`.
+        pub fn notification_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recipient`.
+        pub fn recipient(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recipient = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recipient_info`.
+        pub fn recipient_info(
+            mut self,
+            value: impl ::std::convert::Into<RecipientInfo>,
+        ) -> Self {
+            self.recipient_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_date_time`.
+        pub fn send_date_time(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.send_date_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -6299,6 +6556,72 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     permanent: Ok(value.permanent),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GeoLocationInfoWrapper {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GeoLocationInfoWrapper {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl GeoLocationInfoWrapper {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GeoLocationInfoWrapper>
+        for super::GeoLocationInfoWrapper {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GeoLocationInfoWrapper,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country_name: value.country_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GeoLocationInfoWrapper>
+        for GeoLocationInfoWrapper {
+            fn from(value: super::GeoLocationInfoWrapper) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country_name: Ok(value.country_name),
                 }
             }
         }
@@ -8308,6 +8631,87 @@ pub mod types {
                 Self {
                     bulk_id: Ok(value.bulk_id),
                     messages: Ok(value.messages),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RecipientInfo {
+            device_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            device_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            os: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RecipientInfo {
+            fn default() -> Self {
+                Self {
+                    device_name: Ok(Default::default()),
+                    device_type: Ok(Default::default()),
+                    os: Ok(Default::default()),
+                }
+            }
+        }
+        impl RecipientInfo {
+            pub fn device_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_name: {e}")
+                    });
+                self
+            }
+            pub fn device_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.device_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for device_type: {e}")
+                    });
+                self
+            }
+            pub fn os<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for os: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RecipientInfo> for super::RecipientInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RecipientInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    device_name: value.device_name?,
+                    device_type: value.device_type?,
+                    os: value.os?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RecipientInfo> for RecipientInfo {
+            fn from(value: super::RecipientInfo) -> Self {
+                Self {
+                    device_name: Ok(value.device_name),
+                    device_type: Ok(value.device_type),
+                    os: Ok(value.os),
                 }
             }
         }
@@ -12356,6 +12760,253 @@ pub mod types {
                     shorten_url: Ok(value.shorten_url),
                     track_clicks: Ok(value.track_clicks),
                     tracking_url: Ok(value.tracking_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UrlTrackingWebhook {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            geo_location_info: ::std::result::Result<
+                ::std::option::Option<super::GeoLocationInfoWrapper>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notification_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            recipient_info: ::std::result::Result<
+                ::std::option::Option<super::RecipientInfo>,
+                ::std::string::String,
+            >,
+            send_date_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UrlTrackingWebhook {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    bulk_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    geo_location_info: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    notification_type: Ok(Default::default()),
+                    recipient: Ok(Default::default()),
+                    recipient_info: Ok(Default::default()),
+                    send_date_time: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl UrlTrackingWebhook {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn geo_location_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::GeoLocationInfoWrapper>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.geo_location_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for geo_location_info: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn notification_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn recipient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recipient: {e}")
+                    });
+                self
+            }
+            pub fn recipient_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RecipientInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recipient_info: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn send_date_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.send_date_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for send_date_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UrlTrackingWebhook> for super::UrlTrackingWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UrlTrackingWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    geo_location_info: value.geo_location_info?,
+                    message_id: value.message_id?,
+                    notification_type: value.notification_type?,
+                    recipient: value.recipient?,
+                    recipient_info: value.recipient_info?,
+                    send_date_time: value.send_date_time?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UrlTrackingWebhook> for UrlTrackingWebhook {
+            fn from(value: super::UrlTrackingWebhook) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    geo_location_info: Ok(value.geo_location_info),
+                    message_id: Ok(value.message_id),
+                    notification_type: Ok(value.notification_type),
+                    recipient: Ok(value.recipient),
+                    recipient_info: Ok(value.recipient_info),
+                    send_date_time: Ok(value.send_date_time),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -16559,6 +17210,42 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `sms` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-inbound-sms-messages`: what Infobip posts is a [`types::SmsMoReportResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct InboundSmsMessages;
+    impl crate::Webhook for InboundSmsMessages {
+        type Payload = types::SmsMoReportResponse;
+        const PRODUCT: &'static str = "sms";
+        const NAME: &'static str = "receive-inbound-sms-messages";
+    }
+    /// `receive-outbound-sms-message-report`: what Infobip posts is a [`types::SmsReportResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundSmsMessageReport;
+    impl crate::Webhook for OutboundSmsMessageReport {
+        type Payload = types::SmsReportResponse;
+        const PRODUCT: &'static str = "sms";
+        const NAME: &'static str = "receive-outbound-sms-message-report";
+    }
+    /// `receive-outbound-sms-message-report-v3`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundSmsMessageReportV3;
+    impl crate::Webhook for OutboundSmsMessageReportV3 {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "sms";
+        const NAME: &'static str = "receive-outbound-sms-message-report-v3";
+    }
+    /// `receive-sms-tracking-notification`: what Infobip posts is a [`types::UrlTrackingWebhook`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct SmsTrackingNotification;
+    impl crate::Webhook for SmsTrackingNotification {
+        type Payload = types::UrlTrackingWebhook;
+        const PRODUCT: &'static str = "sms";
+        const NAME: &'static str = "receive-sms-tracking-notification";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -212,6 +212,33 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Context`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Context {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+    }
+    impl Context {
+        pub fn builder() -> builder::Context {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -672,6 +699,114 @@ pub mod types {
         /// Sets `to`.
         pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
             self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundMessageTikTokInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageTikTokInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: TikTokInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageTikTokInboundContent {
+        pub fn builder() -> builder::InboundMessageTikTokInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<TikTokInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -1412,6 +1547,191 @@ pub mod types {
             self
         }
     }
+    ///`PrefilledMessageAuditStatusEnum`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PrefilledMessageAuditStatusEnum {
+        #[serde(rename = "REJECT")]
+        Reject,
+        #[serde(rename = "PASS")]
+        Pass,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PrefilledMessageAuditStatusEnum {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Reject => f.write_str("REJECT"),
+                Self::Pass => f.write_str("PASS"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PrefilledMessageAuditStatusEnum {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REJECT" => Ok(Self::Reject),
+                "PASS" => Ok(Self::Pass),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PrefilledMessageAuditStatusEnum {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PrefilledMessageAuditStatusEnum {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReactionAction`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReactionAction {
+        #[serde(rename = "ADDED")]
+        Added,
+        #[serde(rename = "REMOVED")]
+        Removed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReactionAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Added => f.write_str("ADDED"),
+                Self::Removed => f.write_str("REMOVED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReactionAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ADDED" => Ok(Self::Added),
+                "REMOVED" => Ok(Self::Removed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReactionAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReactionAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReactionType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReactionType {
+        #[serde(rename = "EMOJI")]
+        Emoji,
+        #[serde(rename = "AI_EMOJI")]
+        AiEmoji,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReactionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Emoji => f.write_str("EMOJI"),
+                Self::AiEmoji => f.write_str("AI_EMOJI"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReactionType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EMOJI" => Ok(Self::Emoji),
+                "AI_EMOJI" => Ok(Self::AiEmoji),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`RecipientType`
     #[derive(
         ::serde::Deserialize,
@@ -1617,6 +1937,155 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReport {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "seenAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub seen_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SeenReport {
+        pub fn builder() -> builder::SeenReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                seen_at: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen_at`.
+        pub fn seen_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.seen_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReports`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReports {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<SeenReport>,
+    }
+    impl SeenReports {
+        pub fn builder() -> builder::SeenReports {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SeenReport>>,
+        ) -> Self {
+            self.results = value.into();
             self
         }
     }
@@ -1886,6 +2355,912 @@ pub mod types {
         ) -> Self {
             self.options = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`TikTokInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundContent {
+        TextContent(TikTokInboundTextContent),
+        ImageContent(TikTokInboundImageContent),
+        SharePostContent(TikTokInboundSharePostContent),
+        ReferralAdContent(TikTokInboundReferralAdContent),
+        ReferralShortLinkContent(TikTokInboundReferralShortLinkContent),
+        ReactionContent(TikTokInboundReactionContent),
+    }
+    impl ::std::convert::From<TikTokInboundTextContent> for TikTokInboundContent {
+        fn from(value: TikTokInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<TikTokInboundImageContent> for TikTokInboundContent {
+        fn from(value: TikTokInboundImageContent) -> Self {
+            Self::ImageContent(value)
+        }
+    }
+    impl ::std::convert::From<TikTokInboundSharePostContent> for TikTokInboundContent {
+        fn from(value: TikTokInboundSharePostContent) -> Self {
+            Self::SharePostContent(value)
+        }
+    }
+    impl ::std::convert::From<TikTokInboundReferralAdContent> for TikTokInboundContent {
+        fn from(value: TikTokInboundReferralAdContent) -> Self {
+            Self::ReferralAdContent(value)
+        }
+    }
+    impl ::std::convert::From<TikTokInboundReferralShortLinkContent>
+    for TikTokInboundContent {
+        fn from(value: TikTokInboundReferralShortLinkContent) -> Self {
+            Self::ReferralShortLinkContent(value)
+        }
+    }
+    impl ::std::convert::From<TikTokInboundReactionContent> for TikTokInboundContent {
+        fn from(value: TikTokInboundReactionContent) -> Self {
+            Self::ReactionContent(value)
+        }
+    }
+    ///`TikTokInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<TikTokInboundContentType>,
+    }
+    impl TikTokInboundContentBase {
+        pub fn builder() -> builder::TikTokInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<TikTokInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "SHARE_POST")]
+        SharePost,
+        #[serde(rename = "REFERRAL_AD")]
+        ReferralAd,
+        #[serde(rename = "REFERRAL_SHORT_LINK")]
+        ReferralShortLink,
+        #[serde(rename = "REACTION")]
+        Reaction,
+    }
+    impl ::std::fmt::Display for TikTokInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::SharePost => f.write_str("SHARE_POST"),
+                Self::ReferralAd => f.write_str("REFERRAL_AD"),
+                Self::ReferralShortLink => f.write_str("REFERRAL_SHORT_LINK"),
+                Self::Reaction => f.write_str("REACTION"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "SHARE_POST" => Ok(Self::SharePost),
+                "REFERRAL_AD" => Ok(Self::ReferralAd),
+                "REFERRAL_SHORT_LINK" => Ok(Self::ReferralShortLink),
+                "REACTION" => Ok(Self::Reaction),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TikTokInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundImageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(rename = "mediaUrl")]
+        pub media_url: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<TikTokReferral>,
+        #[serde(rename = "type")]
+        pub type_: TikTokInboundImageContentType,
+    }
+    impl TikTokInboundImageContent {
+        pub fn builder() -> builder::TikTokInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`conversation_id`, `media_url`, `type_`); set the others with the setters.
+        pub fn new(
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            media_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TikTokInboundImageContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                conversation_id: conversation_id.into(),
+                media_url: media_url.into(),
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(
+            mut self,
+            value: impl ::std::convert::Into<TikTokReferral>,
+        ) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TikTokInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundMessage {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageTikTokInboundContent>,
+    }
+    impl TikTokInboundMessage {
+        pub fn builder() -> builder::TikTokInboundMessage {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageTikTokInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`TikTokInboundReactionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundReactionContent {
+        pub action: ReactionAction,
+        #[serde(
+            rename = "aiEmojiUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ai_emoji_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub emoji: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "reactionType")]
+        pub reaction_type: ReactionType,
+        #[serde(rename = "type")]
+        pub type_: TikTokInboundReactionContentType,
+    }
+    impl TikTokInboundReactionContent {
+        pub fn builder() -> builder::TikTokInboundReactionContent {
+            Default::default()
+        }
+        /// With the required fields (`action`, `conversation_id`, `reaction_type`, `type_`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<ReactionAction>,
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            reaction_type: impl ::std::convert::Into<ReactionType>,
+            type_: impl ::std::convert::Into<TikTokInboundReactionContentType>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                ai_emoji_url: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                conversation_id: conversation_id.into(),
+                emoji: ::std::option::Option::None,
+                reaction_type: reaction_type.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `ai_emoji_url`.
+        pub fn ai_emoji_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ai_emoji_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `emoji`.
+        pub fn emoji(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.emoji = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundReactionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundReactionContentType {
+        #[serde(rename = "REACTION")]
+        Reaction,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokInboundReactionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Reaction => f.write_str("REACTION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundReactionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REACTION" => Ok(Self::Reaction),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundReactionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TikTokInboundReactionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokInboundReferralAdContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundReferralAdContent {
+        #[serde(rename = "adId", skip_serializing_if = "::std::option::Option::is_none")]
+        pub ad_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "adName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ad_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "advertiserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub advertiser_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(
+            rename = "embedUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub embed_url: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageMaterialId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_material_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: TikTokInboundReferralAdContentType,
+    }
+    impl TikTokInboundReferralAdContent {
+        pub fn builder() -> builder::TikTokInboundReferralAdContent {
+            Default::default()
+        }
+        /// With the required fields (`conversation_id`, `type_`); set the others with the setters.
+        pub fn new(
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TikTokInboundReferralAdContentType>,
+        ) -> Self {
+            Self {
+                ad_id: ::std::option::Option::None,
+                ad_name: ::std::option::Option::None,
+                advertiser_id: ::std::option::Option::None,
+                conversation_id: conversation_id.into(),
+                embed_url: ::std::option::Option::None,
+                message_material_id: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `ad_id`.
+        pub fn ad_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ad_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ad_name`.
+        pub fn ad_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ad_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `advertiser_id`.
+        pub fn advertiser_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.advertiser_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `embed_url`.
+        pub fn embed_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.embed_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_material_id`.
+        pub fn message_material_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_material_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundReferralAdContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundReferralAdContentType {
+        #[serde(rename = "REFERRAL_AD")]
+        ReferralAd,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokInboundReferralAdContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ReferralAd => f.write_str("REFERRAL_AD"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundReferralAdContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REFERRAL_AD" => Ok(Self::ReferralAd),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundReferralAdContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TikTokInboundReferralAdContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokInboundReferralShortLinkContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundReferralShortLinkContent {
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(
+            rename = "prefilledMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub prefilled_message: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "prefilledMessageAuditStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub prefilled_message_audit_status: ::std::option::Option<
+            PrefilledMessageAuditStatusEnum,
+        >,
+        #[serde(rename = "ref", skip_serializing_if = "::std::option::Option::is_none")]
+        pub ref_: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: TikTokInboundReferralShortLinkContentType,
+    }
+    impl TikTokInboundReferralShortLinkContent {
+        pub fn builder() -> builder::TikTokInboundReferralShortLinkContent {
+            Default::default()
+        }
+        /// With the required fields (`conversation_id`, `type_`); set the others with the setters.
+        pub fn new(
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TikTokInboundReferralShortLinkContentType>,
+        ) -> Self {
+            Self {
+                conversation_id: conversation_id.into(),
+                prefilled_message: ::std::option::Option::None,
+                prefilled_message_audit_status: ::std::option::Option::None,
+                ref_: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `prefilled_message`.
+        pub fn prefilled_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.prefilled_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `prefilled_message_audit_status`.
+        pub fn prefilled_message_audit_status(
+            mut self,
+            value: impl ::std::convert::Into<PrefilledMessageAuditStatusEnum>,
+        ) -> Self {
+            self.prefilled_message_audit_status = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `ref_`.
+        pub fn ref_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ref_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundReferralShortLinkContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundReferralShortLinkContentType {
+        #[serde(rename = "REFERRAL_SHORT_LINK")]
+        ReferralShortLink,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokInboundReferralShortLinkContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ReferralShortLink => f.write_str("REFERRAL_SHORT_LINK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundReferralShortLinkContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REFERRAL_SHORT_LINK" => Ok(Self::ReferralShortLink),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundReferralShortLinkContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TikTokInboundReferralShortLinkContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokInboundSharePostContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundSharePostContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(rename = "embedUrl")]
+        pub embed_url: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<TikTokReferral>,
+        #[serde(rename = "type")]
+        pub type_: TikTokInboundSharePostContentType,
+    }
+    impl TikTokInboundSharePostContent {
+        pub fn builder() -> builder::TikTokInboundSharePostContent {
+            Default::default()
+        }
+        /// With the required fields (`conversation_id`, `embed_url`, `type_`); set the others with the setters.
+        pub fn new(
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            embed_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TikTokInboundSharePostContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                conversation_id: conversation_id.into(),
+                embed_url: embed_url.into(),
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(
+            mut self,
+            value: impl ::std::convert::Into<TikTokReferral>,
+        ) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundSharePostContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundSharePostContentType {
+        #[serde(rename = "SHARE_POST")]
+        SharePost,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokInboundSharePostContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SharePost => f.write_str("SHARE_POST"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundSharePostContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SHARE_POST" => Ok(Self::SharePost),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundSharePostContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TikTokInboundSharePostContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokInboundTextContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "conversationId")]
+        pub conversation_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<TikTokReferral>,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: TikTokInboundTextContentType,
+    }
+    impl TikTokInboundTextContent {
+        pub fn builder() -> builder::TikTokInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`conversation_id`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            conversation_id: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TikTokInboundTextContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                conversation_id: conversation_id.into(),
+                referral: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(
+            mut self,
+            value: impl ::std::convert::Into<TikTokReferral>,
+        ) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TikTokInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`TikTokMessage`
@@ -2660,6 +4035,258 @@ pub mod types {
             value.parse()
         }
     }
+    ///`TikTokReferral`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TikTokReferral {
+        #[serde(
+            rename = "advertiserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub advertiser_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "creativeId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub creative_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sourceStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_status: ::std::option::Option<TikTokReferralSourceStatus>,
+        #[serde(
+            rename = "sourceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_type: ::std::option::Option<TikTokReferralSourceType>,
+        #[serde(
+            rename = "sourceUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_url: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingRef",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_ref: ::std::option::Option<::std::string::String>,
+    }
+    impl TikTokReferral {
+        pub fn builder() -> builder::TikTokReferral {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                advertiser_id: ::std::option::Option::None,
+                creative_id: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                source_name: ::std::option::Option::None,
+                source_status: ::std::option::Option::None,
+                source_type: ::std::option::Option::None,
+                source_url: ::std::option::Option::None,
+                tracking_ref: ::std::option::Option::None,
+            }
+        }
+        /// Sets `advertiser_id`.
+        pub fn advertiser_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.advertiser_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `creative_id`.
+        pub fn creative_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.creative_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_name`.
+        pub fn source_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_status`.
+        pub fn source_status(
+            mut self,
+            value: impl ::std::convert::Into<TikTokReferralSourceStatus>,
+        ) -> Self {
+            self.source_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_type`.
+        pub fn source_type(
+            mut self,
+            value: impl ::std::convert::Into<TikTokReferralSourceType>,
+        ) -> Self {
+            self.source_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_url`.
+        pub fn source_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_ref`.
+        pub fn tracking_ref(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_ref = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TikTokReferralSourceStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokReferralSourceStatus {
+        #[serde(rename = "PASS")]
+        Pass,
+        #[serde(rename = "REJECT")]
+        Reject,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokReferralSourceStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pass => f.write_str("PASS"),
+                Self::Reject => f.write_str("REJECT"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokReferralSourceStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PASS" => Ok(Self::Pass),
+                "REJECT" => Ok(Self::Reject),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokReferralSourceStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TikTokReferralSourceStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TikTokReferralSourceType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TikTokReferralSourceType {
+        #[serde(rename = "AD")]
+        Ad,
+        #[serde(rename = "SHORT_LINK")]
+        ShortLink,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TikTokReferralSourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Ad => f.write_str("AD"),
+                Self::ShortLink => f.write_str("SHORT_LINK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TikTokReferralSourceType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AD" => Ok(Self::Ad),
+                "SHORT_LINK" => Ok(Self::ShortLink),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TikTokReferralSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TikTokReferralSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`TikTokRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -3069,6 +4696,43 @@ pub mod types {
                     delivery: Ok(value.delivery),
                     seen: Ok(value.seen),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Context {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Context {
+            fn default() -> Self {
+                Self { id: Ok(Default::default()) }
+            }
+        }
+        impl Context {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Context> for super::Context {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Context,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { id: value.id? })
+            }
+        }
+        impl ::std::convert::From<super::Context> for Context {
+            fn from(value: super::Context) -> Self {
+                Self { id: Ok(value.id) }
             }
         }
         #[derive(Clone, Debug)]
@@ -3753,6 +5417,256 @@ pub mod types {
                 Self {
                     days: Ok(value.days),
                     from: Ok(value.from),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageTikTokInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::TikTokInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageTikTokInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageTikTokInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TikTokInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageTikTokInboundContent>
+        for super::InboundMessageTikTokInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageTikTokInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageTikTokInboundContent>
+        for InboundMessageTikTokInboundContent {
+            fn from(value: super::InboundMessageTikTokInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
                     to: Ok(value.to),
                 }
             }
@@ -4959,6 +6873,227 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct SeenReport {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReport {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    seen_at: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReport {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReport> for super::SeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    seen_at: value.seen_at?,
+                    sent_at: value.sent_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SeenReport> for SeenReport {
+            fn from(value: super::SeenReport) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    seen_at: Ok(value.seen_at),
+                    sent_at: Ok(value.sent_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReports {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::SeenReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReports {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReports {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SeenReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReports> for super::SeenReports {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReports,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::SeenReports> for SeenReports {
+            fn from(value: super::SeenReports) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SeenStatusReporting {
             url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5357,6 +7492,986 @@ pub mod types {
                 Self {
                     events: Ok(value.events),
                     options: Ok(value.options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::TikTokInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl TikTokInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TikTokInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundContentBase>
+        for super::TikTokInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundContentBase>
+        for TikTokInboundContentBase {
+            fn from(value: super::TikTokInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundImageContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::TikTokReferral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TikTokInboundImageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    media_url: Err("no value supplied for media_url".to_string()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TikTokInboundImageContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TikTokReferral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TikTokInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundImageContent>
+        for super::TikTokInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    conversation_id: value.conversation_id?,
+                    media_url: value.media_url?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundImageContent>
+        for TikTokInboundImageContent {
+            fn from(value: super::TikTokInboundImageContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    conversation_id: Ok(value.conversation_id),
+                    media_url: Ok(value.media_url),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundMessage {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageTikTokInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundMessage {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl TikTokInboundMessage {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageTikTokInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundMessage>
+        for super::TikTokInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundMessage> for TikTokInboundMessage {
+            fn from(value: super::TikTokInboundMessage) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundReactionContent {
+            action: ::std::result::Result<super::ReactionAction, ::std::string::String>,
+            ai_emoji_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            emoji: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reaction_type: ::std::result::Result<
+                super::ReactionType,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TikTokInboundReactionContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundReactionContent {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                    ai_emoji_url: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    emoji: Ok(Default::default()),
+                    reaction_type: Err(
+                        "no value supplied for reaction_type".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TikTokInboundReactionContent {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReactionAction>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn ai_emoji_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ai_emoji_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ai_emoji_url: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn emoji<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.emoji = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for emoji: {e}")
+                    });
+                self
+            }
+            pub fn reaction_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReactionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reaction_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reaction_type: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TikTokInboundReactionContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundReactionContent>
+        for super::TikTokInboundReactionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundReactionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    ai_emoji_url: value.ai_emoji_url?,
+                    context: value.context?,
+                    conversation_id: value.conversation_id?,
+                    emoji: value.emoji?,
+                    reaction_type: value.reaction_type?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundReactionContent>
+        for TikTokInboundReactionContent {
+            fn from(value: super::TikTokInboundReactionContent) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    ai_emoji_url: Ok(value.ai_emoji_url),
+                    context: Ok(value.context),
+                    conversation_id: Ok(value.conversation_id),
+                    emoji: Ok(value.emoji),
+                    reaction_type: Ok(value.reaction_type),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundReferralAdContent {
+            ad_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ad_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            advertiser_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            embed_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_material_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TikTokInboundReferralAdContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundReferralAdContent {
+            fn default() -> Self {
+                Self {
+                    ad_id: Ok(Default::default()),
+                    ad_name: Ok(Default::default()),
+                    advertiser_id: Ok(Default::default()),
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    embed_url: Ok(Default::default()),
+                    message_material_id: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TikTokInboundReferralAdContent {
+            pub fn ad_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ad_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ad_id: {e}")
+                    });
+                self
+            }
+            pub fn ad_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ad_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ad_name: {e}")
+                    });
+                self
+            }
+            pub fn advertiser_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.advertiser_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for advertiser_id: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn embed_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.embed_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for embed_url: {e}")
+                    });
+                self
+            }
+            pub fn message_material_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_material_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_material_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TikTokInboundReferralAdContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundReferralAdContent>
+        for super::TikTokInboundReferralAdContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundReferralAdContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ad_id: value.ad_id?,
+                    ad_name: value.ad_name?,
+                    advertiser_id: value.advertiser_id?,
+                    conversation_id: value.conversation_id?,
+                    embed_url: value.embed_url?,
+                    message_material_id: value.message_material_id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundReferralAdContent>
+        for TikTokInboundReferralAdContent {
+            fn from(value: super::TikTokInboundReferralAdContent) -> Self {
+                Self {
+                    ad_id: Ok(value.ad_id),
+                    ad_name: Ok(value.ad_name),
+                    advertiser_id: Ok(value.advertiser_id),
+                    conversation_id: Ok(value.conversation_id),
+                    embed_url: Ok(value.embed_url),
+                    message_material_id: Ok(value.message_material_id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundReferralShortLinkContent {
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            prefilled_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            prefilled_message_audit_status: ::std::result::Result<
+                ::std::option::Option<super::PrefilledMessageAuditStatusEnum>,
+                ::std::string::String,
+            >,
+            ref_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TikTokInboundReferralShortLinkContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundReferralShortLinkContent {
+            fn default() -> Self {
+                Self {
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    prefilled_message: Ok(Default::default()),
+                    prefilled_message_audit_status: Ok(Default::default()),
+                    ref_: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TikTokInboundReferralShortLinkContent {
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn prefilled_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prefilled_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prefilled_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn prefilled_message_audit_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PrefilledMessageAuditStatusEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prefilled_message_audit_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for prefilled_message_audit_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ref_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ref_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ref_: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::TikTokInboundReferralShortLinkContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundReferralShortLinkContent>
+        for super::TikTokInboundReferralShortLinkContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundReferralShortLinkContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    conversation_id: value.conversation_id?,
+                    prefilled_message: value.prefilled_message?,
+                    prefilled_message_audit_status: value
+                        .prefilled_message_audit_status?,
+                    ref_: value.ref_?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundReferralShortLinkContent>
+        for TikTokInboundReferralShortLinkContent {
+            fn from(value: super::TikTokInboundReferralShortLinkContent) -> Self {
+                Self {
+                    conversation_id: Ok(value.conversation_id),
+                    prefilled_message: Ok(value.prefilled_message),
+                    prefilled_message_audit_status: Ok(
+                        value.prefilled_message_audit_status,
+                    ),
+                    ref_: Ok(value.ref_),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundSharePostContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            embed_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::TikTokReferral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TikTokInboundSharePostContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundSharePostContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    embed_url: Err("no value supplied for embed_url".to_string()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TikTokInboundSharePostContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn embed_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.embed_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for embed_url: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TikTokReferral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TikTokInboundSharePostContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundSharePostContent>
+        for super::TikTokInboundSharePostContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundSharePostContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    conversation_id: value.conversation_id?,
+                    embed_url: value.embed_url?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundSharePostContent>
+        for TikTokInboundSharePostContent {
+            fn from(value: super::TikTokInboundSharePostContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    conversation_id: Ok(value.conversation_id),
+                    embed_url: Ok(value.embed_url),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokInboundTextContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            conversation_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::TikTokReferral>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::TikTokInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    conversation_id: Err(
+                        "no value supplied for conversation_id".to_string(),
+                    ),
+                    referral: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TikTokInboundTextContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn conversation_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::TikTokReferral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TikTokInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokInboundTextContent>
+        for super::TikTokInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    conversation_id: value.conversation_id?,
+                    referral: value.referral?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokInboundTextContent>
+        for TikTokInboundTextContent {
+            fn from(value: super::TikTokInboundTextContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    conversation_id: Ok(value.conversation_id),
+                    referral: Ok(value.referral),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -6068,6 +9183,188 @@ pub mod types {
                     reply_to_message_id: Ok(value.reply_to_message_id),
                     text: Ok(value.text),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TikTokReferral {
+            advertiser_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            creative_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_status: ::std::result::Result<
+                ::std::option::Option<super::TikTokReferralSourceStatus>,
+                ::std::string::String,
+            >,
+            source_type: ::std::result::Result<
+                ::std::option::Option<super::TikTokReferralSourceType>,
+                ::std::string::String,
+            >,
+            source_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_ref: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TikTokReferral {
+            fn default() -> Self {
+                Self {
+                    advertiser_id: Ok(Default::default()),
+                    creative_id: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    source_name: Ok(Default::default()),
+                    source_status: Ok(Default::default()),
+                    source_type: Ok(Default::default()),
+                    source_url: Ok(Default::default()),
+                    tracking_ref: Ok(Default::default()),
+                }
+            }
+        }
+        impl TikTokReferral {
+            pub fn advertiser_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.advertiser_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for advertiser_id: {e}")
+                    });
+                self
+            }
+            pub fn creative_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.creative_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for creative_id: {e}")
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn source_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_name: {e}")
+                    });
+                self
+            }
+            pub fn source_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TikTokReferralSourceStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_status: {e}")
+                    });
+                self
+            }
+            pub fn source_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TikTokReferralSourceType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_type: {e}")
+                    });
+                self
+            }
+            pub fn source_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_url: {e}")
+                    });
+                self
+            }
+            pub fn tracking_ref<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_ref = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_ref: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TikTokReferral> for super::TikTokReferral {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TikTokReferral,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    advertiser_id: value.advertiser_id?,
+                    creative_id: value.creative_id?,
+                    source_id: value.source_id?,
+                    source_name: value.source_name?,
+                    source_status: value.source_status?,
+                    source_type: value.source_type?,
+                    source_url: value.source_url?,
+                    tracking_ref: value.tracking_ref?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TikTokReferral> for TikTokReferral {
+            fn from(value: super::TikTokReferral) -> Self {
+                Self {
+                    advertiser_id: Ok(value.advertiser_id),
+                    creative_id: Ok(value.creative_id),
+                    source_id: Ok(value.source_id),
+                    source_name: Ok(value.source_name),
+                    source_status: Ok(value.source_status),
+                    source_type: Ok(value.source_type),
+                    source_url: Ok(value.source_url),
+                    tracking_ref: Ok(value.tracking_ref),
                 }
             }
         }
@@ -7307,6 +10604,34 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `tiktok` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-inbound-tiktok-messages`: what Infobip posts is a [`types::TikTokInboundMessage`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct InboundTiktokMessages;
+    impl crate::Webhook for InboundTiktokMessages {
+        type Payload = types::TikTokInboundMessage;
+        const PRODUCT: &'static str = "tiktok";
+        const NAME: &'static str = "receive-inbound-tiktok-messages";
+    }
+    /// `receive-outbound-tiktok-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundTiktokMessageDeliveryReports;
+    impl crate::Webhook for OutboundTiktokMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "tiktok";
+        const NAME: &'static str = "receive-outbound-tiktok-message-delivery-reports";
+    }
+    /// `receive-tiktok-seen-reports`: what Infobip posts is a [`types::SeenReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct TiktokSeenReports;
+    impl crate::Webhook for TiktokSeenReports {
+        type Payload = types::SeenReports;
+        const PRODUCT: &'static str = "tiktok";
+        const NAME: &'static str = "receive-tiktok-seen-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

@@ -892,6 +892,222 @@ pub mod types {
             self
         }
     }
+    ///`InboundMessageViberBotInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageViberBotInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: ViberBotInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageViberBotInboundContent {
+        pub fn builder() -> builder::InboundMessageViberBotInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<ViberBotInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundMessageViberInboundMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageViberInboundMessageContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: ViberInboundMessageContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageViberInboundMessageContent {
+        pub fn builder() -> builder::InboundMessageViberInboundMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<ViberInboundMessageContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1059,6 +1275,49 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Location`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Location {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub latitude: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub longitude: ::std::option::Option<f64>,
+    }
+    impl Location {
+        pub fn builder() -> builder::Location {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LogResponseLogViberBotOutboundContent`
@@ -2335,6 +2594,155 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReport {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "campaignReferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "seenAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub seen_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SeenReport {
+        pub fn builder() -> builder::SeenReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                seen_at: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen_at`.
+        pub fn seen_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.seen_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReports`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReports {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<SeenReport>,
+    }
+    impl SeenReports {
+        pub fn builder() -> builder::SeenReports {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SeenReport>>,
+        ) -> Self {
+            self.results = value.into();
             self
         }
     }
@@ -4327,6 +4735,1258 @@ pub mod types {
             self
         }
     }
+    ///`ViberBotContact`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotContact {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub avatar: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "phoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberBotContact {
+        pub fn builder() -> builder::ViberBotContact {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                avatar: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `avatar`.
+        pub fn avatar(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.avatar = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotContactNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotContactNestedInboundMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contact: ::std::option::Option<ViberBotContact>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotContactNestedInboundMessageType,
+    }
+    impl ViberBotContactNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotContactNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotContactNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                contact: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `contact`.
+        pub fn contact(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotContact>,
+        ) -> Self {
+            self.contact = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotContactNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotContactNestedInboundMessageType {
+        #[serde(rename = "CONTACT")]
+        Contact,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotContactNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotContactNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONTACT" => Ok(Self::Contact),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotContactNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotContactNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotFileNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotFileNestedInboundMessage {
+        #[serde(
+            rename = "fileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotFileNestedInboundMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberBotFileNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotFileNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotFileNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                file_name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotFileNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotFileNestedInboundMessageType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotFileNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotFileNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotFileNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotFileNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotImageNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotImageNestedInboundMessage {
+        #[serde(
+            rename = "fileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "thumbnailUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub thumbnail_url: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotImageNestedInboundMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberBotImageNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotImageNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotImageNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                file_name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotImageNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotImageNestedInboundMessageType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotImageNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotImageNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotImageNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotImageNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundContent {
+        MessageContent(ViberBotInboundMessageContent),
+        DeliveredContent(ViberBotInboundDeliveredContent),
+        SubscribedContent(ViberBotInboundSubscribedContent),
+        UnsubscribedContent(ViberBotInboundUnsubscribedContent),
+        ConversationStartedContent(ViberBotInboundConversationStartedContent),
+    }
+    impl ::std::convert::From<ViberBotInboundMessageContent> for ViberBotInboundContent {
+        fn from(value: ViberBotInboundMessageContent) -> Self {
+            Self::MessageContent(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotInboundDeliveredContent>
+    for ViberBotInboundContent {
+        fn from(value: ViberBotInboundDeliveredContent) -> Self {
+            Self::DeliveredContent(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotInboundSubscribedContent>
+    for ViberBotInboundContent {
+        fn from(value: ViberBotInboundSubscribedContent) -> Self {
+            Self::SubscribedContent(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotInboundUnsubscribedContent>
+    for ViberBotInboundContent {
+        fn from(value: ViberBotInboundUnsubscribedContent) -> Self {
+            Self::UnsubscribedContent(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotInboundConversationStartedContent>
+    for ViberBotInboundContent {
+        fn from(value: ViberBotInboundConversationStartedContent) -> Self {
+            Self::ConversationStartedContent(value)
+        }
+    }
+    ///`ViberBotInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ViberBotInboundContentType>,
+    }
+    impl ViberBotInboundContentBase {
+        pub fn builder() -> builder::ViberBotInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundContentType {
+        #[serde(rename = "MESSAGE")]
+        Message,
+        #[serde(rename = "DELIVERED")]
+        Delivered,
+        #[serde(rename = "SUBSCRIBED")]
+        Subscribed,
+        #[serde(rename = "UNSUBSCRIBED")]
+        Unsubscribed,
+        #[serde(rename = "CONVERSATION_STARTED")]
+        ConversationStarted,
+    }
+    impl ::std::fmt::Display for ViberBotInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Message => f.write_str("MESSAGE"),
+                Self::Delivered => f.write_str("DELIVERED"),
+                Self::Subscribed => f.write_str("SUBSCRIBED"),
+                Self::Unsubscribed => f.write_str("UNSUBSCRIBED"),
+                Self::ConversationStarted => f.write_str("CONVERSATION_STARTED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MESSAGE" => Ok(Self::Message),
+                "DELIVERED" => Ok(Self::Delivered),
+                "SUBSCRIBED" => Ok(Self::Subscribed),
+                "UNSUBSCRIBED" => Ok(Self::Unsubscribed),
+                "CONVERSATION_STARTED" => Ok(Self::ConversationStarted),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ViberBotInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundConversationStartedContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundConversationStartedContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "conversationType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conversation_type: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "messageToken")]
+        pub message_token: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscribed: ::std::option::Option<bool>,
+        pub timestamp: i64,
+        #[serde(rename = "type")]
+        pub type_: ViberBotInboundConversationStartedContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<ViberBotUser>,
+    }
+    impl ViberBotInboundConversationStartedContent {
+        pub fn builder() -> builder::ViberBotInboundConversationStartedContent {
+            Default::default()
+        }
+        /// With the required fields (`message_token`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            message_token: impl ::std::convert::Into<::std::string::String>,
+            timestamp: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<
+                ViberBotInboundConversationStartedContentType,
+            >,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                conversation_type: ::std::option::Option::None,
+                message_token: message_token.into(),
+                subscribed: ::std::option::Option::None,
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+                user: ::std::option::Option::None,
+            }
+        }
+        /// Sets `context`.
+        pub fn context(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation_type`.
+        pub fn conversation_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subscribed`.
+        pub fn subscribed(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.subscribed = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user`.
+        pub fn user(mut self, value: impl ::std::convert::Into<ViberBotUser>) -> Self {
+            self.user = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotInboundConversationStartedContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundConversationStartedContentType {
+        #[serde(rename = "CONVERSATION_STARTED")]
+        ConversationStarted,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotInboundConversationStartedContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ConversationStarted => f.write_str("CONVERSATION_STARTED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundConversationStartedContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONVERSATION_STARTED" => Ok(Self::ConversationStarted),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for ViberBotInboundConversationStartedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotInboundConversationStartedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundDeliveredContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundDeliveredContent {
+        #[serde(rename = "messageToken")]
+        pub message_token: ::std::string::String,
+        pub timestamp: i64,
+        #[serde(rename = "type")]
+        pub type_: ViberBotInboundDeliveredContentType,
+        #[serde(rename = "userId")]
+        pub user_id: ::std::string::String,
+    }
+    impl ViberBotInboundDeliveredContent {
+        pub fn builder() -> builder::ViberBotInboundDeliveredContent {
+            Default::default()
+        }
+        /// With the required fields (`message_token`, `timestamp`, `type_`, `user_id`); set the others with the setters.
+        pub fn new(
+            message_token: impl ::std::convert::Into<::std::string::String>,
+            timestamp: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<ViberBotInboundDeliveredContentType>,
+            user_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                message_token: message_token.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+                user_id: user_id.into(),
+            }
+        }
+    }
+    ///`ViberBotInboundDeliveredContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundDeliveredContentType {
+        #[serde(rename = "DELIVERED")]
+        Delivered,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotInboundDeliveredContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Delivered => f.write_str("DELIVERED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundDeliveredContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DELIVERED" => Ok(Self::Delivered),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotInboundDeliveredContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotInboundDeliveredContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundMessageContent {
+        #[serde(
+            rename = "chatHostname",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub chat_hostname: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ViberBotNestedInboundMessage>,
+        #[serde(rename = "messageToken")]
+        pub message_token: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sender: ::std::option::Option<ViberBotUser>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub silent: ::std::option::Option<bool>,
+        pub timestamp: i64,
+        #[serde(rename = "type")]
+        pub type_: ViberBotInboundMessageContentType,
+    }
+    impl ViberBotInboundMessageContent {
+        pub fn builder() -> builder::ViberBotInboundMessageContent {
+            Default::default()
+        }
+        /// With the required fields (`message_token`, `timestamp`, `type_`); set the others with the setters.
+        pub fn new(
+            message_token: impl ::std::convert::Into<::std::string::String>,
+            timestamp: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<ViberBotInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                chat_hostname: ::std::option::Option::None,
+                message: ::std::option::Option::None,
+                message_token: message_token.into(),
+                sender: ::std::option::Option::None,
+                silent: ::std::option::Option::None,
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `chat_hostname`.
+        pub fn chat_hostname(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.chat_hostname = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotNestedInboundMessage>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(mut self, value: impl ::std::convert::Into<ViberBotUser>) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `silent`.
+        pub fn silent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.silent = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotInboundMessageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundMessageContentType {
+        #[serde(rename = "MESSAGE")]
+        Message,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotInboundMessageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Message => f.write_str("MESSAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundMessageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MESSAGE" => Ok(Self::Message),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotInboundMessageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundMessageType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "STICKER")]
+        Sticker,
+        #[serde(rename = "FILE")]
+        File,
+        #[serde(rename = "CONTACT")]
+        Contact,
+        #[serde(rename = "LOCATION")]
+        Location,
+    }
+    impl ::std::fmt::Display for ViberBotInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Sticker => f.write_str("STICKER"),
+                Self::File => f.write_str("FILE"),
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Location => f.write_str("LOCATION"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "STICKER" => Ok(Self::Sticker),
+                "FILE" => Ok(Self::File),
+                "CONTACT" => Ok(Self::Contact),
+                "LOCATION" => Ok(Self::Location),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ViberBotInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundResponse {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageViberBotInboundContent>,
+    }
+    impl ViberBotInboundResponse {
+        pub fn builder() -> builder::ViberBotInboundResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageViberBotInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`ViberBotInboundSubscribedContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundSubscribedContent {
+        #[serde(
+            rename = "chatHostname",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub chat_hostname: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "messageToken")]
+        pub message_token: ::std::string::String,
+        pub timestamp: i64,
+        #[serde(rename = "type")]
+        pub type_: ViberBotInboundSubscribedContentType,
+        pub user: ViberBotUser,
+    }
+    impl ViberBotInboundSubscribedContent {
+        pub fn builder() -> builder::ViberBotInboundSubscribedContent {
+            Default::default()
+        }
+        /// With the required fields (`message_token`, `timestamp`, `type_`, `user`); set the others with the setters.
+        pub fn new(
+            message_token: impl ::std::convert::Into<::std::string::String>,
+            timestamp: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<ViberBotInboundSubscribedContentType>,
+            user: impl ::std::convert::Into<ViberBotUser>,
+        ) -> Self {
+            Self {
+                chat_hostname: ::std::option::Option::None,
+                message_token: message_token.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+                user: user.into(),
+            }
+        }
+        /// Sets `chat_hostname`.
+        pub fn chat_hostname(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.chat_hostname = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotInboundSubscribedContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundSubscribedContentType {
+        #[serde(rename = "SUBSCRIBED")]
+        Subscribed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotInboundSubscribedContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Subscribed => f.write_str("SUBSCRIBED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundSubscribedContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUBSCRIBED" => Ok(Self::Subscribed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotInboundSubscribedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotInboundSubscribedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotInboundUnsubscribedContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotInboundUnsubscribedContent {
+        #[serde(rename = "messageToken")]
+        pub message_token: ::std::string::String,
+        pub timestamp: i64,
+        #[serde(rename = "type")]
+        pub type_: ViberBotInboundUnsubscribedContentType,
+        #[serde(rename = "userId")]
+        pub user_id: ::std::string::String,
+    }
+    impl ViberBotInboundUnsubscribedContent {
+        pub fn builder() -> builder::ViberBotInboundUnsubscribedContent {
+            Default::default()
+        }
+        /// With the required fields (`message_token`, `timestamp`, `type_`, `user_id`); set the others with the setters.
+        pub fn new(
+            message_token: impl ::std::convert::Into<::std::string::String>,
+            timestamp: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<ViberBotInboundUnsubscribedContentType>,
+            user_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                message_token: message_token.into(),
+                timestamp: timestamp.into(),
+                type_: type_.into(),
+                user_id: user_id.into(),
+            }
+        }
+    }
+    ///`ViberBotInboundUnsubscribedContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotInboundUnsubscribedContentType {
+        #[serde(rename = "UNSUBSCRIBED")]
+        Unsubscribed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotInboundUnsubscribedContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unsubscribed => f.write_str("UNSUBSCRIBED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotInboundUnsubscribedContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNSUBSCRIBED" => Ok(Self::Unsubscribed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotInboundUnsubscribedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotInboundUnsubscribedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ViberBotKeyboard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4432,6 +6092,106 @@ pub mod types {
                 value.into(),
             );
             self
+        }
+    }
+    ///`ViberBotLocationNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotLocationNestedInboundMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub location: ::std::option::Option<Location>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotLocationNestedInboundMessageType,
+    }
+    impl ViberBotLocationNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotLocationNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotLocationNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                location: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `location`.
+        pub fn location(mut self, value: impl ::std::convert::Into<Location>) -> Self {
+            self.location = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotLocationNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotLocationNestedInboundMessageType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotLocationNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotLocationNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotLocationNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotLocationNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`ViberBotMediaScaleType`
@@ -4570,6 +6330,88 @@ pub mod types {
             value: impl ::std::convert::Into<RequestSchedulingSettings>,
         ) -> Self {
             self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotNestedInboundMessage {
+        TextNestedInboundMessage(ViberBotTextNestedInboundMessage),
+        ImageNestedInboundMessage(ViberBotImageNestedInboundMessage),
+        VideoNestedInboundMessage(ViberBotVideoNestedInboundMessage),
+        StickerNestedInboundMessage(ViberBotStickerNestedInboundMessage),
+        FileNestedInboundMessage(ViberBotFileNestedInboundMessage),
+        ContactNestedInboundMessage(ViberBotContactNestedInboundMessage),
+        LocationNestedInboundMessage(ViberBotLocationNestedInboundMessage),
+    }
+    impl ::std::convert::From<ViberBotTextNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotTextNestedInboundMessage) -> Self {
+            Self::TextNestedInboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotImageNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotImageNestedInboundMessage) -> Self {
+            Self::ImageNestedInboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotVideoNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotVideoNestedInboundMessage) -> Self {
+            Self::VideoNestedInboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotStickerNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotStickerNestedInboundMessage) -> Self {
+            Self::StickerNestedInboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotFileNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotFileNestedInboundMessage) -> Self {
+            Self::FileNestedInboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotContactNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotContactNestedInboundMessage) -> Self {
+            Self::ContactNestedInboundMessage(value)
+        }
+    }
+    impl ::std::convert::From<ViberBotLocationNestedInboundMessage>
+    for ViberBotNestedInboundMessage {
+        fn from(value: ViberBotLocationNestedInboundMessage) -> Self {
+            Self::LocationNestedInboundMessage(value)
+        }
+    }
+    ///`ViberBotNestedInboundMessageBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotNestedInboundMessageBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ViberBotInboundMessageType>,
+    }
+    impl ViberBotNestedInboundMessageBase {
+        pub fn builder() -> builder::ViberBotNestedInboundMessageBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotInboundMessageType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -6499,6 +8341,120 @@ pub mod types {
             self
         }
     }
+    ///`ViberBotStickerNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotStickerNestedInboundMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotStickerNestedInboundMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberBotStickerNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotStickerNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotStickerNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotStickerNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotStickerNestedInboundMessageType {
+        #[serde(rename = "STICKER")]
+        Sticker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotStickerNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotStickerNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STICKER" => Ok(Self::Sticker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotStickerNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotStickerNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ViberBotTextHorizontalAlign`
     #[derive(
         ::serde::Deserialize,
@@ -6556,6 +8512,109 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for ViberBotTextHorizontalAlign {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotTextNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotTextNestedInboundMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotTextNestedInboundMessageType,
+    }
+    impl ViberBotTextNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotTextNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotTextNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotTextNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotTextNestedInboundMessageType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotTextNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotTextNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotTextNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotTextNestedInboundMessageType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -6684,6 +8743,249 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for ViberBotTextVerticalAlign {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberBotUser`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotUser {
+        #[serde(
+            rename = "apiVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub api_version: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub avatar: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberBotUser {
+        pub fn builder() -> builder::ViberBotUser {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                api_version: ::std::option::Option::None,
+                avatar: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                language: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `api_version`.
+        pub fn api_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.api_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `avatar`.
+        pub fn avatar(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.avatar = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `language`.
+        pub fn language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotVideoNestedInboundMessage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberBotVideoNestedInboundMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i32>,
+        #[serde(
+            rename = "fileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i32>,
+        #[serde(
+            rename = "thumbnailUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub thumbnail_url: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberBotVideoNestedInboundMessageType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberBotVideoNestedInboundMessage {
+        pub fn builder() -> builder::ViberBotVideoNestedInboundMessage {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotVideoNestedInboundMessageType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                duration: ::std::option::Option::None,
+                file_name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberBotVideoNestedInboundMessageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberBotVideoNestedInboundMessageType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberBotVideoNestedInboundMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberBotVideoNestedInboundMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberBotVideoNestedInboundMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ViberBotVideoNestedInboundMessageType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -7067,6 +9369,299 @@ pub mod types {
         ) -> Self {
             self.url_options = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`ViberInboundFileContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberInboundFileContent {
+        #[serde(
+            rename = "fileName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberInboundFileContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ViberInboundFileContent {
+        pub fn builder() -> builder::ViberInboundFileContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberInboundFileContentType>,
+        ) -> Self {
+            Self {
+                file_name: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberInboundFileContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberInboundFileContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberInboundFileContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberInboundFileContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ViberInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ViberInboundMessageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberInboundMessageContent {
+        TextContent(ViberInboundTextContent),
+        FileContent(ViberInboundFileContent),
+    }
+    impl ::std::convert::From<ViberInboundTextContent> for ViberInboundMessageContent {
+        fn from(value: ViberInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<ViberInboundFileContent> for ViberInboundMessageContent {
+        fn from(value: ViberInboundFileContent) -> Self {
+            Self::FileContent(value)
+        }
+    }
+    ///`ViberInboundMessages`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberInboundMessages {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageViberInboundMessageContent>,
+    }
+    impl ViberInboundMessages {
+        pub fn builder() -> builder::ViberInboundMessages {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageViberInboundMessageContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`ViberInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ViberInboundTextContent {
+        pub text: ::std::string::String,
+        #[serde(
+            rename = "trackingData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tracking_data: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ViberInboundTextContentType,
+    }
+    impl ViberInboundTextContent {
+        pub fn builder() -> builder::ViberInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberInboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                tracking_data: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ViberInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ViberInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ViberInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ViberInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ViberInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ViberInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`ViberMessage`
@@ -10227,6 +12822,506 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct InboundMessageViberBotInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::ViberBotInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageViberBotInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageViberBotInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageViberBotInboundContent>
+        for super::InboundMessageViberBotInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageViberBotInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageViberBotInboundContent>
+        for InboundMessageViberBotInboundContent {
+            fn from(value: super::InboundMessageViberBotInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageViberInboundMessageContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::ViberInboundMessageContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageViberInboundMessageContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageViberInboundMessageContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberInboundMessageContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageViberInboundMessageContent>
+        for super::InboundMessageViberInboundMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageViberInboundMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageViberInboundMessageContent>
+        for InboundMessageViberInboundMessageContent {
+            fn from(value: super::InboundMessageViberInboundMessageContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct IndiaDltOptions {
             content_template_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -10314,6 +13409,89 @@ pub mod types {
                     content_template_id: Ok(value.content_template_id),
                     principal_entity_id: Ok(value.principal_entity_id),
                     telemarketer_id: Ok(value.telemarketer_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Location {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Location {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    latitude: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                }
+            }
+        }
+        impl Location {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Location> for super::Location {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Location,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Location> for Location {
+            fn from(value: super::Location) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
                 }
             }
         }
@@ -12122,6 +15300,227 @@ pub mod types {
                     bulk_id: Ok(value.bulk_id),
                     messages: Ok(value.messages),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReport {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            campaign_reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReport {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    campaign_reference_id: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    seen_at: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReport {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for campaign_reference_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReport> for super::SeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    campaign_reference_id: value.campaign_reference_id?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    seen_at: value.seen_at?,
+                    sent_at: value.sent_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SeenReport> for SeenReport {
+            fn from(value: super::SeenReport) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    campaign_reference_id: Ok(value.campaign_reference_id),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    seen_at: Ok(value.seen_at),
+                    sent_at: Ok(value.sent_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReports {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::SeenReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReports {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReports {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SeenReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReports> for super::SeenReports {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReports,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::SeenReports> for SeenReports {
+            fn from(value: super::SeenReports) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -14232,6 +17631,1281 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ViberBotContact {
+            avatar: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotContact {
+            fn default() -> Self {
+                Self {
+                    avatar: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    phone_number: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotContact {
+            pub fn avatar<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for avatar: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotContact> for super::ViberBotContact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotContact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    avatar: value.avatar?,
+                    name: value.name?,
+                    phone_number: value.phone_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotContact> for ViberBotContact {
+            fn from(value: super::ViberBotContact) -> Self {
+                Self {
+                    avatar: Ok(value.avatar),
+                    name: Ok(value.name),
+                    phone_number: Ok(value.phone_number),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotContactNestedInboundMessage {
+            contact: ::std::result::Result<
+                ::std::option::Option<super::ViberBotContact>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotContactNestedInboundMessageType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotContactNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    contact: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ViberBotContactNestedInboundMessage {
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ViberBotContact>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ViberBotContactNestedInboundMessageType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotContactNestedInboundMessage>
+        for super::ViberBotContactNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotContactNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contact: value.contact?,
+                    text: value.text?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotContactNestedInboundMessage>
+        for ViberBotContactNestedInboundMessage {
+            fn from(value: super::ViberBotContactNestedInboundMessage) -> Self {
+                Self {
+                    contact: Ok(value.contact),
+                    text: Ok(value.text),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotFileNestedInboundMessage {
+            file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotFileNestedInboundMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotFileNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    file_name: Ok(Default::default()),
+                    size: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotFileNestedInboundMessage {
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotFileNestedInboundMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotFileNestedInboundMessage>
+        for super::ViberBotFileNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotFileNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_name: value.file_name?,
+                    size: value.size?,
+                    text: value.text?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotFileNestedInboundMessage>
+        for ViberBotFileNestedInboundMessage {
+            fn from(value: super::ViberBotFileNestedInboundMessage) -> Self {
+                Self {
+                    file_name: Ok(value.file_name),
+                    size: Ok(value.size),
+                    text: Ok(value.text),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotImageNestedInboundMessage {
+            file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            thumbnail_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotImageNestedInboundMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotImageNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    file_name: Ok(Default::default()),
+                    size: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    thumbnail_url: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotImageNestedInboundMessage {
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn thumbnail_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thumbnail_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thumbnail_url: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotImageNestedInboundMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotImageNestedInboundMessage>
+        for super::ViberBotImageNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotImageNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_name: value.file_name?,
+                    size: value.size?,
+                    text: value.text?,
+                    thumbnail_url: value.thumbnail_url?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotImageNestedInboundMessage>
+        for ViberBotImageNestedInboundMessage {
+            fn from(value: super::ViberBotImageNestedInboundMessage) -> Self {
+                Self {
+                    file_name: Ok(value.file_name),
+                    size: Ok(value.size),
+                    text: Ok(value.text),
+                    thumbnail_url: Ok(value.thumbnail_url),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ViberBotInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ViberBotInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundContentBase>
+        for super::ViberBotInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundContentBase>
+        for ViberBotInboundContentBase {
+            fn from(value: super::ViberBotInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundConversationStartedContent {
+            context: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            conversation_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            subscribed: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ViberBotInboundConversationStartedContentType,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<
+                ::std::option::Option<super::ViberBotUser>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotInboundConversationStartedContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    conversation_type: Ok(Default::default()),
+                    message_token: Err(
+                        "no value supplied for message_token".to_string(),
+                    ),
+                    subscribed: Ok(Default::default()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotInboundConversationStartedContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn conversation_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_token: {e}")
+                    });
+                self
+            }
+            pub fn subscribed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subscribed = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subscribed: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ViberBotInboundConversationStartedContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ViberBotUser>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundConversationStartedContent>
+        for super::ViberBotInboundConversationStartedContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundConversationStartedContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    conversation_type: value.conversation_type?,
+                    message_token: value.message_token?,
+                    subscribed: value.subscribed?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundConversationStartedContent>
+        for ViberBotInboundConversationStartedContent {
+            fn from(value: super::ViberBotInboundConversationStartedContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    conversation_type: Ok(value.conversation_type),
+                    message_token: Ok(value.message_token),
+                    subscribed: Ok(value.subscribed),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                    user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundDeliveredContent {
+            message_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ViberBotInboundDeliveredContentType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ViberBotInboundDeliveredContent {
+            fn default() -> Self {
+                Self {
+                    message_token: Err(
+                        "no value supplied for message_token".to_string(),
+                    ),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl ViberBotInboundDeliveredContent {
+            pub fn message_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_token: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotInboundDeliveredContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundDeliveredContent>
+        for super::ViberBotInboundDeliveredContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundDeliveredContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_token: value.message_token?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundDeliveredContent>
+        for ViberBotInboundDeliveredContent {
+            fn from(value: super::ViberBotInboundDeliveredContent) -> Self {
+                Self {
+                    message_token: Ok(value.message_token),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundMessageContent {
+            chat_hostname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ViberBotNestedInboundMessage>,
+                ::std::string::String,
+            >,
+            message_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<
+                ::std::option::Option<super::ViberBotUser>,
+                ::std::string::String,
+            >,
+            silent: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ViberBotInboundMessageContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotInboundMessageContent {
+            fn default() -> Self {
+                Self {
+                    chat_hostname: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    message_token: Err(
+                        "no value supplied for message_token".to_string(),
+                    ),
+                    sender: Ok(Default::default()),
+                    silent: Ok(Default::default()),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ViberBotInboundMessageContent {
+            pub fn chat_hostname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chat_hostname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for chat_hostname: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ViberBotNestedInboundMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_token: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ViberBotUser>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn silent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.silent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for silent: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotInboundMessageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundMessageContent>
+        for super::ViberBotInboundMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    chat_hostname: value.chat_hostname?,
+                    message: value.message?,
+                    message_token: value.message_token?,
+                    sender: value.sender?,
+                    silent: value.silent?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundMessageContent>
+        for ViberBotInboundMessageContent {
+            fn from(value: super::ViberBotInboundMessageContent) -> Self {
+                Self {
+                    chat_hostname: Ok(value.chat_hostname),
+                    message: Ok(value.message),
+                    message_token: Ok(value.message_token),
+                    sender: Ok(value.sender),
+                    silent: Ok(value.silent),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundResponse {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageViberBotInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotInboundResponse {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotInboundResponse {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageViberBotInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundResponse>
+        for super::ViberBotInboundResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundResponse>
+        for ViberBotInboundResponse {
+            fn from(value: super::ViberBotInboundResponse) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundSubscribedContent {
+            chat_hostname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ViberBotInboundSubscribedContentType,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<super::ViberBotUser, ::std::string::String>,
+        }
+        impl ::std::default::Default for ViberBotInboundSubscribedContent {
+            fn default() -> Self {
+                Self {
+                    chat_hostname: Ok(Default::default()),
+                    message_token: Err(
+                        "no value supplied for message_token".to_string(),
+                    ),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user: Err("no value supplied for user".to_string()),
+                }
+            }
+        }
+        impl ViberBotInboundSubscribedContent {
+            pub fn chat_hostname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chat_hostname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for chat_hostname: {e}")
+                    });
+                self
+            }
+            pub fn message_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_token: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotInboundSubscribedContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotUser>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundSubscribedContent>
+        for super::ViberBotInboundSubscribedContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundSubscribedContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    chat_hostname: value.chat_hostname?,
+                    message_token: value.message_token?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundSubscribedContent>
+        for ViberBotInboundSubscribedContent {
+            fn from(value: super::ViberBotInboundSubscribedContent) -> Self {
+                Self {
+                    chat_hostname: Ok(value.chat_hostname),
+                    message_token: Ok(value.message_token),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                    user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotInboundUnsubscribedContent {
+            message_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ViberBotInboundUnsubscribedContentType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ViberBotInboundUnsubscribedContent {
+            fn default() -> Self {
+                Self {
+                    message_token: Err(
+                        "no value supplied for message_token".to_string(),
+                    ),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl ViberBotInboundUnsubscribedContent {
+            pub fn message_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_token: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ViberBotInboundUnsubscribedContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotInboundUnsubscribedContent>
+        for super::ViberBotInboundUnsubscribedContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotInboundUnsubscribedContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_token: value.message_token?,
+                    timestamp: value.timestamp?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotInboundUnsubscribedContent>
+        for ViberBotInboundUnsubscribedContent {
+            fn from(value: super::ViberBotInboundUnsubscribedContent) -> Self {
+                Self {
+                    message_token: Ok(value.message_token),
+                    timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ViberBotKeyboard {
             action_bar_state: ::std::result::Result<
                 ::std::option::Option<super::InputFieldState>,
@@ -14417,6 +19091,93 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ViberBotLocationNestedInboundMessage {
+            location: ::std::result::Result<
+                ::std::option::Option<super::Location>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotLocationNestedInboundMessageType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotLocationNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    location: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ViberBotLocationNestedInboundMessage {
+            pub fn location<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Location>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for location: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ViberBotLocationNestedInboundMessageType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotLocationNestedInboundMessage>
+        for super::ViberBotLocationNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotLocationNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    location: value.location?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotLocationNestedInboundMessage>
+        for ViberBotLocationNestedInboundMessage {
+            fn from(value: super::ViberBotLocationNestedInboundMessage) -> Self {
+                Self {
+                    location: Ok(value.location),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ViberBotMessage {
             content: ::std::result::Result<
                 super::ViberBotOutboundContent,
@@ -14583,6 +19344,51 @@ pub mod types {
                 Self {
                     schedule: Ok(value.schedule),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotNestedInboundMessageBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ViberBotInboundMessageType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotNestedInboundMessageBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotNestedInboundMessageBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ViberBotInboundMessageType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotNestedInboundMessageBase>
+        for super::ViberBotNestedInboundMessageBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotNestedInboundMessageBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotNestedInboundMessageBase>
+        for ViberBotNestedInboundMessageBase {
+            fn from(value: super::ViberBotNestedInboundMessageBase) -> Self {
+                Self { type_: Ok(value.type_) }
             }
         }
         #[derive(Clone, Debug)]
@@ -16322,6 +21128,513 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ViberBotStickerNestedInboundMessage {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotStickerNestedInboundMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotStickerNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotStickerNestedInboundMessage {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::ViberBotStickerNestedInboundMessageType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotStickerNestedInboundMessage>
+        for super::ViberBotStickerNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotStickerNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotStickerNestedInboundMessage>
+        for ViberBotStickerNestedInboundMessage {
+            fn from(value: super::ViberBotStickerNestedInboundMessage) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotTextNestedInboundMessage {
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotTextNestedInboundMessageType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotTextNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    text: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ViberBotTextNestedInboundMessage {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotTextNestedInboundMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotTextNestedInboundMessage>
+        for super::ViberBotTextNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotTextNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotTextNestedInboundMessage>
+        for ViberBotTextNestedInboundMessage {
+            fn from(value: super::ViberBotTextNestedInboundMessage) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotUser {
+            api_version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            avatar: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotUser {
+            fn default() -> Self {
+                Self {
+                    api_version: Ok(Default::default()),
+                    avatar: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    language: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotUser {
+            pub fn api_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_version: {e}")
+                    });
+                self
+            }
+            pub fn avatar<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for avatar: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotUser> for super::ViberBotUser {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotUser,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_version: value.api_version?,
+                    avatar: value.avatar?,
+                    country: value.country?,
+                    id: value.id?,
+                    language: value.language?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotUser> for ViberBotUser {
+            fn from(value: super::ViberBotUser) -> Self {
+                Self {
+                    api_version: Ok(value.api_version),
+                    avatar: Ok(value.avatar),
+                    country: Ok(value.country),
+                    id: Ok(value.id),
+                    language: Ok(value.language),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberBotVideoNestedInboundMessage {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            duration: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            thumbnail_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberBotVideoNestedInboundMessageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberBotVideoNestedInboundMessage {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    duration: Ok(Default::default()),
+                    file_name: Ok(Default::default()),
+                    size: Ok(Default::default()),
+                    thumbnail_url: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberBotVideoNestedInboundMessage {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for duration: {e}")
+                    });
+                self
+            }
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn thumbnail_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thumbnail_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thumbnail_url: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberBotVideoNestedInboundMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberBotVideoNestedInboundMessage>
+        for super::ViberBotVideoNestedInboundMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberBotVideoNestedInboundMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    duration: value.duration?,
+                    file_name: value.file_name?,
+                    size: value.size?,
+                    thumbnail_url: value.thumbnail_url?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberBotVideoNestedInboundMessage>
+        for ViberBotVideoNestedInboundMessage {
+            fn from(value: super::ViberBotVideoNestedInboundMessage) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    duration: Ok(value.duration),
+                    file_name: Ok(value.file_name),
+                    size: Ok(value.size),
+                    thumbnail_url: Ok(value.thumbnail_url),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ViberCarouselButton {
             action: ::std::result::Result<::std::string::String, ::std::string::String>,
             title: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -16989,6 +22302,299 @@ pub mod types {
                     to: Ok(value.to),
                     tracking_data: Ok(value.tracking_data),
                     url_options: Ok(value.url_options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberInboundFileContent {
+            file_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberInboundFileContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberInboundFileContent {
+            fn default() -> Self {
+                Self {
+                    file_name: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberInboundFileContent {
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberInboundFileContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberInboundFileContent>
+        for super::ViberInboundFileContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberInboundFileContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_name: value.file_name?,
+                    text: value.text?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberInboundFileContent>
+        for ViberInboundFileContent {
+            fn from(value: super::ViberInboundFileContent) -> Self {
+                Self {
+                    file_name: Ok(value.file_name),
+                    text: Ok(value.text),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberInboundMessages {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageViberInboundMessageContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberInboundMessages {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl ViberInboundMessages {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageViberInboundMessageContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberInboundMessages>
+        for super::ViberInboundMessages {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberInboundMessages,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberInboundMessages> for ViberInboundMessages {
+            fn from(value: super::ViberInboundMessages) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ViberInboundTextContent {
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tracking_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ViberInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ViberInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    text: Err("no value supplied for text".to_string()),
+                    tracking_data: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ViberInboundTextContent {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn tracking_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_data: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ViberInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ViberInboundTextContent>
+        for super::ViberInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ViberInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    tracking_data: value.tracking_data?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ViberInboundTextContent>
+        for ViberInboundTextContent {
+            fn from(value: super::ViberInboundTextContent) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    tracking_data: Ok(value.tracking_data),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -21883,6 +27489,50 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `viber` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-outbound-viber-bot-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundViberBotMessageDeliveryReports;
+    impl crate::Webhook for OutboundViberBotMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "viber";
+        const NAME: &'static str = "receive-outbound-viber-bot-message-delivery-reports";
+    }
+    /// `receive-outbound-viber-message-delivery-reports`: what Infobip posts is a [`types::DeliveryReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundViberMessageDeliveryReports;
+    impl crate::Webhook for OutboundViberMessageDeliveryReports {
+        type Payload = types::DeliveryReports;
+        const PRODUCT: &'static str = "viber";
+        const NAME: &'static str = "receive-outbound-viber-message-delivery-reports";
+    }
+    /// `receive-viber-bot-api-incoming-messages`: what Infobip posts is a [`types::ViberBotInboundResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ViberBotApiIncomingMessages;
+    impl crate::Webhook for ViberBotApiIncomingMessages {
+        type Payload = types::ViberBotInboundResponse;
+        const PRODUCT: &'static str = "viber";
+        const NAME: &'static str = "receive-viber-bot-api-incoming-messages";
+    }
+    /// `receive-viber-inbound-messages`: what Infobip posts is a [`types::ViberInboundMessages`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ViberInboundMessages;
+    impl crate::Webhook for ViberInboundMessages {
+        type Payload = types::ViberInboundMessages;
+        const PRODUCT: &'static str = "viber";
+        const NAME: &'static str = "receive-viber-inbound-messages";
+    }
+    /// `receive-viber-seen-reports`: what Infobip posts is a [`types::SeenReports`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ViberSeenReports;
+    impl crate::Webhook for ViberSeenReports {
+        type Payload = types::SeenReports;
+        const PRODUCT: &'static str = "viber";
+        const NAME: &'static str = "receive-viber-seen-reports";
+    }
 }
 pub use crate::Error;
 pub mod operations;

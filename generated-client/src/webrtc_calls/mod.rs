@@ -524,6 +524,117 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CallDetails`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallDetails {
+        WebRtcCallDetails(WebRtcCallDetails),
+        RoomCallDetails(RoomCallDetails),
+        PhoneCallDetails(PhoneCallDetails),
+    }
+    impl ::std::convert::From<WebRtcCallDetails> for CallDetails {
+        fn from(value: WebRtcCallDetails) -> Self {
+            Self::WebRtcCallDetails(value)
+        }
+    }
+    impl ::std::convert::From<RoomCallDetails> for CallDetails {
+        fn from(value: RoomCallDetails) -> Self {
+            Self::RoomCallDetails(value)
+        }
+    }
+    impl ::std::convert::From<PhoneCallDetails> for CallDetails {
+        fn from(value: PhoneCallDetails) -> Self {
+            Self::PhoneCallDetails(value)
+        }
+    }
+    ///`CallDetailsBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallDetailsBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<DestinationType>,
+    }
+    impl CallDetailsBase {
+        pub fn builder() -> builder::CallDetailsBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<DestinationType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`CallDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum CallDirection {
+        #[serde(rename = "INBOUND")]
+        Inbound,
+        #[serde(rename = "OUTBOUND")]
+        Outbound,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CallDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inbound => f.write_str("INBOUND"),
+                Self::Outbound => f.write_str("OUTBOUND"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INBOUND" => Ok(Self::Inbound),
+                "OUTBOUND" => Ok(Self::Outbound),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CallLink`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1797,6 +1908,193 @@ pub mod types {
             self
         }
     }
+    ///`ConferenceFinalState`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ConferenceFinalState {
+        #[serde(rename = "JOINING")]
+        Joining,
+        #[serde(rename = "JOINED")]
+        Joined,
+        #[serde(rename = "LEFT")]
+        Left,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ConferenceFinalState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Joining => f.write_str("JOINING"),
+                Self::Joined => f.write_str("JOINED"),
+                Self::Left => f.write_str("LEFT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConferenceFinalState {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "JOINING" => Ok(Self::Joining),
+                "JOINED" => Ok(Self::Joined),
+                "LEFT" => Ok(Self::Left),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConferenceFinalState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConferenceFinalState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ConferenceParticipant`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ConferenceParticipant {
+        #[serde(
+            rename = "callId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub call_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub direction: ::std::option::Option<CallDirection>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub endpoint: ::std::option::Option<Endpoint>,
+        #[serde(
+            rename = "joinTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub join_time: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "leaveTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub leave_time: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "ringDuration",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ring_duration: ::std::option::Option<i32>,
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<crate::DateTime>,
+        pub state: ConferenceFinalState,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ParticipantType>,
+    }
+    impl ConferenceParticipant {
+        pub fn builder() -> builder::ConferenceParticipant {
+            Default::default()
+        }
+        /// With the required fields (`state`); set the others with the setters.
+        pub fn new(state: impl ::std::convert::Into<ConferenceFinalState>) -> Self {
+            Self {
+                call_id: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                duration: ::std::option::Option::None,
+                endpoint: ::std::option::Option::None,
+                join_time: ::std::option::Option::None,
+                leave_time: ::std::option::Option::None,
+                ring_duration: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+                state: state.into(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_id`.
+        pub fn call_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<CallDirection>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `endpoint`.
+        pub fn endpoint(mut self, value: impl ::std::convert::Into<Endpoint>) -> Self {
+            self.endpoint = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `join_time`.
+        pub fn join_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.join_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `leave_time`.
+        pub fn leave_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.leave_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ring_duration`.
+        pub fn ring_duration(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.ring_duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ParticipantType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`ConversationsDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -2104,6 +2402,201 @@ pub mod types {
             value.parse()
         }
     }
+    ///`DialogFinalState`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum DialogFinalState {
+        #[serde(rename = "FINISHED")]
+        Finished,
+        #[serde(rename = "FAILED")]
+        Failed,
+        #[serde(rename = "CANCELLED")]
+        Cancelled,
+        #[serde(rename = "NO_ANSWER")]
+        NoAnswer,
+        #[serde(rename = "BUSY")]
+        Busy,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for DialogFinalState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Finished => f.write_str("FINISHED"),
+                Self::Failed => f.write_str("FAILED"),
+                Self::Cancelled => f.write_str("CANCELLED"),
+                Self::NoAnswer => f.write_str("NO_ANSWER"),
+                Self::Busy => f.write_str("BUSY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DialogFinalState {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FINISHED" => Ok(Self::Finished),
+                "FAILED" => Ok(Self::Failed),
+                "CANCELLED" => Ok(Self::Cancelled),
+                "NO_ANSWER" => Ok(Self::NoAnswer),
+                "BUSY" => Ok(Self::Busy),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DialogFinalState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DialogFinalState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`DialogParticipant`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DialogParticipant {
+        #[serde(
+            rename = "callId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub call_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub direction: ::std::option::Option<CallDirection>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub endpoint: ::std::option::Option<Endpoint>,
+        #[serde(
+            rename = "joinTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub join_time: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "leaveTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub leave_time: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "ringDuration",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ring_duration: ::std::option::Option<i32>,
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<crate::DateTime>,
+        pub state: DialogFinalState,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ParticipantType>,
+    }
+    impl DialogParticipant {
+        pub fn builder() -> builder::DialogParticipant {
+            Default::default()
+        }
+        /// With the required fields (`state`); set the others with the setters.
+        pub fn new(state: impl ::std::convert::Into<DialogFinalState>) -> Self {
+            Self {
+                call_id: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                duration: ::std::option::Option::None,
+                endpoint: ::std::option::Option::None,
+                join_time: ::std::option::Option::None,
+                leave_time: ::std::option::Option::None,
+                ring_duration: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+                state: state.into(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_id`.
+        pub fn call_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<CallDirection>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `endpoint`.
+        pub fn endpoint(mut self, value: impl ::std::convert::Into<Endpoint>) -> Self {
+            self.endpoint = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `join_time`.
+        pub fn join_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.join_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `leave_time`.
+        pub fn leave_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.leave_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ring_duration`.
+        pub fn ring_duration(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.ring_duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ParticipantType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`Direction`
     #[derive(
         ::serde::Deserialize,
@@ -2162,6 +2655,202 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Endpoint`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Endpoint {
+        WebRtcEndpoint(WebRtcEndpoint),
+        PhoneEndpoint(PhoneEndpoint),
+    }
+    impl ::std::convert::From<WebRtcEndpoint> for Endpoint {
+        fn from(value: WebRtcEndpoint) -> Self {
+            Self::WebRtcEndpoint(value)
+        }
+    }
+    impl ::std::convert::From<PhoneEndpoint> for Endpoint {
+        fn from(value: PhoneEndpoint) -> Self {
+            Self::PhoneEndpoint(value)
+        }
+    }
+    ///`EndpointBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct EndpointBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<EndpointType>,
+    }
+    impl EndpointBase {
+        pub fn builder() -> builder::EndpointBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<EndpointType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`EndpointType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum EndpointType {
+        #[serde(rename = "PHONE")]
+        Phone,
+        #[serde(rename = "WEBRTC")]
+        Webrtc,
+    }
+    impl ::std::fmt::Display for EndpointType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Phone => f.write_str("PHONE"),
+                Self::Webrtc => f.write_str("WEBRTC"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EndpointType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PHONE" => Ok(Self::Phone),
+                "WEBRTC" => Ok(Self::Webrtc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EndpointType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EndpointType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ErrorCode`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ErrorCode {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl ErrorCode {
+        pub fn builder() -> builder::ErrorCode {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`File`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct File {
+        #[serde(
+            rename = "fileFormat",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_format: ::std::option::Option<FileFormat2188fec7>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl File {
+        pub fn builder() -> builder::File {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                file_format: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `file_format`.
+        pub fn file_format(
+            mut self,
+            value: impl ::std::convert::Into<FileFormat2188fec7>,
+        ) -> Self {
+            self.file_format = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FileFormat`
@@ -2224,6 +2913,70 @@ pub mod types {
             value.parse()
         }
     }
+    ///`FileFormat2188fec7`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum FileFormat2188fec7 {
+        #[serde(rename = "MP3")]
+        Mp3,
+        #[serde(rename = "WAV")]
+        Wav,
+        #[serde(rename = "MP4")]
+        Mp4,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FileFormat2188fec7 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Mp3 => f.write_str("MP3"),
+                Self::Wav => f.write_str("WAV"),
+                Self::Mp4 => f.write_str("MP4"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFormat2188fec7 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MP3" => Ok(Self::Mp3),
+                "WAV" => Ok(Self::Wav),
+                "MP4" => Ok(Self::Mp4),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileFormat2188fec7 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileFormat2188fec7 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`FilePageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -2259,6 +3012,44 @@ pub mod types {
             value: impl ::std::convert::Into<::std::vec::Vec<FileResponse>>,
         ) -> Self {
             self.results = value.into();
+            self
+        }
+    }
+    ///`FileRecording`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FileRecording {
+        #[serde(
+            rename = "callId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub call_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file: ::std::option::Option<File>,
+    }
+    impl FileRecording {
+        pub fn builder() -> builder::FileRecording {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_id: ::std::option::Option::None,
+                file: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_id`.
+        pub fn call_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file`.
+        pub fn file(mut self, value: impl ::std::convert::Into<File>) -> Self {
+            self.file = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -2364,6 +3155,74 @@ pub mod types {
         ) -> Self {
             self.min_ringing_time = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`HangupSource`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum HangupSource {
+        #[serde(rename = "CALLER")]
+        Caller,
+        #[serde(rename = "CALLEE")]
+        Callee,
+        #[serde(rename = "API")]
+        Api,
+        #[serde(rename = "PLATFORM")]
+        Platform,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for HangupSource {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Caller => f.write_str("CALLER"),
+                Self::Callee => f.write_str("CALLEE"),
+                Self::Api => f.write_str("API"),
+                Self::Platform => f.write_str("PLATFORM"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for HangupSource {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CALLER" => Ok(Self::Caller),
+                "CALLEE" => Ok(Self::Callee),
+                "API" => Ok(Self::Api),
+                "PLATFORM" => Ok(Self::Platform),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HangupSource {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HangupSource {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`HmacAlgorithm`
@@ -3133,6 +3992,70 @@ pub mod types {
             self
         }
     }
+    ///`MachineDetectionResult`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum MachineDetectionResult {
+        #[serde(rename = "MACHINE")]
+        Machine,
+        #[serde(rename = "HUMAN")]
+        Human,
+        #[serde(rename = "NULL")]
+        Null,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for MachineDetectionResult {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Machine => f.write_str("MACHINE"),
+                Self::Human => f.write_str("HUMAN"),
+                Self::Null => f.write_str("NULL"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MachineDetectionResult {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "MACHINE" => Ok(Self::Machine),
+                "HUMAN" => Ok(Self::Human),
+                "NULL" => Ok(Self::Null),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MachineDetectionResult {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MachineDetectionResult {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Messages`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -3223,6 +4146,191 @@ pub mod types {
                 total_pages: total_pages.into(),
                 total_results: total_results.into(),
             }
+        }
+    }
+    ///`ParticipantType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ParticipantType {
+        #[serde(rename = "DIALOG")]
+        Dialog,
+        #[serde(rename = "CONFERENCE")]
+        Conference,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ParticipantType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Dialog => f.write_str("DIALOG"),
+                Self::Conference => f.write_str("CONFERENCE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ParticipantType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DIALOG" => Ok(Self::Dialog),
+                "CONFERENCE" => Ok(Self::Conference),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ParticipantType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ParticipantType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PhoneCallDetails`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PhoneCallDetails {
+        pub callee: DialogParticipant,
+        pub caller: DialogParticipant,
+        #[serde(
+            rename = "dialogId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dialog_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "hangupSource",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub hangup_source: ::std::option::Option<HangupSource>,
+        #[serde(
+            rename = "machineDetection",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub machine_detection: ::std::option::Option<MachineDetectionResult>,
+        #[serde(rename = "type")]
+        pub type_: PhoneCallDetailsType,
+    }
+    impl PhoneCallDetails {
+        pub fn builder() -> builder::PhoneCallDetails {
+            Default::default()
+        }
+        /// With the required fields (`callee`, `caller`, `type_`); set the others with the setters.
+        pub fn new(
+            callee: impl ::std::convert::Into<DialogParticipant>,
+            caller: impl ::std::convert::Into<DialogParticipant>,
+            type_: impl ::std::convert::Into<PhoneCallDetailsType>,
+        ) -> Self {
+            Self {
+                callee: callee.into(),
+                caller: caller.into(),
+                dialog_id: ::std::option::Option::None,
+                hangup_source: ::std::option::Option::None,
+                machine_detection: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `dialog_id`.
+        pub fn dialog_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.dialog_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `hangup_source`.
+        pub fn hangup_source(
+            mut self,
+            value: impl ::std::convert::Into<HangupSource>,
+        ) -> Self {
+            self.hangup_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `machine_detection`.
+        pub fn machine_detection(
+            mut self,
+            value: impl ::std::convert::Into<MachineDetectionResult>,
+        ) -> Self {
+            self.machine_detection = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PhoneCallDetailsType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PhoneCallDetailsType {
+        #[serde(rename = "PHONE")]
+        Phone,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PhoneCallDetailsType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Phone => f.write_str("PHONE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PhoneCallDetailsType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PHONE" => Ok(Self::Phone),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PhoneCallDetailsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PhoneCallDetailsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`PhoneDestination`
@@ -3352,6 +4460,87 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for PhoneDestinationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PhoneEndpoint`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PhoneEndpoint {
+        #[serde(rename = "phoneNumber")]
+        pub phone_number: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: PhoneEndpointType,
+    }
+    impl PhoneEndpoint {
+        pub fn builder() -> builder::PhoneEndpoint {
+            Default::default()
+        }
+        /// With the required fields (`phone_number`, `type_`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PhoneEndpointType>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`PhoneEndpointType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PhoneEndpointType {
+        #[serde(rename = "PHONE")]
+        Phone,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PhoneEndpointType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Phone => f.write_str("PHONE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PhoneEndpointType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PHONE" => Ok(Self::Phone),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PhoneEndpointType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PhoneEndpointType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -4507,6 +5696,88 @@ pub mod types {
             value.parse()
         }
     }
+    ///`RoomCallDetails`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct RoomCallDetails {
+        pub participants: ::std::vec::Vec<ConferenceParticipant>,
+        #[serde(rename = "type")]
+        pub type_: RoomCallDetailsType,
+    }
+    impl RoomCallDetails {
+        pub fn builder() -> builder::RoomCallDetails {
+            Default::default()
+        }
+        /// With the required fields (`participants`, `type_`); set the others with the setters.
+        pub fn new(
+            participants: impl ::std::convert::Into<
+                ::std::vec::Vec<ConferenceParticipant>,
+            >,
+            type_: impl ::std::convert::Into<RoomCallDetailsType>,
+        ) -> Self {
+            Self {
+                participants: participants.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`RoomCallDetailsType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum RoomCallDetailsType {
+        #[serde(rename = "ROOM")]
+        Room,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for RoomCallDetailsType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Room => f.write_str("ROOM"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoomCallDetailsType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ROOM" => Ok(Self::Room),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RoomCallDetailsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RoomCallDetailsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`RoomDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -5321,6 +6592,117 @@ pub mod types {
             self
         }
     }
+    ///`WebRtcCallDetails`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebRtcCallDetails {
+        pub callee: DialogParticipant,
+        pub caller: DialogParticipant,
+        #[serde(
+            rename = "dialogId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dialog_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "hangupSource",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub hangup_source: ::std::option::Option<HangupSource>,
+        #[serde(rename = "type")]
+        pub type_: WebRtcCallDetailsType,
+    }
+    impl WebRtcCallDetails {
+        pub fn builder() -> builder::WebRtcCallDetails {
+            Default::default()
+        }
+        /// With the required fields (`callee`, `caller`, `type_`); set the others with the setters.
+        pub fn new(
+            callee: impl ::std::convert::Into<DialogParticipant>,
+            caller: impl ::std::convert::Into<DialogParticipant>,
+            type_: impl ::std::convert::Into<WebRtcCallDetailsType>,
+        ) -> Self {
+            Self {
+                callee: callee.into(),
+                caller: caller.into(),
+                dialog_id: ::std::option::Option::None,
+                hangup_source: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `dialog_id`.
+        pub fn dialog_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.dialog_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `hangup_source`.
+        pub fn hangup_source(
+            mut self,
+            value: impl ::std::convert::Into<HangupSource>,
+        ) -> Self {
+            self.hangup_source = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WebRtcCallDetailsType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebRtcCallDetailsType {
+        #[serde(rename = "WEBRTC")]
+        Webrtc,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebRtcCallDetailsType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Webrtc => f.write_str("WEBRTC"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebRtcCallDetailsType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WEBRTC" => Ok(Self::Webrtc),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebRtcCallDetailsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebRtcCallDetailsType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WebRtcDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -5429,6 +6811,100 @@ pub mod types {
             value.parse()
         }
     }
+    ///`WebRtcEndpoint`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebRtcEndpoint {
+        #[serde(
+            rename = "displayName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub display_name: ::std::option::Option<::std::string::String>,
+        pub identity: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WebRtcEndpointType,
+    }
+    impl WebRtcEndpoint {
+        pub fn builder() -> builder::WebRtcEndpoint {
+            Default::default()
+        }
+        /// With the required fields (`identity`, `type_`); set the others with the setters.
+        pub fn new(
+            identity: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WebRtcEndpointType>,
+        ) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                identity: identity.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WebRtcEndpointType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WebRtcEndpointType {
+        #[serde(rename = "WEBRTC")]
+        Webrtc,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WebRtcEndpointType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Webrtc => f.write_str("WEBRTC"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebRtcEndpointType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WEBRTC" => Ok(Self::Webrtc),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebRtcEndpointType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebRtcEndpointType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`Webhook`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -5458,6 +6934,155 @@ pub mod types {
             value: impl ::std::convert::Into<SecurityConfig>,
         ) -> Self {
             self.security_config = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WebhookEventPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookEventPayload {
+        #[serde(
+            rename = "callDetails",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub call_details: ::std::option::Option<CallDetails>,
+        #[serde(
+            rename = "callLinkConfigId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub call_link_config_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callLinkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub call_link_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "customData",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub custom_data: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(
+            rename = "errorCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_code: ::std::option::Option<ErrorCode>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub recording: ::std::option::Option<WebhookRecording>,
+    }
+    impl WebhookEventPayload {
+        pub fn builder() -> builder::WebhookEventPayload {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_details: ::std::option::Option::None,
+                call_link_config_id: ::std::option::Option::None,
+                call_link_id: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                error_code: ::std::option::Option::None,
+                recording: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_details`.
+        pub fn call_details(
+            mut self,
+            value: impl ::std::convert::Into<CallDetails>,
+        ) -> Self {
+            self.call_details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `call_link_config_id`.
+        pub fn call_link_config_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_link_config_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `call_link_id`.
+        pub fn call_link_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_link_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `error_code`.
+        pub fn error_code(
+            mut self,
+            value: impl ::std::convert::Into<ErrorCode>,
+        ) -> Self {
+            self.error_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recording`.
+        pub fn recording(
+            mut self,
+            value: impl ::std::convert::Into<WebhookRecording>,
+        ) -> Self {
+            self.recording = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WebhookRecording`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WebhookRecording {
+        #[serde(
+            rename = "callRecordings",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub call_recordings: ::std::vec::Vec<FileRecording>,
+        #[serde(
+            rename = "composedFiles",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub composed_files: ::std::vec::Vec<File>,
+    }
+    impl WebhookRecording {
+        pub fn builder() -> builder::WebhookRecording {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_recordings: ::std::default::Default::default(),
+                composed_files: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `call_recordings`.
+        pub fn call_recordings(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FileRecording>>,
+        ) -> Self {
+            self.call_recordings = value.into();
+            self
+        }
+        /// Sets `composed_files`.
+        pub fn composed_files(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<File>>,
+        ) -> Self {
+            self.composed_files = value.into();
             self
         }
     }
@@ -5945,6 +7570,49 @@ pub mod types {
         impl ::std::convert::From<super::BrowserDetectedLocalization>
         for BrowserDetectedLocalization {
             fn from(value: super::BrowserDetectedLocalization) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallDetailsBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::DestinationType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallDetailsBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallDetailsBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DestinationType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallDetailsBase> for super::CallDetailsBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallDetailsBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::CallDetailsBase> for CallDetailsBase {
+            fn from(value: super::CallDetailsBase) -> Self {
                 Self { type_: Ok(value.type_) }
             }
         }
@@ -7601,6 +9269,226 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ConferenceParticipant {
+            call_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            direction: ::std::result::Result<
+                ::std::option::Option<super::CallDirection>,
+                ::std::string::String,
+            >,
+            duration: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            endpoint: ::std::result::Result<
+                ::std::option::Option<super::Endpoint>,
+                ::std::string::String,
+            >,
+            join_time: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            leave_time: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            ring_duration: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            start_time: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                super::ConferenceFinalState,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ParticipantType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConferenceParticipant {
+            fn default() -> Self {
+                Self {
+                    call_id: Ok(Default::default()),
+                    direction: Ok(Default::default()),
+                    duration: Ok(Default::default()),
+                    endpoint: Ok(Default::default()),
+                    join_time: Ok(Default::default()),
+                    leave_time: Ok(Default::default()),
+                    ring_duration: Ok(Default::default()),
+                    start_time: Ok(Default::default()),
+                    state: Err("no value supplied for state".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConferenceParticipant {
+            pub fn call_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for call_id: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CallDirection>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for duration: {e}")
+                    });
+                self
+            }
+            pub fn endpoint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Endpoint>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.endpoint = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for endpoint: {e}")
+                    });
+                self
+            }
+            pub fn join_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.join_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for join_time: {e}")
+                    });
+                self
+            }
+            pub fn leave_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.leave_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for leave_time: {e}")
+                    });
+                self
+            }
+            pub fn ring_duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ring_duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ring_duration: {e}")
+                    });
+                self
+            }
+            pub fn start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_time: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConferenceFinalState>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ParticipantType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConferenceParticipant>
+        for super::ConferenceParticipant {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConferenceParticipant,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    call_id: value.call_id?,
+                    direction: value.direction?,
+                    duration: value.duration?,
+                    endpoint: value.endpoint?,
+                    join_time: value.join_time?,
+                    leave_time: value.leave_time?,
+                    ring_duration: value.ring_duration?,
+                    start_time: value.start_time?,
+                    state: value.state?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConferenceParticipant>
+        for ConferenceParticipant {
+            fn from(value: super::ConferenceParticipant) -> Self {
+                Self {
+                    call_id: Ok(value.call_id),
+                    direction: Ok(value.direction),
+                    duration: Ok(value.duration),
+                    endpoint: Ok(value.endpoint),
+                    join_time: Ok(value.join_time),
+                    leave_time: Ok(value.leave_time),
+                    ring_duration: Ok(value.ring_duration),
+                    start_time: Ok(value.start_time),
+                    state: Ok(value.state),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ConversationsDestination {
             display_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -7710,6 +9598,423 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct DialogParticipant {
+            call_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            direction: ::std::result::Result<
+                ::std::option::Option<super::CallDirection>,
+                ::std::string::String,
+            >,
+            duration: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            endpoint: ::std::result::Result<
+                ::std::option::Option<super::Endpoint>,
+                ::std::string::String,
+            >,
+            join_time: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            leave_time: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            ring_duration: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            start_time: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<super::DialogFinalState, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ParticipantType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DialogParticipant {
+            fn default() -> Self {
+                Self {
+                    call_id: Ok(Default::default()),
+                    direction: Ok(Default::default()),
+                    duration: Ok(Default::default()),
+                    endpoint: Ok(Default::default()),
+                    join_time: Ok(Default::default()),
+                    leave_time: Ok(Default::default()),
+                    ring_duration: Ok(Default::default()),
+                    start_time: Ok(Default::default()),
+                    state: Err("no value supplied for state".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl DialogParticipant {
+            pub fn call_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for call_id: {e}")
+                    });
+                self
+            }
+            pub fn direction<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CallDirection>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.direction = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
+                self
+            }
+            pub fn duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for duration: {e}")
+                    });
+                self
+            }
+            pub fn endpoint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Endpoint>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.endpoint = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for endpoint: {e}")
+                    });
+                self
+            }
+            pub fn join_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.join_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for join_time: {e}")
+                    });
+                self
+            }
+            pub fn leave_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.leave_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for leave_time: {e}")
+                    });
+                self
+            }
+            pub fn ring_duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ring_duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ring_duration: {e}")
+                    });
+                self
+            }
+            pub fn start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_time: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DialogFinalState>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ParticipantType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DialogParticipant> for super::DialogParticipant {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DialogParticipant,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    call_id: value.call_id?,
+                    direction: value.direction?,
+                    duration: value.duration?,
+                    endpoint: value.endpoint?,
+                    join_time: value.join_time?,
+                    leave_time: value.leave_time?,
+                    ring_duration: value.ring_duration?,
+                    start_time: value.start_time?,
+                    state: value.state?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DialogParticipant> for DialogParticipant {
+            fn from(value: super::DialogParticipant) -> Self {
+                Self {
+                    call_id: Ok(value.call_id),
+                    direction: Ok(value.direction),
+                    duration: Ok(value.duration),
+                    endpoint: Ok(value.endpoint),
+                    join_time: Ok(value.join_time),
+                    leave_time: Ok(value.leave_time),
+                    ring_duration: Ok(value.ring_duration),
+                    start_time: Ok(value.start_time),
+                    state: Ok(value.state),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EndpointBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::EndpointType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EndpointBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl EndpointBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EndpointType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EndpointBase> for super::EndpointBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EndpointBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::EndpointBase> for EndpointBase {
+            fn from(value: super::EndpointBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorCode {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorCode {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorCode {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorCode> for super::ErrorCode {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorCode,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorCode> for ErrorCode {
+            fn from(value: super::ErrorCode) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct File {
+            file_format: ::std::result::Result<
+                ::std::option::Option<super::FileFormat2188fec7>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for File {
+            fn default() -> Self {
+                Self {
+                    file_format: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl File {
+            pub fn file_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::FileFormat2188fec7>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_format: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<File> for super::File {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: File,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_format: value.file_format?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::File> for File {
+            fn from(value: super::File) -> Self {
+                Self {
+                    file_format: Ok(value.file_format),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FilePageResponse {
             page_info: ::std::result::Result<
                 ::std::option::Option<super::PageInfo>,
@@ -7770,6 +10075,70 @@ pub mod types {
                 Self {
                     page_info: Ok(value.page_info),
                     results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FileRecording {
+            call_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            file: ::std::result::Result<
+                ::std::option::Option<super::File>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FileRecording {
+            fn default() -> Self {
+                Self {
+                    call_id: Ok(Default::default()),
+                    file: Ok(Default::default()),
+                }
+            }
+        }
+        impl FileRecording {
+            pub fn call_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for call_id: {e}")
+                    });
+                self
+            }
+            pub fn file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::File>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileRecording> for super::FileRecording {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileRecording,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    call_id: value.call_id?,
+                    file: value.file?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileRecording> for FileRecording {
+            fn from(value: super::FileRecording) -> Self {
+                Self {
+                    call_id: Ok(value.call_id),
+                    file: Ok(value.file),
                 }
             }
         }
@@ -8747,6 +11116,150 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PhoneCallDetails {
+            callee: ::std::result::Result<
+                super::DialogParticipant,
+                ::std::string::String,
+            >,
+            caller: ::std::result::Result<
+                super::DialogParticipant,
+                ::std::string::String,
+            >,
+            dialog_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            hangup_source: ::std::result::Result<
+                ::std::option::Option<super::HangupSource>,
+                ::std::string::String,
+            >,
+            machine_detection: ::std::result::Result<
+                ::std::option::Option<super::MachineDetectionResult>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PhoneCallDetailsType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PhoneCallDetails {
+            fn default() -> Self {
+                Self {
+                    callee: Err("no value supplied for callee".to_string()),
+                    caller: Err("no value supplied for caller".to_string()),
+                    dialog_id: Ok(Default::default()),
+                    hangup_source: Ok(Default::default()),
+                    machine_detection: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PhoneCallDetails {
+            pub fn callee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DialogParticipant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callee: {e}")
+                    });
+                self
+            }
+            pub fn caller<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DialogParticipant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caller = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caller: {e}")
+                    });
+                self
+            }
+            pub fn dialog_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dialog_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dialog_id: {e}")
+                    });
+                self
+            }
+            pub fn hangup_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::HangupSource>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hangup_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for hangup_source: {e}")
+                    });
+                self
+            }
+            pub fn machine_detection<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MachineDetectionResult>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.machine_detection = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for machine_detection: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PhoneCallDetailsType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PhoneCallDetails> for super::PhoneCallDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PhoneCallDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callee: value.callee?,
+                    caller: value.caller?,
+                    dialog_id: value.dialog_id?,
+                    hangup_source: value.hangup_source?,
+                    machine_detection: value.machine_detection?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PhoneCallDetails> for PhoneCallDetails {
+            fn from(value: super::PhoneCallDetails) -> Self {
+                Self {
+                    callee: Ok(value.callee),
+                    caller: Ok(value.caller),
+                    dialog_id: Ok(value.dialog_id),
+                    hangup_source: Ok(value.hangup_source),
+                    machine_detection: Ok(value.machine_detection),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PhoneDestination {
             display_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -8889,6 +11402,70 @@ pub mod types {
                     from: Ok(value.from),
                     hangup_restriction: Ok(value.hangup_restriction),
                     machine_detection: Ok(value.machine_detection),
+                    phone_number: Ok(value.phone_number),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PhoneEndpoint {
+            phone_number: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PhoneEndpointType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PhoneEndpoint {
+            fn default() -> Self {
+                Self {
+                    phone_number: Err("no value supplied for phone_number".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PhoneEndpoint {
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PhoneEndpointType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PhoneEndpoint> for super::PhoneEndpoint {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PhoneEndpoint,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    phone_number: value.phone_number?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PhoneEndpoint> for PhoneEndpoint {
+            fn from(value: super::PhoneEndpoint) -> Self {
+                Self {
                     phone_number: Ok(value.phone_number),
                     type_: Ok(value.type_),
                 }
@@ -10012,6 +12589,72 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RoomCallDetails {
+            participants: ::std::result::Result<
+                ::std::vec::Vec<super::ConferenceParticipant>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::RoomCallDetailsType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RoomCallDetails {
+            fn default() -> Self {
+                Self {
+                    participants: Err("no value supplied for participants".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl RoomCallDetails {
+            pub fn participants<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ConferenceParticipant>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.participants = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for participants: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RoomCallDetailsType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RoomCallDetails> for super::RoomCallDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RoomCallDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    participants: value.participants?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RoomCallDetails> for RoomCallDetails {
+            fn from(value: super::RoomCallDetails) -> Self {
+                Self {
+                    participants: Ok(value.participants),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RoomDestination {
             display_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -10949,6 +13592,127 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WebRtcCallDetails {
+            callee: ::std::result::Result<
+                super::DialogParticipant,
+                ::std::string::String,
+            >,
+            caller: ::std::result::Result<
+                super::DialogParticipant,
+                ::std::string::String,
+            >,
+            dialog_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            hangup_source: ::std::result::Result<
+                ::std::option::Option<super::HangupSource>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WebRtcCallDetailsType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebRtcCallDetails {
+            fn default() -> Self {
+                Self {
+                    callee: Err("no value supplied for callee".to_string()),
+                    caller: Err("no value supplied for caller".to_string()),
+                    dialog_id: Ok(Default::default()),
+                    hangup_source: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WebRtcCallDetails {
+            pub fn callee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DialogParticipant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callee: {e}")
+                    });
+                self
+            }
+            pub fn caller<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DialogParticipant>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caller = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caller: {e}")
+                    });
+                self
+            }
+            pub fn dialog_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dialog_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dialog_id: {e}")
+                    });
+                self
+            }
+            pub fn hangup_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::HangupSource>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hangup_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for hangup_source: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebRtcCallDetailsType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebRtcCallDetails> for super::WebRtcCallDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebRtcCallDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callee: value.callee?,
+                    caller: value.caller?,
+                    dialog_id: value.dialog_id?,
+                    hangup_source: value.hangup_source?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebRtcCallDetails> for WebRtcCallDetails {
+            fn from(value: super::WebRtcCallDetails) -> Self {
+                Self {
+                    callee: Ok(value.callee),
+                    caller: Ok(value.caller),
+                    dialog_id: Ok(value.dialog_id),
+                    hangup_source: Ok(value.hangup_source),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WebRtcDestination {
             display_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -11055,6 +13819,89 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct WebRtcEndpoint {
+            display_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            identity: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WebRtcEndpointType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebRtcEndpoint {
+            fn default() -> Self {
+                Self {
+                    display_name: Ok(Default::default()),
+                    identity: Err("no value supplied for identity".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WebRtcEndpoint {
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WebRtcEndpointType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebRtcEndpoint> for super::WebRtcEndpoint {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebRtcEndpoint,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    display_name: value.display_name?,
+                    identity: value.identity?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebRtcEndpoint> for WebRtcEndpoint {
+            fn from(value: super::WebRtcEndpoint) -> Self {
+                Self {
+                    display_name: Ok(value.display_name),
+                    identity: Ok(value.identity),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Webhook {
             security_config: ::std::result::Result<
                 ::std::option::Option<super::SecurityConfig>,
@@ -11114,6 +13961,227 @@ pub mod types {
                 Self {
                     security_config: Ok(value.security_config),
                     url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookEventPayload {
+            call_details: ::std::result::Result<
+                ::std::option::Option<super::CallDetails>,
+                ::std::string::String,
+            >,
+            call_link_config_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            call_link_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            custom_data: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            error_code: ::std::result::Result<
+                ::std::option::Option<super::ErrorCode>,
+                ::std::string::String,
+            >,
+            recording: ::std::result::Result<
+                ::std::option::Option<super::WebhookRecording>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookEventPayload {
+            fn default() -> Self {
+                Self {
+                    call_details: Ok(Default::default()),
+                    call_link_config_id: Ok(Default::default()),
+                    call_link_id: Ok(Default::default()),
+                    custom_data: Ok(Default::default()),
+                    error_code: Ok(Default::default()),
+                    recording: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookEventPayload {
+            pub fn call_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CallDetails>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for call_details: {e}")
+                    });
+                self
+            }
+            pub fn call_link_config_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_link_config_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for call_link_config_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn call_link_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_link_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for call_link_id: {e}")
+                    });
+                self
+            }
+            pub fn custom_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_data: {e}")
+                    });
+                self
+            }
+            pub fn error_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorCode>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_code: {e}")
+                    });
+                self
+            }
+            pub fn recording<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WebhookRecording>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recording = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recording: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookEventPayload>
+        for super::WebhookEventPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookEventPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    call_details: value.call_details?,
+                    call_link_config_id: value.call_link_config_id?,
+                    call_link_id: value.call_link_id?,
+                    custom_data: value.custom_data?,
+                    error_code: value.error_code?,
+                    recording: value.recording?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookEventPayload> for WebhookEventPayload {
+            fn from(value: super::WebhookEventPayload) -> Self {
+                Self {
+                    call_details: Ok(value.call_details),
+                    call_link_config_id: Ok(value.call_link_config_id),
+                    call_link_id: Ok(value.call_link_id),
+                    custom_data: Ok(value.custom_data),
+                    error_code: Ok(value.error_code),
+                    recording: Ok(value.recording),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookRecording {
+            call_recordings: ::std::result::Result<
+                ::std::vec::Vec<super::FileRecording>,
+                ::std::string::String,
+            >,
+            composed_files: ::std::result::Result<
+                ::std::vec::Vec<super::File>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookRecording {
+            fn default() -> Self {
+                Self {
+                    call_recordings: Ok(Default::default()),
+                    composed_files: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookRecording {
+            pub fn call_recordings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FileRecording>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_recordings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for call_recordings: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn composed_files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::File>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.composed_files = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for composed_files: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookRecording> for super::WebhookRecording {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookRecording,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    call_recordings: value.call_recordings?,
+                    composed_files: value.composed_files?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookRecording> for WebhookRecording {
+            fn from(value: super::WebhookRecording) -> Self {
+                Self {
+                    call_recordings: Ok(value.call_recordings),
+                    composed_files: Ok(value.composed_files),
                 }
             }
         }
@@ -16039,6 +19107,18 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `webrtc-calls` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `call-link-status-webhook`: what Infobip posts is a [`types::WebhookEventPayload`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CallLinkStatusWebhook;
+    impl crate::Webhook for CallLinkStatusWebhook {
+        type Payload = types::WebhookEventPayload;
+        const PRODUCT: &'static str = "webrtc-calls";
+        const NAME: &'static str = "call-link-status-webhook";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has

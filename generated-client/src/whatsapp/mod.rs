@@ -1711,6 +1711,38 @@ pub mod types {
             value.parse()
         }
     }
+    ///`CallPermissionReply`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CallPermissionReply {
+        #[serde(
+            rename = "expirationTimestamp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expiration_timestamp: ::std::option::Option<crate::DateTime>,
+        pub response: Response,
+    }
+    impl CallPermissionReply {
+        pub fn builder() -> builder::CallPermissionReply {
+            Default::default()
+        }
+        /// With the required fields (`response`); set the others with the setters.
+        pub fn new(response: impl ::std::convert::Into<Response>) -> Self {
+            Self {
+                expiration_timestamp: ::std::option::Option::None,
+                response: response.into(),
+            }
+        }
+        /// Sets `expiration_timestamp`.
+        pub fn expiration_timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.expiration_timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`CallPermissionRequestApiData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -2312,6 +2344,72 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`Context`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Context {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "referredProduct",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub referred_product: ::std::option::Option<ReferredProduct>,
+    }
+    impl Context {
+        pub fn builder() -> builder::Context {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                from: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                referred_product: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referred_product`.
+        pub fn referred_product(
+            mut self,
+            value: impl ::std::convert::Into<ReferredProduct>,
+        ) -> Self {
+            self.referred_product = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -3821,6 +3919,134 @@ pub mod types {
             value.parse()
         }
     }
+    ///`DeliveryReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DeliveryReport(pub Report);
+    impl ::std::ops::Deref for DeliveryReport {
+        type Target = Report;
+        fn deref(&self) -> &Report {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DeliveryReport> for Report {
+        fn from(value: DeliveryReport) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<Report> for DeliveryReport {
+        fn from(value: Report) -> Self {
+            Self(value)
+        }
+    }
+    ///`DeliveryResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DeliveryResult {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<DeliveryReport>,
+    }
+    impl DeliveryResult {
+        pub fn builder() -> builder::DeliveryResult {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`DlrContact`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DlrContact {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "parentUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub parent_user_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "phoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl DlrContact {
+        pub fn builder() -> builder::DlrContact {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                name: ::std::option::Option::None,
+                parent_user_id: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+                user_id: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `parent_user_id`.
+        pub fn parent_user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.parent_user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`DocumentContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -4184,6 +4410,44 @@ pub mod types {
             self
         }
     }
+    ///`Email`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Email {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl Email {
+        pub fn builder() -> builder::Email {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`EmailContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -4273,6 +4537,85 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Error`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Error {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<i32>,
+        #[serde(
+            rename = "groupName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permanent: ::std::option::Option<bool>,
+    }
+    impl Error {
+        pub fn builder() -> builder::Error {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Failover`
@@ -5819,6 +6162,33 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Identity`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Identity {
+        pub acknowledged: bool,
+        #[serde(rename = "createdAt")]
+        pub created_at: crate::DateTime,
+        pub hash: ::std::string::String,
+    }
+    impl Identity {
+        pub fn builder() -> builder::Identity {
+            Default::default()
+        }
+        /// With the required fields (`acknowledged`, `created_at`, `hash`); set the others with the setters.
+        pub fn new(
+            acknowledged: impl ::std::convert::Into<bool>,
+            created_at: impl ::std::convert::Into<crate::DateTime>,
+            hash: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                acknowledged: acknowledged.into(),
+                created_at: created_at.into(),
+                hash: hash.into(),
+            }
+        }
+    }
     ///`IdentityConfirmation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -6173,6 +6543,638 @@ pub mod types {
         ) -> Self {
             self.url_options = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`InThreadAuthenticationReply`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InThreadAuthenticationReply {
+        #[serde(
+            rename = "businessScopedPasskeyHash",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub business_scoped_passkey_hash: ::std::option::Option<::std::string::String>,
+        pub status: InThreadAuthenticationStatus,
+    }
+    impl InThreadAuthenticationReply {
+        pub fn builder() -> builder::InThreadAuthenticationReply {
+            Default::default()
+        }
+        /// With the required fields (`status`); set the others with the setters.
+        pub fn new(
+            status: impl ::std::convert::Into<InThreadAuthenticationStatus>,
+        ) -> Self {
+            Self {
+                business_scoped_passkey_hash: ::std::option::Option::None,
+                status: status.into(),
+            }
+        }
+        /// Sets `business_scoped_passkey_hash`.
+        pub fn business_scoped_passkey_hash(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_scoped_passkey_hash = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+    }
+    ///`InThreadAuthenticationStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InThreadAuthenticationStatus {
+        #[serde(rename = "UNSUPPORTED")]
+        Unsupported,
+        #[serde(rename = "VERIFIED")]
+        Verified,
+        #[serde(rename = "INTERACTION_CANCELED")]
+        InteractionCanceled,
+        #[serde(rename = "VERIFICATION_FAILED")]
+        VerificationFailed,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InThreadAuthenticationStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unsupported => f.write_str("UNSUPPORTED"),
+                Self::Verified => f.write_str("VERIFIED"),
+                Self::InteractionCanceled => f.write_str("INTERACTION_CANCELED"),
+                Self::VerificationFailed => f.write_str("VERIFICATION_FAILED"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InThreadAuthenticationStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNSUPPORTED" => Ok(Self::Unsupported),
+                "VERIFIED" => Ok(Self::Verified),
+                "INTERACTION_CANCELED" => Ok(Self::InteractionCanceled),
+                "VERIFICATION_FAILED" => Ok(Self::VerificationFailed),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InThreadAuthenticationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InThreadAuthenticationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`InboundAddress`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundAddress {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "countryCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub country_code: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub street: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zip: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundAddress {
+        pub fn builder() -> builder::InboundAddress {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                state: ::std::option::Option::None,
+                street: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                zip: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street`.
+        pub fn street(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.street = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `zip`.
+        pub fn zip(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.zip = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundContact`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundContact {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub addresses: ::std::vec::Vec<InboundAddress>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub birthday: ::std::option::Option<::chrono::naive::NaiveDate>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub emails: ::std::vec::Vec<Email>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<InboundName>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub org: ::std::option::Option<Organization>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub phones: ::std::vec::Vec<InboundPhone>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub urls: ::std::vec::Vec<Url>,
+    }
+    impl InboundContact {
+        pub fn builder() -> builder::InboundContact {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                addresses: ::std::default::Default::default(),
+                birthday: ::std::option::Option::None,
+                emails: ::std::default::Default::default(),
+                name: ::std::option::Option::None,
+                org: ::std::option::Option::None,
+                phones: ::std::default::Default::default(),
+                urls: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `addresses`.
+        pub fn addresses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<InboundAddress>>,
+        ) -> Self {
+            self.addresses = value.into();
+            self
+        }
+        /// Sets `birthday`.
+        pub fn birthday(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.birthday = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Email>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(mut self, value: impl ::std::convert::Into<InboundName>) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `org`.
+        pub fn org(mut self, value: impl ::std::convert::Into<Organization>) -> Self {
+            self.org = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<InboundPhone>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
+        }
+        /// Sets `urls`.
+        pub fn urls(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Url>>,
+        ) -> Self {
+            self.urls = value.into();
+            self
+        }
+    }
+    ///`InboundMessagePushko`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessagePushko {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        pub contact: WhatsAppInboundContactProfile,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identity: ::std::option::Option<Identity>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: WhatsAppInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessagePushko {
+        pub fn builder() -> builder::InboundMessagePushko {
+            Default::default()
+        }
+        /// With the required fields (`contact`, `from`, `integration_type`, `message`, `message_id`, `price`, `received_at`, `to`); set the others with the setters.
+        pub fn new(
+            contact: impl ::std::convert::Into<WhatsAppInboundContactProfile>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<WhatsAppInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                contact: contact.into(),
+                entity_id: ::std::option::Option::None,
+                from: from.into(),
+                identity: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(mut self, value: impl ::std::convert::Into<Identity>) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundName`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundName {
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "formattedName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub formatted_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "namePrefix",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub name_prefix: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "nameSuffix",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub name_suffix: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundName {
+        pub fn builder() -> builder::InboundName {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                first_name: ::std::option::Option::None,
+                formatted_name: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                name_prefix: ::std::option::Option::None,
+                name_suffix: ::std::option::Option::None,
+            }
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `formatted_name`.
+        pub fn formatted_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.formatted_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_prefix`.
+        pub fn name_prefix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_prefix = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_suffix`.
+        pub fn name_suffix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_suffix = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundPhone`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundPhone {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<InboundPhoneType>,
+        #[serde(rename = "waId", skip_serializing_if = "::std::option::Option::is_none")]
+        pub wa_id: ::std::option::Option<::std::string::String>,
+    }
+    impl InboundPhone {
+        pub fn builder() -> builder::InboundPhone {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                phone: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                wa_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<InboundPhoneType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `wa_id`.
+        pub fn wa_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.wa_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`InboundPhoneType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum InboundPhoneType {
+        #[serde(rename = "CELL")]
+        Cell,
+        #[serde(rename = "MAIN")]
+        Main,
+        #[serde(rename = "IPHONE")]
+        Iphone,
+        #[serde(rename = "HOME")]
+        Home,
+        #[serde(rename = "WORK")]
+        Work,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for InboundPhoneType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Cell => f.write_str("CELL"),
+                Self::Main => f.write_str("MAIN"),
+                Self::Iphone => f.write_str("IPHONE"),
+                Self::Home => f.write_str("HOME"),
+                Self::Work => f.write_str("WORK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InboundPhoneType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CELL" => Ok(Self::Cell),
+                "MAIN" => Ok(Self::Main),
+                "IPHONE" => Ok(Self::Iphone),
+                "HOME" => Ok(Self::Home),
+                "WORK" => Ok(Self::Work),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InboundPhoneType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InboundPhoneType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`InteractiveAllowedOrderBrazilPaymentsDetails`
@@ -13320,6 +14322,123 @@ pub mod types {
             self
         }
     }
+    ///`MarketingUpdateNotification`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MarketingUpdateNotification {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "notificationMessagesStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub notification_messages_status: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sender: ::std::option::Option<::std::string::String>,
+    }
+    impl MarketingUpdateNotification {
+        pub fn builder() -> builder::MarketingUpdateNotification {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                notification_messages_status: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notification_messages_status`.
+        pub fn notification_messages_status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_messages_status = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`MarketingUpdateNotificationResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MarketingUpdateNotificationResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<MarketingUpdateNotification>,
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+    }
+    impl MarketingUpdateNotificationResponse {
+        pub fn builder() -> builder::MarketingUpdateNotificationResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<MarketingUpdateNotification>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`MediaCarouselActionType`
     #[derive(
         ::serde::Deserialize,
@@ -13580,6 +14699,47 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`MessagePrice`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessagePrice {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+    }
+    impl MessagePrice {
+        pub fn builder() -> builder::MessagePrice {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -14105,6 +15265,138 @@ pub mod types {
         ) -> Self {
             self.name_suffix = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`NewTemplateCategory`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NewTemplateCategory {
+        #[serde(rename = "AUTHENTICATION")]
+        Authentication,
+        #[serde(rename = "MARKETING")]
+        Marketing,
+        #[serde(rename = "UTILITY")]
+        Utility,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NewTemplateCategory {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Authentication => f.write_str("AUTHENTICATION"),
+                Self::Marketing => f.write_str("MARKETING"),
+                Self::Utility => f.write_str("UTILITY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NewTemplateCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUTHENTICATION" => Ok(Self::Authentication),
+                "MARKETING" => Ok(Self::Marketing),
+                "UTILITY" => Ok(Self::Utility),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NewTemplateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NewTemplateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`NewTemplateQuality`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum NewTemplateQuality {
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "MEDIUM")]
+        Medium,
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for NewTemplateQuality {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::High => f.write_str("HIGH"),
+                Self::Medium => f.write_str("MEDIUM"),
+                Self::Low => f.write_str("LOW"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NewTemplateQuality {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HIGH" => Ok(Self::High),
+                "MEDIUM" => Ok(Self::Medium),
+                "LOW" => Ok(Self::Low),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NewTemplateQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for NewTemplateQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`NumberType`
@@ -14685,6 +15977,55 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Organization`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Organization {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub company: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub department: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl Organization {
+        pub fn builder() -> builder::Organization {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                company: ::std::option::Option::None,
+                department: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `company`.
+        pub fn company(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.company = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `department`.
+        pub fn department(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.department = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`OrganizationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
@@ -14859,6 +16200,29 @@ pub mod types {
             self
         }
     }
+    ///`PaymentAmount`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PaymentAmount {
+        pub offset: i32,
+        pub value: i32,
+    }
+    impl PaymentAmount {
+        pub fn builder() -> builder::PaymentAmount {
+            Default::default()
+        }
+        /// With the required fields (`offset`, `value`); set the others with the setters.
+        pub fn new(
+            offset: impl ::std::convert::Into<i32>,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                offset: offset.into(),
+                value: value.into(),
+            }
+        }
+    }
     ///`PaymentCurrency`
     #[derive(
         ::serde::Deserialize,
@@ -14921,6 +16285,346 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`PaymentNotification`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PaymentNotification {
+        #[serde(
+            rename = "callbackData",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub callback_data: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<PaymentNotificationCurrency>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "paymentId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub payment_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "paymentStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub payment_status: ::std::option::Option<PaymentNotificationPaymentStatus>,
+        #[serde(
+            rename = "referenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "totalAmountOffset",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub total_amount_offset: ::std::option::Option<::std::num::NonZeroU64>,
+        #[serde(
+            rename = "totalAmountValue",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub total_amount_value: ::std::option::Option<::std::num::NonZeroU64>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub transactions: ::std::vec::Vec<PaymentTransactionNotification>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentNotification {
+        pub fn builder() -> builder::PaymentNotification {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::default::Default::default(),
+                currency: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                payment_id: ::std::option::Option::None,
+                payment_status: ::std::option::Option::None,
+                reference_id: ::std::option::Option::None,
+                total_amount_offset: ::std::option::Option::None,
+                total_amount_value: ::std::option::Option::None,
+                transactions: ::std::default::Default::default(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.callback_data = value.into();
+            self
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<PaymentNotificationCurrency>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payment_id`.
+        pub fn payment_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payment_status`.
+        pub fn payment_status(
+            mut self,
+            value: impl ::std::convert::Into<PaymentNotificationPaymentStatus>,
+        ) -> Self {
+            self.payment_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_amount_offset`.
+        pub fn total_amount_offset(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            self.total_amount_offset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_amount_value`.
+        pub fn total_amount_value(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            self.total_amount_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transactions`.
+        pub fn transactions(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<PaymentTransactionNotification>,
+            >,
+        ) -> Self {
+            self.transactions = value.into();
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PaymentNotificationCurrency`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentNotificationCurrency {
+        #[serde(rename = "INR")]
+        Inr,
+        #[serde(rename = "BRL")]
+        Brl,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentNotificationCurrency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Inr => f.write_str("INR"),
+                Self::Brl => f.write_str("BRL"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentNotificationCurrency {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INR" => Ok(Self::Inr),
+                "BRL" => Ok(Self::Brl),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentNotificationCurrency {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PaymentNotificationCurrency {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PaymentNotificationPaymentStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentNotificationPaymentStatus {
+        #[serde(rename = "NEW")]
+        New,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "CAPTURED")]
+        Captured,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        #[serde(rename = "FAILED")]
+        Failed,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentNotificationPaymentStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::New => f.write_str("NEW"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::Captured => f.write_str("CAPTURED"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Failed => f.write_str("FAILED"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentNotificationPaymentStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "NEW" => Ok(Self::New),
+                "PENDING" => Ok(Self::Pending),
+                "CAPTURED" => Ok(Self::Captured),
+                "CANCELED" => Ok(Self::Canceled),
+                "FAILED" => Ok(Self::Failed),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentNotificationPaymentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentNotificationPaymentStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PaymentNotificationResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PaymentNotificationResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<PaymentNotification>,
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentNotificationResponse {
+        pub fn builder() -> builder::PaymentNotificationResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<PaymentNotification>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PaymentStatus`
@@ -15032,6 +16736,221 @@ pub mod types {
                 type_: type_.into(),
                 updated_timestamp: updated_timestamp.into(),
             }
+        }
+    }
+    ///`PaymentTransactionNotification`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct PaymentTransactionNotification {
+        #[serde(
+            rename = "createdTimestamp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_timestamp: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<PaymentTransactionNotificationStatus>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<PaymentTransactionNotificationType>,
+        #[serde(
+            rename = "updatedTimestamp",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_timestamp: ::std::option::Option<crate::DateTime>,
+    }
+    impl PaymentTransactionNotification {
+        pub fn builder() -> builder::PaymentTransactionNotification {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_timestamp: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                updated_timestamp: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_timestamp`.
+        pub fn created_timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<PaymentTransactionNotificationStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<PaymentTransactionNotificationType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_timestamp`.
+        pub fn updated_timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`PaymentTransactionNotificationStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentTransactionNotificationStatus {
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "FAILED")]
+        Failed,
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "CANCELED")]
+        Canceled,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentTransactionNotificationStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("PENDING"),
+                Self::Failed => f.write_str("FAILED"),
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Canceled => f.write_str("CANCELED"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentTransactionNotificationStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PENDING" => Ok(Self::Pending),
+                "FAILED" => Ok(Self::Failed),
+                "SUCCESS" => Ok(Self::Success),
+                "CANCELED" => Ok(Self::Canceled),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentTransactionNotificationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentTransactionNotificationStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PaymentTransactionNotificationType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PaymentTransactionNotificationType {
+        #[serde(rename = "UPI")]
+        Upi,
+        #[serde(rename = "BR")]
+        Br,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PaymentTransactionNotificationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Upi => f.write_str("UPI"),
+                Self::Br => f.write_str("BR"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentTransactionNotificationType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UPI" => Ok(Self::Upi),
+                "BR" => Ok(Self::Br),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PaymentTransactionNotificationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PaymentTransactionNotificationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`PaymentTransactionStatus`
@@ -15577,6 +17496,210 @@ pub mod types {
             self
         }
     }
+    ///`PreviousTemplateCategory`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PreviousTemplateCategory {
+        #[serde(rename = "AUTHENTICATION")]
+        Authentication,
+        #[serde(rename = "MARKETING")]
+        Marketing,
+        #[serde(rename = "UTILITY")]
+        Utility,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PreviousTemplateCategory {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Authentication => f.write_str("AUTHENTICATION"),
+                Self::Marketing => f.write_str("MARKETING"),
+                Self::Utility => f.write_str("UTILITY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PreviousTemplateCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUTHENTICATION" => Ok(Self::Authentication),
+                "MARKETING" => Ok(Self::Marketing),
+                "UTILITY" => Ok(Self::Utility),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PreviousTemplateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PreviousTemplateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PreviousTemplateQuality`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum PreviousTemplateQuality {
+        #[serde(rename = "HIGH")]
+        High,
+        #[serde(rename = "MEDIUM")]
+        Medium,
+        #[serde(rename = "LOW")]
+        Low,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for PreviousTemplateQuality {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::High => f.write_str("HIGH"),
+                Self::Medium => f.write_str("MEDIUM"),
+                Self::Low => f.write_str("LOW"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PreviousTemplateQuality {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HIGH" => Ok(Self::High),
+                "MEDIUM" => Ok(Self::Medium),
+                "LOW" => Ok(Self::Low),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PreviousTemplateQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PreviousTemplateQuality {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Price`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Price {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+    }
+    impl Price {
+        pub fn builder() -> builder::Price {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ProductItem`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ProductItem {
+        pub currency: ::std::string::String,
+        #[serde(rename = "itemPrice")]
+        pub item_price: f64,
+        #[serde(rename = "productRetailerId")]
+        pub product_retailer_id: ::std::string::String,
+        pub quantity: ::std::num::NonZeroU32,
+    }
+    impl ProductItem {
+        pub fn builder() -> builder::ProductItem {
+            Default::default()
+        }
+        /// With the required fields (`currency`, `item_price`, `product_retailer_id`, `quantity`); set the others with the setters.
+        pub fn new(
+            currency: impl ::std::convert::Into<::std::string::String>,
+            item_price: impl ::std::convert::Into<f64>,
+            product_retailer_id: impl ::std::convert::Into<::std::string::String>,
+            quantity: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            Self {
+                currency: currency.into(),
+                item_price: item_price.into(),
+                product_retailer_id: product_retailer_id.into(),
+                quantity: quantity.into(),
+            }
+        }
+    }
     ///`QuickReplyButtonApiData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -15787,6 +17910,723 @@ pub mod types {
             }
         }
     }
+    ///`ReactionAction`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReactionAction {
+        #[serde(rename = "ADDED")]
+        Added,
+        #[serde(rename = "REMOVED")]
+        Removed,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReactionAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Added => f.write_str("ADDED"),
+                Self::Removed => f.write_str("REMOVED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReactionAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ADDED" => Ok(Self::Added),
+                "REMOVED" => Ok(Self::Removed),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReactionAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReactionAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Reason`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Reason {
+        #[serde(rename = "ABUSIVE_CONTENT")]
+        AbusiveContent,
+        #[serde(rename = "INCORRECT_CATEGORY")]
+        IncorrectCategory,
+        #[serde(rename = "INVALID_FORMAT")]
+        InvalidFormat,
+        #[serde(rename = "NONE")]
+        None,
+        #[serde(rename = "SCAM")]
+        Scam,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Reason {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AbusiveContent => f.write_str("ABUSIVE_CONTENT"),
+                Self::IncorrectCategory => f.write_str("INCORRECT_CATEGORY"),
+                Self::InvalidFormat => f.write_str("INVALID_FORMAT"),
+                Self::None => f.write_str("NONE"),
+                Self::Scam => f.write_str("SCAM"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Reason {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ABUSIVE_CONTENT" => Ok(Self::AbusiveContent),
+                "INCORRECT_CATEGORY" => Ok(Self::IncorrectCategory),
+                "INVALID_FORMAT" => Ok(Self::InvalidFormat),
+                "NONE" => Ok(Self::None),
+                "SCAM" => Ok(Self::Scam),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Reason {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Reason {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReceiveWhatsappIdentityChangeNotificationPayload`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReceiveWhatsappIdentityChangeNotificationPayload(pub SystemEventResponse);
+    impl ::std::ops::Deref for ReceiveWhatsappIdentityChangeNotificationPayload {
+        type Target = SystemEventResponse;
+        fn deref(&self) -> &SystemEventResponse {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ReceiveWhatsappIdentityChangeNotificationPayload>
+    for SystemEventResponse {
+        fn from(value: ReceiveWhatsappIdentityChangeNotificationPayload) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<SystemEventResponse>
+    for ReceiveWhatsappIdentityChangeNotificationPayload {
+        fn from(value: SystemEventResponse) -> Self {
+            Self(value)
+        }
+    }
+    ///`Referral`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Referral {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "ctwaClickId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ctwa_click_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub headline: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "referralMedia",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub referral_media: ::std::option::Option<ReferralMedia>,
+        #[serde(
+            rename = "sourceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "sourceType")]
+        pub source_type: ReferralSourceType,
+        #[serde(rename = "sourceUrl")]
+        pub source_url: ::std::string::String,
+    }
+    impl Referral {
+        pub fn builder() -> builder::Referral {
+            Default::default()
+        }
+        /// With the required fields (`source_type`, `source_url`); set the others with the setters.
+        pub fn new(
+            source_type: impl ::std::convert::Into<ReferralSourceType>,
+            source_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                ctwa_click_id: ::std::option::Option::None,
+                headline: ::std::option::Option::None,
+                referral_media: ::std::option::Option::None,
+                source_id: ::std::option::Option::None,
+                source_type: source_type.into(),
+                source_url: source_url.into(),
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ctwa_click_id`.
+        pub fn ctwa_click_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ctwa_click_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headline`.
+        pub fn headline(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.headline = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral_media`.
+        pub fn referral_media(
+            mut self,
+            value: impl ::std::convert::Into<ReferralMedia>,
+        ) -> Self {
+            self.referral_media = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_id`.
+        pub fn source_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.source_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ReferralMedia`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMedia {
+        Image(ReferralMediaImage),
+        Video(ReferralMediaVideo),
+    }
+    impl ::std::convert::From<ReferralMediaImage> for ReferralMedia {
+        fn from(value: ReferralMediaImage) -> Self {
+            Self::Image(value)
+        }
+    }
+    impl ::std::convert::From<ReferralMediaVideo> for ReferralMedia {
+        fn from(value: ReferralMediaVideo) -> Self {
+            Self::Video(value)
+        }
+    }
+    ///`ReferralMediaBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferralMediaBase {
+        #[serde(rename = "type")]
+        pub type_: ReferralMediaType,
+    }
+    impl ReferralMediaBase {
+        pub fn builder() -> builder::ReferralMediaBase {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ReferralMediaType>) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`ReferralMediaImage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferralMediaImage {
+        #[serde(rename = "type")]
+        pub type_: ReferralMediaImageType,
+        pub url: ::std::string::String,
+    }
+    impl ReferralMediaImage {
+        pub fn builder() -> builder::ReferralMediaImage {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ReferralMediaImageType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`ReferralMediaImageType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMediaImageType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReferralMediaImageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralMediaImageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralMediaImageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralMediaImageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferralMediaType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMediaType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+    }
+    impl ::std::fmt::Display for ReferralMediaType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralMediaType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralMediaType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralMediaType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferralMediaVideo`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferralMediaVideo {
+        #[serde(rename = "type")]
+        pub type_: ReferralMediaVideoType,
+        pub url: ::std::string::String,
+    }
+    impl ReferralMediaVideo {
+        pub fn builder() -> builder::ReferralMediaVideo {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ReferralMediaVideoType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`ReferralMediaVideoType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralMediaVideoType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReferralMediaVideoType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralMediaVideoType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralMediaVideoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralMediaVideoType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferralSourceType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ReferralSourceType {
+        #[serde(rename = "AD")]
+        Ad,
+        #[serde(rename = "POST")]
+        Post,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ReferralSourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Ad => f.write_str("AD"),
+                Self::Post => f.write_str("POST"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReferralSourceType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AD" => Ok(Self::Ad),
+                "POST" => Ok(Self::Post),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReferralSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReferralSourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ReferredProduct`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ReferredProduct {
+        #[serde(rename = "catalogId")]
+        pub catalog_id: ::std::string::String,
+        #[serde(rename = "productRetailerId")]
+        pub product_retailer_id: ::std::string::String,
+    }
+    impl ReferredProduct {
+        pub fn builder() -> builder::ReferredProduct {
+            Default::default()
+        }
+        /// With the required fields (`catalog_id`, `product_retailer_id`); set the others with the setters.
+        pub fn new(
+            catalog_id: impl ::std::convert::Into<::std::string::String>,
+            product_retailer_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                catalog_id: catalog_id.into(),
+                product_retailer_id: product_retailer_id.into(),
+            }
+        }
+    }
+    ///`Report`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Report {
+        #[serde(
+            rename = "bulkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bulk_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contact: ::std::option::Option<DlrContact>,
+        #[serde(
+            rename = "doneAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub done_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<Error>,
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<Status3307df00>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl Report {
+        pub fn builder() -> builder::Report {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                contact: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `contact`.
+        pub fn contact(mut self, value: impl ::std::convert::Into<DlrContact>) -> Self {
+            self.contact = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<Error>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<Status3307df00>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`RequestContactInfoButtonApiData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -15934,6 +18774,66 @@ pub mod types {
             self
         }
     }
+    ///`Response`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum Response {
+        #[serde(rename = "ACCEPT")]
+        Accept,
+        #[serde(rename = "REJECT")]
+        Reject,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for Response {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Accept => f.write_str("ACCEPT"),
+                Self::Reject => f.write_str("REJECT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Response {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ACCEPT" => Ok(Self::Accept),
+                "REJECT" => Ok(Self::Reject),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Response {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Response {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -15967,6 +18867,149 @@ pub mod types {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenReport {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contact: ::std::option::Option<DlrContact>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "seenAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub seen_at: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+    }
+    impl SeenReport {
+        pub fn builder() -> builder::SeenReport {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                contact: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                seen_at: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `contact`.
+        pub fn contact(mut self, value: impl ::std::convert::Into<DlrContact>) -> Self {
+            self.contact = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen_at`.
+        pub fn seen_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.seen_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SeenResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SeenResult {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<SeenReport>,
+    }
+    impl SeenResult {
+        pub fn builder() -> builder::SeenResult {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SeenReport>>,
+        ) -> Self {
+            self.results = value.into();
             self
         }
     }
@@ -16354,6 +19397,88 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Status3307df00`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Status3307df00 {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub action: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<i32>,
+        #[serde(
+            rename = "groupName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl Status3307df00 {
+        pub fn builder() -> builder::Status3307df00 {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`StickerContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -16478,6 +19603,188 @@ pub mod types {
         ) -> Self {
             self.notify_url = ::std::option::Option::Some(value.into());
             self
+        }
+    }
+    ///`SystemEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SystemEvent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hash: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<SystemEventType>,
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_number: ::std::option::Option<::std::string::String>,
+    }
+    impl SystemEvent {
+        pub fn builder() -> builder::SystemEvent {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                hash: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                user_id: ::std::option::Option::None,
+                user_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `hash`.
+        pub fn hash(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.hash = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<SystemEventType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_number`.
+        pub fn user_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_number = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SystemEventResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct SystemEventResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<SystemEvent>,
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<crate::DateTime>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::string::String>,
+    }
+    impl SystemEventResponse {
+        pub fn builder() -> builder::SystemEventResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(mut self, value: impl ::std::convert::Into<SystemEvent>) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`SystemEventType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum SystemEventType {
+        #[serde(rename = "user_identity_changed")]
+        UserIdentityChanged,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for SystemEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserIdentityChanged => f.write_str("user_identity_changed"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SystemEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user_identity_changed" => Ok(Self::UserIdentityChanged),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SystemEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SystemEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`TemplateAllowedOrderPaymentDetails`
@@ -17033,6 +20340,92 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for TemplateCatalogButtonContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TemplateCategoryPushEventChange`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TemplateCategoryPushEventChange {
+        #[serde(rename = "newCategory")]
+        pub new_category: NewTemplateCategory,
+        #[serde(rename = "previousCategory")]
+        pub previous_category: PreviousTemplateCategory,
+        #[serde(rename = "type")]
+        pub type_: TemplateCategoryPushEventChangeType,
+    }
+    impl TemplateCategoryPushEventChange {
+        pub fn builder() -> builder::TemplateCategoryPushEventChange {
+            Default::default()
+        }
+        /// With the required fields (`new_category`, `previous_category`, `type_`); set the others with the setters.
+        pub fn new(
+            new_category: impl ::std::convert::Into<NewTemplateCategory>,
+            previous_category: impl ::std::convert::Into<PreviousTemplateCategory>,
+            type_: impl ::std::convert::Into<TemplateCategoryPushEventChangeType>,
+        ) -> Self {
+            Self {
+                new_category: new_category.into(),
+                previous_category: previous_category.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`TemplateCategoryPushEventChangeType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TemplateCategoryPushEventChangeType {
+        #[serde(rename = "TEMPLATE_CATEGORY_UPDATE")]
+        TemplateCategoryUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TemplateCategoryPushEventChangeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TemplateCategoryUpdate => f.write_str("TEMPLATE_CATEGORY_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateCategoryPushEventChangeType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEMPLATE_CATEGORY_UPDATE" => Ok(Self::TemplateCategoryUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateCategoryPushEventChangeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TemplateCategoryPushEventChangeType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -18228,6 +21621,199 @@ pub mod types {
             Self::AuthenticationTemplatePublicApiRequest(value)
         }
     }
+    ///`TemplatePushEventChange`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TemplatePushEventChange {
+        StatusPushEventChange(TemplateStatusPushEventChange),
+        CategoryPushEventChange(TemplateCategoryPushEventChange),
+        QualityPushEventChange(TemplateQualityPushEventChange),
+    }
+    impl ::std::convert::From<TemplateStatusPushEventChange>
+    for TemplatePushEventChange {
+        fn from(value: TemplateStatusPushEventChange) -> Self {
+            Self::StatusPushEventChange(value)
+        }
+    }
+    impl ::std::convert::From<TemplateCategoryPushEventChange>
+    for TemplatePushEventChange {
+        fn from(value: TemplateCategoryPushEventChange) -> Self {
+            Self::CategoryPushEventChange(value)
+        }
+    }
+    impl ::std::convert::From<TemplateQualityPushEventChange>
+    for TemplatePushEventChange {
+        fn from(value: TemplateQualityPushEventChange) -> Self {
+            Self::QualityPushEventChange(value)
+        }
+    }
+    ///`TemplatePushEventChangeBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TemplatePushEventChangeBase {
+        #[serde(rename = "type")]
+        pub type_: TemplatePushEventChangeBaseType,
+    }
+    impl TemplatePushEventChangeBase {
+        pub fn builder() -> builder::TemplatePushEventChangeBase {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<TemplatePushEventChangeBaseType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`TemplatePushEventChangeBaseType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TemplatePushEventChangeBaseType {
+        #[serde(rename = "TEMPLATE_STATUS_UPDATE")]
+        TemplateStatusUpdate,
+        #[serde(rename = "TEMPLATE_CATEGORY_UPDATE")]
+        TemplateCategoryUpdate,
+        #[serde(rename = "TEMPLATE_QUALITY_UPDATE")]
+        TemplateQualityUpdate,
+    }
+    impl ::std::fmt::Display for TemplatePushEventChangeBaseType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TemplateStatusUpdate => f.write_str("TEMPLATE_STATUS_UPDATE"),
+                Self::TemplateCategoryUpdate => f.write_str("TEMPLATE_CATEGORY_UPDATE"),
+                Self::TemplateQualityUpdate => f.write_str("TEMPLATE_QUALITY_UPDATE"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplatePushEventChangeBaseType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEMPLATE_STATUS_UPDATE" => Ok(Self::TemplateStatusUpdate),
+                "TEMPLATE_CATEGORY_UPDATE" => Ok(Self::TemplateCategoryUpdate),
+                "TEMPLATE_QUALITY_UPDATE" => Ok(Self::TemplateQualityUpdate),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplatePushEventChangeBaseType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TemplatePushEventChangeBaseType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TemplateQualityPushEventChange`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TemplateQualityPushEventChange {
+        #[serde(rename = "newQualityScore")]
+        pub new_quality_score: NewTemplateQuality,
+        #[serde(rename = "previousQualityScore")]
+        pub previous_quality_score: PreviousTemplateQuality,
+        #[serde(rename = "type")]
+        pub type_: TemplateQualityPushEventChangeType,
+    }
+    impl TemplateQualityPushEventChange {
+        pub fn builder() -> builder::TemplateQualityPushEventChange {
+            Default::default()
+        }
+        /// With the required fields (`new_quality_score`, `previous_quality_score`, `type_`); set the others with the setters.
+        pub fn new(
+            new_quality_score: impl ::std::convert::Into<NewTemplateQuality>,
+            previous_quality_score: impl ::std::convert::Into<PreviousTemplateQuality>,
+            type_: impl ::std::convert::Into<TemplateQualityPushEventChangeType>,
+        ) -> Self {
+            Self {
+                new_quality_score: new_quality_score.into(),
+                previous_quality_score: previous_quality_score.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`TemplateQualityPushEventChangeType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TemplateQualityPushEventChangeType {
+        #[serde(rename = "TEMPLATE_QUALITY_UPDATE")]
+        TemplateQualityUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TemplateQualityPushEventChangeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TemplateQualityUpdate => f.write_str("TEMPLATE_QUALITY_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateQualityPushEventChangeType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEMPLATE_QUALITY_UPDATE" => Ok(Self::TemplateQualityUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateQualityPushEventChangeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TemplateQualityPushEventChangeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`TemplateQuickReplyButtonContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -18298,6 +21884,96 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<::std::string::String>
     for TemplateQuickReplyButtonContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TemplateStatusPushEventChange`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TemplateStatusPushEventChange {
+        #[serde(rename = "newStatus")]
+        pub new_status: Status,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<Reason>,
+        #[serde(rename = "type")]
+        pub type_: TemplateStatusPushEventChangeType,
+    }
+    impl TemplateStatusPushEventChange {
+        pub fn builder() -> builder::TemplateStatusPushEventChange {
+            Default::default()
+        }
+        /// With the required fields (`new_status`, `type_`); set the others with the setters.
+        pub fn new(
+            new_status: impl ::std::convert::Into<Status>,
+            type_: impl ::std::convert::Into<TemplateStatusPushEventChangeType>,
+        ) -> Self {
+            Self {
+                new_status: new_status.into(),
+                reason: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `reason`.
+        pub fn reason(mut self, value: impl ::std::convert::Into<Reason>) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TemplateStatusPushEventChangeType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TemplateStatusPushEventChangeType {
+        #[serde(rename = "TEMPLATE_STATUS_UPDATE")]
+        TemplateStatusUpdate,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TemplateStatusPushEventChangeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TemplateStatusUpdate => f.write_str("TEMPLATE_STATUS_UPDATE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateStatusPushEventChangeType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEMPLATE_STATUS_UPDATE" => Ok(Self::TemplateStatusUpdate),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateStatusPushEventChangeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TemplateStatusPushEventChangeType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -18380,6 +22056,63 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`TemplateUpdatePushEvent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TemplateUpdatePushEvent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<i64>,
+        pub change: TemplatePushEventChange,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<i64>,
+        #[serde(rename = "messageTemplateId")]
+        pub message_template_id: ::std::string::String,
+        #[serde(rename = "messageTemplateLanguage")]
+        pub message_template_language: Language,
+        #[serde(rename = "messageTemplateName")]
+        pub message_template_name: ::std::string::String,
+        pub timestamp: crate::DateTime,
+    }
+    impl TemplateUpdatePushEvent {
+        pub fn builder() -> builder::TemplateUpdatePushEvent {
+            Default::default()
+        }
+        /// With the required fields (`change`, `message_template_id`, `message_template_language`, `message_template_name`, `timestamp`); set the others with the setters.
+        pub fn new(
+            change: impl ::std::convert::Into<TemplatePushEventChange>,
+            message_template_id: impl ::std::convert::Into<::std::string::String>,
+            message_template_language: impl ::std::convert::Into<Language>,
+            message_template_name: impl ::std::convert::Into<::std::string::String>,
+            timestamp: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                change: change.into(),
+                entity_id: ::std::option::Option::None,
+                message_template_id: message_template_id.into(),
+                message_template_language: message_template_language.into(),
+                message_template_name: message_template_name.into(),
+                timestamp: timestamp.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TemplateUrlButtonContent`
@@ -19119,6 +22852,44 @@ pub mod types {
                 payment_link: payment_link.into(),
                 type_: type_.into(),
             }
+        }
+    }
+    ///`Url`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct Url {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl Url {
+        pub fn builder() -> builder::Url {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UrlButtonApiData`
@@ -21742,6 +25513,2513 @@ pub mod types {
             self
         }
     }
+    ///`WhatsAppInboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundAudioContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundAudioContentType,
+        pub url: ::std::string::String,
+    }
+    impl WhatsAppInboundAudioContent {
+        pub fn builder() -> builder::WhatsAppInboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundButtonReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundButtonReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        pub id: ::std::string::String,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundButtonReplyContentType,
+    }
+    impl WhatsAppInboundButtonReplyContent {
+        pub fn builder() -> builder::WhatsAppInboundButtonReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`id`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WhatsAppInboundButtonReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                id: id.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundButtonReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundButtonReplyContentType {
+        #[serde(rename = "INTERACTIVE_BUTTON_REPLY")]
+        InteractiveButtonReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundButtonReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveButtonReply => f.write_str("INTERACTIVE_BUTTON_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundButtonReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_BUTTON_REPLY" => Ok(Self::InteractiveButtonReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundButtonReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundButtonReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundCallPermissionReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundCallPermissionReplyContent {
+        #[serde(rename = "callPermissionReply")]
+        pub call_permission_reply: CallPermissionReply,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundCallPermissionReplyContentType,
+    }
+    impl WhatsAppInboundCallPermissionReplyContent {
+        pub fn builder() -> builder::WhatsAppInboundCallPermissionReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`call_permission_reply`, `type_`); set the others with the setters.
+        pub fn new(
+            call_permission_reply: impl ::std::convert::Into<CallPermissionReply>,
+            type_: impl ::std::convert::Into<
+                WhatsAppInboundCallPermissionReplyContentType,
+            >,
+        ) -> Self {
+            Self {
+                call_permission_reply: call_permission_reply.into(),
+                context: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundCallPermissionReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundCallPermissionReplyContentType {
+        #[serde(rename = "INTERACTIVE_CALL_PERMISSION_REPLY")]
+        InteractiveCallPermissionReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundCallPermissionReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveCallPermissionReply => {
+                    f.write_str("INTERACTIVE_CALL_PERMISSION_REPLY")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundCallPermissionReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_CALL_PERMISSION_REPLY" => {
+                    Ok(Self::InteractiveCallPermissionReply)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for WhatsAppInboundCallPermissionReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundCallPermissionReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundContactProfile`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundContactProfile {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "parentUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub parent_user_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "phoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppInboundContactProfile {
+        pub fn builder() -> builder::WhatsAppInboundContactProfile {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                name: ::std::option::Option::None,
+                parent_user_id: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+                user_id: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `parent_user_id`.
+        pub fn parent_user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.parent_user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundContactsContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundContactsContent {
+        pub contacts: ::std::vec::Vec<InboundContact>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundContactsContentType,
+    }
+    impl WhatsAppInboundContactsContent {
+        pub fn builder() -> builder::WhatsAppInboundContactsContent {
+            Default::default()
+        }
+        /// With the required fields (`contacts`, `type_`); set the others with the setters.
+        pub fn new(
+            contacts: impl ::std::convert::Into<::std::vec::Vec<InboundContact>>,
+            type_: impl ::std::convert::Into<WhatsAppInboundContactsContentType>,
+        ) -> Self {
+            Self {
+                contacts: contacts.into(),
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundContactsContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundContactsContentType {
+        #[serde(rename = "CONTACT")]
+        Contact,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundContactsContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundContactsContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CONTACT" => Ok(Self::Contact),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundContactsContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundContactsContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundContent {
+        TextContent(WhatsAppInboundTextContent),
+        LocationContent(WhatsAppInboundLocationContent),
+        ImageContent(WhatsAppInboundImageContent),
+        DocumentContent(WhatsAppInboundDocumentContent),
+        AudioContent(WhatsAppInboundAudioContent),
+        VideoContent(WhatsAppInboundVideoContent),
+        VoiceContent(WhatsAppInboundVoiceContent),
+        ContactsContent(WhatsAppInboundContactsContent),
+        InfectedContent(WhatsAppInboundInfectedContent),
+        QuickReplyContent(WhatsAppInboundQuickReplyContent),
+        StickerContent(WhatsAppInboundStickerContent),
+        ButtonReplyContent(WhatsAppInboundButtonReplyContent),
+        ListReplyContent(WhatsAppInboundListReplyContent),
+        FlowReplyContent(WhatsAppInboundFlowReplyContent),
+        PaymentConfirmationContent(WhatsAppInboundPaymentConfirmationContent),
+        CallPermissionReplyContent(WhatsAppInboundCallPermissionReplyContent),
+        InThreadAuthenticationReplyContent(
+            WhatsAppInboundInThreadAuthenticationReplyContent,
+        ),
+        OrderContent(WhatsAppInboundOrderContent),
+        ReactionContent(WhatsAppInboundReactionContent),
+        UnsupportedContent(WhatsAppInboundUnsupportedContent),
+    }
+    impl ::std::convert::From<WhatsAppInboundTextContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundLocationContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundLocationContent) -> Self {
+            Self::LocationContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundImageContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundImageContent) -> Self {
+            Self::ImageContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundDocumentContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundDocumentContent) -> Self {
+            Self::DocumentContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundAudioContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundAudioContent) -> Self {
+            Self::AudioContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundVideoContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundVideoContent) -> Self {
+            Self::VideoContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundVoiceContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundVoiceContent) -> Self {
+            Self::VoiceContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundContactsContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundContactsContent) -> Self {
+            Self::ContactsContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundInfectedContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundInfectedContent) -> Self {
+            Self::InfectedContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundQuickReplyContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundQuickReplyContent) -> Self {
+            Self::QuickReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundStickerContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundStickerContent) -> Self {
+            Self::StickerContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundButtonReplyContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundButtonReplyContent) -> Self {
+            Self::ButtonReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundListReplyContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundListReplyContent) -> Self {
+            Self::ListReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundFlowReplyContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundFlowReplyContent) -> Self {
+            Self::FlowReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundPaymentConfirmationContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundPaymentConfirmationContent) -> Self {
+            Self::PaymentConfirmationContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundCallPermissionReplyContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundCallPermissionReplyContent) -> Self {
+            Self::CallPermissionReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundInThreadAuthenticationReplyContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundInThreadAuthenticationReplyContent) -> Self {
+            Self::InThreadAuthenticationReplyContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundOrderContent> for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundOrderContent) -> Self {
+            Self::OrderContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundReactionContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundReactionContent) -> Self {
+            Self::ReactionContent(value)
+        }
+    }
+    impl ::std::convert::From<WhatsAppInboundUnsupportedContent>
+    for WhatsAppInboundContent {
+        fn from(value: WhatsAppInboundUnsupportedContent) -> Self {
+            Self::UnsupportedContent(value)
+        }
+    }
+    ///`WhatsAppInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundContentBase {
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundContentType,
+    }
+    impl WhatsAppInboundContentBase {
+        pub fn builder() -> builder::WhatsAppInboundContentBase {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
+    }
+    ///`WhatsAppInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "VOICE")]
+        Voice,
+        #[serde(rename = "CONTACT")]
+        Contact,
+        #[serde(rename = "INFECTED_CONTENT")]
+        InfectedContent,
+        #[serde(rename = "BUTTON")]
+        Button,
+        #[serde(rename = "STICKER")]
+        Sticker,
+        #[serde(rename = "INTERACTIVE_BUTTON_REPLY")]
+        InteractiveButtonReply,
+        #[serde(rename = "INTERACTIVE_LIST_REPLY")]
+        InteractiveListReply,
+        #[serde(rename = "INTERACTIVE_FLOW_REPLY")]
+        InteractiveFlowReply,
+        #[serde(rename = "INTERACTIVE_PAYMENT_CONFIRMATION")]
+        InteractivePaymentConfirmation,
+        #[serde(rename = "INTERACTIVE_CALL_PERMISSION_REPLY")]
+        InteractiveCallPermissionReply,
+        #[serde(rename = "INTERACTIVE_IN_THREAD_AUTHENTICATION_REPLY")]
+        InteractiveInThreadAuthenticationReply,
+        #[serde(rename = "ORDER")]
+        Order,
+        #[serde(rename = "REACTION")]
+        Reaction,
+        #[serde(rename = "UNSUPPORTED")]
+        Unsupported,
+    }
+    impl ::std::fmt::Display for WhatsAppInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Voice => f.write_str("VOICE"),
+                Self::Contact => f.write_str("CONTACT"),
+                Self::InfectedContent => f.write_str("INFECTED_CONTENT"),
+                Self::Button => f.write_str("BUTTON"),
+                Self::Sticker => f.write_str("STICKER"),
+                Self::InteractiveButtonReply => f.write_str("INTERACTIVE_BUTTON_REPLY"),
+                Self::InteractiveListReply => f.write_str("INTERACTIVE_LIST_REPLY"),
+                Self::InteractiveFlowReply => f.write_str("INTERACTIVE_FLOW_REPLY"),
+                Self::InteractivePaymentConfirmation => {
+                    f.write_str("INTERACTIVE_PAYMENT_CONFIRMATION")
+                }
+                Self::InteractiveCallPermissionReply => {
+                    f.write_str("INTERACTIVE_CALL_PERMISSION_REPLY")
+                }
+                Self::InteractiveInThreadAuthenticationReply => {
+                    f.write_str("INTERACTIVE_IN_THREAD_AUTHENTICATION_REPLY")
+                }
+                Self::Order => f.write_str("ORDER"),
+                Self::Reaction => f.write_str("REACTION"),
+                Self::Unsupported => f.write_str("UNSUPPORTED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                "LOCATION" => Ok(Self::Location),
+                "IMAGE" => Ok(Self::Image),
+                "DOCUMENT" => Ok(Self::Document),
+                "AUDIO" => Ok(Self::Audio),
+                "VIDEO" => Ok(Self::Video),
+                "VOICE" => Ok(Self::Voice),
+                "CONTACT" => Ok(Self::Contact),
+                "INFECTED_CONTENT" => Ok(Self::InfectedContent),
+                "BUTTON" => Ok(Self::Button),
+                "STICKER" => Ok(Self::Sticker),
+                "INTERACTIVE_BUTTON_REPLY" => Ok(Self::InteractiveButtonReply),
+                "INTERACTIVE_LIST_REPLY" => Ok(Self::InteractiveListReply),
+                "INTERACTIVE_FLOW_REPLY" => Ok(Self::InteractiveFlowReply),
+                "INTERACTIVE_PAYMENT_CONFIRMATION" => {
+                    Ok(Self::InteractivePaymentConfirmation)
+                }
+                "INTERACTIVE_CALL_PERMISSION_REPLY" => {
+                    Ok(Self::InteractiveCallPermissionReply)
+                }
+                "INTERACTIVE_IN_THREAD_AUTHENTICATION_REPLY" => {
+                    Ok(Self::InteractiveInThreadAuthenticationReply)
+                }
+                "ORDER" => Ok(Self::Order),
+                "REACTION" => Ok(Self::Reaction),
+                "UNSUPPORTED" => Ok(Self::Unsupported),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundDocumentContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundDocumentContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundDocumentContentType,
+        pub url: ::std::string::String,
+    }
+    impl WhatsAppInboundDocumentContent {
+        pub fn builder() -> builder::WhatsAppInboundDocumentContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundDocumentContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundDocumentContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundDocumentContentType {
+        #[serde(rename = "DOCUMENT")]
+        Document,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundDocumentContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Document => f.write_str("DOCUMENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundDocumentContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundDocumentContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundDocumentContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundFlowReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundFlowReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub response: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundFlowReplyContentType,
+    }
+    impl WhatsAppInboundFlowReplyContent {
+        pub fn builder() -> builder::WhatsAppInboundFlowReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WhatsAppInboundFlowReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                response: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response`.
+        pub fn response(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.response = value.into();
+            self
+        }
+    }
+    ///`WhatsAppInboundFlowReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundFlowReplyContentType {
+        #[serde(rename = "INTERACTIVE_FLOW_REPLY")]
+        InteractiveFlowReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundFlowReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveFlowReply => f.write_str("INTERACTIVE_FLOW_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundFlowReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_FLOW_REPLY" => Ok(Self::InteractiveFlowReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundFlowReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundFlowReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundImageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundImageContentType,
+        pub url: ::std::string::String,
+    }
+    impl WhatsAppInboundImageContent {
+        pub fn builder() -> builder::WhatsAppInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundInThreadAuthenticationReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundInThreadAuthenticationReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "inThreadAuthenticationReply")]
+        pub in_thread_authentication_reply: InThreadAuthenticationReply,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundInThreadAuthenticationReplyContentType,
+    }
+    impl WhatsAppInboundInThreadAuthenticationReplyContent {
+        pub fn builder() -> builder::WhatsAppInboundInThreadAuthenticationReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`in_thread_authentication_reply`, `type_`); set the others with the setters.
+        pub fn new(
+            in_thread_authentication_reply: impl ::std::convert::Into<
+                InThreadAuthenticationReply,
+            >,
+            type_: impl ::std::convert::Into<
+                WhatsAppInboundInThreadAuthenticationReplyContentType,
+            >,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                in_thread_authentication_reply: in_thread_authentication_reply.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundInThreadAuthenticationReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundInThreadAuthenticationReplyContentType {
+        #[serde(rename = "INTERACTIVE_IN_THREAD_AUTHENTICATION_REPLY")]
+        InteractiveInThreadAuthenticationReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundInThreadAuthenticationReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveInThreadAuthenticationReply => {
+                    f.write_str("INTERACTIVE_IN_THREAD_AUTHENTICATION_REPLY")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundInThreadAuthenticationReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_IN_THREAD_AUTHENTICATION_REPLY" => {
+                    Ok(Self::InteractiveInThreadAuthenticationReply)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for WhatsAppInboundInThreadAuthenticationReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundInThreadAuthenticationReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundInfectedContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundInfectedContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub malware: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundInfectedContentType,
+    }
+    impl WhatsAppInboundInfectedContent {
+        pub fn builder() -> builder::WhatsAppInboundInfectedContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundInfectedContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                malware: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `malware`.
+        pub fn malware(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.malware = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundInfectedContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundInfectedContentType {
+        #[serde(rename = "INFECTED_CONTENT")]
+        InfectedContent,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundInfectedContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InfectedContent => f.write_str("INFECTED_CONTENT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundInfectedContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INFECTED_CONTENT" => Ok(Self::InfectedContent),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundInfectedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundInfectedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundListReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundListReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        pub title: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundListReplyContentType,
+    }
+    impl WhatsAppInboundListReplyContent {
+        pub fn builder() -> builder::WhatsAppInboundListReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`id`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WhatsAppInboundListReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                id: id.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundListReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundListReplyContentType {
+        #[serde(rename = "INTERACTIVE_LIST_REPLY")]
+        InteractiveListReply,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundListReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractiveListReply => f.write_str("INTERACTIVE_LIST_REPLY"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundListReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_LIST_REPLY" => Ok(Self::InteractiveListReply),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundListReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundListReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundLocationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundLocationContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        pub latitude: f64,
+        pub longitude: f64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundLocationContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl WhatsAppInboundLocationContent {
+        pub fn builder() -> builder::WhatsAppInboundLocationContent {
+            Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<WhatsAppInboundLocationContentType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundLocationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundLocationContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundLocationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundLocationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundLocationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundLocationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundMessages`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundMessages {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessagePushko>,
+    }
+    impl WhatsAppInboundMessages {
+        pub fn builder() -> builder::WhatsAppInboundMessages {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<InboundMessagePushko>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`WhatsAppInboundOrderContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundOrderContent {
+        #[serde(rename = "catalogId")]
+        pub catalog_id: ::std::string::String,
+        #[serde(rename = "productItems")]
+        pub product_items: ::std::vec::Vec<ProductItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundOrderContentType,
+    }
+    impl WhatsAppInboundOrderContent {
+        pub fn builder() -> builder::WhatsAppInboundOrderContent {
+            Default::default()
+        }
+        /// With the required fields (`catalog_id`, `product_items`, `type_`); set the others with the setters.
+        pub fn new(
+            catalog_id: impl ::std::convert::Into<::std::string::String>,
+            product_items: impl ::std::convert::Into<::std::vec::Vec<ProductItem>>,
+            type_: impl ::std::convert::Into<WhatsAppInboundOrderContentType>,
+        ) -> Self {
+            Self {
+                catalog_id: catalog_id.into(),
+                product_items: product_items.into(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundOrderContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundOrderContentType {
+        #[serde(rename = "ORDER")]
+        Order,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundOrderContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Order => f.write_str("ORDER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundOrderContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ORDER" => Ok(Self::Order),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundOrderContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundOrderContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundPaymentConfirmationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundPaymentConfirmationContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        pub currency: PaymentCurrency,
+        #[serde(
+            rename = "paymentId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub payment_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "referenceId")]
+        pub reference_id: ::std::string::String,
+        pub status: PaymentTransactionStatus,
+        #[serde(rename = "totalAmount")]
+        pub total_amount: PaymentAmount,
+        #[serde(rename = "transactionId")]
+        pub transaction_id: ::std::string::String,
+        #[serde(rename = "transactionType")]
+        pub transaction_type: PaymentTransactionType,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundPaymentConfirmationContentType,
+    }
+    impl WhatsAppInboundPaymentConfirmationContent {
+        pub fn builder() -> builder::WhatsAppInboundPaymentConfirmationContent {
+            Default::default()
+        }
+        /// With the required fields (`currency`, `reference_id`, `status`, `total_amount`, `transaction_id`, `transaction_type`, `type_`); set the others with the setters.
+        pub fn new(
+            currency: impl ::std::convert::Into<PaymentCurrency>,
+            reference_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<PaymentTransactionStatus>,
+            total_amount: impl ::std::convert::Into<PaymentAmount>,
+            transaction_id: impl ::std::convert::Into<::std::string::String>,
+            transaction_type: impl ::std::convert::Into<PaymentTransactionType>,
+            type_: impl ::std::convert::Into<
+                WhatsAppInboundPaymentConfirmationContentType,
+            >,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                currency: currency.into(),
+                payment_id: ::std::option::Option::None,
+                reference_id: reference_id.into(),
+                status: status.into(),
+                total_amount: total_amount.into(),
+                transaction_id: transaction_id.into(),
+                transaction_type: transaction_type.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payment_id`.
+        pub fn payment_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_id = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundPaymentConfirmationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundPaymentConfirmationContentType {
+        #[serde(rename = "INTERACTIVE_PAYMENT_CONFIRMATION")]
+        InteractivePaymentConfirmation,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundPaymentConfirmationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InteractivePaymentConfirmation => {
+                    f.write_str("INTERACTIVE_PAYMENT_CONFIRMATION")
+                }
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundPaymentConfirmationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INTERACTIVE_PAYMENT_CONFIRMATION" => {
+                    Ok(Self::InteractivePaymentConfirmation)
+                }
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for WhatsAppInboundPaymentConfirmationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundPaymentConfirmationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundQuickReplyContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundQuickReplyContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        pub payload: ::std::string::String,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundQuickReplyContentType,
+    }
+    impl WhatsAppInboundQuickReplyContent {
+        pub fn builder() -> builder::WhatsAppInboundQuickReplyContent {
+            Default::default()
+        }
+        /// With the required fields (`payload`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WhatsAppInboundQuickReplyContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                payload: payload.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundQuickReplyContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundQuickReplyContentType {
+        #[serde(rename = "BUTTON")]
+        Button,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundQuickReplyContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Button => f.write_str("BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundQuickReplyContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUTTON" => Ok(Self::Button),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundQuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundQuickReplyContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundReactionContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundReactionContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub action: ::std::option::Option<ReactionAction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub emoji: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundReactionContentType,
+    }
+    impl WhatsAppInboundReactionContent {
+        pub fn builder() -> builder::WhatsAppInboundReactionContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundReactionContentType>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                emoji: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<ReactionAction>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `emoji`.
+        pub fn emoji(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.emoji = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundReactionContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundReactionContentType {
+        #[serde(rename = "REACTION")]
+        Reaction,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundReactionContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Reaction => f.write_str("REACTION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundReactionContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "REACTION" => Ok(Self::Reaction),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundReactionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundReactionContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundStickerContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundStickerContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundStickerContentType,
+        pub url: ::std::string::String,
+    }
+    impl WhatsAppInboundStickerContent {
+        pub fn builder() -> builder::WhatsAppInboundStickerContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundStickerContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundStickerContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundStickerContentType {
+        #[serde(rename = "STICKER")]
+        Sticker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundStickerContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundStickerContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STICKER" => Ok(Self::Sticker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundStickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundStickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundTextContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundTextContentType,
+    }
+    impl WhatsAppInboundTextContent {
+        pub fn builder() -> builder::WhatsAppInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WhatsAppInboundTextContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundUnsupportedContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundUnsupportedContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundUnsupportedContentType,
+    }
+    impl WhatsAppInboundUnsupportedContent {
+        pub fn builder() -> builder::WhatsAppInboundUnsupportedContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundUnsupportedContentType>,
+        ) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundUnsupportedContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundUnsupportedContentType {
+        #[serde(rename = "UNSUPPORTED")]
+        Unsupported,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundUnsupportedContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unsupported => f.write_str("UNSUPPORTED"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundUnsupportedContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNSUPPORTED" => Ok(Self::Unsupported),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundUnsupportedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundUnsupportedContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundVideoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundVideoContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundVideoContentType,
+        pub url: ::std::string::String,
+    }
+    impl WhatsAppInboundVideoContent {
+        pub fn builder() -> builder::WhatsAppInboundVideoContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundVideoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundVideoContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundVideoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundVideoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`WhatsAppInboundVoiceContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct WhatsAppInboundVoiceContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<Context>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub referral: ::std::option::Option<Referral>,
+        #[serde(rename = "type")]
+        pub type_: WhatsAppInboundVoiceContentType,
+        pub url: ::std::string::String,
+    }
+    impl WhatsAppInboundVoiceContent {
+        pub fn builder() -> builder::WhatsAppInboundVoiceContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppInboundVoiceContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                context: ::std::option::Option::None,
+                referral: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `context`.
+        pub fn context(mut self, value: impl ::std::convert::Into<Context>) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `referral`.
+        pub fn referral(mut self, value: impl ::std::convert::Into<Referral>) -> Self {
+            self.referral = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`WhatsAppInboundVoiceContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum WhatsAppInboundVoiceContentType {
+        #[serde(rename = "VOICE")]
+        Voice,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for WhatsAppInboundVoiceContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Voice => f.write_str("VOICE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppInboundVoiceContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VOICE" => Ok(Self::Voice),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WhatsAppInboundVoiceContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for WhatsAppInboundVoiceContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`WhatsAppOutboundEventContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -24241,6 +30519,70 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CallPermissionReply {
+            expiration_timestamp: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            response: ::std::result::Result<super::Response, ::std::string::String>,
+        }
+        impl ::std::default::Default for CallPermissionReply {
+            fn default() -> Self {
+                Self {
+                    expiration_timestamp: Ok(Default::default()),
+                    response: Err("no value supplied for response".to_string()),
+                }
+            }
+        }
+        impl CallPermissionReply {
+            pub fn expiration_timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiration_timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for expiration_timestamp: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Response>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallPermissionReply>
+        for super::CallPermissionReply {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallPermissionReply,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    expiration_timestamp: value.expiration_timestamp?,
+                    response: value.response?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallPermissionReply> for CallPermissionReply {
+            fn from(value: super::CallPermissionReply) -> Self {
+                Self {
+                    expiration_timestamp: Ok(value.expiration_timestamp),
+                    response: Ok(value.response),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CallingPermissionAction {
             can_perform_action: ::std::result::Result<bool, ::std::string::String>,
             limits: ::std::result::Result<
@@ -25042,6 +31384,110 @@ pub mod types {
                     message_id: Ok(value.message_id),
                     notify_url: Ok(value.notify_url),
                     to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Context {
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referred_product: ::std::result::Result<
+                ::std::option::Option<super::ReferredProduct>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Context {
+            fn default() -> Self {
+                Self {
+                    from: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    referred_product: Ok(Default::default()),
+                }
+            }
+        }
+        impl Context {
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn referred_product<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ReferredProduct>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referred_product = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for referred_product: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Context> for super::Context {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Context,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    from: value.from?,
+                    group_id: value.group_id?,
+                    id: value.id?,
+                    referred_product: value.referred_product?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Context> for Context {
+            fn from(value: super::Context) -> Self {
+                Self {
+                    from: Ok(value.from),
+                    group_id: Ok(value.group_id),
+                    id: Ok(value.id),
+                    referred_product: Ok(value.referred_product),
                 }
             }
         }
@@ -26726,6 +33172,170 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct DeliveryResult {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::DeliveryReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeliveryResult {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl DeliveryResult {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DeliveryReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeliveryResult> for super::DeliveryResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeliveryResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::DeliveryResult> for DeliveryResult {
+            fn from(value: super::DeliveryResult) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DlrContact {
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DlrContact {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                    parent_user_id: Ok(Default::default()),
+                    phone_number: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl DlrContact {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for parent_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DlrContact> for super::DlrContact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DlrContact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    parent_user_id: value.parent_user_id?,
+                    phone_number: value.phone_number?,
+                    user_id: value.user_id?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DlrContact> for DlrContact {
+            fn from(value: super::DlrContact) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    parent_user_id: Ok(value.parent_user_id),
+                    phone_number: Ok(value.phone_number),
+                    user_id: Ok(value.user_id),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct DocumentContent {
             caption: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -27148,6 +33758,70 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Email {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Email {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl Email {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Email> for super::Email {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Email,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Email> for Email {
+            fn from(value: super::Email) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct EmailContent {
             email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -27208,6 +33882,141 @@ pub mod types {
                 Self {
                     email: Ok(value.email),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Error {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            group_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            permanent: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Error {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    group_name: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    permanent: Ok(Default::default()),
+                }
+            }
+        }
+        impl Error {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn group_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permanent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permanent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permanent: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Error> for super::Error {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Error,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    group_id: value.group_id?,
+                    group_name: value.group_name?,
+                    id: value.id?,
+                    name: value.name?,
+                    permanent: value.permanent?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Error> for Error {
+            fn from(value: super::Error) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    group_id: Ok(value.group_id),
+                    group_name: Ok(value.group_name),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    permanent: Ok(value.permanent),
                 }
             }
         }
@@ -28210,6 +35019,80 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Identity {
+            acknowledged: ::std::result::Result<bool, ::std::string::String>,
+            created_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            hash: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Identity {
+            fn default() -> Self {
+                Self {
+                    acknowledged: Err("no value supplied for acknowledged".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    hash: Err("no value supplied for hash".to_string()),
+                }
+            }
+        }
+        impl Identity {
+            pub fn acknowledged<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acknowledged = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acknowledged: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for hash: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Identity> for super::Identity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Identity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    acknowledged: value.acknowledged?,
+                    created_at: value.created_at?,
+                    hash: value.hash?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Identity> for Identity {
+            fn from(value: super::Identity) -> Self {
+                Self {
+                    acknowledged: Ok(value.acknowledged),
+                    created_at: Ok(value.created_at),
+                    hash: Ok(value.hash),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct IdentityConfirmation {
             hash: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -28717,6 +35600,908 @@ pub mod types {
                     notify_url: Ok(value.notify_url),
                     to: Ok(value.to),
                     url_options: Ok(value.url_options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InThreadAuthenticationReply {
+            business_scoped_passkey_hash: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::InThreadAuthenticationStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InThreadAuthenticationReply {
+            fn default() -> Self {
+                Self {
+                    business_scoped_passkey_hash: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl InThreadAuthenticationReply {
+            pub fn business_scoped_passkey_hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_scoped_passkey_hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for business_scoped_passkey_hash: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InThreadAuthenticationStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InThreadAuthenticationReply>
+        for super::InThreadAuthenticationReply {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InThreadAuthenticationReply,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    business_scoped_passkey_hash: value.business_scoped_passkey_hash?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InThreadAuthenticationReply>
+        for InThreadAuthenticationReply {
+            fn from(value: super::InThreadAuthenticationReply) -> Self {
+                Self {
+                    business_scoped_passkey_hash: Ok(value.business_scoped_passkey_hash),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundAddress {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            zip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundAddress {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    country_code: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    street: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    zip: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundAddress {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_code: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn street<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for street: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn zip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zip: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundAddress> for super::InboundAddress {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundAddress,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country: value.country?,
+                    country_code: value.country_code?,
+                    state: value.state?,
+                    street: value.street?,
+                    type_: value.type_?,
+                    zip: value.zip?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundAddress> for InboundAddress {
+            fn from(value: super::InboundAddress) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    country_code: Ok(value.country_code),
+                    state: Ok(value.state),
+                    street: Ok(value.street),
+                    type_: Ok(value.type_),
+                    zip: Ok(value.zip),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundContact {
+            addresses: ::std::result::Result<
+                ::std::vec::Vec<super::InboundAddress>,
+                ::std::string::String,
+            >,
+            birthday: ::std::result::Result<
+                ::std::option::Option<::chrono::naive::NaiveDate>,
+                ::std::string::String,
+            >,
+            emails: ::std::result::Result<
+                ::std::vec::Vec<super::Email>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::InboundName>,
+                ::std::string::String,
+            >,
+            org: ::std::result::Result<
+                ::std::option::Option<super::Organization>,
+                ::std::string::String,
+            >,
+            phones: ::std::result::Result<
+                ::std::vec::Vec<super::InboundPhone>,
+                ::std::string::String,
+            >,
+            urls: ::std::result::Result<
+                ::std::vec::Vec<super::Url>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundContact {
+            fn default() -> Self {
+                Self {
+                    addresses: Ok(Default::default()),
+                    birthday: Ok(Default::default()),
+                    emails: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    org: Ok(Default::default()),
+                    phones: Ok(Default::default()),
+                    urls: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundContact {
+            pub fn addresses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InboundAddress>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.addresses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for addresses: {e}")
+                    });
+                self
+            }
+            pub fn birthday<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::naive::NaiveDate>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birthday = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birthday: {e}")
+                    });
+                self
+            }
+            pub fn emails<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Email>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.emails = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for emails: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::InboundName>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn org<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Organization>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.org = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for org: {e}")
+                    });
+                self
+            }
+            pub fn phones<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InboundPhone>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phones = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phones: {e}")
+                    });
+                self
+            }
+            pub fn urls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Url>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.urls = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for urls: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundContact> for super::InboundContact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundContact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    addresses: value.addresses?,
+                    birthday: value.birthday?,
+                    emails: value.emails?,
+                    name: value.name?,
+                    org: value.org?,
+                    phones: value.phones?,
+                    urls: value.urls?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundContact> for InboundContact {
+            fn from(value: super::InboundContact) -> Self {
+                Self {
+                    addresses: Ok(value.addresses),
+                    birthday: Ok(value.birthday),
+                    emails: Ok(value.emails),
+                    name: Ok(value.name),
+                    org: Ok(value.org),
+                    phones: Ok(value.phones),
+                    urls: Ok(value.urls),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessagePushko {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            contact: ::std::result::Result<
+                super::WhatsAppInboundContactProfile,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            identity: ::std::result::Result<
+                ::std::option::Option<super::Identity>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::WhatsAppInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessagePushko {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    contact: Err("no value supplied for contact".to_string()),
+                    entity_id: Ok(Default::default()),
+                    from: Err("no value supplied for from".to_string()),
+                    identity: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessagePushko {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundContactProfile>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn identity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Identity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for identity: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessagePushko>
+        for super::InboundMessagePushko {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessagePushko,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    contact: value.contact?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    identity: value.identity?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessagePushko> for InboundMessagePushko {
+            fn from(value: super::InboundMessagePushko) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    contact: Ok(value.contact),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    identity: Ok(value.identity),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundName {
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name_prefix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name_suffix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundName {
+            fn default() -> Self {
+                Self {
+                    first_name: Ok(Default::default()),
+                    formatted_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    name_prefix: Ok(Default::default()),
+                    name_suffix: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundName {
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for formatted_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn name_prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name_prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name_prefix: {e}")
+                    });
+                self
+            }
+            pub fn name_suffix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name_suffix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name_suffix: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundName> for super::InboundName {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundName,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    first_name: value.first_name?,
+                    formatted_name: value.formatted_name?,
+                    last_name: value.last_name?,
+                    middle_name: value.middle_name?,
+                    name_prefix: value.name_prefix?,
+                    name_suffix: value.name_suffix?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundName> for InboundName {
+            fn from(value: super::InboundName) -> Self {
+                Self {
+                    first_name: Ok(value.first_name),
+                    formatted_name: Ok(value.formatted_name),
+                    last_name: Ok(value.last_name),
+                    middle_name: Ok(value.middle_name),
+                    name_prefix: Ok(value.name_prefix),
+                    name_suffix: Ok(value.name_suffix),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundPhone {
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::InboundPhoneType>,
+                ::std::string::String,
+            >,
+            wa_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InboundPhone {
+            fn default() -> Self {
+                Self {
+                    phone: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    wa_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl InboundPhone {
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::InboundPhoneType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn wa_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wa_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wa_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundPhone> for super::InboundPhone {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundPhone,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    phone: value.phone?,
+                    type_: value.type_?,
+                    wa_id: value.wa_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundPhone> for InboundPhone {
+            fn from(value: super::InboundPhone) -> Self {
+                Self {
+                    phone: Ok(value.phone),
+                    type_: Ok(value.type_),
+                    wa_id: Ok(value.wa_id),
                 }
             }
         }
@@ -38025,6 +45810,199 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MarketingUpdateNotification {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            notification_messages_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sender: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MarketingUpdateNotification {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    notification_messages_status: Ok(Default::default()),
+                    sender: Ok(Default::default()),
+                }
+            }
+        }
+        impl MarketingUpdateNotification {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn notification_messages_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_messages_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for notification_messages_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MarketingUpdateNotification>
+        for super::MarketingUpdateNotification {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MarketingUpdateNotification,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    from: value.from?,
+                    notification_messages_status: value.notification_messages_status?,
+                    sender: value.sender?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MarketingUpdateNotification>
+        for MarketingUpdateNotification {
+            fn from(value: super::MarketingUpdateNotification) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    from: Ok(value.from),
+                    notification_messages_status: Ok(value.notification_messages_status),
+                    sender: Ok(value.sender),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MarketingUpdateNotificationResponse {
+            content: ::std::result::Result<
+                ::std::option::Option<super::MarketingUpdateNotification>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MarketingUpdateNotificationResponse {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                }
+            }
+        }
+        impl MarketingUpdateNotificationResponse {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MarketingUpdateNotification>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MarketingUpdateNotificationResponse>
+        for super::MarketingUpdateNotificationResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MarketingUpdateNotificationResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    created_at: value.created_at?,
+                    from: value.from?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MarketingUpdateNotificationResponse>
+        for MarketingUpdateNotificationResponse {
+            fn from(value: super::MarketingUpdateNotificationResponse) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    created_at: Ok(value.created_at),
+                    from: Ok(value.from),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MediaCarouselCardBody {
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -38153,6 +46131,72 @@ pub mod types {
             fn from(value: super::MessageContext) -> Self {
                 Self {
                     reply_to_message_id: Ok(value.reply_to_message_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessagePrice {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessagePrice {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessagePrice {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessagePrice> for super::MessagePrice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessagePrice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessagePrice> for MessagePrice {
+            fn from(value: super::MessagePrice) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
                 }
             }
         }
@@ -39018,6 +47062,89 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Organization {
+            company: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            department: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Organization {
+            fn default() -> Self {
+                Self {
+                    company: Ok(Default::default()),
+                    department: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl Organization {
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn department<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for department: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Organization> for super::Organization {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Organization,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    company: value.company?,
+                    department: value.department?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Organization> for Organization {
+            fn from(value: super::Organization) -> Self {
+                Self {
+                    company: Ok(value.company),
+                    department: Ok(value.department),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct OrganizationContent {
             company: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -39436,6 +47563,384 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PaymentAmount {
+            offset: ::std::result::Result<i32, ::std::string::String>,
+            value: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for PaymentAmount {
+            fn default() -> Self {
+                Self {
+                    offset: Err("no value supplied for offset".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl PaymentAmount {
+            pub fn offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for offset: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentAmount> for super::PaymentAmount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentAmount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    offset: value.offset?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentAmount> for PaymentAmount {
+            fn from(value: super::PaymentAmount) -> Self {
+                Self {
+                    offset: Ok(value.offset),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentNotification {
+            callback_data: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<super::PaymentNotificationCurrency>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payment_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payment_status: ::std::result::Result<
+                ::std::option::Option<super::PaymentNotificationPaymentStatus>,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            total_amount_offset: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            total_amount_value: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            transactions: ::std::result::Result<
+                ::std::vec::Vec<super::PaymentTransactionNotification>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentNotification {
+            fn default() -> Self {
+                Self {
+                    callback_data: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    payment_id: Ok(Default::default()),
+                    payment_status: Ok(Default::default()),
+                    reference_id: Ok(Default::default()),
+                    total_amount_offset: Ok(Default::default()),
+                    total_amount_value: Ok(Default::default()),
+                    transactions: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentNotification {
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentNotificationCurrency>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+            pub fn payment_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentNotificationPaymentStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payment_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference_id: {e}")
+                    });
+                self
+            }
+            pub fn total_amount_offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_amount_offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_amount_offset: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_amount_value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_amount_value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_amount_value: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn transactions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PaymentTransactionNotification>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transactions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for transactions: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentNotification>
+        for super::PaymentNotification {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentNotification,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback_data: value.callback_data?,
+                    currency: value.currency?,
+                    from: value.from?,
+                    payment_id: value.payment_id?,
+                    payment_status: value.payment_status?,
+                    reference_id: value.reference_id?,
+                    total_amount_offset: value.total_amount_offset?,
+                    total_amount_value: value.total_amount_value?,
+                    transactions: value.transactions?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentNotification> for PaymentNotification {
+            fn from(value: super::PaymentNotification) -> Self {
+                Self {
+                    callback_data: Ok(value.callback_data),
+                    currency: Ok(value.currency),
+                    from: Ok(value.from),
+                    payment_id: Ok(value.payment_id),
+                    payment_status: Ok(value.payment_status),
+                    reference_id: Ok(value.reference_id),
+                    total_amount_offset: Ok(value.total_amount_offset),
+                    total_amount_value: Ok(value.total_amount_value),
+                    transactions: Ok(value.transactions),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentNotificationResponse {
+            content: ::std::result::Result<
+                ::std::option::Option<super::PaymentNotification>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentNotificationResponse {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentNotificationResponse {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentNotification>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentNotificationResponse>
+        for super::PaymentNotificationResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentNotificationResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    created_at: value.created_at?,
+                    from: value.from?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentNotificationResponse>
+        for PaymentNotificationResponse {
+            fn from(value: super::PaymentNotificationResponse) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    created_at: Ok(value.created_at),
+                    from: Ok(value.from),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PaymentTransaction {
             created_timestamp: ::std::result::Result<
                 crate::DateTime,
@@ -39550,6 +48055,135 @@ pub mod types {
         }
         impl ::std::convert::From<super::PaymentTransaction> for PaymentTransaction {
             fn from(value: super::PaymentTransaction) -> Self {
+                Self {
+                    created_timestamp: Ok(value.created_timestamp),
+                    id: Ok(value.id),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    updated_timestamp: Ok(value.updated_timestamp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentTransactionNotification {
+            created_timestamp: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::PaymentTransactionNotificationStatus>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::PaymentTransactionNotificationType>,
+                ::std::string::String,
+            >,
+            updated_timestamp: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentTransactionNotification {
+            fn default() -> Self {
+                Self {
+                    created_timestamp: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    updated_timestamp: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentTransactionNotification {
+            pub fn created_timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for created_timestamp: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentTransactionNotificationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentTransactionNotificationType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn updated_timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for updated_timestamp: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentTransactionNotification>
+        for super::PaymentTransactionNotification {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentTransactionNotification,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_timestamp: value.created_timestamp?,
+                    id: value.id?,
+                    status: value.status?,
+                    type_: value.type_?,
+                    updated_timestamp: value.updated_timestamp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentTransactionNotification>
+        for PaymentTransactionNotification {
+            fn from(value: super::PaymentTransactionNotification) -> Self {
                 Self {
                     created_timestamp: Ok(value.created_timestamp),
                     id: Ok(value.id),
@@ -39906,6 +48540,175 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Price {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Price {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl Price {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Price> for super::Price {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Price,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Price> for Price {
+            fn from(value: super::Price) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProductItem {
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            item_price: ::std::result::Result<f64, ::std::string::String>,
+            product_retailer_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<
+                ::std::num::NonZeroU32,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProductItem {
+            fn default() -> Self {
+                Self {
+                    currency: Err("no value supplied for currency".to_string()),
+                    item_price: Err("no value supplied for item_price".to_string()),
+                    product_retailer_id: Err(
+                        "no value supplied for product_retailer_id".to_string(),
+                    ),
+                    quantity: Err("no value supplied for quantity".to_string()),
+                }
+            }
+        }
+        impl ProductItem {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn item_price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.item_price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for item_price: {e}")
+                    });
+                self
+            }
+            pub fn product_retailer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_retailer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for product_retailer_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quantity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quantity: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProductItem> for super::ProductItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProductItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    item_price: value.item_price?,
+                    product_retailer_id: value.product_retailer_id?,
+                    quantity: value.quantity?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ProductItem> for ProductItem {
+            fn from(value: super::ProductItem) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    item_price: Ok(value.item_price),
+                    product_retailer_id: Ok(value.product_retailer_id),
+                    quantity: Ok(value.quantity),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct QuickReplyButtonApiData {
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
@@ -40182,6 +48985,612 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Referral {
+            body: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ctwa_click_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            headline: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referral_media: ::std::result::Result<
+                ::std::option::Option<super::ReferralMedia>,
+                ::std::string::String,
+            >,
+            source_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_type: ::std::result::Result<
+                super::ReferralSourceType,
+                ::std::string::String,
+            >,
+            source_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Referral {
+            fn default() -> Self {
+                Self {
+                    body: Ok(Default::default()),
+                    ctwa_click_id: Ok(Default::default()),
+                    headline: Ok(Default::default()),
+                    referral_media: Ok(Default::default()),
+                    source_id: Ok(Default::default()),
+                    source_type: Err("no value supplied for source_type".to_string()),
+                    source_url: Err("no value supplied for source_url".to_string()),
+                }
+            }
+        }
+        impl Referral {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn ctwa_click_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ctwa_click_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ctwa_click_id: {e}")
+                    });
+                self
+            }
+            pub fn headline<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.headline = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for headline: {e}")
+                    });
+                self
+            }
+            pub fn referral_media<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ReferralMedia>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral_media = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for referral_media: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_id: {e}")
+                    });
+                self
+            }
+            pub fn source_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferralSourceType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_type: {e}")
+                    });
+                self
+            }
+            pub fn source_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Referral> for super::Referral {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Referral,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    ctwa_click_id: value.ctwa_click_id?,
+                    headline: value.headline?,
+                    referral_media: value.referral_media?,
+                    source_id: value.source_id?,
+                    source_type: value.source_type?,
+                    source_url: value.source_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Referral> for Referral {
+            fn from(value: super::Referral) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    ctwa_click_id: Ok(value.ctwa_click_id),
+                    headline: Ok(value.headline),
+                    referral_media: Ok(value.referral_media),
+                    source_id: Ok(value.source_id),
+                    source_type: Ok(value.source_type),
+                    source_url: Ok(value.source_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferralMediaBase {
+            type_: ::std::result::Result<
+                super::ReferralMediaType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReferralMediaBase {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ReferralMediaBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferralMediaType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferralMediaBase> for super::ReferralMediaBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferralMediaBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::ReferralMediaBase> for ReferralMediaBase {
+            fn from(value: super::ReferralMediaBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferralMediaImage {
+            type_: ::std::result::Result<
+                super::ReferralMediaImageType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReferralMediaImage {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ReferralMediaImage {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferralMediaImageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferralMediaImage> for super::ReferralMediaImage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferralMediaImage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReferralMediaImage> for ReferralMediaImage {
+            fn from(value: super::ReferralMediaImage) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferralMediaVideo {
+            type_: ::std::result::Result<
+                super::ReferralMediaVideoType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ReferralMediaVideo {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ReferralMediaVideo {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReferralMediaVideoType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferralMediaVideo> for super::ReferralMediaVideo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferralMediaVideo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReferralMediaVideo> for ReferralMediaVideo {
+            fn from(value: super::ReferralMediaVideo) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReferredProduct {
+            catalog_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            product_retailer_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReferredProduct {
+            fn default() -> Self {
+                Self {
+                    catalog_id: Err("no value supplied for catalog_id".to_string()),
+                    product_retailer_id: Err(
+                        "no value supplied for product_retailer_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl ReferredProduct {
+            pub fn catalog_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.catalog_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for catalog_id: {e}")
+                    });
+                self
+            }
+            pub fn product_retailer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_retailer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for product_retailer_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReferredProduct> for super::ReferredProduct {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReferredProduct,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    catalog_id: value.catalog_id?,
+                    product_retailer_id: value.product_retailer_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReferredProduct> for ReferredProduct {
+            fn from(value: super::ReferredProduct) -> Self {
+                Self {
+                    catalog_id: Ok(value.catalog_id),
+                    product_retailer_id: Ok(value.product_retailer_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Report {
+            bulk_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            contact: ::std::result::Result<
+                ::std::option::Option<super::DlrContact>,
+                ::std::string::String,
+            >,
+            done_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::Error>,
+                ::std::string::String,
+            >,
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::Status3307df00>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Report {
+            fn default() -> Self {
+                Self {
+                    bulk_id: Ok(Default::default()),
+                    contact: Ok(Default::default()),
+                    done_at: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    message_count: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    price: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl Report {
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DlrContact>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn done_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.done_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for done_at: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Error>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Status3307df00>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Report> for super::Report {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Report,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bulk_id: value.bulk_id?,
+                    contact: value.contact?,
+                    done_at: value.done_at?,
+                    error: value.error?,
+                    message_count: value.message_count?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    sent_at: value.sent_at?,
+                    status: value.status?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Report> for Report {
+            fn from(value: super::Report) -> Self {
+                Self {
+                    bulk_id: Ok(value.bulk_id),
+                    contact: Ok(value.contact),
+                    done_at: Ok(value.done_at),
+                    error: Ok(value.error),
+                    message_count: Ok(value.message_count),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    sent_at: Ok(value.sent_at),
+                    status: Ok(value.status),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RequestContactInfoButtonApiData {
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -40407,6 +49816,225 @@ pub mod types {
                     bulk_id: Ok(value.bulk_id),
                     messages: Ok(value.messages),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenReport {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            contact: ::std::result::Result<
+                ::std::option::Option<super::DlrContact>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            seen_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenReport {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    contact: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    seen_at: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenReport {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn contact<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DlrContact>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn seen_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seen_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for seen_at: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenReport> for super::SeenReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    contact: value.contact?,
+                    entity_id: value.entity_id?,
+                    from: value.from?,
+                    message_id: value.message_id?,
+                    seen_at: value.seen_at?,
+                    sent_at: value.sent_at?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SeenReport> for SeenReport {
+            fn from(value: super::SeenReport) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    contact: Ok(value.contact),
+                    entity_id: Ok(value.entity_id),
+                    from: Ok(value.from),
+                    message_id: Ok(value.message_id),
+                    seen_at: Ok(value.seen_at),
+                    sent_at: Ok(value.sent_at),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SeenResult {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::SeenReport>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SeenResult {
+            fn default() -> Self {
+                Self {
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl SeenResult {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::SeenReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SeenResult> for super::SeenResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SeenResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::SeenResult> for SeenResult {
+            fn from(value: super::SeenResult) -> Self {
+                Self { results: Ok(value.results) }
             }
         }
         #[derive(Clone, Debug)]
@@ -40828,6 +50456,141 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Status3307df00 {
+            action: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            group_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Status3307df00 {
+            fn default() -> Self {
+                Self {
+                    action: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    group_name: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl Status3307df00 {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn group_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Status3307df00> for super::Status3307df00 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Status3307df00,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    description: value.description?,
+                    group_id: value.group_id?,
+                    group_name: value.group_name?,
+                    id: value.id?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Status3307df00> for Status3307df00 {
+            fn from(value: super::Status3307df00) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    description: Ok(value.description),
+                    group_id: Ok(value.group_id),
+                    group_name: Ok(value.group_name),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct StickerContent {
             media_url: ::std::result::Result<
                 ::std::string::String,
@@ -41057,6 +50820,213 @@ pub mod types {
                     message_id: Ok(value.message_id),
                     notify_url: Ok(value.notify_url),
                     to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SystemEvent {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            hash: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::SystemEventType>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SystemEvent {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    hash: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    user_number: Ok(Default::default()),
+                }
+            }
+        }
+        impl SystemEvent {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for hash: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SystemEventType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn user_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_number: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SystemEvent> for super::SystemEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SystemEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    hash: value.hash?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                    user_number: value.user_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SystemEvent> for SystemEvent {
+            fn from(value: super::SystemEvent) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    hash: Ok(value.hash),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                    user_number: Ok(value.user_number),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SystemEventResponse {
+            content: ::std::result::Result<
+                ::std::option::Option<super::SystemEvent>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SystemEventResponse {
+            fn default() -> Self {
+                Self {
+                    content: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                }
+            }
+        }
+        impl SystemEventResponse {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::SystemEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SystemEventResponse>
+        for super::SystemEventResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SystemEventResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    created_at: value.created_at?,
+                    from: value.from?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SystemEventResponse> for SystemEventResponse {
+            fn from(value: super::SystemEventResponse) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    created_at: Ok(value.created_at),
+                    from: Ok(value.from),
                 }
             }
         }
@@ -41647,6 +51617,95 @@ pub mod types {
                     thumbnail_product_retailer_id: Ok(
                         value.thumbnail_product_retailer_id,
                     ),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCategoryPushEventChange {
+            new_category: ::std::result::Result<
+                super::NewTemplateCategory,
+                ::std::string::String,
+            >,
+            previous_category: ::std::result::Result<
+                super::PreviousTemplateCategory,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TemplateCategoryPushEventChangeType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateCategoryPushEventChange {
+            fn default() -> Self {
+                Self {
+                    new_category: Err("no value supplied for new_category".to_string()),
+                    previous_category: Err(
+                        "no value supplied for previous_category".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TemplateCategoryPushEventChange {
+            pub fn new_category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NewTemplateCategory>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for new_category: {e}")
+                    });
+                self
+            }
+            pub fn previous_category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PreviousTemplateCategory>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.previous_category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for previous_category: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplateCategoryPushEventChangeType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCategoryPushEventChange>
+        for super::TemplateCategoryPushEventChange {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCategoryPushEventChange,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    new_category: value.new_category?,
+                    previous_category: value.previous_category?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCategoryPushEventChange>
+        for TemplateCategoryPushEventChange {
+            fn from(value: super::TemplateCategoryPushEventChange) -> Self {
+                Self {
+                    new_category: Ok(value.new_category),
+                    previous_category: Ok(value.previous_category),
                     type_: Ok(value.type_),
                 }
             }
@@ -43021,6 +53080,142 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TemplatePushEventChangeBase {
+            type_: ::std::result::Result<
+                super::TemplatePushEventChangeBaseType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplatePushEventChangeBase {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TemplatePushEventChangeBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplatePushEventChangeBaseType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplatePushEventChangeBase>
+        for super::TemplatePushEventChangeBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplatePushEventChangeBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::TemplatePushEventChangeBase>
+        for TemplatePushEventChangeBase {
+            fn from(value: super::TemplatePushEventChangeBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateQualityPushEventChange {
+            new_quality_score: ::std::result::Result<
+                super::NewTemplateQuality,
+                ::std::string::String,
+            >,
+            previous_quality_score: ::std::result::Result<
+                super::PreviousTemplateQuality,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TemplateQualityPushEventChangeType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateQualityPushEventChange {
+            fn default() -> Self {
+                Self {
+                    new_quality_score: Err(
+                        "no value supplied for new_quality_score".to_string(),
+                    ),
+                    previous_quality_score: Err(
+                        "no value supplied for previous_quality_score".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TemplateQualityPushEventChange {
+            pub fn new_quality_score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::NewTemplateQuality>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_quality_score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for new_quality_score: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn previous_quality_score<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PreviousTemplateQuality>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.previous_quality_score = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for previous_quality_score: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplateQualityPushEventChangeType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateQualityPushEventChange>
+        for super::TemplateQualityPushEventChange {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateQualityPushEventChange,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    new_quality_score: value.new_quality_score?,
+                    previous_quality_score: value.previous_quality_score?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateQualityPushEventChange>
+        for TemplateQualityPushEventChange {
+            fn from(value: super::TemplateQualityPushEventChange) -> Self {
+                Self {
+                    new_quality_score: Ok(value.new_quality_score),
+                    previous_quality_score: Ok(value.previous_quality_score),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TemplateQuickReplyButtonContent {
             parameter: ::std::result::Result<
                 ::std::string::String,
@@ -43082,6 +53277,88 @@ pub mod types {
             fn from(value: super::TemplateQuickReplyButtonContent) -> Self {
                 Self {
                     parameter: Ok(value.parameter),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateStatusPushEventChange {
+            new_status: ::std::result::Result<super::Status, ::std::string::String>,
+            reason: ::std::result::Result<
+                ::std::option::Option<super::Reason>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TemplateStatusPushEventChangeType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateStatusPushEventChange {
+            fn default() -> Self {
+                Self {
+                    new_status: Err("no value supplied for new_status".to_string()),
+                    reason: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl TemplateStatusPushEventChange {
+            pub fn new_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Status>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for new_status: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Reason>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplateStatusPushEventChangeType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateStatusPushEventChange>
+        for super::TemplateStatusPushEventChange {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateStatusPushEventChange,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    new_status: value.new_status?,
+                    reason: value.reason?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateStatusPushEventChange>
+        for TemplateStatusPushEventChange {
+            fn from(value: super::TemplateStatusPushEventChange) -> Self {
+                Self {
+                    new_status: Ok(value.new_status),
+                    reason: Ok(value.reason),
                     type_: Ok(value.type_),
                 }
             }
@@ -43149,6 +53426,178 @@ pub mod types {
                 Self {
                     placeholder: Ok(value.placeholder),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateUpdatePushEvent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            change: ::std::result::Result<
+                super::TemplatePushEventChange,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            message_template_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            message_template_language: ::std::result::Result<
+                super::Language,
+                ::std::string::String,
+            >,
+            message_template_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<crate::DateTime, ::std::string::String>,
+        }
+        impl ::std::default::Default for TemplateUpdatePushEvent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    change: Err("no value supplied for change".to_string()),
+                    entity_id: Ok(Default::default()),
+                    message_template_id: Err(
+                        "no value supplied for message_template_id".to_string(),
+                    ),
+                    message_template_language: Err(
+                        "no value supplied for message_template_language".to_string(),
+                    ),
+                    message_template_name: Err(
+                        "no value supplied for message_template_name".to_string(),
+                    ),
+                    timestamp: Err("no value supplied for timestamp".to_string()),
+                }
+            }
+        }
+        impl TemplateUpdatePushEvent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn change<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplatePushEventChange>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.change = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for change: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn message_template_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_template_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message_template_language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Language>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_template_language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_language: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message_template_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_template_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateUpdatePushEvent>
+        for super::TemplateUpdatePushEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateUpdatePushEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    change: value.change?,
+                    entity_id: value.entity_id?,
+                    message_template_id: value.message_template_id?,
+                    message_template_language: value.message_template_language?,
+                    message_template_name: value.message_template_name?,
+                    timestamp: value.timestamp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateUpdatePushEvent>
+        for TemplateUpdatePushEvent {
+            fn from(value: super::TemplateUpdatePushEvent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    change: Ok(value.change),
+                    entity_id: Ok(value.entity_id),
+                    message_template_id: Ok(value.message_template_id),
+                    message_template_language: Ok(value.message_template_language),
+                    message_template_name: Ok(value.message_template_name),
+                    timestamp: Ok(value.timestamp),
                 }
             }
         }
@@ -44060,6 +54509,70 @@ pub mod types {
                 Self {
                     payment_link: Ok(value.payment_link),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Url {
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Url {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl Url {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Url> for super::Url {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Url,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Url> for Url {
+            fn from(value: super::Url) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -46641,6 +57154,2519 @@ pub mod types {
                 Self {
                     events: Ok(value.events),
                     options: Ok(value.options),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundAudioContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WhatsAppInboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundAudioContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundAudioContent>
+        for super::WhatsAppInboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundAudioContent>
+        for WhatsAppInboundAudioContent {
+            fn from(value: super::WhatsAppInboundAudioContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundButtonReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundButtonReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundButtonReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundButtonReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundButtonReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundButtonReplyContent>
+        for super::WhatsAppInboundButtonReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundButtonReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    id: value.id?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundButtonReplyContent>
+        for WhatsAppInboundButtonReplyContent {
+            fn from(value: super::WhatsAppInboundButtonReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    id: Ok(value.id),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundCallPermissionReplyContent {
+            call_permission_reply: ::std::result::Result<
+                super::CallPermissionReply,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundCallPermissionReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundCallPermissionReplyContent {
+            fn default() -> Self {
+                Self {
+                    call_permission_reply: Err(
+                        "no value supplied for call_permission_reply".to_string(),
+                    ),
+                    context: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundCallPermissionReplyContent {
+            pub fn call_permission_reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallPermissionReply>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.call_permission_reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for call_permission_reply: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::WhatsAppInboundCallPermissionReplyContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundCallPermissionReplyContent>
+        for super::WhatsAppInboundCallPermissionReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundCallPermissionReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    call_permission_reply: value.call_permission_reply?,
+                    context: value.context?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundCallPermissionReplyContent>
+        for WhatsAppInboundCallPermissionReplyContent {
+            fn from(value: super::WhatsAppInboundCallPermissionReplyContent) -> Self {
+                Self {
+                    call_permission_reply: Ok(value.call_permission_reply),
+                    context: Ok(value.context),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundContactProfile {
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundContactProfile {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                    parent_user_id: Ok(Default::default()),
+                    phone_number: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    username: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppInboundContactProfile {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for parent_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for username: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundContactProfile>
+        for super::WhatsAppInboundContactProfile {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundContactProfile,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    parent_user_id: value.parent_user_id?,
+                    phone_number: value.phone_number?,
+                    user_id: value.user_id?,
+                    username: value.username?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundContactProfile>
+        for WhatsAppInboundContactProfile {
+            fn from(value: super::WhatsAppInboundContactProfile) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    parent_user_id: Ok(value.parent_user_id),
+                    phone_number: Ok(value.phone_number),
+                    user_id: Ok(value.user_id),
+                    username: Ok(value.username),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundContactsContent {
+            contacts: ::std::result::Result<
+                ::std::vec::Vec<super::InboundContact>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundContactsContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundContactsContent {
+            fn default() -> Self {
+                Self {
+                    contacts: Err("no value supplied for contacts".to_string()),
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundContactsContent {
+            pub fn contacts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InboundContact>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contacts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contacts: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundContactsContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundContactsContent>
+        for super::WhatsAppInboundContactsContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundContactsContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contacts: value.contacts?,
+                    context: value.context?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundContactsContent>
+        for WhatsAppInboundContactsContent {
+            fn from(value: super::WhatsAppInboundContactsContent) -> Self {
+                Self {
+                    contacts: Ok(value.contacts),
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundContentBase {
+            type_: ::std::result::Result<
+                super::WhatsAppInboundContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundContentBase>
+        for super::WhatsAppInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundContentBase>
+        for WhatsAppInboundContentBase {
+            fn from(value: super::WhatsAppInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundDocumentContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundDocumentContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WhatsAppInboundDocumentContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundDocumentContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundDocumentContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundDocumentContent>
+        for super::WhatsAppInboundDocumentContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundDocumentContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundDocumentContent>
+        for WhatsAppInboundDocumentContent {
+            fn from(value: super::WhatsAppInboundDocumentContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundFlowReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            response: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundFlowReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundFlowReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    response: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundFlowReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundFlowReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundFlowReplyContent>
+        for super::WhatsAppInboundFlowReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundFlowReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    response: value.response?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundFlowReplyContent>
+        for WhatsAppInboundFlowReplyContent {
+            fn from(value: super::WhatsAppInboundFlowReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    response: Ok(value.response),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundImageContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundImageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WhatsAppInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundImageContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundImageContent>
+        for super::WhatsAppInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundImageContent>
+        for WhatsAppInboundImageContent {
+            fn from(value: super::WhatsAppInboundImageContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundInThreadAuthenticationReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            in_thread_authentication_reply: ::std::result::Result<
+                super::InThreadAuthenticationReply,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundInThreadAuthenticationReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for WhatsAppInboundInThreadAuthenticationReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    in_thread_authentication_reply: Err(
+                        "no value supplied for in_thread_authentication_reply"
+                            .to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundInThreadAuthenticationReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn in_thread_authentication_reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InThreadAuthenticationReply>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.in_thread_authentication_reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for in_thread_authentication_reply: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::WhatsAppInboundInThreadAuthenticationReplyContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundInThreadAuthenticationReplyContent>
+        for super::WhatsAppInboundInThreadAuthenticationReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundInThreadAuthenticationReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    in_thread_authentication_reply: value
+                        .in_thread_authentication_reply?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<
+            super::WhatsAppInboundInThreadAuthenticationReplyContent,
+        > for WhatsAppInboundInThreadAuthenticationReplyContent {
+            fn from(
+                value: super::WhatsAppInboundInThreadAuthenticationReplyContent,
+            ) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    in_thread_authentication_reply: Ok(
+                        value.in_thread_authentication_reply,
+                    ),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundInfectedContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            malware: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundInfectedContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundInfectedContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    malware: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundInfectedContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn malware<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.malware = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for malware: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundInfectedContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundInfectedContent>
+        for super::WhatsAppInboundInfectedContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundInfectedContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    malware: value.malware?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundInfectedContent>
+        for WhatsAppInboundInfectedContent {
+            fn from(value: super::WhatsAppInboundInfectedContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    malware: Ok(value.malware),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundListReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundListReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundListReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundListReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundListReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundListReplyContent>
+        for super::WhatsAppInboundListReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundListReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    description: value.description?,
+                    id: value.id?,
+                    title: value.title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundListReplyContent>
+        for WhatsAppInboundListReplyContent {
+            fn from(value: super::WhatsAppInboundListReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    description: Ok(value.description),
+                    id: Ok(value.id),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundLocationContent {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            latitude: ::std::result::Result<f64, ::std::string::String>,
+            longitude: ::std::result::Result<f64, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundLocationContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundLocationContent {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    latitude: Err("no value supplied for latitude".to_string()),
+                    longitude: Err("no value supplied for longitude".to_string()),
+                    name: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppInboundLocationContent {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundLocationContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundLocationContent>
+        for super::WhatsAppInboundLocationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundLocationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    context: value.context?,
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    name: value.name?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundLocationContent>
+        for WhatsAppInboundLocationContent {
+            fn from(value: super::WhatsAppInboundLocationContent) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    context: Ok(value.context),
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    name: Ok(value.name),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundMessages {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessagePushko>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundMessages {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl WhatsAppInboundMessages {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InboundMessagePushko>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundMessages>
+        for super::WhatsAppInboundMessages {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundMessages,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundMessages>
+        for WhatsAppInboundMessages {
+            fn from(value: super::WhatsAppInboundMessages) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundOrderContent {
+            catalog_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            product_items: ::std::result::Result<
+                ::std::vec::Vec<super::ProductItem>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundOrderContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundOrderContent {
+            fn default() -> Self {
+                Self {
+                    catalog_id: Err("no value supplied for catalog_id".to_string()),
+                    product_items: Err(
+                        "no value supplied for product_items".to_string(),
+                    ),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundOrderContent {
+            pub fn catalog_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.catalog_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for catalog_id: {e}")
+                    });
+                self
+            }
+            pub fn product_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ProductItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.product_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for product_items: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundOrderContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundOrderContent>
+        for super::WhatsAppInboundOrderContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundOrderContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    catalog_id: value.catalog_id?,
+                    product_items: value.product_items?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundOrderContent>
+        for WhatsAppInboundOrderContent {
+            fn from(value: super::WhatsAppInboundOrderContent) -> Self {
+                Self {
+                    catalog_id: Ok(value.catalog_id),
+                    product_items: Ok(value.product_items),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundPaymentConfirmationContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                super::PaymentCurrency,
+                ::std::string::String,
+            >,
+            payment_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::PaymentTransactionStatus,
+                ::std::string::String,
+            >,
+            total_amount: ::std::result::Result<
+                super::PaymentAmount,
+                ::std::string::String,
+            >,
+            transaction_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            transaction_type: ::std::result::Result<
+                super::PaymentTransactionType,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundPaymentConfirmationContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundPaymentConfirmationContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    payment_id: Ok(Default::default()),
+                    reference_id: Err("no value supplied for reference_id".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    total_amount: Err("no value supplied for total_amount".to_string()),
+                    transaction_id: Err(
+                        "no value supplied for transaction_id".to_string(),
+                    ),
+                    transaction_type: Err(
+                        "no value supplied for transaction_type".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundPaymentConfirmationContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentCurrency>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn payment_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payment_id: {e}")
+                    });
+                self
+            }
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentTransactionStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn total_amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentAmount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_amount: {e}")
+                    });
+                self
+            }
+            pub fn transaction_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn transaction_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PaymentTransactionType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::WhatsAppInboundPaymentConfirmationContentType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundPaymentConfirmationContent>
+        for super::WhatsAppInboundPaymentConfirmationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundPaymentConfirmationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    currency: value.currency?,
+                    payment_id: value.payment_id?,
+                    reference_id: value.reference_id?,
+                    status: value.status?,
+                    total_amount: value.total_amount?,
+                    transaction_id: value.transaction_id?,
+                    transaction_type: value.transaction_type?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundPaymentConfirmationContent>
+        for WhatsAppInboundPaymentConfirmationContent {
+            fn from(value: super::WhatsAppInboundPaymentConfirmationContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    currency: Ok(value.currency),
+                    payment_id: Ok(value.payment_id),
+                    reference_id: Ok(value.reference_id),
+                    status: Ok(value.status),
+                    total_amount: Ok(value.total_amount),
+                    transaction_id: Ok(value.transaction_id),
+                    transaction_type: Ok(value.transaction_type),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundQuickReplyContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<::std::string::String, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundQuickReplyContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundQuickReplyContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    payload: Err("no value supplied for payload".to_string()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundQuickReplyContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundQuickReplyContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundQuickReplyContent>
+        for super::WhatsAppInboundQuickReplyContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundQuickReplyContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    payload: value.payload?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundQuickReplyContent>
+        for WhatsAppInboundQuickReplyContent {
+            fn from(value: super::WhatsAppInboundQuickReplyContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    payload: Ok(value.payload),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundReactionContent {
+            action: ::std::result::Result<
+                ::std::option::Option<super::ReactionAction>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            emoji: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundReactionContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundReactionContent {
+            fn default() -> Self {
+                Self {
+                    action: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    emoji: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundReactionContent {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ReactionAction>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn emoji<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.emoji = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for emoji: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundReactionContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundReactionContent>
+        for super::WhatsAppInboundReactionContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundReactionContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    context: value.context?,
+                    emoji: value.emoji?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundReactionContent>
+        for WhatsAppInboundReactionContent {
+            fn from(value: super::WhatsAppInboundReactionContent) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    context: Ok(value.context),
+                    emoji: Ok(value.emoji),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundStickerContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundStickerContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WhatsAppInboundStickerContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundStickerContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundStickerContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundStickerContent>
+        for super::WhatsAppInboundStickerContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundStickerContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundStickerContent>
+        for WhatsAppInboundStickerContent {
+            fn from(value: super::WhatsAppInboundStickerContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundTextContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundTextContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundTextContent>
+        for super::WhatsAppInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    referral: value.referral?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundTextContent>
+        for WhatsAppInboundTextContent {
+            fn from(value: super::WhatsAppInboundTextContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundUnsupportedContent {
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundUnsupportedContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WhatsAppInboundUnsupportedContent {
+            fn default() -> Self {
+                Self {
+                    context: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundUnsupportedContent {
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundUnsupportedContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundUnsupportedContent>
+        for super::WhatsAppInboundUnsupportedContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundUnsupportedContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    context: value.context?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundUnsupportedContent>
+        for WhatsAppInboundUnsupportedContent {
+            fn from(value: super::WhatsAppInboundUnsupportedContent) -> Self {
+                Self {
+                    context: Ok(value.context),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundVideoContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundVideoContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WhatsAppInboundVideoContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundVideoContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundVideoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundVideoContent>
+        for super::WhatsAppInboundVideoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundVideoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundVideoContent>
+        for WhatsAppInboundVideoContent {
+            fn from(value: super::WhatsAppInboundVideoContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WhatsAppInboundVoiceContent {
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            context: ::std::result::Result<
+                ::std::option::Option<super::Context>,
+                ::std::string::String,
+            >,
+            referral: ::std::result::Result<
+                ::std::option::Option<super::Referral>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::WhatsAppInboundVoiceContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WhatsAppInboundVoiceContent {
+            fn default() -> Self {
+                Self {
+                    caption: Ok(Default::default()),
+                    context: Ok(Default::default()),
+                    referral: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl WhatsAppInboundVoiceContent {
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn context<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Context>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.context = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for context: {e}")
+                    });
+                self
+            }
+            pub fn referral<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Referral>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.referral = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for referral: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::WhatsAppInboundVoiceContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WhatsAppInboundVoiceContent>
+        for super::WhatsAppInboundVoiceContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WhatsAppInboundVoiceContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    caption: value.caption?,
+                    context: value.context?,
+                    referral: value.referral?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WhatsAppInboundVoiceContent>
+        for WhatsAppInboundVoiceContent {
+            fn from(value: super::WhatsAppInboundVoiceContent) -> Self {
+                Self {
+                    caption: Ok(value.caption),
+                    context: Ok(value.context),
+                    referral: Ok(value.referral),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -55363,6 +68389,66 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `whatsapp` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-whatsapp-delivery-reports`: what Infobip posts is a [`types::DeliveryResult`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappDeliveryReports;
+    impl crate::Webhook for WhatsappDeliveryReports {
+        type Payload = types::DeliveryResult;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-delivery-reports";
+    }
+    /// `receive-whatsapp-identity-change-notification`: what Infobip posts is a [`types::ReceiveWhatsappIdentityChangeNotificationPayload`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappIdentityChangeNotification;
+    impl crate::Webhook for WhatsappIdentityChangeNotification {
+        type Payload = types::ReceiveWhatsappIdentityChangeNotificationPayload;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-identity-change-notification";
+    }
+    /// `receive-whatsapp-inbound-messages`: what Infobip posts is a [`types::WhatsAppInboundMessages`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappInboundMessages;
+    impl crate::Webhook for WhatsappInboundMessages {
+        type Payload = types::WhatsAppInboundMessages;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-inbound-messages";
+    }
+    /// `receive-whatsapp-marketing-update-notification`: what Infobip posts is a [`types::MarketingUpdateNotificationResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappMarketingUpdateNotification;
+    impl crate::Webhook for WhatsappMarketingUpdateNotification {
+        type Payload = types::MarketingUpdateNotificationResponse;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-marketing-update-notification";
+    }
+    /// `receive-whatsapp-message-template-update-events`: what Infobip posts is a [`types::TemplateUpdatePushEvent`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappMessageTemplateUpdateEvents;
+    impl crate::Webhook for WhatsappMessageTemplateUpdateEvents {
+        type Payload = types::TemplateUpdatePushEvent;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-message-template-update-events";
+    }
+    /// `receive-whatsapp-payment-notification`: what Infobip posts is a [`types::PaymentNotificationResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappPaymentNotification;
+    impl crate::Webhook for WhatsappPaymentNotification {
+        type Payload = types::PaymentNotificationResponse;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-payment-notification";
+    }
+    /// `receive-whatsapp-seen-reports`: what Infobip posts is a [`types::SeenResult`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct WhatsappSeenReports;
+    impl crate::Webhook for WhatsappSeenReports {
+        type Payload = types::SeenResult;
+        const PRODUCT: &'static str = "whatsapp";
+        const NAME: &'static str = "receive-whatsapp-seen-reports";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has

@@ -1024,6 +1024,43 @@ pub mod types {
             self
         }
     }
+    ///`ErrorReport`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ErrorReport {
+        pub description: ::std::string::String,
+        #[serde(rename = "groupId")]
+        pub group_id: i32,
+        #[serde(rename = "groupName")]
+        pub group_name: ::std::string::String,
+        pub id: i32,
+        pub name: ::std::string::String,
+        pub permanent: bool,
+    }
+    impl ErrorReport {
+        pub fn builder() -> builder::ErrorReport {
+            Default::default()
+        }
+        /// With the required fields (`description`, `group_id`, `group_name`, `id`, `name`, `permanent`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            group_id: impl ::std::convert::Into<i32>,
+            group_name: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<i32>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            permanent: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                group_id: group_id.into(),
+                group_name: group_name.into(),
+                id: id.into(),
+                name: name.into(),
+                permanent: permanent.into(),
+            }
+        }
+    }
     ///`FailoverDestinationPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -1071,6 +1108,114 @@ pub mod types {
             value: impl ::std::convert::Into<::std::vec::Vec<Attachment>>,
         ) -> Self {
             self.items = value.into();
+            self
+        }
+    }
+    ///`InboundMessageZaloInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct InboundMessageZaloInboundContent {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "integrationType")]
+        pub integration_type: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        pub message: ZaloInboundContent,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(
+            rename = "pairedMessageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paired_message_id: ::std::option::Option<::std::string::String>,
+        pub price: MessagePrice,
+        #[serde(rename = "receivedAt")]
+        pub received_at: crate::DateTime,
+        pub sender: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl InboundMessageZaloInboundContent {
+        pub fn builder() -> builder::InboundMessageZaloInboundContent {
+            Default::default()
+        }
+        /// With the required fields (`integration_type`, `message`, `message_id`, `price`, `received_at`, `sender`, `to`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<ZaloInboundContent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            price: impl ::std::convert::Into<MessagePrice>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                keyword: ::std::option::Option::None,
+                message: message.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                price: price.into(),
+                received_at: received_at.into(),
+                sender: sender.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
             self
         }
     }
@@ -1539,6 +1684,47 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`MessagePrice`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct MessagePrice {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "pricePerMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub price_per_message: ::std::option::Option<f64>,
+    }
+    impl MessagePrice {
+        pub fn builder() -> builder::MessagePrice {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -4057,6 +4243,1860 @@ pub mod types {
             self
         }
     }
+    ///`ZaloInboundAudioContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundAudioContent {
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundAudioContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundAudioContent {
+        pub fn builder() -> builder::ZaloInboundAudioContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`ZaloInboundAudioContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundAudioContentType {
+        #[serde(rename = "AUDIO")]
+        Audio,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundAudioContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("AUDIO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundAudioContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "AUDIO" => Ok(Self::Audio),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundAudioContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundBusinessCardContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundBusinessCardContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub avatar: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(
+            rename = "qrCodeUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub qr_code_url: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundBusinessCardContentType,
+    }
+    impl ZaloInboundBusinessCardContent {
+        pub fn builder() -> builder::ZaloInboundBusinessCardContent {
+            Default::default()
+        }
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundBusinessCardContentType>,
+        ) -> Self {
+            Self {
+                avatar: ::std::option::Option::None,
+                name: name.into(),
+                qr_code_url: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `avatar`.
+        pub fn avatar(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.avatar = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `qr_code_url`.
+        pub fn qr_code_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.qr_code_url = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundBusinessCardContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundBusinessCardContentType {
+        #[serde(rename = "BUSINESS_CARD")]
+        BusinessCard,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundBusinessCardContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BusinessCard => f.write_str("BUSINESS_CARD"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundBusinessCardContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "BUSINESS_CARD" => Ok(Self::BusinessCard),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundBusinessCardContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundBusinessCardContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundContent {
+        ResponseButtonContent(ZaloInboundResponseButtonContent),
+        UserFeedbackContent(ZaloInboundUserFeedbackContent),
+        FollowContent(ZaloInboundFollowContent),
+        UnfollowContent(ZaloInboundUnfollowContent),
+        TextContent(ZaloInboundTextContent),
+        UserSubmitInfoContent(ZaloInboundUserSubmitInfoContent),
+        ImageContent(ZaloInboundImageContent),
+        VideoContent(ZaloInboundVideoContent),
+        AudioContent(ZaloInboundAudioContent),
+        FileContent(ZaloInboundFileContent),
+        GifContent(ZaloInboundGifContent),
+        LinkContent(ZaloInboundLinkContent),
+        StickerContent(ZaloInboundStickerContent),
+        LocationContent(ZaloInboundLocationContent),
+        BusinessCardContent(ZaloInboundBusinessCardContent),
+        UnknownContent(ZaloInboundUnknownContent),
+    }
+    impl ::std::convert::From<ZaloInboundResponseButtonContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundResponseButtonContent) -> Self {
+            Self::ResponseButtonContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundUserFeedbackContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundUserFeedbackContent) -> Self {
+            Self::UserFeedbackContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundFollowContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundFollowContent) -> Self {
+            Self::FollowContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundUnfollowContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundUnfollowContent) -> Self {
+            Self::UnfollowContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundTextContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundTextContent) -> Self {
+            Self::TextContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundUserSubmitInfoContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundUserSubmitInfoContent) -> Self {
+            Self::UserSubmitInfoContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundImageContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundImageContent) -> Self {
+            Self::ImageContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundVideoContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundVideoContent) -> Self {
+            Self::VideoContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundAudioContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundAudioContent) -> Self {
+            Self::AudioContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundFileContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundFileContent) -> Self {
+            Self::FileContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundGifContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundGifContent) -> Self {
+            Self::GifContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundLinkContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundLinkContent) -> Self {
+            Self::LinkContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundStickerContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundStickerContent) -> Self {
+            Self::StickerContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundLocationContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundLocationContent) -> Self {
+            Self::LocationContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundBusinessCardContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundBusinessCardContent) -> Self {
+            Self::BusinessCardContent(value)
+        }
+    }
+    impl ::std::convert::From<ZaloInboundUnknownContent> for ZaloInboundContent {
+        fn from(value: ZaloInboundUnknownContent) -> Self {
+            Self::UnknownContent(value)
+        }
+    }
+    ///`ZaloInboundContentBase`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundContentBase {
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ZaloInboundContentType>,
+    }
+    impl ZaloInboundContentBase {
+        pub fn builder() -> builder::ZaloInboundContentBase {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ZaloInboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundContentType {
+        #[serde(rename = "RESPONSE_BUTTON")]
+        ResponseButton,
+        #[serde(rename = "USER_FEEDBACK")]
+        UserFeedback,
+        #[serde(rename = "FOLLOW")]
+        Follow,
+        #[serde(rename = "UNFOLLOW")]
+        Unfollow,
+        #[serde(rename = "TEXT")]
+        Text,
+        #[serde(rename = "USER_SUBMIT_INFO")]
+        UserSubmitInfo,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "AUDIO")]
+        Audio,
+        #[serde(rename = "FILE")]
+        File,
+        #[serde(rename = "GIF")]
+        Gif,
+        #[serde(rename = "LINK")]
+        Link,
+        #[serde(rename = "STICKER")]
+        Sticker,
+        #[serde(rename = "LOCATION")]
+        Location,
+        #[serde(rename = "BUSINESS_CARD")]
+        BusinessCard,
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+    }
+    impl ::std::fmt::Display for ZaloInboundContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ResponseButton => f.write_str("RESPONSE_BUTTON"),
+                Self::UserFeedback => f.write_str("USER_FEEDBACK"),
+                Self::Follow => f.write_str("FOLLOW"),
+                Self::Unfollow => f.write_str("UNFOLLOW"),
+                Self::Text => f.write_str("TEXT"),
+                Self::UserSubmitInfo => f.write_str("USER_SUBMIT_INFO"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Audio => f.write_str("AUDIO"),
+                Self::File => f.write_str("FILE"),
+                Self::Gif => f.write_str("GIF"),
+                Self::Link => f.write_str("LINK"),
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Location => f.write_str("LOCATION"),
+                Self::BusinessCard => f.write_str("BUSINESS_CARD"),
+                Self::Unknown => f.write_str("UNKNOWN"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RESPONSE_BUTTON" => Ok(Self::ResponseButton),
+                "USER_FEEDBACK" => Ok(Self::UserFeedback),
+                "FOLLOW" => Ok(Self::Follow),
+                "UNFOLLOW" => Ok(Self::Unfollow),
+                "TEXT" => Ok(Self::Text),
+                "USER_SUBMIT_INFO" => Ok(Self::UserSubmitInfo),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "AUDIO" => Ok(Self::Audio),
+                "FILE" => Ok(Self::File),
+                "GIF" => Ok(Self::Gif),
+                "LINK" => Ok(Self::Link),
+                "STICKER" => Ok(Self::Sticker),
+                "LOCATION" => Ok(Self::Location),
+                "BUSINESS_CARD" => Ok(Self::BusinessCard),
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundFileContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundFileContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub checksum: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "fileType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_type: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i64>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundFileContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundFileContent {
+        pub fn builder() -> builder::ZaloInboundFileContent {
+            Default::default()
+        }
+        /// With the required fields (`name`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundFileContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                checksum: ::std::option::Option::None,
+                file_type: ::std::option::Option::None,
+                name: name.into(),
+                size: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `checksum`.
+        pub fn checksum(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.checksum = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_type`.
+        pub fn file_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundFileContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundFileContentType {
+        #[serde(rename = "FILE")]
+        File,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundFileContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("FILE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundFileContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE" => Ok(Self::File),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundFileContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundFollowContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundFollowContent {
+        pub source: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundFollowContentType,
+    }
+    impl ZaloInboundFollowContent {
+        pub fn builder() -> builder::ZaloInboundFollowContent {
+            Default::default()
+        }
+        /// With the required fields (`source`, `type_`); set the others with the setters.
+        pub fn new(
+            source: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundFollowContentType>,
+        ) -> Self {
+            Self {
+                source: source.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ZaloInboundFollowContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundFollowContentType {
+        #[serde(rename = "FOLLOW")]
+        Follow,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundFollowContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Follow => f.write_str("FOLLOW"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundFollowContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FOLLOW" => Ok(Self::Follow),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundFollowContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundFollowContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundGifContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundGifContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub thumbnail: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundGifContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundGifContent {
+        pub fn builder() -> builder::ZaloInboundGifContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundGifContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                thumbnail: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundGifContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundGifContentType {
+        #[serde(rename = "GIF")]
+        Gif,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundGifContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Gif => f.write_str("GIF"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundGifContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "GIF" => Ok(Self::Gif),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundGifContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundGifContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundImageContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundImageContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub thumbnail: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundImageContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundImageContent {
+        pub fn builder() -> builder::ZaloInboundImageContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                thumbnail: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundImageContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundImageContentType {
+        #[serde(rename = "IMAGE")]
+        Image,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundImageContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("IMAGE"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundImageContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "IMAGE" => Ok(Self::Image),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundImageContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundLinkContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundLinkContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub thumbnail: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundLinkContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundLinkContent {
+        pub fn builder() -> builder::ZaloInboundLinkContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundLinkContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                thumbnail: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundLinkContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundLinkContentType {
+        #[serde(rename = "LINK")]
+        Link,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundLinkContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Link => f.write_str("LINK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundLinkContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LINK" => Ok(Self::Link),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundLinkContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundLinkContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundLocationContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundLocationContent {
+        pub latitude: f64,
+        pub longitude: f64,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundLocationContentType,
+    }
+    impl ZaloInboundLocationContent {
+        pub fn builder() -> builder::ZaloInboundLocationContent {
+            Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<ZaloInboundLocationContentType>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ZaloInboundLocationContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundLocationContentType {
+        #[serde(rename = "LOCATION")]
+        Location,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundLocationContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("LOCATION"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundLocationContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "LOCATION" => Ok(Self::Location),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundLocationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundLocationContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundResponse {
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(
+            rename = "pendingMessageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pending_message_count: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<InboundMessageZaloInboundContent>,
+    }
+    impl ZaloInboundResponse {
+        pub fn builder() -> builder::ZaloInboundResponse {
+            Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<InboundMessageZaloInboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
+    }
+    ///`ZaloInboundResponseButtonContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundResponseButtonContent {
+        #[serde(rename = "buttonText")]
+        pub button_text: ::std::string::String,
+        #[serde(rename = "buttonType")]
+        pub button_type: ::std::string::String,
+        #[serde(rename = "eventName")]
+        pub event_name: ::std::string::String,
+        #[serde(rename = "submitTime")]
+        pub submit_time: crate::DateTime,
+        #[serde(rename = "trackingId")]
+        pub tracking_id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundResponseButtonContentType,
+    }
+    impl ZaloInboundResponseButtonContent {
+        pub fn builder() -> builder::ZaloInboundResponseButtonContent {
+            Default::default()
+        }
+        /// With the required fields (`button_text`, `button_type`, `event_name`, `submit_time`, `tracking_id`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            button_type: impl ::std::convert::Into<::std::string::String>,
+            event_name: impl ::std::convert::Into<::std::string::String>,
+            submit_time: impl ::std::convert::Into<crate::DateTime>,
+            tracking_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundResponseButtonContentType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                button_type: button_type.into(),
+                event_name: event_name.into(),
+                submit_time: submit_time.into(),
+                tracking_id: tracking_id.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ZaloInboundResponseButtonContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundResponseButtonContentType {
+        #[serde(rename = "RESPONSE_BUTTON")]
+        ResponseButton,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundResponseButtonContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ResponseButton => f.write_str("RESPONSE_BUTTON"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundResponseButtonContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "RESPONSE_BUTTON" => Ok(Self::ResponseButton),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundResponseButtonContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundResponseButtonContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundStickerContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundStickerContent {
+        pub id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundStickerContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundStickerContent {
+        pub fn builder() -> builder::ZaloInboundStickerContent {
+            Default::default()
+        }
+        /// With the required fields (`id`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundStickerContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+    }
+    ///`ZaloInboundStickerContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundStickerContentType {
+        #[serde(rename = "STICKER")]
+        Sticker,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundStickerContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sticker => f.write_str("STICKER"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundStickerContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "STICKER" => Ok(Self::Sticker),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundStickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundStickerContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundTextContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundTextContent {
+        pub text: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundTextContentType,
+    }
+    impl ZaloInboundTextContent {
+        pub fn builder() -> builder::ZaloInboundTextContent {
+            Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ZaloInboundTextContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundTextContentType {
+        #[serde(rename = "TEXT")]
+        Text,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("TEXT"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TEXT" => Ok(Self::Text),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundUnfollowContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundUnfollowContent {
+        pub source: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundUnfollowContentType,
+    }
+    impl ZaloInboundUnfollowContent {
+        pub fn builder() -> builder::ZaloInboundUnfollowContent {
+            Default::default()
+        }
+        /// With the required fields (`source`, `type_`); set the others with the setters.
+        pub fn new(
+            source: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundUnfollowContentType>,
+        ) -> Self {
+            Self {
+                source: source.into(),
+                type_: type_.into(),
+            }
+        }
+    }
+    ///`ZaloInboundUnfollowContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundUnfollowContentType {
+        #[serde(rename = "UNFOLLOW")]
+        Unfollow,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundUnfollowContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unfollow => f.write_str("UNFOLLOW"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundUnfollowContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNFOLLOW" => Ok(Self::Unfollow),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundUnfollowContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundUnfollowContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundUnknownContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundUnknownContent {
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub raw: ::std::collections::HashMap<
+            ::std::string::String,
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundUnknownContentType,
+    }
+    impl ZaloInboundUnknownContent {
+        pub fn builder() -> builder::ZaloInboundUnknownContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundUnknownContentType>,
+        ) -> Self {
+            Self {
+                raw: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `raw`.
+        pub fn raw(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.raw = value.into();
+            self
+        }
+    }
+    ///`ZaloInboundUnknownContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundUnknownContentType {
+        #[serde(rename = "UNKNOWN")]
+        Unknown,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundUnknownContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Unknown => f.write_str("UNKNOWN"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundUnknownContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UNKNOWN" => Ok(Self::Unknown),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundUnknownContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundUnknownContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundUserFeedbackContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundUserFeedbackContent {
+        #[serde(rename = "eventName")]
+        pub event_name: ::std::string::String,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub feedbacks: ::std::vec::Vec<::std::string::String>,
+        #[serde(rename = "msgId")]
+        pub msg_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        pub rate: i32,
+        #[serde(rename = "submitTime")]
+        pub submit_time: crate::DateTime,
+        #[serde(rename = "trackingId")]
+        pub tracking_id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundUserFeedbackContentType,
+    }
+    impl ZaloInboundUserFeedbackContent {
+        pub fn builder() -> builder::ZaloInboundUserFeedbackContent {
+            Default::default()
+        }
+        /// With the required fields (`event_name`, `msg_id`, `rate`, `submit_time`, `tracking_id`, `type_`); set the others with the setters.
+        pub fn new(
+            event_name: impl ::std::convert::Into<::std::string::String>,
+            msg_id: impl ::std::convert::Into<::std::string::String>,
+            rate: impl ::std::convert::Into<i32>,
+            submit_time: impl ::std::convert::Into<crate::DateTime>,
+            tracking_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloInboundUserFeedbackContentType>,
+        ) -> Self {
+            Self {
+                event_name: event_name.into(),
+                feedbacks: ::std::default::Default::default(),
+                msg_id: msg_id.into(),
+                note: ::std::option::Option::None,
+                rate: rate.into(),
+                submit_time: submit_time.into(),
+                tracking_id: tracking_id.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `feedbacks`.
+        pub fn feedbacks(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.feedbacks = value.into();
+            self
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundUserFeedbackContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundUserFeedbackContentType {
+        #[serde(rename = "USER_FEEDBACK")]
+        UserFeedback,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundUserFeedbackContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserFeedback => f.write_str("USER_FEEDBACK"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundUserFeedbackContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "USER_FEEDBACK" => Ok(Self::UserFeedback),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundUserFeedbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundUserFeedbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundUserSubmitInfoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundUserSubmitInfoContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub district: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundUserSubmitInfoContentType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ward: ::std::option::Option<::std::string::String>,
+    }
+    impl ZaloInboundUserSubmitInfoContent {
+        pub fn builder() -> builder::ZaloInboundUserSubmitInfoContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundUserSubmitInfoContentType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                district: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                phone: ::std::option::Option::None,
+                type_: type_.into(),
+                ward: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `district`.
+        pub fn district(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.district = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ward`.
+        pub fn ward(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ward = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundUserSubmitInfoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundUserSubmitInfoContentType {
+        #[serde(rename = "USER_SUBMIT_INFO")]
+        UserSubmitInfo,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundUserSubmitInfoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::UserSubmitInfo => f.write_str("USER_SUBMIT_INFO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundUserSubmitInfoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "USER_SUBMIT_INFO" => Ok(Self::UserSubmitInfo),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundUserSubmitInfoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ZaloInboundUserSubmitInfoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ZaloInboundVideoContent`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloInboundVideoContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub thumbnail: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: ZaloInboundVideoContentType,
+        pub url: ::std::string::String,
+    }
+    impl ZaloInboundVideoContent {
+        pub fn builder() -> builder::ZaloInboundVideoContent {
+            Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloInboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                thumbnail: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`ZaloInboundVideoContentType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ZaloInboundVideoContentType {
+        #[serde(rename = "VIDEO")]
+        Video,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for ZaloInboundVideoContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("VIDEO"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ZaloInboundVideoContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "VIDEO" => Ok(Self::Video),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ZaloInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ZaloInboundVideoContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ZaloMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -5255,6 +7295,174 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`ZaloReportRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloReportRequest {
+        pub results: ::std::vec::Vec<ZaloReportSingle>,
+    }
+    impl ZaloReportRequest {
+        pub fn builder() -> builder::ZaloReportRequest {
+            Default::default()
+        }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<ZaloReportSingle>>,
+        ) -> Self {
+            Self { results: results.into() }
+        }
+    }
+    ///`ZaloReportSingle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ZaloReportSingle {
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "bulkId")]
+        pub bulk_id: ::std::string::String,
+        #[serde(
+            rename = "callbackData",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub callback_data: ::std::option::Option<::std::string::String>,
+        pub channel: ::std::string::String,
+        #[serde(
+            rename = "doneAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub done_at: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorReport>,
+        #[serde(
+            rename = "mccMnc",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mcc_mnc: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_count: ::std::option::Option<i32>,
+        #[serde(rename = "messageId")]
+        pub message_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub price: ::std::option::Option<Price>,
+        #[serde(
+            rename = "sentAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<Status>,
+        pub to: ::std::string::String,
+    }
+    impl ZaloReportSingle {
+        pub fn builder() -> builder::ZaloReportSingle {
+            Default::default()
+        }
+        /// With the required fields (`bulk_id`, `channel`, `message_id`, `to`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            channel: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: bulk_id.into(),
+                callback_data: ::std::option::Option::None,
+                channel: channel.into(),
+                done_at: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: message_id.into(),
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: to.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<ErrorReport>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZaloRequest`
@@ -6879,6 +9087,132 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ErrorReport {
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<i32, ::std::string::String>,
+            group_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i32, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            permanent: ::std::result::Result<bool, ::std::string::String>,
+        }
+        impl ::std::default::Default for ErrorReport {
+            fn default() -> Self {
+                Self {
+                    description: Err("no value supplied for description".to_string()),
+                    group_id: Err("no value supplied for group_id".to_string()),
+                    group_name: Err("no value supplied for group_name".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    permanent: Err("no value supplied for permanent".to_string()),
+                }
+            }
+        }
+        impl ErrorReport {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn group_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn permanent<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permanent = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for permanent: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorReport> for super::ErrorReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    group_id: value.group_id?,
+                    group_name: value.group_name?,
+                    id: value.id?,
+                    name: value.name?,
+                    permanent: value.permanent?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorReport> for ErrorReport {
+            fn from(value: super::ErrorReport) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    group_id: Ok(value.group_id),
+                    group_name: Ok(value.group_name),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    permanent: Ok(value.permanent),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FailoverDestinationPair {
             failover: ::std::result::Result<
                 ::std::string::String,
@@ -6980,6 +9314,256 @@ pub mod types {
         impl ::std::convert::From<super::Images> for Images {
             fn from(value: super::Images) -> Self {
                 Self { items: Ok(value.items) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InboundMessageZaloInboundContent {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            integration_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            keyword: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                super::ZaloInboundContent,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            paired_message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<super::MessagePrice, ::std::string::String>,
+            received_at: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for InboundMessageZaloInboundContent {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    callback_data: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    integration_type: Err(
+                        "no value supplied for integration_type".to_string(),
+                    ),
+                    keyword: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    paired_message_id: Ok(Default::default()),
+                    price: Err("no value supplied for price".to_string()),
+                    received_at: Err("no value supplied for received_at".to_string()),
+                    sender: Err("no value supplied for sender".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl InboundMessageZaloInboundContent {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn integration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for integration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn keyword<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keyword = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keyword: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn paired_message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.paired_message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for paired_message_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessagePrice>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn received_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received_at: {e}")
+                    });
+                self
+            }
+            pub fn sender<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InboundMessageZaloInboundContent>
+        for super::InboundMessageZaloInboundContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InboundMessageZaloInboundContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    callback_data: value.callback_data?,
+                    entity_id: value.entity_id?,
+                    integration_type: value.integration_type?,
+                    keyword: value.keyword?,
+                    message: value.message?,
+                    message_id: value.message_id?,
+                    paired_message_id: value.paired_message_id?,
+                    price: value.price?,
+                    received_at: value.received_at?,
+                    sender: value.sender?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InboundMessageZaloInboundContent>
+        for InboundMessageZaloInboundContent {
+            fn from(value: super::InboundMessageZaloInboundContent) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    callback_data: Ok(value.callback_data),
+                    entity_id: Ok(value.entity_id),
+                    integration_type: Ok(value.integration_type),
+                    keyword: Ok(value.keyword),
+                    message: Ok(value.message),
+                    message_id: Ok(value.message_id),
+                    paired_message_id: Ok(value.paired_message_id),
+                    price: Ok(value.price),
+                    received_at: Ok(value.received_at),
+                    sender: Ok(value.sender),
+                    to: Ok(value.to),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -7552,6 +10136,72 @@ pub mod types {
                     intermediate_report: Ok(value.intermediate_report),
                     notify: Ok(value.notify),
                     url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessagePrice {
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            price_per_message: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessagePrice {
+            fn default() -> Self {
+                Self {
+                    currency: Ok(Default::default()),
+                    price_per_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessagePrice {
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn price_per_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price_per_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for price_per_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessagePrice> for super::MessagePrice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessagePrice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    currency: value.currency?,
+                    price_per_message: value.price_per_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessagePrice> for MessagePrice {
+            fn from(value: super::MessagePrice) -> Self {
+                Self {
+                    currency: Ok(value.currency),
+                    price_per_message: Ok(value.price_per_message),
                 }
             }
         }
@@ -11043,6 +13693,1695 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ZaloInboundAudioContent {
+            type_: ::std::result::Result<
+                super::ZaloInboundAudioContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundAudioContent {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundAudioContent {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundAudioContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundAudioContent>
+        for super::ZaloInboundAudioContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundAudioContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundAudioContent>
+        for ZaloInboundAudioContent {
+            fn from(value: super::ZaloInboundAudioContent) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundBusinessCardContent {
+            avatar: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            qr_code_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundBusinessCardContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundBusinessCardContent {
+            fn default() -> Self {
+                Self {
+                    avatar: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    qr_code_url: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundBusinessCardContent {
+            pub fn avatar<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.avatar = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for avatar: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn qr_code_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.qr_code_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for qr_code_url: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundBusinessCardContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundBusinessCardContent>
+        for super::ZaloInboundBusinessCardContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundBusinessCardContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    avatar: value.avatar?,
+                    name: value.name?,
+                    qr_code_url: value.qr_code_url?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundBusinessCardContent>
+        for ZaloInboundBusinessCardContent {
+            fn from(value: super::ZaloInboundBusinessCardContent) -> Self {
+                Self {
+                    avatar: Ok(value.avatar),
+                    name: Ok(value.name),
+                    qr_code_url: Ok(value.qr_code_url),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundContentBase {
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ZaloInboundContentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundContentBase {
+            fn default() -> Self {
+                Self {
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ZaloInboundContentBase {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ZaloInboundContentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundContentBase>
+        for super::ZaloInboundContentBase {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundContentBase,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundContentBase>
+        for ZaloInboundContentBase {
+            fn from(value: super::ZaloInboundContentBase) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundFileContent {
+            checksum: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            file_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            size: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundFileContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundFileContent {
+            fn default() -> Self {
+                Self {
+                    checksum: Ok(Default::default()),
+                    file_type: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    size: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundFileContent {
+            pub fn checksum<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.checksum = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for checksum: {e}")
+                    });
+                self
+            }
+            pub fn file_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_type: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundFileContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundFileContent>
+        for super::ZaloInboundFileContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundFileContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    checksum: value.checksum?,
+                    file_type: value.file_type?,
+                    name: value.name?,
+                    size: value.size?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundFileContent>
+        for ZaloInboundFileContent {
+            fn from(value: super::ZaloInboundFileContent) -> Self {
+                Self {
+                    checksum: Ok(value.checksum),
+                    file_type: Ok(value.file_type),
+                    name: Ok(value.name),
+                    size: Ok(value.size),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundFollowContent {
+            source: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ZaloInboundFollowContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundFollowContent {
+            fn default() -> Self {
+                Self {
+                    source: Err("no value supplied for source".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundFollowContent {
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundFollowContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundFollowContent>
+        for super::ZaloInboundFollowContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundFollowContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    source: value.source?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundFollowContent>
+        for ZaloInboundFollowContent {
+            fn from(value: super::ZaloInboundFollowContent) -> Self {
+                Self {
+                    source: Ok(value.source),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundGifContent {
+            thumbnail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundGifContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundGifContent {
+            fn default() -> Self {
+                Self {
+                    thumbnail: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundGifContent {
+            pub fn thumbnail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thumbnail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thumbnail: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundGifContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundGifContent>
+        for super::ZaloInboundGifContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundGifContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    thumbnail: value.thumbnail?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundGifContent>
+        for ZaloInboundGifContent {
+            fn from(value: super::ZaloInboundGifContent) -> Self {
+                Self {
+                    thumbnail: Ok(value.thumbnail),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundImageContent {
+            thumbnail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundImageContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundImageContent {
+            fn default() -> Self {
+                Self {
+                    thumbnail: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundImageContent {
+            pub fn thumbnail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thumbnail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thumbnail: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundImageContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundImageContent>
+        for super::ZaloInboundImageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundImageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    thumbnail: value.thumbnail?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundImageContent>
+        for ZaloInboundImageContent {
+            fn from(value: super::ZaloInboundImageContent) -> Self {
+                Self {
+                    thumbnail: Ok(value.thumbnail),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundLinkContent {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            thumbnail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundLinkContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundLinkContent {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    thumbnail: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundLinkContent {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn thumbnail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thumbnail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thumbnail: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundLinkContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundLinkContent>
+        for super::ZaloInboundLinkContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundLinkContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    thumbnail: value.thumbnail?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundLinkContent>
+        for ZaloInboundLinkContent {
+            fn from(value: super::ZaloInboundLinkContent) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    thumbnail: Ok(value.thumbnail),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundLocationContent {
+            latitude: ::std::result::Result<f64, ::std::string::String>,
+            longitude: ::std::result::Result<f64, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ZaloInboundLocationContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundLocationContent {
+            fn default() -> Self {
+                Self {
+                    latitude: Err("no value supplied for latitude".to_string()),
+                    longitude: Err("no value supplied for longitude".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundLocationContent {
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundLocationContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundLocationContent>
+        for super::ZaloInboundLocationContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundLocationContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundLocationContent>
+        for ZaloInboundLocationContent {
+            fn from(value: super::ZaloInboundLocationContent) -> Self {
+                Self {
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundResponse {
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            pending_message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::InboundMessageZaloInboundContent>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundResponse {
+            fn default() -> Self {
+                Self {
+                    message_count: Ok(Default::default()),
+                    pending_message_count: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl ZaloInboundResponse {
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn pending_message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pending_message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for pending_message_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::InboundMessageZaloInboundContent>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundResponse>
+        for super::ZaloInboundResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message_count: value.message_count?,
+                    pending_message_count: value.pending_message_count?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundResponse> for ZaloInboundResponse {
+            fn from(value: super::ZaloInboundResponse) -> Self {
+                Self {
+                    message_count: Ok(value.message_count),
+                    pending_message_count: Ok(value.pending_message_count),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundResponseButtonContent {
+            button_text: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            button_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            event_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            submit_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            tracking_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundResponseButtonContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundResponseButtonContent {
+            fn default() -> Self {
+                Self {
+                    button_text: Err("no value supplied for button_text".to_string()),
+                    button_type: Err("no value supplied for button_type".to_string()),
+                    event_name: Err("no value supplied for event_name".to_string()),
+                    submit_time: Err("no value supplied for submit_time".to_string()),
+                    tracking_id: Err("no value supplied for tracking_id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundResponseButtonContent {
+            pub fn button_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for button_text: {e}")
+                    });
+                self
+            }
+            pub fn button_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for button_type: {e}")
+                    });
+                self
+            }
+            pub fn event_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_name: {e}")
+                    });
+                self
+            }
+            pub fn submit_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.submit_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for submit_time: {e}")
+                    });
+                self
+            }
+            pub fn tracking_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_id: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundResponseButtonContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundResponseButtonContent>
+        for super::ZaloInboundResponseButtonContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundResponseButtonContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    button_text: value.button_text?,
+                    button_type: value.button_type?,
+                    event_name: value.event_name?,
+                    submit_time: value.submit_time?,
+                    tracking_id: value.tracking_id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundResponseButtonContent>
+        for ZaloInboundResponseButtonContent {
+            fn from(value: super::ZaloInboundResponseButtonContent) -> Self {
+                Self {
+                    button_text: Ok(value.button_text),
+                    button_type: Ok(value.button_type),
+                    event_name: Ok(value.event_name),
+                    submit_time: Ok(value.submit_time),
+                    tracking_id: Ok(value.tracking_id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundStickerContent {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ZaloInboundStickerContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundStickerContent {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundStickerContent {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundStickerContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundStickerContent>
+        for super::ZaloInboundStickerContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundStickerContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundStickerContent>
+        for ZaloInboundStickerContent {
+            fn from(value: super::ZaloInboundStickerContent) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundTextContent {
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ZaloInboundTextContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundTextContent {
+            fn default() -> Self {
+                Self {
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundTextContent {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundTextContent>
+        for super::ZaloInboundTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundTextContent>
+        for ZaloInboundTextContent {
+            fn from(value: super::ZaloInboundTextContent) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundUnfollowContent {
+            source: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::ZaloInboundUnfollowContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundUnfollowContent {
+            fn default() -> Self {
+                Self {
+                    source: Err("no value supplied for source".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundUnfollowContent {
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundUnfollowContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundUnfollowContent>
+        for super::ZaloInboundUnfollowContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundUnfollowContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    source: value.source?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundUnfollowContent>
+        for ZaloInboundUnfollowContent {
+            fn from(value: super::ZaloInboundUnfollowContent) -> Self {
+                Self {
+                    source: Ok(value.source),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundUnknownContent {
+            raw: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundUnknownContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundUnknownContent {
+            fn default() -> Self {
+                Self {
+                    raw: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundUnknownContent {
+            pub fn raw<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.raw = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for raw: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundUnknownContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundUnknownContent>
+        for super::ZaloInboundUnknownContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundUnknownContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    raw: value.raw?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundUnknownContent>
+        for ZaloInboundUnknownContent {
+            fn from(value: super::ZaloInboundUnknownContent) -> Self {
+                Self {
+                    raw: Ok(value.raw),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundUserFeedbackContent {
+            event_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            feedbacks: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            msg_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            rate: ::std::result::Result<i32, ::std::string::String>,
+            submit_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
+            tracking_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundUserFeedbackContentType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundUserFeedbackContent {
+            fn default() -> Self {
+                Self {
+                    event_name: Err("no value supplied for event_name".to_string()),
+                    feedbacks: Ok(Default::default()),
+                    msg_id: Err("no value supplied for msg_id".to_string()),
+                    note: Ok(Default::default()),
+                    rate: Err("no value supplied for rate".to_string()),
+                    submit_time: Err("no value supplied for submit_time".to_string()),
+                    tracking_id: Err("no value supplied for tracking_id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundUserFeedbackContent {
+            pub fn event_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_name: {e}")
+                    });
+                self
+            }
+            pub fn feedbacks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.feedbacks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for feedbacks: {e}")
+                    });
+                self
+            }
+            pub fn msg_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.msg_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for msg_id: {e}")
+                    });
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate: {e}")
+                    });
+                self
+            }
+            pub fn submit_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::DateTime>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.submit_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for submit_time: {e}")
+                    });
+                self
+            }
+            pub fn tracking_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tracking_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tracking_id: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundUserFeedbackContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundUserFeedbackContent>
+        for super::ZaloInboundUserFeedbackContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundUserFeedbackContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_name: value.event_name?,
+                    feedbacks: value.feedbacks?,
+                    msg_id: value.msg_id?,
+                    note: value.note?,
+                    rate: value.rate?,
+                    submit_time: value.submit_time?,
+                    tracking_id: value.tracking_id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundUserFeedbackContent>
+        for ZaloInboundUserFeedbackContent {
+            fn from(value: super::ZaloInboundUserFeedbackContent) -> Self {
+                Self {
+                    event_name: Ok(value.event_name),
+                    feedbacks: Ok(value.feedbacks),
+                    msg_id: Ok(value.msg_id),
+                    note: Ok(value.note),
+                    rate: Ok(value.rate),
+                    submit_time: Ok(value.submit_time),
+                    tracking_id: Ok(value.tracking_id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundUserSubmitInfoContent {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            district: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundUserSubmitInfoContentType,
+                ::std::string::String,
+            >,
+            ward: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloInboundUserSubmitInfoContent {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    district: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    ward: Ok(Default::default()),
+                }
+            }
+        }
+        impl ZaloInboundUserSubmitInfoContent {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn district<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.district = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for district: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundUserSubmitInfoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn ward<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ward = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ward: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundUserSubmitInfoContent>
+        for super::ZaloInboundUserSubmitInfoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundUserSubmitInfoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    city: value.city?,
+                    district: value.district?,
+                    name: value.name?,
+                    phone: value.phone?,
+                    type_: value.type_?,
+                    ward: value.ward?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundUserSubmitInfoContent>
+        for ZaloInboundUserSubmitInfoContent {
+            fn from(value: super::ZaloInboundUserSubmitInfoContent) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    city: Ok(value.city),
+                    district: Ok(value.district),
+                    name: Ok(value.name),
+                    phone: Ok(value.phone),
+                    type_: Ok(value.type_),
+                    ward: Ok(value.ward),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloInboundVideoContent {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            thumbnail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ZaloInboundVideoContentType,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloInboundVideoContent {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    thumbnail: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl ZaloInboundVideoContent {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn thumbnail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.thumbnail = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for thumbnail: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ZaloInboundVideoContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloInboundVideoContent>
+        for super::ZaloInboundVideoContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloInboundVideoContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    thumbnail: value.thumbnail?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloInboundVideoContent>
+        for ZaloInboundVideoContent {
+            fn from(value: super::ZaloInboundVideoContent) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    thumbnail: Ok(value.thumbnail),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ZaloMessage {
             content: ::std::result::Result<
                 super::ZaloOutboundContent,
@@ -12124,6 +16463,330 @@ pub mod types {
                     subtitle: Ok(value.subtitle),
                     title: Ok(value.title),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloReportRequest {
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::ZaloReportSingle>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ZaloReportRequest {
+            fn default() -> Self {
+                Self {
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl ZaloReportRequest {
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ZaloReportSingle>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloReportRequest> for super::ZaloReportRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloReportRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { results: value.results? })
+            }
+        }
+        impl ::std::convert::From<super::ZaloReportRequest> for ZaloReportRequest {
+            fn from(value: super::ZaloReportRequest) -> Self {
+                Self { results: Ok(value.results) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ZaloReportSingle {
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            bulk_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            callback_data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            done_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorReport>,
+                ::std::string::String,
+            >,
+            mcc_mnc: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_count: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            price: ::std::result::Result<
+                ::std::option::Option<super::Price>,
+                ::std::string::String,
+            >,
+            sent_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::Status>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ZaloReportSingle {
+            fn default() -> Self {
+                Self {
+                    application_id: Ok(Default::default()),
+                    bulk_id: Err("no value supplied for bulk_id".to_string()),
+                    callback_data: Ok(Default::default()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    done_at: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    mcc_mnc: Ok(Default::default()),
+                    message_count: Ok(Default::default()),
+                    message_id: Err("no value supplied for message_id".to_string()),
+                    price: Ok(Default::default()),
+                    sent_at: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl ZaloReportSingle {
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bulk_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bulk_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bulk_id: {e}")
+                    });
+                self
+            }
+            pub fn callback_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback_data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_data: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn done_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.done_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for done_at: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorReport>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn mcc_mnc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcc_mnc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mcc_mnc: {e}")
+                    });
+                self
+            }
+            pub fn message_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_count: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn price<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Price>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.price = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for price: {e}")
+                    });
+                self
+            }
+            pub fn sent_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_at: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Status>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ZaloReportSingle> for super::ZaloReportSingle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ZaloReportSingle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    application_id: value.application_id?,
+                    bulk_id: value.bulk_id?,
+                    callback_data: value.callback_data?,
+                    channel: value.channel?,
+                    done_at: value.done_at?,
+                    entity_id: value.entity_id?,
+                    error: value.error?,
+                    mcc_mnc: value.mcc_mnc?,
+                    message_count: value.message_count?,
+                    message_id: value.message_id?,
+                    price: value.price?,
+                    sent_at: value.sent_at?,
+                    status: value.status?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ZaloReportSingle> for ZaloReportSingle {
+            fn from(value: super::ZaloReportSingle) -> Self {
+                Self {
+                    application_id: Ok(value.application_id),
+                    bulk_id: Ok(value.bulk_id),
+                    callback_data: Ok(value.callback_data),
+                    channel: Ok(value.channel),
+                    done_at: Ok(value.done_at),
+                    entity_id: Ok(value.entity_id),
+                    error: Ok(value.error),
+                    mcc_mnc: Ok(value.mcc_mnc),
+                    message_count: Ok(value.message_count),
+                    message_id: Ok(value.message_id),
+                    price: Ok(value.price),
+                    sent_at: Ok(value.sent_at),
+                    status: Ok(value.status),
+                    to: Ok(value.to),
                 }
             }
         }
@@ -13574,6 +18237,26 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// The kinds of event the `zalo` product posts to a service's endpoints, one [`Webhook`](crate::Webhook) each: what the receiver (feature `webhooks`) takes.
+pub mod webhooks {
+    use super::types;
+    /// `receive-outbound-zalo-delivery-reports`: what Infobip posts is a [`types::ZaloReportRequest`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct OutboundZaloDeliveryReports;
+    impl crate::Webhook for OutboundZaloDeliveryReports {
+        type Payload = types::ZaloReportRequest;
+        const PRODUCT: &'static str = "zalo";
+        const NAME: &'static str = "receive-outbound-zalo-delivery-reports";
+    }
+    /// `receive-zalo-incoming-messages`: what Infobip posts is a [`types::ZaloInboundResponse`].
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ZaloIncomingMessages;
+    impl crate::Webhook for ZaloIncomingMessages {
+        type Payload = types::ZaloInboundResponse;
+        const PRODUCT: &'static str = "zalo";
+        const NAME: &'static str = "receive-zalo-incoming-messages";
+    }
 }
 pub use crate::Error;
 /// The product's `multipart/form-data` uploads, written by codegen (progenitor 0.15 has
