@@ -11,6 +11,7 @@ use std::fmt;
 use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 
+use crate::error::Chain;
 use crate::hooks::Call;
 use crate::{Auth, Error, ErrorKind, InfobipError, Operation, Transport};
 
@@ -45,15 +46,7 @@ pub(crate) fn transport_error(operation: &'static Operation, error: reqwest::Err
         // reqwest's text names the URL ("builder error for url (...)"), which can carry a
         // secret (`apiKeySecret`); its cause says what was wrong with it (a scheme other than
         // http or https, no host).
-        let error = error.without_url();
-        let mut message = error.to_string();
-        let mut cause = std::error::Error::source(&error);
-        while let Some(inner) = cause {
-            message.push_str(": ");
-            message.push_str(&inner.to_string());
-            cause = inner.source();
-        }
-        return invalid_request(operation, message);
+        return invalid_request(operation, Chain(&error.without_url()));
     }
     Error::new(operation, ErrorKind::Transport(error))
 }

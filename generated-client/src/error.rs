@@ -212,14 +212,9 @@ impl fmt::Display for Error {
                 write!(f, "`{operation}` was not sent: invalid request: {message}")
             }
             ErrorKind::Transport(error) => {
-                write!(f, "`{operation}` got no answer: {error}")?;
                 // reqwest's own text ("error sending request") says little; the causes say
                 // what happened (refused, reset, timed out).
-                let mut cause = error.source();
-                while let Some(error) = cause {
-                    write!(f, ": {error}")?;
-                    cause = error.source();
-                }
+                write!(f, "`{operation}` got no answer: {}", Chain(error))?;
                 if self.may_have_been_received() {
                     f.write_str(" (Infobip may have received the request)")?;
                 }
@@ -261,3 +256,19 @@ impl fmt::Debug for Error {
 /// that walks the chain (`anyhow`'s `{:#}`) would say each twice. [`Error::kind`] gives the
 /// cause typed.
 impl StdError for Error {}
+
+/// An error and its causes, `: `-separated: what `Display` of an error from a lower layer
+/// should say, since this crate's errors carry their causes' text rather than a `source`.
+pub(crate) struct Chain<'a>(pub(crate) &'a dyn StdError);
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}

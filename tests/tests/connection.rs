@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{default_world, sms_text, World};
+use common::{default_world, send_hello, sms_text, World};
 use infobip_auth::{AuthError, ClientBuilder, Infobip, LoginCooldown, SecretFile, SendError};
 use infobip_client::account::types::UpdateApiKeyRequest;
 use infobip_client::Products as _;
@@ -30,13 +30,7 @@ fn balance_request(world: &World) -> reqwest::Request {
 async fn the_product_clients_of_a_connection_share_one_token() {
     let world = default_world().await;
     let infobip = world.warm(world.oauth2_builder()).await;
-    infobip
-        .sms()
-        .send_sms_messages()
-        .body(sms_text("41793026727", "Hello"))
-        .send()
-        .await
-        .unwrap();
+    send_hello(&infobip).await.unwrap();
     // A client taken later, from a clone, still shares it.
     let later: infobip_client::account::Client = infobip.clone().client();
     later.get_account_balance().send().await.unwrap();

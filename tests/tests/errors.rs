@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{default_world, refused_port, sms_text};
+use common::{default_world, refused_port, send_hello};
 use infobip_auth::{AuthError, AuthFailure, ClientBuilder};
 use infobip_client::account::Client;
 use infobip_client::{Auth, Error, ErrorKind, Products as _};
@@ -96,13 +96,7 @@ async fn a_429_on_an_sms_send_keeps_infobips_text() {
         ),
     );
     let infobip = w.connect(w.api_key_builder(&w.new_key("sender", &["sms:message:send"]).1));
-    let error = infobip
-        .sms()
-        .send_sms_messages()
-        .body(sms_text("41793026727", "Hello"))
-        .send()
-        .await
-        .unwrap_err();
+    let error = send_hello(&infobip).await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "`send-sms-messages` failed: HTTP 429 E429 Too many requests"

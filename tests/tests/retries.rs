@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{default_world, sms_text};
+use common::{default_world, send_hello, sms_text};
 use infobip_auth::RetryPolicy;
 use infobip_client::Products as _;
 use infobip_sandbox::{Endpoint, Fault};
@@ -145,13 +145,7 @@ async fn an_opted_in_send_that_timed_out_is_not_resent() {
             times: 1,
         },
     );
-    let error = infobip
-        .sms()
-        .send_sms_messages()
-        .body(sms_text("41793026727", "Hello"))
-        .send()
-        .await
-        .unwrap_err();
+    let error = send_hello(&infobip).await.unwrap_err();
     assert!(error.may_have_been_received(), "{error}");
     assert_eq!(w.sandbox.count(SEND), 1);
 }

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{default_world, sms_text, world};
+use common::{default_world, send_hello, sms_text, world};
 use futures_util::TryStreamExt as _;
 use infobip_auth::ClientBuilder;
 use infobip_client::sms::types::{DeliveryReports, MessageGeneralStatus, SmsRequestEnvelope};
@@ -99,13 +99,7 @@ async fn a_send_refused_with_a_401_is_sent_once_more_with_a_new_token() {
         .sandbox
         .inject(Endpoint::SendSmsMessages, Fault::status(401));
 
-    let sent = infobip
-        .sms()
-        .send_sms_messages()
-        .body(sms_text("41793026727", "Hello"))
-        .send()
-        .await
-        .unwrap();
+    let sent = send_hello(&infobip).await.unwrap();
     assert_eq!(sent.messages.len(), 1);
     assert_eq!(world.sandbox.count(Endpoint::SendSmsMessages), 2);
     assert_eq!(world.sandbox.count(Endpoint::CreateOAuth2Token), 2);
@@ -168,13 +162,7 @@ async fn a_send_that_times_out_is_not_sent_again() {
         .sandbox
         .inject(Endpoint::SendSmsMessages, Fault::Hold { times: 2 });
 
-    let error = infobip
-        .sms()
-        .send_sms_messages()
-        .body(sms_text("41793026727", "Hello"))
-        .send()
-        .await
-        .unwrap_err();
+    let error = send_hello(&infobip).await.unwrap_err();
     assert!(
         matches!(error.kind(), infobip_client::ErrorKind::Transport(e) if e.is_timeout()),
         "{error:?}"

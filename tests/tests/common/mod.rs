@@ -8,8 +8,9 @@ use infobip_auth::{ClientBuilder, Infobip, ManualClock};
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
 use infobip_client::sms::types::{
-    SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
+    SmsMessage, SmsRequestEnvelope, SmsResponseEnvelope, SmsTextMessageContent, SmsToDestination,
 };
+use infobip_client::{Products as _, ResponseValue};
 use infobip_sandbox::{
     Endpoint, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
@@ -165,6 +166,18 @@ pub fn sms_text(to: &str, text: &str) -> SmsRequestEnvelope {
         SmsTextMessageContent::new(text),
         [SmsToDestination::new(to)],
     )])
+}
+
+/// The SMS most tests send ("Hello" to 41793026727), through `infobip`.
+pub async fn send_hello(
+    infobip: &Infobip,
+) -> Result<ResponseValue<SmsResponseEnvelope>, infobip_client::Error> {
+    infobip
+        .sms()
+        .send_sms_messages()
+        .body(sms_text("41793026727", "Hello"))
+        .send()
+        .await
 }
 
 /// Runs `test` on a current-thread runtime, with every span enabled on its thread when
