@@ -125,6 +125,8 @@ pub mod redact;
 mod response;
 mod secret;
 mod webhook;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
 /// The body kinds fixture (`codegen/fixtures/uploads.yaml`): a synthetic product whose
 /// generated code the workspace's tests call. Not an Infobip product; only tests enable it.
 #[cfg(feature = "fixtures")]

@@ -1,0 +1,265 @@
+//! Duplicates: a redelivered event reaches the handler once per window; within a batch only
+//! the new events do; events in flight in another delivery are answered 503.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use infobip_client::sms::types::DeliveryReports;
+use infobip_client::webhooks::{
+    Claimed, DedupStore, EventKey, MemoryDedup, Receiver, DEFAULT_CAPACITY,
+};
+use serde_json::json;
+use tokio::sync::Notify;
+use webhook_tests::{body, post, report, serve, Calls, Reports};
+
+fn ids(batches: &[&[&str]]) -> Vec<Vec<String>> {
+    batches
+        .iter()
+        .map(|b| b.iter().map(|&id| id.to_owned()).collect())
+        .collect()
+}
+
+async fn deduplicating(calls: &Calls, store: MemoryDedup) -> String {
+    let receiver = Receiver::new(Reports, calls.handler()).dedup(store);
+    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    format!("{url}/hooks")
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_dropped() {
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new()).await;
+
+    let first = post(&url, body(&["m1"])).await;
+    let again = post(&url, body(&["m1"])).await;
+
+    assert!(first.status().is_success());
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(calls.all(), ids(&[&["m1"]]));
+}
+
+#[tokio::test]
+async fn within_a_batch_only_the_new_events_reach_the_handler() {
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new()).await;
+
+    post(&url, body(&["m1", "m2"])).await;
+    let mixed = post(&url, body(&["m2", "m3", "m1", "m4"])).await;
+
+    assert!(mixed.status().is_success());
+    assert_eq!(calls.all(), ids(&[&["m1", "m2"], &["m3", "m4"]]));
+}
+
+#[tokio::test]
+async fn an_event_twice_in_one_batch_is_handled_once() {
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new()).await;
+
+    post(&url, body(&["m1", "m2", "m1"])).await;
+
+    assert_eq!(calls.all(), ids(&[&["m1", "m2"]]));
+}
+
+#[tokio::test]
+async fn a_new_status_of_a_message_is_a_new_event() {
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new()).await;
+    let pending = json!({ "results": [report("m1", "PENDING_ENROUTE")] }).to_string();
+    let delivered = json!({ "results": [report("m1", "DELIVERED_TO_HANDSET")] }).to_string();
+
+    post(&url, pending.clone()).await;
+    post(&url, delivered.clone()).await;
+    post(&url, pending).await;
+    post(&url, delivered).await;
+
+    assert_eq!(calls.count(), 2);
+}
+
+#[tokio::test]
+async fn events_without_a_message_id_are_told_apart_by_their_content() {
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new()).await;
+    // The same content with its keys in another order is the same event.
+    let one = r#"{"results": [{"to": "41793026727", "status": {"name": "DELIVERED", "id": 5}}]}"#;
+    let same = r#"{"results": [{"status": {"id": 5, "name": "DELIVERED"}, "to": "41793026727"}]}"#;
+    let other = r#"{"results": [{"to": "41793026728", "status": {"name": "DELIVERED", "id": 5}}]}"#;
+
+    for delivery in [one, same, other] {
+        assert!(post(&url, delivery).await.status().is_success());
+    }
+
+    assert_eq!(calls.count(), 2);
+}
+
+#[tokio::test]
+async fn without_a_store_every_delivery_reaches_the_handler() {
+    let calls = Calls::default();
+    let receiver = Receiver::new(Reports, calls.handler());
+    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+
+    post(&format!("{url}/hooks"), body(&["m1"])).await;
+    post(&format!("{url}/hooks"), body(&["m1"])).await;
+
+    assert_eq!(calls.count(), 2);
+}
+
+/// A clock moved by hand.
+#[derive(Clone)]
+struct HandClock(Arc<Mutex<Instant>>);
+
+impl HandClock {
+    fn new() -> Self {
+        Self(Arc::new(Mutex::new(Instant::now())))
+    }
+
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+
+    fn reader(&self) -> impl Fn() -> Instant + Send + Sync + 'static {
+        let now = Arc::clone(&self.0);
+        move || *now.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_event_is_handled_again_once_its_window_passed() {
+    let calls = Calls::default();
+    let clock = HandClock::new();
+    let receiver = Receiver::new(Reports, calls.handler())
+        .dedup(MemoryDedup::with_clock(clock.reader()))
+        .window(Duration::from_secs(600));
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    post(&url, body(&["m1"])).await;
+    clock.advance(Duration::from_secs(599));
+    post(&url, body(&["m1"])).await;
+    assert_eq!(calls.count(), 1, "dropped within the window");
+
+    clock.advance(Duration::from_secs(2));
+    post(&url, body(&["m1"])).await;
+    assert_eq!(calls.count(), 2, "handled again after the window");
+}
+
+#[tokio::test]
+async fn the_memory_store_prunes_expired_entries_and_keeps_to_its_capacity() {
+    let clock = HandClock::new();
+    let store = MemoryDedup::with_clock(clock.reader()).capacity(2);
+    let key = |id: &str| EventKey::of("sms", "kind", &report(id, "DELIVERED"));
+    let (a, b, c) = (key("a"), key("b"), key("c"));
+    let lease = Duration::from_secs(10);
+    let window = Duration::from_secs(100);
+
+    assert_eq!(store.claim(&a, lease).await.unwrap(), Claimed::Claimed);
+    assert_eq!(store.claim(&a, lease).await.unwrap(), Claimed::InFlight);
+    store.confirm(&a, window).await.unwrap();
+    assert_eq!(store.claim(&a, lease).await.unwrap(), Claimed::Seen);
+    assert_eq!(store.claim(&b, lease).await.unwrap(), Claimed::Claimed);
+    // Full: the handled entry closest to its end makes room; in-flight ones never do.
+    assert_eq!(store.claim(&c, lease).await.unwrap(), Claimed::Claimed);
+    assert_eq!(store.len(), 2);
+    assert!(
+        store.claim(&a, lease).await.is_err(),
+        "every entry is in flight"
+    );
+    // Leases end: the entries are pruned.
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(store.claim(&b, lease).await.unwrap(), Claimed::Claimed);
+    assert_eq!(store.len(), 1);
+    // A released entry is claimed again.
+    store.release(&b).await.unwrap();
+    assert_eq!(store.claim(&b, lease).await.unwrap(), Claimed::Claimed);
+    assert_eq!(DEFAULT_CAPACITY, 100_000);
+}
+
+/// A handler that blocks on its first call until `gate` is notified, telling `entered`.
+fn held_handler(
+    calls: &Calls,
+    entered: &Arc<Notify>,
+    gate: &Arc<Notify>,
+) -> impl Fn(DeliveryReports) -> webhook_tests::Handled + Send + Sync + 'static {
+    let (calls, entered, gate) = (calls.clone(), Arc::clone(entered), Arc::clone(gate));
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    move |reports| {
+        let (calls, entered, gate, first) = (
+            calls.clone(),
+            Arc::clone(&entered),
+            Arc::clone(&gate),
+            Arc::clone(&first),
+        );
+        Box::pin(async move {
+            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                entered.notify_one();
+                gate.notified().await;
+            }
+            calls.record(&reports);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_event_in_flight_in_another_delivery_is_answered_503() {
+    let calls = Calls::default();
+    let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let receiver = Receiver::new(Reports, held_handler(&calls, &entered, &gate))
+        .dedup(MemoryDedup::new())
+        .retry_after(Duration::from_secs(7));
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let held = tokio::spawn({
+        let url = url.clone();
+        async move { post(&url, body(&["m1"])).await.status() }
+    });
+    entered.notified().await;
+
+    let concurrent = post(&url, body(&["m1"])).await;
+    assert_eq!(concurrent.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(concurrent.headers()["retry-after"], "7");
+    assert_eq!(calls.count(), 0);
+
+    gate.notify_one();
+    assert!(held.await.unwrap().is_success());
+    let settled = post(&url, body(&["m1"])).await;
+    assert!(settled.status().is_success());
+    assert_eq!(calls.all(), ids(&[&["m1"]]));
+}
+
+#[tokio::test]
+async fn a_batch_partly_in_flight_is_handled_for_the_rest_then_answered_503() {
+    let calls = Calls::default();
+    let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let receiver =
+        Receiver::new(Reports, held_handler(&calls, &entered, &gate)).dedup(MemoryDedup::new());
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let held = tokio::spawn({
+        let url = url.clone();
+        async move { post(&url, body(&["m1"])).await.status() }
+    });
+    entered.notified().await;
+
+    let partly = post(&url, body(&["m1", "m2"])).await;
+    assert_eq!(partly.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(partly.headers().contains_key("retry-after"));
+    assert_eq!(calls.all(), ids(&[&["m2"]]), "m2 was handled");
+
+    gate.notify_one();
+    assert!(held.await.unwrap().is_success());
+    // The redelivery finds both handled.
+    let redelivered = post(&url, body(&["m1", "m2"])).await;
+    assert!(redelivered.status().is_success());
+    assert_eq!(calls.all(), ids(&[&["m2"], &["m1"]]));
+}
