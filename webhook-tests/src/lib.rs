@@ -15,19 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use infobip_client::sms::types::DeliveryReports;
-use infobip_client::Webhook;
 use serde_json::{json, Value};
 
-/// SMS delivery reports, as codegen will name them
-/// `sms::webhooks::OutboundSmsMessageReportV3`.
-#[derive(Debug, Clone, Copy)]
-pub struct Reports;
-
-impl Webhook for Reports {
-    type Payload = DeliveryReports;
-    const PRODUCT: &'static str = "sms";
-    const NAME: &'static str = "receive-outbound-sms-message-report-v3";
-}
+/// The kind most tests receive: SMS delivery reports.
+pub use infobip_client::sms::webhooks::OutboundSmsMessageReportV3 as Reports;
 
 /// One delivery report of message `id` with the status `status`.
 pub fn report(id: &str, status: &str) -> Value {

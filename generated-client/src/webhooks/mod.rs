@@ -55,19 +55,9 @@
 //! # #[cfg(all(feature = "sms", feature = "webhooks"))]
 //! # mod example {
 //! use infobip_client::sms::types::DeliveryReports;
+//! use infobip_client::sms::webhooks::OutboundSmsMessageReportV3;
 //! use infobip_client::webhooks::{MemoryDedup, Receiver};
-//! use infobip_client::Webhook;
 //! use secrecy::SecretString;
-//!
-//! // Until codegen writes `sms::webhooks::OutboundSmsMessageReportV3`, a marker of one's own.
-//! #[derive(Clone, Copy)]
-//! pub struct Reports;
-//!
-//! impl Webhook for Reports {
-//!     type Payload = DeliveryReports;
-//!     const PRODUCT: &'static str = "sms";
-//!     const NAME: &'static str = "receive-outbound-sms-message-report-v3";
-//! }
 //!
 //! #[derive(Debug, thiserror::Error)]
 //! #[error("the reports could not be stored")]
@@ -83,7 +73,7 @@
 //!
 //! pub async fn serve() -> std::io::Result<()> {
 //!     let password = SecretString::from(std::env::var("WEBHOOK_PASSWORD").unwrap_or_default());
-//!     let reports = Receiver::new(Reports, store_reports)
+//!     let reports = Receiver::new(OutboundSmsMessageReportV3, store_reports)
 //!         .basic("infobip", password)
 //!         .dedup(MemoryDedup::new())
 //!         .body_limit(256 * 1024);
