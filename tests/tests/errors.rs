@@ -9,7 +9,7 @@ mod common;
 use common::{default_world, refused_port, send_hello};
 use infobip_auth::{AuthError, AuthFailure, ClientBuilder};
 use infobip_client::account::Client;
-use infobip_client::{Auth, Error, ErrorKind, Products as _};
+use infobip_client::{Auth, Error, ErrorKind};
 use infobip_sandbox::{Endpoint, Fault};
 use workspace_tests::{RecordingServer, Reply};
 
