@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use infobip_sandbox::{Endpoint, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 
@@ -65,6 +66,37 @@ async fn send_sms_without_a_number_says_how_to_call_it() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: send-sms NUMBER"));
+    assert_eq!(sandbox.count(Endpoint::SendSmsMessages), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_reports_receives_the_report_of_its_own_send() {
+    // The sandbox posts due reports by itself, as the binary does, and at once.
+    let mut config = SandboxConfig::for_tests().with_delivery_delay(Duration::ZERO);
+    config.webhook_interval = Some(Duration::from_millis(20));
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let mut command = example(env!("CARGO_BIN_EXE_delivery-reports"), &sandbox);
+    command
+        .arg("41793026727")
+        .env("WEBHOOK_PASSWORD", "webhook-pw-3f9d");
+    let stdout = run(command).await;
+
+    let lines: Vec<&str> = stdout.lines().collect();
+    let id = lines[0].strip_prefix("sent ").unwrap();
+    assert_eq!(lines[1], format!("report {id}: DELIVERED_TO_HANDSET"), "{stdout}");
+    assert!(!stdout.contains("webhook-pw-3f9d"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_reports_without_a_password_says_how_to_call_it() {
+    let sandbox = sandbox().await;
+    let mut command = example(env!("CARGO_BIN_EXE_delivery-reports"), &sandbox);
+    command.arg("41793026727").env_remove("WEBHOOK_PASSWORD");
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: WEBHOOK_PASSWORD="));
     assert_eq!(sandbox.count(Endpoint::SendSmsMessages), 0);
 }
 
