@@ -263,3 +263,39 @@ async fn a_batch_partly_in_flight_is_handled_for_the_rest_then_answered_503() {
     assert!(redelivered.status().is_success());
     assert_eq!(calls.all(), ids(&[&["m2"], &["m1"]]));
 }
+
+#[tokio::test]
+async fn a_full_memory_store_makes_room_without_walking_the_entries_in_flight() {
+    // A store full of handled events, then a batch of new ones: each claim evicts one handled
+    // entry. Finding it used to walk every entry in flight first, so the batch took time
+    // quadratic in its size (about 15 s here, a stalled store for the default capacity);
+    // it takes well under a second.
+    const N: usize = 10_000;
+    let store = MemoryDedup::new().capacity(N);
+    let key = |prefix: &str, i: usize| {
+        EventKey::of("sms", "kind", &report(&format!("{prefix}{i}"), "DELIVERED"))
+    };
+    let (lease, window) = (Duration::from_secs(60), Duration::from_secs(600));
+    for i in 0..N {
+        let handled = key("old", i);
+        store.claim(&handled, lease).await.unwrap();
+        store.confirm(&handled, window).await.unwrap();
+    }
+
+    let started = Instant::now();
+    for i in 0..N {
+        assert_eq!(
+            store.claim(&key("new", i), lease).await.unwrap(),
+            Claimed::Claimed
+        );
+    }
+    let took = started.elapsed();
+
+    assert_eq!(store.len(), N);
+    // Every handled entry made room; the store is now all in flight.
+    assert!(store.claim(&key("old", 0), lease).await.is_err());
+    assert!(
+        took < Duration::from_secs(5),
+        "{N} claims at capacity took {took:?}"
+    );
+}

@@ -76,8 +76,11 @@ enum State {
 #[derive(Default)]
 struct Entries {
     map: HashMap<EventKey, (State, Instant)>,
-    /// The same entries by expiry, for pruning and eviction.
+    /// The same entries by expiry, for pruning.
     by_expiry: BTreeSet<(Instant, EventKey)>,
+    /// The handled entries by expiry, for eviction: finding one never walks past the entries
+    /// in flight.
+    done: BTreeSet<(Instant, EventKey)>,
 }
 
 impl Entries {
@@ -86,15 +89,18 @@ impl Entries {
             if *expires > now {
                 break;
             }
-            if let Some((_, key)) = self.by_expiry.pop_first() {
-                self.map.remove(&key);
+            if let Some(entry) = self.by_expiry.pop_first() {
+                self.map.remove(&entry.1);
+                self.done.remove(&entry);
             }
         }
     }
 
     fn remove(&mut self, key: &EventKey) {
         if let Some((_, expires)) = self.map.remove(key) {
-            self.by_expiry.remove(&(expires, key.clone()));
+            let entry = (expires, key.clone());
+            self.by_expiry.remove(&entry);
+            self.done.remove(&entry);
         }
     }
 
@@ -102,15 +108,14 @@ impl Entries {
         self.remove(key);
         self.map.insert(key.clone(), (state, expires));
         self.by_expiry.insert((expires, key.clone()));
+        if state == State::Done {
+            self.done.insert((expires, key.clone()));
+        }
     }
 
     /// Drops the handled entry closest to its expiry; `false` if there is none.
     fn evict_one(&mut self) -> bool {
-        let victim = self
-            .by_expiry
-            .iter()
-            .find(|(_, key)| matches!(self.map.get(key), Some((State::Done, _))))
-            .map(|(_, key)| key.clone());
+        let victim = self.done.first().map(|(_, key)| key.clone());
         match victim {
             Some(key) => {
                 self.remove(&key);
