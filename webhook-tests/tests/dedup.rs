@@ -299,3 +299,25 @@ async fn a_full_memory_store_makes_room_without_walking_the_entries_in_flight() 
         "{N} claims at capacity took {took:?}"
     );
 }
+
+#[tokio::test]
+async fn a_window_and_lease_of_duration_max_mean_for_good() {
+    // `now + Duration::MAX` overflowed the store's clock: the confirm panicked after the
+    // handler's `Ok`, the delivery was answered 500 and the redelivery handled again.
+    let calls = Calls::default();
+    let receiver = Receiver::new(Reports, calls.handler())
+        .dedup(MemoryDedup::new())
+        .window(Duration::MAX)
+        .lease(Duration::MAX);
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let first = post(&url, body(&["m1"])).await;
+    let again = post(&url, body(&["m1"])).await;
+
+    assert!(first.status().is_success(), "{}", first.status());
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(calls.all(), ids(&[&["m1"]]));
+}

@@ -152,6 +152,11 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// The longest lease or window a store keeps (about 100 years): a longer one, such as
+/// `Duration::MAX` for "forever", is cut to it instead of overflowing the store's clock or
+/// Redis's expiry.
+pub(crate) const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// What [`DedupStore::claim`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claimed {

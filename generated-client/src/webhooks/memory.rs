@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::dedup::{Claimed, DedupError, DedupStore, EventKey};
+use super::dedup::{Claimed, DedupError, DedupStore, EventKey, LONGEST};
 use crate::BoxFuture;
 
 /// The time a [`MemoryDedup`] reads to expire its entries. [`SystemClock`] reads
@@ -183,7 +183,7 @@ impl MemoryDedup {
                 return Err(DedupError::Full(entries.map.len()));
             }
         }
-        entries.insert(key, State::Pending, now + lease);
+        entries.insert(key, State::Pending, now + lease.min(LONGEST));
         Ok(Claimed::Claimed)
     }
 }
@@ -204,7 +204,8 @@ impl DedupStore for MemoryDedup {
         window: Duration,
     ) -> BoxFuture<'a, Result<(), DedupError>> {
         let now = self.clock.now();
-        self.lock().insert(key, State::Done, now + window);
+        self.lock()
+            .insert(key, State::Done, now + window.min(LONGEST));
         Box::pin(async { Ok(()) })
     }
 

@@ -188,7 +188,8 @@ impl<W: Webhook> Receiver<W> {
     }
 
     /// How long a handled event is remembered (24 hours by default). Set it to cover the
-    /// time over which Infobip retries a delivery of your subscription.
+    /// time over which Infobip retries a delivery of your subscription. A window (or a
+    /// lease) longer than about 100 years, such as `Duration::MAX`, is cut to that.
     pub fn window(mut self, window: Duration) -> Self {
         self.window = window;
         self

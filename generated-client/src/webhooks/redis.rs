@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::dedup::{Claimed, DedupError, DedupStore, EventKey};
+use super::dedup::{Claimed, DedupError, DedupStore, EventKey, LONGEST};
 use crate::BoxFuture;
 
 /// The default [`RedisDedup::prefix`].
@@ -50,6 +50,14 @@ fn unavailable(e: &redis::RedisError) -> DedupError {
     ))
 }
 
+/// `duration` in milliseconds for `PX`: at least 1, at most [`LONGEST`] (Redis refuses an
+/// expiry past its clock's range).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.min(LONGEST).as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 impl RedisDedup {
     /// A store on the connection `connection` (cloned per call, as a
     /// [`ConnectionManager`] is meant to be).
@@ -91,7 +99,7 @@ impl RedisDedup {
     async fn claim_key(&self, key: &EventKey, lease: Duration) -> Result<Claimed, DedupError> {
         let mut connection = self.connection.clone();
         let name = self.key(key);
-        let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
+        let lease_ms = millis(lease);
         // A key that expires between the SET and the GET is claimed again.
         for _ in 0..3 {
             let set: Option<String> = redis::cmd("SET")
@@ -137,7 +145,7 @@ impl DedupStore for RedisDedup {
     ) -> BoxFuture<'a, Result<(), DedupError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            let window_ms = millis(window);
             redis::cmd("SET")
                 .arg(self.key(key))
                 .arg(DONE)
