@@ -6,12 +6,13 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures_util::stream;
 use infobip_client::sms::types::DeliveryReports;
-use infobip_client::webhooks::{MemoryDedup, Receiver};
+use infobip_client::webhooks::{Claimed, DedupError, DedupStore, EventKey, MemoryDedup, Receiver};
 use tower::ServiceExt as _;
 use webhook_tests::{body, post, serve, Calls, Counter, Reports};
 
@@ -250,4 +251,52 @@ async fn the_default_limit_is_one_mebibyte() {
     let response = app.oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A duplicate store that is down.
+struct Down;
+
+impl DedupStore for Down {
+    fn claim<'a>(
+        &'a self,
+        _: &'a EventKey,
+        _: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<Claimed, DedupError>> {
+        Box::pin(async { Err(DedupError::Unavailable("down".into())) })
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        _: &'a EventKey,
+        _: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<(), DedupError>> {
+        Box::pin(async { Err(DedupError::Unavailable("down".into())) })
+    }
+
+    fn release<'a>(
+        &'a self,
+        _: &'a EventKey,
+    ) -> infobip_client::BoxFuture<'a, Result<(), DedupError>> {
+        Box::pin(async { Err(DedupError::Unavailable("down".into())) })
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_is_answered_503_even_with_a_retry_after_of_duration_max() {
+    // Its seconds, rounded up, overflowed: a panic instead of the 503.
+    let calls = Calls::default();
+    let app = Receiver::new(Reports, calls.handler())
+        .dedup(Down)
+        .retry_after(Duration::MAX)
+        .into_router::<()>();
+    let request = json_request().body(Body::from(body(&["m1"]))).unwrap();
+
+    let response = app.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.headers()["retry-after"],
+        u64::MAX.to_string().as_str()
+    );
+    assert_eq!(calls.count(), 0);
 }

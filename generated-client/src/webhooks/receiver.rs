@@ -315,7 +315,10 @@ impl<W: Webhook> Receiver<W> {
 
     fn unavailable(&self, reason: &'static str) -> Response {
         let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, reason);
-        let seconds = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
+        let seconds = self
+            .retry_after
+            .as_secs()
+            .saturating_add(u64::from(self.retry_after.subsec_nanos() > 0));
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
