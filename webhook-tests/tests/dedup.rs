@@ -321,3 +321,61 @@ async fn a_window_and_lease_of_duration_max_mean_for_good() {
     assert!(again.status().is_success(), "{}", again.status());
     assert_eq!(calls.all(), ids(&[&["m1"]]));
 }
+
+#[tokio::test]
+async fn a_handler_failing_after_its_lease_keeps_what_another_delivery_handled() {
+    // Delivery A's handler outlives its lease; delivery B claims the event and handles it;
+    // then A's handler fails. A's release used to forget the event B had marked handled, so
+    // that Infobip's redelivery (A was answered 500) was handled a second time.
+    let calls = Calls::default();
+    let clock = HandClock::new();
+    let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let handler = {
+        let (calls, entered, gate) = (calls.clone(), Arc::clone(&entered), Arc::clone(&gate));
+        move |reports: DeliveryReports| {
+            let (calls, entered, gate, first) = (
+                calls.clone(),
+                Arc::clone(&entered),
+                Arc::clone(&gate),
+                Arc::clone(&first),
+            );
+            async move {
+                if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    entered.notify_one();
+                    gate.notified().await;
+                    return Err("the first call fails late");
+                }
+                calls.record(&reports);
+                Ok(())
+            }
+        }
+    };
+    let receiver = Receiver::new(Reports, handler)
+        .dedup(MemoryDedup::with_clock(clock.reader()))
+        .lease(Duration::from_secs(10));
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let late = tokio::spawn({
+        let url = url.clone();
+        async move { post(&url, body(&["m1"])).await.status() }
+    });
+    entered.notified().await;
+    clock.advance(Duration::from_secs(11));
+    let meanwhile = post(&url, body(&["m1"])).await;
+    assert!(meanwhile.status().is_success(), "{}", meanwhile.status());
+    gate.notify_one();
+    assert_eq!(late.await.unwrap(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let redelivered = post(&url, body(&["m1"])).await;
+
+    assert!(
+        redelivered.status().is_success(),
+        "{}",
+        redelivered.status()
+    );
+    assert_eq!(calls.all(), ids(&[&["m1"]]));
+}

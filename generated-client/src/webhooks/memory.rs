@@ -210,7 +210,11 @@ impl DedupStore for MemoryDedup {
     }
 
     fn release<'a>(&'a self, key: &'a EventKey) -> BoxFuture<'a, Result<(), DedupError>> {
-        self.lock().remove(key);
+        let mut entries = self.lock();
+        if matches!(entries.map.get(key), Some((State::Pending, _))) {
+            entries.remove(key);
+        }
+        drop(entries);
         Box::pin(async { Ok(()) })
     }
 }

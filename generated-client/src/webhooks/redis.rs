@@ -15,6 +15,9 @@ pub const DEFAULT_PREFIX: &str = "infobip:webhook:";
 const PENDING: &str = "pending";
 /// Marks a key handled.
 const DONE: &str = "done";
+/// Deletes `KEYS[1]` if it holds `ARGV[1]`.
+const DELETE_IF: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /// A [`DedupStore`] on Redis (or Valkey), shared by every replica of a service, so that a
 /// redelivery reaching another replica is dropped too.
@@ -23,7 +26,8 @@ const DONE: &str = "done";
 /// - claim: `SET key pending NX PX lease`; when the key exists, `GET` tells a handled event
 ///   (`done`, [`Claimed::Seen`]) from one in flight (`pending`, [`Claimed::InFlight`]);
 /// - confirm: `SET key done PX window`;
-/// - release: `DEL key`.
+/// - release: `DEL key` if it holds `pending` (a script, so that a key another delivery
+///   confirmed since is kept).
 ///
 /// A lease that ends while its handler still runs lets another delivery claim the event: set
 /// the receiver's lease above the handler's longest run.
@@ -160,8 +164,11 @@ impl DedupStore for RedisDedup {
     fn release<'a>(&'a self, key: &'a EventKey) -> BoxFuture<'a, Result<(), DedupError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            redis::cmd("DEL")
+            redis::cmd("EVAL")
+                .arg(DELETE_IF)
+                .arg(1)
                 .arg(self.key(key))
+                .arg(PENDING)
                 .query_async::<()>(&mut connection)
                 .await
                 .map_err(|e| unavailable(&e))
