@@ -12,7 +12,7 @@ use infobip_client::webhooks::{
     Claimed, DedupStore, EventKey, MemoryDedup, Receiver, DEFAULT_CAPACITY,
 };
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use webhook_tests::{body, post, report, serve, Calls, Reports};
 
 fn ids(batches: &[&[&str]]) -> Vec<Vec<String>> {
@@ -378,4 +378,103 @@ async fn a_handler_failing_after_its_lease_keeps_what_another_delivery_handled()
         redelivered.status()
     );
     assert_eq!(calls.all(), ids(&[&["m1"]]));
+}
+
+/// A memory store whose second claim waits for `gate` (telling `entered`), and which tells
+/// `settled` of each confirm and release.
+struct Gated {
+    inner: MemoryDedup,
+    claims: std::sync::atomic::AtomicUsize,
+    entered: Arc<Notify>,
+    gate: Arc<Notify>,
+    settled: mpsc::UnboundedSender<&'static str>,
+}
+
+impl DedupStore for Gated {
+    fn claim<'a>(
+        &'a self,
+        key: &'a EventKey,
+        lease: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<Claimed, infobip_client::webhooks::DedupError>> {
+        Box::pin(async move {
+            if self
+                .claims
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                == 1
+            {
+                self.entered.notify_one();
+                self.gate.notified().await;
+            }
+            self.inner.claim(key, lease).await
+        })
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        key: &'a EventKey,
+        window: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<(), infobip_client::webhooks::DedupError>> {
+        Box::pin(async move {
+            let confirmed = self.inner.confirm(key, window).await;
+            let _ = self.settled.send("confirmed");
+            confirmed
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a EventKey,
+    ) -> infobip_client::BoxFuture<'a, Result<(), infobip_client::webhooks::DedupError>> {
+        Box::pin(async move {
+            let released = self.inner.release(key).await;
+            let _ = self.settled.send("released");
+            released
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_dropped_while_claiming_still_settles_its_claims() {
+    // The claims ran in the request's own future: when the connection dropped between two
+    // claims (a slow Redis), the first stayed in flight until its lease ended, neither
+    // confirmed nor released, and the redeliveries meanwhile were answered 503.
+    use infobip_client::Webhook as _;
+    let calls = Calls::default();
+    let inner = MemoryDedup::new();
+    let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (settled, mut settles) = mpsc::unbounded_channel();
+    let store = Gated {
+        inner: inner.clone(),
+        claims: std::sync::atomic::AtomicUsize::new(0),
+        entered: Arc::clone(&entered),
+        gate: Arc::clone(&gate),
+        settled,
+    };
+    let receiver = Receiver::new(Reports, calls.handler()).dedup(store);
+    let request = axum::http::Request::post("/")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body(&["m1", "m2"])))
+        .unwrap();
+
+    let delivery = tokio::spawn(async move { receiver.receive(request).await });
+    entered.notified().await;
+    // The connection drops: the request's future is dropped with everything it holds.
+    delivery.abort();
+    assert!(delivery.await.unwrap_err().is_cancelled());
+    gate.notify_one();
+
+    assert_eq!(settles.recv().await, Some("confirmed"));
+    assert_eq!(settles.recv().await, Some("confirmed"));
+    assert_eq!(calls.all(), ids(&[&["m1", "m2"]]));
+    for id in ["m1", "m2"] {
+        let key = EventKey::of(
+            Reports::PRODUCT,
+            Reports::NAME,
+            &report(id, "DELIVERED_TO_HANDSET"),
+        );
+        assert_eq!(
+            inner.claim(&key, Duration::from_secs(60)).await.unwrap(),
+            Claimed::Seen
+        );
+    }
 }

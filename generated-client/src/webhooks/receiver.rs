@@ -60,7 +60,7 @@ type Handler<P> = Arc<dyn Fn(P) -> BoxFuture<'static, Result<(), BoxError>> + Se
 /// 7. the handler, with the events left: 204 once it returned `Ok`; 500 if it returned
 ///    `Err` or panicked, logged without the payload, so that Infobip delivers again.
 ///
-/// The handler runs in a task of its own: a delivery whose connection drops still has its
+/// Steps 6 and 7 run in a task of its own: a delivery whose connection drops still has its
 /// events confirmed or released.
 pub struct Receiver<W: Webhook> {
     kind: W,
@@ -283,10 +283,21 @@ impl<W: Webhook> Receiver<W> {
         let Ok(payload) = W::Payload::deserialize(&value) else {
             return self.undecodable("the body is JSON but not of this webhook's kind");
         };
-        match self.dedup.clone() {
-            None => self.run(payload, None, Vec::new(), false).await,
-            Some(store) => self.dedup_and_run(store, value, payload).await,
-        }
+        // A task of its own from the first claim on: a delivery whose connection drops still
+        // has every claim confirmed or released.
+        let receiver = self.clone();
+        let task = tokio::spawn(async move {
+            match receiver.dedup.clone() {
+                None => receiver.run(payload, None, Vec::new(), false).await,
+                Some(store) => receiver.dedup_and_run(store, value, payload).await,
+            }
+        });
+        task.await.unwrap_or_else(|_| {
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the handler failed; deliver again",
+            )
+        })
     }
 
     fn refuse(&self, refused: &Refused) -> Response {
@@ -432,8 +443,7 @@ impl<W: Webhook> Receiver<W> {
         self.run(payload, Some(store), claimed, in_flight).await
     }
 
-    /// Runs the handler in a task of its own, then confirms (`Ok`) or releases (`Err`, panic)
-    /// `claimed`.
+    /// Runs the handler, then confirms (`Ok`) or releases (`Err`, panic) `claimed`.
     async fn run(
         &self,
         payload: W::Payload,
@@ -441,61 +451,56 @@ impl<W: Webhook> Receiver<W> {
         claimed: Vec<EventKey>,
         in_flight: bool,
     ) -> Response {
-        let handler = Arc::clone(&self.handler);
-        let window = self.window;
-        let task = tokio::spawn(async move {
-            let outcome = AssertUnwindSafe(async move { handler(payload).await })
-                .catch_unwind()
-                .await;
-            let ok = match outcome {
-                Ok(Ok(())) => true,
-                Ok(Err(error)) => {
-                    tracing::error!(
-                        product = W::PRODUCT,
-                        kind = W::NAME,
-                        error = %error,
-                        "the webhook handler failed; answering 500 so that Infobip delivers the events again"
-                    );
-                    false
-                }
-                Err(_) => {
-                    tracing::error!(
-                        product = W::PRODUCT,
-                        kind = W::NAME,
-                        "the webhook handler panicked; answering 500 so that Infobip delivers the events again"
-                    );
-                    false
-                }
-            };
-            if let Some(store) = store {
-                if ok {
-                    for key in &claimed {
-                        if let Err(error) = store.confirm(key, window).await {
-                            // The events were handled; a redelivery after the lease ends
-                            // would be handled again.
-                            tracing::warn!(
-                                product = W::PRODUCT,
-                                kind = W::NAME,
-                                %error,
-                                "could not mark a handled webhook event in the duplicate store"
-                            );
-                        }
+        let outcome = AssertUnwindSafe(async { (self.handler)(payload).await })
+            .catch_unwind()
+            .await;
+        let ok = match outcome {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(
+                    product = W::PRODUCT,
+                    kind = W::NAME,
+                    error = %error,
+                    "the webhook handler failed; answering 500 so that Infobip delivers the events again"
+                );
+                false
+            }
+            Err(_) => {
+                tracing::error!(
+                    product = W::PRODUCT,
+                    kind = W::NAME,
+                    "the webhook handler panicked; answering 500 so that Infobip delivers the events again"
+                );
+                false
+            }
+        };
+        if let Some(store) = store {
+            if ok {
+                for key in &claimed {
+                    if let Err(error) = store.confirm(key, self.window).await {
+                        // The events were handled; a redelivery after the lease ends
+                        // would be handled again.
+                        tracing::warn!(
+                            product = W::PRODUCT,
+                            kind = W::NAME,
+                            %error,
+                            "could not mark a handled webhook event in the duplicate store"
+                        );
                     }
-                } else {
-                    release(&*store, &claimed).await;
                 }
+            } else {
+                release(&*store, &claimed).await;
             }
-            ok
-        });
-        match task.await {
-            Ok(true) if in_flight => {
-                self.unavailable("some events are being handled by another delivery")
-            }
-            Ok(true) => StatusCode::NO_CONTENT.into_response(),
-            Ok(false) | Err(_) => answer(
+        }
+        if !ok {
+            answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the handler failed; deliver again",
-            ),
+            )
+        } else if in_flight {
+            self.unavailable("some events are being handled by another delivery")
+        } else {
+            StatusCode::NO_CONTENT.into_response()
         }
     }
 }
