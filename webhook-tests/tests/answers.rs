@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use futures_util::stream;
+use futures_util::{stream, StreamExt as _};
 use infobip_client::sms::types::DeliveryReports;
 use infobip_client::webhooks::{Claimed, DedupError, DedupStore, EventKey, MemoryDedup, Receiver};
 use tower::ServiceExt as _;
@@ -298,5 +298,27 @@ async fn a_store_that_is_down_is_answered_503_even_with_a_retry_after_of_duratio
         response.headers()["retry-after"],
         u64::MAX.to_string().as_str()
     );
+    assert_eq!(calls.count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_stalls_is_answered_408_once_its_time_is_up() {
+    // No time bound: a sender that sent part of a body (or trickled it) held the request,
+    // and the memory read so far, for as long as it liked.
+    let calls = Calls::default();
+    let app = Receiver::new(Reports, calls.handler())
+        .body_timeout(Duration::from_secs(5))
+        .into_router::<()>();
+    let started = tokio::time::Instant::now();
+    let part =
+        stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from("{\"results\": [")) });
+    let stalled = part.chain(stream::pending());
+    let request = json_request().body(Body::from_stream(stalled)).unwrap();
+
+    // The clock is paused: it jumps ahead when every task waits.
+    let response = app.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
     assert_eq!(calls.count(), 0);
 }

@@ -31,6 +31,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The default [`Receiver::body_limit`]: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+/// The default [`Receiver::body_timeout`]: 30 seconds.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default [`Receiver::window`]: 24 hours.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// The default [`Receiver::lease`]: 60 seconds.
@@ -52,7 +54,8 @@ type Handler<P> = Arc<dyn Fn(P) -> BoxFuture<'static, Result<(), BoxError>> + Se
 /// 1. the [`basic`](Self::basic) credentials, if set: 401 with `WWW-Authenticate`;
 /// 2. the content type, which must be JSON (`application/json` or `…+json`): 415;
 /// 3. the body, read up to [`body_limit`](Self::body_limit) and no further, whatever
-///    `Content-Length` says or however it is chunked: 413;
+///    `Content-Length` says or however it is chunked: 413; and within
+///    [`body_timeout`](Self::body_timeout), however slowly it is sent: 408;
 /// 4. every [`check`](Self::check), over the headers and the raw body: 401;
 /// 5. decoding the body as `W::Payload`: 400, with a short reason that quotes no value;
 /// 6. the duplicate store, if set ([`dedup`](Self::dedup)): events handled within the
@@ -70,6 +73,7 @@ pub struct Receiver<W: Webhook> {
     checks: Vec<Arc<dyn Check>>,
     dedup: Option<Arc<dyn DedupStore>>,
     body_limit: usize,
+    body_timeout: Duration,
     window: Duration,
     lease: Duration,
     retry_after: Duration,
@@ -85,6 +89,7 @@ impl<W: Webhook> Clone for Receiver<W> {
             checks: self.checks.clone(),
             dedup: self.dedup.clone(),
             body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
             window: self.window,
             lease: self.lease,
             retry_after: self.retry_after,
@@ -101,6 +106,7 @@ impl<W: Webhook> fmt::Debug for Receiver<W> {
             .field("checks", &self.checks.len())
             .field("dedup", &self.dedup.is_some())
             .field("body_limit", &self.body_limit)
+            .field("body_timeout", &self.body_timeout)
             .field("window", &self.window)
             .field("lease", &self.lease)
             .field("retry_after", &self.retry_after)
@@ -112,6 +118,7 @@ impl<W: Webhook> fmt::Debug for Receiver<W> {
 enum ReadError {
     TooLarge,
     Broken,
+    TimedOut,
 }
 
 impl<W: Webhook> Receiver<W> {
@@ -138,6 +145,7 @@ impl<W: Webhook> Receiver<W> {
             checks: Vec::new(),
             dedup: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             window: DEFAULT_WINDOW,
             lease: DEFAULT_LEASE,
             retry_after: DEFAULT_RETRY_AFTER,
@@ -217,6 +225,13 @@ impl<W: Webhook> Receiver<W> {
         self
     }
 
+    /// The longest time the body takes to arrive, from the first read to its end (30 seconds
+    /// by default); a body still arriving then (a stalled or trickling sender) is answered 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// The receiver as the `POST` route of a [`Router`]:
     /// `Router::new().route("/webhooks/sms/reports", receiver.post())`.
     pub fn post<S>(self) -> MethodRouter<S>
@@ -253,7 +268,11 @@ impl<W: Webhook> Receiver<W> {
                 "the body must be application/json",
             );
         }
-        let bytes = match read_limited(body, &parts.headers, self.body_limit).await {
+        let read = read_limited(body, &parts.headers, self.body_limit);
+        let bytes = match tokio::time::timeout(self.body_timeout, read)
+            .await
+            .unwrap_or(Err(ReadError::TimedOut))
+        {
             Ok(bytes) => bytes,
             Err(ReadError::TooLarge) => {
                 tracing::warn!(
@@ -269,6 +288,18 @@ impl<W: Webhook> Receiver<W> {
             }
             Err(ReadError::Broken) => {
                 return answer(StatusCode::BAD_REQUEST, "the body could not be read");
+            }
+            Err(ReadError::TimedOut) => {
+                tracing::warn!(
+                    product = W::PRODUCT,
+                    kind = W::NAME,
+                    timeout = ?self.body_timeout,
+                    "refused a webhook delivery: the body did not arrive in time"
+                );
+                return answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the body did not arrive in time",
+                );
             }
         };
         for check in &self.checks {
