@@ -478,3 +478,20 @@ async fn a_delivery_dropped_while_claiming_still_settles_its_claims() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_batch_larger_than_the_memory_store_is_handled_in_parts() {
+    // A batch with more new events than the store's capacity filled it, failed the next
+    // claim and released everything: every redelivery was answered 503 and the events were
+    // never handled (each attempt evicting the store's handled entries on the way).
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new().capacity(2)).await;
+
+    let first = post(&url, body(&["m1", "m2", "m3"])).await;
+    assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(first.headers().contains_key("retry-after"));
+    let again = post(&url, body(&["m1", "m2", "m3"])).await;
+
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(calls.all(), ids(&[&["m1", "m2"], &["m3"]]));
+}

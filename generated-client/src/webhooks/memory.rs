@@ -47,7 +47,9 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 /// ([`capacity`](Self::capacity), 100 000 by default): at the cap, the handled entries closest
 /// to their expiry are dropped first to make room (so a duplicate of such an old event would
 /// reach the handler again); when every entry is in flight, claims fail with
-/// [`DedupError::Full`] and the receiver answers 503, so Infobip delivers again later.
+/// [`DedupError::Full`] and the receiver answers 503, so Infobip delivers again later. A
+/// batch with more new events than that is handled in parts: the events claimed before the
+/// store filled, then 503 for the rest.
 ///
 /// Clones share the entries.
 #[derive(Clone)]

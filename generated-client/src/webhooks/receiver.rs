@@ -22,7 +22,7 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::check::{Basic, Check, Refused};
-use super::dedup::{Claimed, DedupStore, EventKey};
+use super::dedup::{Claimed, DedupError, DedupStore, EventKey};
 use crate::{BoxFuture, Webhook};
 
 /// What a handler's error is turned into: any `std::error::Error + Send + Sync`, or a
@@ -404,6 +404,18 @@ impl<W: Webhook> Receiver<W> {
                         Claimed::Seen => {}
                     }
                 }
+                // A batch with more new events than a full store holds: handle those claimed,
+                // and leave the rest to the redelivery, which finds them handled and makes room.
+                Err(error @ DedupError::Full(_)) if !claimed.is_empty() => {
+                    tracing::warn!(
+                        product = W::PRODUCT,
+                        kind = W::NAME,
+                        %error,
+                        "handling the webhook events claimed; answering 503 for the rest"
+                    );
+                    in_flight = true;
+                    break;
+                }
                 Err(error) => {
                     tracing::warn!(
                         product = W::PRODUCT,
@@ -529,7 +541,7 @@ impl<W: Webhook> Receiver<W> {
                 "the handler failed; deliver again",
             )
         } else if in_flight {
-            self.unavailable("some events are being handled by another delivery")
+            self.unavailable("some events are left for another delivery")
         } else {
             StatusCode::NO_CONTENT.into_response()
         }
