@@ -6,12 +6,13 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use futures_util::stream;
+use futures_util::{stream, StreamExt as _};
 use infobip_client::sms::types::DeliveryReports;
-use infobip_client::webhooks::{MemoryDedup, Receiver};
+use infobip_client::webhooks::{Claimed, DedupError, DedupStore, EventKey, MemoryDedup, Receiver};
 use tower::ServiceExt as _;
 use webhook_tests::{body, post, serve, Calls, Counter, Reports};
 
@@ -250,4 +251,74 @@ async fn the_default_limit_is_one_mebibyte() {
     let response = app.oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A duplicate store that is down.
+struct Down;
+
+impl DedupStore for Down {
+    fn claim<'a>(
+        &'a self,
+        _: &'a EventKey,
+        _: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<Claimed, DedupError>> {
+        Box::pin(async { Err(DedupError::Unavailable("down".into())) })
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        _: &'a EventKey,
+        _: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<(), DedupError>> {
+        Box::pin(async { Err(DedupError::Unavailable("down".into())) })
+    }
+
+    fn release<'a>(
+        &'a self,
+        _: &'a EventKey,
+    ) -> infobip_client::BoxFuture<'a, Result<(), DedupError>> {
+        Box::pin(async { Err(DedupError::Unavailable("down".into())) })
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_is_answered_503_even_with_a_retry_after_of_duration_max() {
+    // Its seconds, rounded up, overflowed: a panic instead of the 503.
+    let calls = Calls::default();
+    let app = Receiver::new(Reports, calls.handler())
+        .dedup(Down)
+        .retry_after(Duration::MAX)
+        .into_router::<()>();
+    let request = json_request().body(Body::from(body(&["m1"]))).unwrap();
+
+    let response = app.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.headers()["retry-after"],
+        u64::MAX.to_string().as_str()
+    );
+    assert_eq!(calls.count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_stalls_is_answered_408_once_its_time_is_up() {
+    // No time bound: a sender that sent part of a body (or trickled it) held the request,
+    // and the memory read so far, for as long as it liked.
+    let calls = Calls::default();
+    let app = Receiver::new(Reports, calls.handler())
+        .body_timeout(Duration::from_secs(5))
+        .into_router::<()>();
+    let started = tokio::time::Instant::now();
+    let part =
+        stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from("{\"results\": [")) });
+    let stalled = part.chain(stream::pending());
+    let request = json_request().body(Body::from_stream(stalled)).unwrap();
+
+    // The clock is paused: it jumps ahead when every task waits.
+    let response = app.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    assert_eq!(calls.count(), 0);
 }

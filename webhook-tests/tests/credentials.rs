@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::StatusCode;
+use base64::Engine as _;
 use infobip_client::webhooks::{HeaderMap, Receiver, Refused};
 use secrecy::SecretString;
 use webhook_tests::{body, serve, Calls, Reports};
@@ -168,4 +169,29 @@ async fn without_checks_every_delivery_is_accepted() {
 
     assert!(response.status().is_success());
     assert_eq!(calls.count(), 1);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused_whichever_comes_first() {
+    // Only the first was read: the right credentials followed by anything were accepted.
+    let calls = Calls::default();
+    let url = basic_receiver(&calls).await;
+    let right = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("infobip:s3cret-pass")
+    );
+
+    for (first, second) in [
+        (right.as_str(), "Basic d3Jvbmc6d3Jvbmc="),
+        ("Bearer x", right.as_str()),
+    ] {
+        let response = json(&url)
+            .header("authorization", first)
+            .header("authorization", second)
+            .send()
+            .await
+            .unwrap();
+        assert_refused(&response);
+    }
+    assert_eq!(calls.count(), 0);
 }

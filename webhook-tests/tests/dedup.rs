@@ -12,7 +12,7 @@ use infobip_client::webhooks::{
     Claimed, DedupStore, EventKey, MemoryDedup, Receiver, DEFAULT_CAPACITY,
 };
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use webhook_tests::{body, post, report, serve, Calls, Reports};
 
 fn ids(batches: &[&[&str]]) -> Vec<Vec<String>> {
@@ -262,4 +262,236 @@ async fn a_batch_partly_in_flight_is_handled_for_the_rest_then_answered_503() {
     let redelivered = post(&url, body(&["m1", "m2"])).await;
     assert!(redelivered.status().is_success());
     assert_eq!(calls.all(), ids(&[&["m2"], &["m1"]]));
+}
+
+#[tokio::test]
+async fn a_full_memory_store_makes_room_without_walking_the_entries_in_flight() {
+    // A store full of handled events, then a batch of new ones: each claim evicts one handled
+    // entry. Finding it used to walk every entry in flight first, so the batch took time
+    // quadratic in its size (about 15 s here, a stalled store for the default capacity);
+    // it takes well under a second.
+    const N: usize = 10_000;
+    let store = MemoryDedup::new().capacity(N);
+    let key = |prefix: &str, i: usize| {
+        EventKey::of("sms", "kind", &report(&format!("{prefix}{i}"), "DELIVERED"))
+    };
+    let (lease, window) = (Duration::from_secs(60), Duration::from_secs(600));
+    for i in 0..N {
+        let handled = key("old", i);
+        store.claim(&handled, lease).await.unwrap();
+        store.confirm(&handled, window).await.unwrap();
+    }
+
+    let started = Instant::now();
+    for i in 0..N {
+        assert_eq!(
+            store.claim(&key("new", i), lease).await.unwrap(),
+            Claimed::Claimed
+        );
+    }
+    let took = started.elapsed();
+
+    assert_eq!(store.len(), N);
+    // Every handled entry made room; the store is now all in flight.
+    assert!(store.claim(&key("old", 0), lease).await.is_err());
+    assert!(
+        took < Duration::from_secs(5),
+        "{N} claims at capacity took {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_window_and_lease_of_duration_max_mean_for_good() {
+    // `now + Duration::MAX` overflowed the store's clock: the confirm panicked after the
+    // handler's `Ok`, the delivery was answered 500 and the redelivery handled again.
+    let calls = Calls::default();
+    let receiver = Receiver::new(Reports, calls.handler())
+        .dedup(MemoryDedup::new())
+        .window(Duration::MAX)
+        .lease(Duration::MAX);
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let first = post(&url, body(&["m1"])).await;
+    let again = post(&url, body(&["m1"])).await;
+
+    assert!(first.status().is_success(), "{}", first.status());
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(calls.all(), ids(&[&["m1"]]));
+}
+
+#[tokio::test]
+async fn a_handler_failing_after_its_lease_keeps_what_another_delivery_handled() {
+    // Delivery A's handler outlives its lease; delivery B claims the event and handles it;
+    // then A's handler fails. A's release used to forget the event B had marked handled, so
+    // that Infobip's redelivery (A was answered 500) was handled a second time.
+    let calls = Calls::default();
+    let clock = HandClock::new();
+    let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let handler = {
+        let (calls, entered, gate) = (calls.clone(), Arc::clone(&entered), Arc::clone(&gate));
+        move |reports: DeliveryReports| {
+            let (calls, entered, gate, first) = (
+                calls.clone(),
+                Arc::clone(&entered),
+                Arc::clone(&gate),
+                Arc::clone(&first),
+            );
+            async move {
+                if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    entered.notify_one();
+                    gate.notified().await;
+                    return Err("the first call fails late");
+                }
+                calls.record(&reports);
+                Ok(())
+            }
+        }
+    };
+    let receiver = Receiver::new(Reports, handler)
+        .dedup(MemoryDedup::with_clock(clock.reader()))
+        .lease(Duration::from_secs(10));
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let late = tokio::spawn({
+        let url = url.clone();
+        async move { post(&url, body(&["m1"])).await.status() }
+    });
+    entered.notified().await;
+    clock.advance(Duration::from_secs(11));
+    let meanwhile = post(&url, body(&["m1"])).await;
+    assert!(meanwhile.status().is_success(), "{}", meanwhile.status());
+    gate.notify_one();
+    assert_eq!(late.await.unwrap(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let redelivered = post(&url, body(&["m1"])).await;
+
+    assert!(
+        redelivered.status().is_success(),
+        "{}",
+        redelivered.status()
+    );
+    assert_eq!(calls.all(), ids(&[&["m1"]]));
+}
+
+/// A memory store whose second claim waits for `gate` (telling `entered`), and which tells
+/// `settled` of each confirm and release.
+struct Gated {
+    inner: MemoryDedup,
+    claims: std::sync::atomic::AtomicUsize,
+    entered: Arc<Notify>,
+    gate: Arc<Notify>,
+    settled: mpsc::UnboundedSender<&'static str>,
+}
+
+impl DedupStore for Gated {
+    fn claim<'a>(
+        &'a self,
+        key: &'a EventKey,
+        lease: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<Claimed, infobip_client::webhooks::DedupError>> {
+        Box::pin(async move {
+            if self
+                .claims
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                == 1
+            {
+                self.entered.notify_one();
+                self.gate.notified().await;
+            }
+            self.inner.claim(key, lease).await
+        })
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        key: &'a EventKey,
+        window: Duration,
+    ) -> infobip_client::BoxFuture<'a, Result<(), infobip_client::webhooks::DedupError>> {
+        Box::pin(async move {
+            let confirmed = self.inner.confirm(key, window).await;
+            let _ = self.settled.send("confirmed");
+            confirmed
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a EventKey,
+    ) -> infobip_client::BoxFuture<'a, Result<(), infobip_client::webhooks::DedupError>> {
+        Box::pin(async move {
+            let released = self.inner.release(key).await;
+            let _ = self.settled.send("released");
+            released
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_dropped_while_claiming_still_settles_its_claims() {
+    // The claims ran in the request's own future: when the connection dropped between two
+    // claims (a slow Redis), the first stayed in flight until its lease ended, neither
+    // confirmed nor released, and the redeliveries meanwhile were answered 503.
+    use infobip_client::Webhook as _;
+    let calls = Calls::default();
+    let inner = MemoryDedup::new();
+    let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (settled, mut settles) = mpsc::unbounded_channel();
+    let store = Gated {
+        inner: inner.clone(),
+        claims: std::sync::atomic::AtomicUsize::new(0),
+        entered: Arc::clone(&entered),
+        gate: Arc::clone(&gate),
+        settled,
+    };
+    let receiver = Receiver::new(Reports, calls.handler()).dedup(store);
+    let request = axum::http::Request::post("/")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body(&["m1", "m2"])))
+        .unwrap();
+
+    let delivery = tokio::spawn(async move { receiver.receive(request).await });
+    entered.notified().await;
+    // The connection drops: the request's future is dropped with everything it holds.
+    delivery.abort();
+    assert!(delivery.await.unwrap_err().is_cancelled());
+    gate.notify_one();
+
+    assert_eq!(settles.recv().await, Some("confirmed"));
+    assert_eq!(settles.recv().await, Some("confirmed"));
+    assert_eq!(calls.all(), ids(&[&["m1", "m2"]]));
+    for id in ["m1", "m2"] {
+        let key = EventKey::of(
+            Reports::PRODUCT,
+            Reports::NAME,
+            &report(id, "DELIVERED_TO_HANDSET"),
+        );
+        assert_eq!(
+            inner.claim(&key, Duration::from_secs(60)).await.unwrap(),
+            Claimed::Seen
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_batch_larger_than_the_memory_store_is_handled_in_parts() {
+    // A batch with more new events than the store's capacity filled it, failed the next
+    // claim and released everything: every redelivery was answered 503 and the events were
+    // never handled (each attempt evicting the store's handled entries on the way).
+    let calls = Calls::default();
+    let url = deduplicating(&calls, MemoryDedup::new().capacity(2)).await;
+
+    let first = post(&url, body(&["m1", "m2", "m3"])).await;
+    assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(first.headers().contains_key("retry-after"));
+    let again = post(&url, body(&["m1", "m2", "m3"])).await;
+
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(calls.all(), ids(&[&["m1", "m2"], &["m3"]]));
 }

@@ -85,3 +85,47 @@ async fn the_store_claims_confirms_and_releases_under_its_prefix() {
     // No payload data: the key is a digest, the value a marker.
     assert_eq!(key.as_str().len(), 64);
 }
+
+#[tokio::test]
+async fn a_lease_or_window_of_duration_max_is_kept_not_refused() {
+    // `PX 18446744073709551615` is refused by Redis: every claim failed (503), and so did
+    // every confirm.
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisDedup::open(&redis.url()).unwrap();
+    let key = EventKey::of("sms", "kind", &report("m1", "DELIVERED"));
+
+    assert_eq!(
+        store.claim(&key, Duration::MAX).await.unwrap(),
+        Claimed::Claimed
+    );
+    store.confirm(&key, Duration::MAX).await.unwrap();
+    assert_eq!(
+        store.claim(&key, Duration::MAX).await.unwrap(),
+        Claimed::Seen
+    );
+}
+
+#[tokio::test]
+async fn a_late_release_keeps_an_event_another_delivery_handled() {
+    // A delivery whose lease ended before its handler failed released the key, which by then
+    // marked the event handled by another delivery: the next redelivery was handled again.
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisDedup::open(&redis.url()).unwrap();
+    let key = EventKey::of("sms", "kind", &report("m1", "DELIVERED"));
+
+    assert_eq!(
+        store.claim(&key, Duration::from_secs(30)).await.unwrap(),
+        Claimed::Claimed
+    );
+    store.confirm(&key, Duration::from_secs(60)).await.unwrap();
+    store.release(&key).await.unwrap();
+
+    assert_eq!(
+        store.claim(&key, Duration::from_secs(30)).await.unwrap(),
+        Claimed::Seen
+    );
+}

@@ -115,9 +115,14 @@ impl Basic {
     }
 
     pub(crate) fn check(&self, headers: &HeaderMap) -> Result<(), Refused> {
-        let value = headers
-            .get(header::AUTHORIZATION)
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        let value = values
+            .next()
             .ok_or_else(|| Refused::new("no Authorization header"))?;
+        // Which of several a proxy on the way checked, or logged, is anyone's guess.
+        if values.next().is_some() {
+            return Err(Refused::new("more than one Authorization header"));
+        }
         let value = value
             .to_str()
             .map_err(|_| Refused::new("the Authorization header is not text"))?;

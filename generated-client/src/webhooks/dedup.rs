@@ -152,6 +152,11 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// The longest lease or window a store keeps (about 100 years): a longer one, such as
+/// `Duration::MAX` for "forever", is cut to it instead of overflowing the store's clock or
+/// Redis's expiry.
+pub(crate) const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// What [`DedupStore::claim`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claimed {
@@ -186,7 +191,9 @@ pub enum DedupError {
 /// 2. [`confirm`](Self::confirm) once the handler returned `Ok`: the key is marked handled
 ///    for the window;
 /// 3. or [`release`](Self::release) once the handler failed: the key is forgotten, so that
-///    Infobip's redelivery is handled again.
+///    Infobip's redelivery is handled again. A key marked handled is kept: when a handler
+///    outlived its lease and another delivery handled the event meanwhile, the late failure
+///    must not undo that.
 pub trait DedupStore: Send + Sync + 'static {
     /// Marks `key` in flight for `lease` if the store does not hold it.
     fn claim<'a>(
@@ -202,6 +209,6 @@ pub trait DedupStore: Send + Sync + 'static {
         window: Duration,
     ) -> BoxFuture<'a, Result<(), DedupError>>;
 
-    /// Forgets `key`.
+    /// Forgets `key` if it is in flight; a key marked handled stays.
     fn release<'a>(&'a self, key: &'a EventKey) -> BoxFuture<'a, Result<(), DedupError>>;
 }

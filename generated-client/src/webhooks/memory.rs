@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::dedup::{Claimed, DedupError, DedupStore, EventKey};
+use super::dedup::{Claimed, DedupError, DedupStore, EventKey, LONGEST};
 use crate::BoxFuture;
 
 /// The time a [`MemoryDedup`] reads to expire its entries. [`SystemClock`] reads
@@ -47,7 +47,9 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 /// ([`capacity`](Self::capacity), 100 000 by default): at the cap, the handled entries closest
 /// to their expiry are dropped first to make room (so a duplicate of such an old event would
 /// reach the handler again); when every entry is in flight, claims fail with
-/// [`DedupError::Full`] and the receiver answers 503, so Infobip delivers again later.
+/// [`DedupError::Full`] and the receiver answers 503, so Infobip delivers again later. A
+/// batch with more new events than that is handled in parts: the events claimed before the
+/// store filled, then 503 for the rest.
 ///
 /// Clones share the entries.
 #[derive(Clone)]
@@ -76,8 +78,11 @@ enum State {
 #[derive(Default)]
 struct Entries {
     map: HashMap<EventKey, (State, Instant)>,
-    /// The same entries by expiry, for pruning and eviction.
+    /// The same entries by expiry, for pruning.
     by_expiry: BTreeSet<(Instant, EventKey)>,
+    /// The handled entries by expiry, for eviction: finding one never walks past the entries
+    /// in flight.
+    done: BTreeSet<(Instant, EventKey)>,
 }
 
 impl Entries {
@@ -86,15 +91,18 @@ impl Entries {
             if *expires > now {
                 break;
             }
-            if let Some((_, key)) = self.by_expiry.pop_first() {
-                self.map.remove(&key);
+            if let Some(entry) = self.by_expiry.pop_first() {
+                self.map.remove(&entry.1);
+                self.done.remove(&entry);
             }
         }
     }
 
     fn remove(&mut self, key: &EventKey) {
         if let Some((_, expires)) = self.map.remove(key) {
-            self.by_expiry.remove(&(expires, key.clone()));
+            let entry = (expires, key.clone());
+            self.by_expiry.remove(&entry);
+            self.done.remove(&entry);
         }
     }
 
@@ -102,15 +110,14 @@ impl Entries {
         self.remove(key);
         self.map.insert(key.clone(), (state, expires));
         self.by_expiry.insert((expires, key.clone()));
+        if state == State::Done {
+            self.done.insert((expires, key.clone()));
+        }
     }
 
     /// Drops the handled entry closest to its expiry; `false` if there is none.
     fn evict_one(&mut self) -> bool {
-        let victim = self
-            .by_expiry
-            .iter()
-            .find(|(_, key)| matches!(self.map.get(key), Some((State::Done, _))))
-            .map(|(_, key)| key.clone());
+        let victim = self.done.first().map(|(_, key)| key.clone());
         match victim {
             Some(key) => {
                 self.remove(&key);
@@ -178,7 +185,7 @@ impl MemoryDedup {
                 return Err(DedupError::Full(entries.map.len()));
             }
         }
-        entries.insert(key, State::Pending, now + lease);
+        entries.insert(key, State::Pending, now + lease.min(LONGEST));
         Ok(Claimed::Claimed)
     }
 }
@@ -199,12 +206,17 @@ impl DedupStore for MemoryDedup {
         window: Duration,
     ) -> BoxFuture<'a, Result<(), DedupError>> {
         let now = self.clock.now();
-        self.lock().insert(key, State::Done, now + window);
+        self.lock()
+            .insert(key, State::Done, now + window.min(LONGEST));
         Box::pin(async { Ok(()) })
     }
 
     fn release<'a>(&'a self, key: &'a EventKey) -> BoxFuture<'a, Result<(), DedupError>> {
-        self.lock().remove(key);
+        let mut entries = self.lock();
+        if matches!(entries.map.get(key), Some((State::Pending, _))) {
+            entries.remove(key);
+        }
+        drop(entries);
         Box::pin(async { Ok(()) })
     }
 }

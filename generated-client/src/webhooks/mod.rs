@@ -29,7 +29,8 @@
 //!   included: make the handler idempotent.
 //!
 //! "At most once" holds within the window and while the store works: a store that fails at a
-//! claim is answered 503 (nothing is handled); one that fails when confirming lets a later
+//! claim is answered 503 (nothing is handled but, when a full [`MemoryDedup`] is the
+//! failure, the events claimed before it); one that fails when confirming lets a later
 //! redelivery through. A handler that outlives its [`lease`](Receiver::lease) may run twice.
 //!
 //! # Credentials
@@ -100,6 +101,6 @@ pub use check::{Check, Refused};
 pub use dedup::{Claimed, DedupError, DedupStore, EventKey};
 pub use memory::{Clock, MemoryDedup, SystemClock, DEFAULT_CAPACITY};
 pub use receiver::{
-    BoxError, Receiver, DEFAULT_BODY_LIMIT, DEFAULT_LEASE, DEFAULT_REALM, DEFAULT_RETRY_AFTER,
-    DEFAULT_WINDOW,
+    BoxError, Receiver, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_LEASE, DEFAULT_REALM,
+    DEFAULT_RETRY_AFTER, DEFAULT_WINDOW,
 };

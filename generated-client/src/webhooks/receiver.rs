@@ -22,7 +22,7 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::check::{Basic, Check, Refused};
-use super::dedup::{Claimed, DedupStore, EventKey};
+use super::dedup::{Claimed, DedupError, DedupStore, EventKey};
 use crate::{BoxFuture, Webhook};
 
 /// What a handler's error is turned into: any `std::error::Error + Send + Sync`, or a
@@ -31,6 +31,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The default [`Receiver::body_limit`]: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+/// The default [`Receiver::body_timeout`]: 30 seconds.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default [`Receiver::window`]: 24 hours.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// The default [`Receiver::lease`]: 60 seconds.
@@ -52,7 +54,8 @@ type Handler<P> = Arc<dyn Fn(P) -> BoxFuture<'static, Result<(), BoxError>> + Se
 /// 1. the [`basic`](Self::basic) credentials, if set: 401 with `WWW-Authenticate`;
 /// 2. the content type, which must be JSON (`application/json` or `…+json`): 415;
 /// 3. the body, read up to [`body_limit`](Self::body_limit) and no further, whatever
-///    `Content-Length` says or however it is chunked: 413;
+///    `Content-Length` says or however it is chunked: 413; and within
+///    [`body_timeout`](Self::body_timeout), however slowly it is sent: 408;
 /// 4. every [`check`](Self::check), over the headers and the raw body: 401;
 /// 5. decoding the body as `W::Payload`: 400, with a short reason that quotes no value;
 /// 6. the duplicate store, if set ([`dedup`](Self::dedup)): events handled within the
@@ -60,7 +63,7 @@ type Handler<P> = Arc<dyn Fn(P) -> BoxFuture<'static, Result<(), BoxError>> + Se
 /// 7. the handler, with the events left: 204 once it returned `Ok`; 500 if it returned
 ///    `Err` or panicked, logged without the payload, so that Infobip delivers again.
 ///
-/// The handler runs in a task of its own: a delivery whose connection drops still has its
+/// Steps 6 and 7 run in a task of its own: a delivery whose connection drops still has its
 /// events confirmed or released.
 pub struct Receiver<W: Webhook> {
     kind: W,
@@ -70,6 +73,7 @@ pub struct Receiver<W: Webhook> {
     checks: Vec<Arc<dyn Check>>,
     dedup: Option<Arc<dyn DedupStore>>,
     body_limit: usize,
+    body_timeout: Duration,
     window: Duration,
     lease: Duration,
     retry_after: Duration,
@@ -85,6 +89,7 @@ impl<W: Webhook> Clone for Receiver<W> {
             checks: self.checks.clone(),
             dedup: self.dedup.clone(),
             body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
             window: self.window,
             lease: self.lease,
             retry_after: self.retry_after,
@@ -101,6 +106,7 @@ impl<W: Webhook> fmt::Debug for Receiver<W> {
             .field("checks", &self.checks.len())
             .field("dedup", &self.dedup.is_some())
             .field("body_limit", &self.body_limit)
+            .field("body_timeout", &self.body_timeout)
             .field("window", &self.window)
             .field("lease", &self.lease)
             .field("retry_after", &self.retry_after)
@@ -112,6 +118,7 @@ impl<W: Webhook> fmt::Debug for Receiver<W> {
 enum ReadError {
     TooLarge,
     Broken,
+    TimedOut,
 }
 
 impl<W: Webhook> Receiver<W> {
@@ -138,6 +145,7 @@ impl<W: Webhook> Receiver<W> {
             checks: Vec::new(),
             dedup: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             window: DEFAULT_WINDOW,
             lease: DEFAULT_LEASE,
             retry_after: DEFAULT_RETRY_AFTER,
@@ -188,7 +196,8 @@ impl<W: Webhook> Receiver<W> {
     }
 
     /// How long a handled event is remembered (24 hours by default). Set it to cover the
-    /// time over which Infobip retries a delivery of your subscription.
+    /// time over which Infobip retries a delivery of your subscription. A window (or a
+    /// lease) longer than about 100 years, such as `Duration::MAX`, is cut to that.
     pub fn window(mut self, window: Duration) -> Self {
         self.window = window;
         self
@@ -213,6 +222,13 @@ impl<W: Webhook> Receiver<W> {
     /// The largest body read, in bytes (1 MiB by default); a larger one is answered 413.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// The longest time the body takes to arrive, from the first read to its end (30 seconds
+    /// by default); a body still arriving then (a stalled or trickling sender) is answered 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -252,7 +268,11 @@ impl<W: Webhook> Receiver<W> {
                 "the body must be application/json",
             );
         }
-        let bytes = match read_limited(body, &parts.headers, self.body_limit).await {
+        let read = read_limited(body, &parts.headers, self.body_limit);
+        let bytes = match tokio::time::timeout(self.body_timeout, read)
+            .await
+            .unwrap_or(Err(ReadError::TimedOut))
+        {
             Ok(bytes) => bytes,
             Err(ReadError::TooLarge) => {
                 tracing::warn!(
@@ -269,6 +289,18 @@ impl<W: Webhook> Receiver<W> {
             Err(ReadError::Broken) => {
                 return answer(StatusCode::BAD_REQUEST, "the body could not be read");
             }
+            Err(ReadError::TimedOut) => {
+                tracing::warn!(
+                    product = W::PRODUCT,
+                    kind = W::NAME,
+                    timeout = ?self.body_timeout,
+                    "refused a webhook delivery: the body did not arrive in time"
+                );
+                return answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the body did not arrive in time",
+                );
+            }
         };
         for check in &self.checks {
             if let Err(refused) = check.check(&parts.headers, &bytes) {
@@ -282,10 +314,21 @@ impl<W: Webhook> Receiver<W> {
         let Ok(payload) = W::Payload::deserialize(&value) else {
             return self.undecodable("the body is JSON but not of this webhook's kind");
         };
-        match self.dedup.clone() {
-            None => self.run(payload, None, Vec::new(), false).await,
-            Some(store) => self.dedup_and_run(store, value, payload).await,
-        }
+        // A task of its own from the first claim on: a delivery whose connection drops still
+        // has every claim confirmed or released.
+        let receiver = self.clone();
+        let task = tokio::spawn(async move {
+            match receiver.dedup.clone() {
+                None => receiver.run(payload, None, Vec::new(), false).await,
+                Some(store) => receiver.dedup_and_run(store, value, payload).await,
+            }
+        });
+        task.await.unwrap_or_else(|_| {
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the handler failed; deliver again",
+            )
+        })
     }
 
     fn refuse(&self, refused: &Refused) -> Response {
@@ -314,7 +357,10 @@ impl<W: Webhook> Receiver<W> {
 
     fn unavailable(&self, reason: &'static str) -> Response {
         let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, reason);
-        let seconds = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
+        let seconds = self
+            .retry_after
+            .as_secs()
+            .saturating_add(u64::from(self.retry_after.subsec_nanos() > 0));
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
@@ -357,6 +403,18 @@ impl<W: Webhook> Receiver<W> {
                         Claimed::InFlight => in_flight = true,
                         Claimed::Seen => {}
                     }
+                }
+                // A batch with more new events than a full store holds: handle those claimed,
+                // and leave the rest to the redelivery, which finds them handled and makes room.
+                Err(error @ DedupError::Full(_)) if !claimed.is_empty() => {
+                    tracing::warn!(
+                        product = W::PRODUCT,
+                        kind = W::NAME,
+                        %error,
+                        "handling the webhook events claimed; answering 503 for the rest"
+                    );
+                    in_flight = true;
+                    break;
                 }
                 Err(error) => {
                     tracing::warn!(
@@ -428,8 +486,7 @@ impl<W: Webhook> Receiver<W> {
         self.run(payload, Some(store), claimed, in_flight).await
     }
 
-    /// Runs the handler in a task of its own, then confirms (`Ok`) or releases (`Err`, panic)
-    /// `claimed`.
+    /// Runs the handler, then confirms (`Ok`) or releases (`Err`, panic) `claimed`.
     async fn run(
         &self,
         payload: W::Payload,
@@ -437,61 +494,56 @@ impl<W: Webhook> Receiver<W> {
         claimed: Vec<EventKey>,
         in_flight: bool,
     ) -> Response {
-        let handler = Arc::clone(&self.handler);
-        let window = self.window;
-        let task = tokio::spawn(async move {
-            let outcome = AssertUnwindSafe(async move { handler(payload).await })
-                .catch_unwind()
-                .await;
-            let ok = match outcome {
-                Ok(Ok(())) => true,
-                Ok(Err(error)) => {
-                    tracing::error!(
-                        product = W::PRODUCT,
-                        kind = W::NAME,
-                        error = %error,
-                        "the webhook handler failed; answering 500 so that Infobip delivers the events again"
-                    );
-                    false
-                }
-                Err(_) => {
-                    tracing::error!(
-                        product = W::PRODUCT,
-                        kind = W::NAME,
-                        "the webhook handler panicked; answering 500 so that Infobip delivers the events again"
-                    );
-                    false
-                }
-            };
-            if let Some(store) = store {
-                if ok {
-                    for key in &claimed {
-                        if let Err(error) = store.confirm(key, window).await {
-                            // The events were handled; a redelivery after the lease ends
-                            // would be handled again.
-                            tracing::warn!(
-                                product = W::PRODUCT,
-                                kind = W::NAME,
-                                %error,
-                                "could not mark a handled webhook event in the duplicate store"
-                            );
-                        }
+        let outcome = AssertUnwindSafe(async { (self.handler)(payload).await })
+            .catch_unwind()
+            .await;
+        let ok = match outcome {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(
+                    product = W::PRODUCT,
+                    kind = W::NAME,
+                    error = %error,
+                    "the webhook handler failed; answering 500 so that Infobip delivers the events again"
+                );
+                false
+            }
+            Err(_) => {
+                tracing::error!(
+                    product = W::PRODUCT,
+                    kind = W::NAME,
+                    "the webhook handler panicked; answering 500 so that Infobip delivers the events again"
+                );
+                false
+            }
+        };
+        if let Some(store) = store {
+            if ok {
+                for key in &claimed {
+                    if let Err(error) = store.confirm(key, self.window).await {
+                        // The events were handled; a redelivery after the lease ends
+                        // would be handled again.
+                        tracing::warn!(
+                            product = W::PRODUCT,
+                            kind = W::NAME,
+                            %error,
+                            "could not mark a handled webhook event in the duplicate store"
+                        );
                     }
-                } else {
-                    release(&*store, &claimed).await;
                 }
+            } else {
+                release(&*store, &claimed).await;
             }
-            ok
-        });
-        match task.await {
-            Ok(true) if in_flight => {
-                self.unavailable("some events are being handled by another delivery")
-            }
-            Ok(true) => StatusCode::NO_CONTENT.into_response(),
-            Ok(false) | Err(_) => answer(
+        }
+        if !ok {
+            answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the handler failed; deliver again",
-            ),
+            )
+        } else if in_flight {
+            self.unavailable("some events are left for another delivery")
+        } else {
+            StatusCode::NO_CONTENT.into_response()
         }
     }
 }

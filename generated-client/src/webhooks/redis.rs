@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::dedup::{Claimed, DedupError, DedupStore, EventKey};
+use super::dedup::{Claimed, DedupError, DedupStore, EventKey, LONGEST};
 use crate::BoxFuture;
 
 /// The default [`RedisDedup::prefix`].
@@ -15,6 +15,9 @@ pub const DEFAULT_PREFIX: &str = "infobip:webhook:";
 const PENDING: &str = "pending";
 /// Marks a key handled.
 const DONE: &str = "done";
+/// Deletes `KEYS[1]` if it holds `ARGV[1]`.
+const DELETE_IF: &str =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /// A [`DedupStore`] on Redis (or Valkey), shared by every replica of a service, so that a
 /// redelivery reaching another replica is dropped too.
@@ -23,7 +26,8 @@ const DONE: &str = "done";
 /// - claim: `SET key pending NX PX lease`; when the key exists, `GET` tells a handled event
 ///   (`done`, [`Claimed::Seen`]) from one in flight (`pending`, [`Claimed::InFlight`]);
 /// - confirm: `SET key done PX window`;
-/// - release: `DEL key`.
+/// - release: `DEL key` if it holds `pending` (a script, so that a key another delivery
+///   confirmed since is kept).
 ///
 /// A lease that ends while its handler still runs lets another delivery claim the event: set
 /// the receiver's lease above the handler's longest run.
@@ -48,6 +52,14 @@ fn unavailable(e: &redis::RedisError) -> DedupError {
         e.kind(),
         e.code().map(|c| format!(" {c}")).unwrap_or_default()
     ))
+}
+
+/// `duration` in milliseconds for `PX`: at least 1, at most [`LONGEST`] (Redis refuses an
+/// expiry past its clock's range).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.min(LONGEST).as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 impl RedisDedup {
@@ -91,7 +103,7 @@ impl RedisDedup {
     async fn claim_key(&self, key: &EventKey, lease: Duration) -> Result<Claimed, DedupError> {
         let mut connection = self.connection.clone();
         let name = self.key(key);
-        let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
+        let lease_ms = millis(lease);
         // A key that expires between the SET and the GET is claimed again.
         for _ in 0..3 {
             let set: Option<String> = redis::cmd("SET")
@@ -137,7 +149,7 @@ impl DedupStore for RedisDedup {
     ) -> BoxFuture<'a, Result<(), DedupError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            let window_ms = millis(window);
             redis::cmd("SET")
                 .arg(self.key(key))
                 .arg(DONE)
@@ -152,8 +164,11 @@ impl DedupStore for RedisDedup {
     fn release<'a>(&'a self, key: &'a EventKey) -> BoxFuture<'a, Result<(), DedupError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
-            redis::cmd("DEL")
+            redis::cmd("EVAL")
+                .arg(DELETE_IF)
+                .arg(1)
                 .arg(self.key(key))
+                .arg(PENDING)
                 .query_async::<()>(&mut connection)
                 .await
                 .map_err(|e| unavailable(&e))
