@@ -1,6 +1,6 @@
 //! What the receiver answers: 2xx only after the handler's `Ok`, 500 for its failures, 400
 //! for undecodable bodies, 415 for other content types, 413 past the body limit (however the
-//! body is framed).
+//! body is framed) or the batch limit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -251,6 +251,39 @@ async fn the_default_limit_is_one_mebibyte() {
     let response = app.oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_batch_of_more_events_than_allowed_is_answered_413_undecoded() {
+    // 1 MiB of `{}` is 340,000 events, some 190 MB once decoded: the count is checked first.
+    let calls = Calls::default();
+    let receiver = Receiver::new(Reports, calls.handler()).max_events(3);
+    let url = format!(
+        "{}/hooks",
+        serve(axum::Router::new().route("/hooks", receiver.post())).await
+    );
+
+    let over = post(&url, body(&["m1", "m2", "m3", "m4"])).await;
+    let at = post(&url, body(&["m1", "m2", "m3"])).await;
+
+    assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(at.status().is_success(), "{}", at.status());
+    assert_eq!(calls.count(), 1);
+}
+
+#[tokio::test]
+async fn the_default_batch_limit_is_ten_thousand_events() {
+    let calls = Calls::default();
+    let app = Receiver::new(Reports, calls.handler()).into_router::<()>();
+    let events = vec!["{}"; 10_001].join(",");
+    let request = json_request()
+        .body(Body::from(format!("{{\"results\":[{events}]}}")))
+        .unwrap();
+
+    let response = app.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(calls.count(), 0);
 }
 
 /// A duplicate store that is down.

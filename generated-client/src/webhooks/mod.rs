@@ -101,6 +101,6 @@ pub use check::{Check, Refused};
 pub use dedup::{Claimed, DedupError, DedupStore, EventKey};
 pub use memory::{Clock, MemoryDedup, SystemClock, DEFAULT_CAPACITY};
 pub use receiver::{
-    BoxError, Receiver, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_LEASE, DEFAULT_REALM,
-    DEFAULT_RETRY_AFTER, DEFAULT_WINDOW,
+    BoxError, Receiver, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_LEASE,
+    DEFAULT_MAX_EVENTS, DEFAULT_REALM, DEFAULT_RETRY_AFTER, DEFAULT_WINDOW,
 };

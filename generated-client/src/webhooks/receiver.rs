@@ -29,6 +29,8 @@ use crate::{BoxFuture, Webhook};
 /// string.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The default [`Receiver::max_events`]: 10,000.
+pub const DEFAULT_MAX_EVENTS: usize = 10_000;
 /// The default [`Receiver::body_limit`]: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 /// The default [`Receiver::body_timeout`]: 30 seconds.
@@ -57,7 +59,8 @@ type Handler<P> = Arc<dyn Fn(P) -> BoxFuture<'static, Result<(), BoxError>> + Se
 ///    `Content-Length` says or however it is chunked: 413; and within
 ///    [`body_timeout`](Self::body_timeout), however slowly it is sent: 408;
 /// 4. every [`check`](Self::check), over the headers and the raw body: 401;
-/// 5. decoding the body as `W::Payload`: 400, with a short reason that quotes no value;
+/// 5. decoding the body as `W::Payload`: 400, with a short reason that quotes no value; a
+///    `results` batch of more than [`max_events`](Self::max_events) events: 413;
 /// 6. the duplicate store, if set ([`dedup`](Self::dedup)): events handled within the
 ///    window are removed, and an answer of 2xx or 503 is given at once when none is left;
 /// 7. the handler, with the events left: 204 once it returned `Ok`; 500 if it returned
@@ -73,6 +76,7 @@ pub struct Receiver<W: Webhook> {
     checks: Vec<Arc<dyn Check>>,
     dedup: Option<Arc<dyn DedupStore>>,
     body_limit: usize,
+    max_events: usize,
     body_timeout: Duration,
     window: Duration,
     lease: Duration,
@@ -89,6 +93,7 @@ impl<W: Webhook> Clone for Receiver<W> {
             checks: self.checks.clone(),
             dedup: self.dedup.clone(),
             body_limit: self.body_limit,
+            max_events: self.max_events,
             body_timeout: self.body_timeout,
             window: self.window,
             lease: self.lease,
@@ -106,6 +111,7 @@ impl<W: Webhook> fmt::Debug for Receiver<W> {
             .field("checks", &self.checks.len())
             .field("dedup", &self.dedup.is_some())
             .field("body_limit", &self.body_limit)
+            .field("max_events", &self.max_events)
             .field("body_timeout", &self.body_timeout)
             .field("window", &self.window)
             .field("lease", &self.lease)
@@ -145,6 +151,7 @@ impl<W: Webhook> Receiver<W> {
             checks: Vec::new(),
             dedup: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            max_events: DEFAULT_MAX_EVENTS,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             window: DEFAULT_WINDOW,
             lease: DEFAULT_LEASE,
@@ -222,6 +229,15 @@ impl<W: Webhook> Receiver<W> {
     /// The largest body read, in bytes (1 MiB by default); a larger one is answered 413.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// The most events a `results` batch may hold (10,000 by default); a larger batch is
+    /// answered 413 before it is decoded. A small body can hold many events (`{}` is one), and
+    /// each decoded event costs hundreds of bytes: this bounds the memory of one delivery.
+    /// Infobip sends up to the subscription's `maxBucketSize` per delivery (100 by default).
+    pub fn max_events(mut self, events: usize) -> Self {
+        self.max_events = events;
         self
     }
 
@@ -311,6 +327,20 @@ impl<W: Webhook> Receiver<W> {
             return self.undecodable("the body is not JSON");
         };
         drop(bytes);
+        let events = value.get("results").and_then(Value::as_array).map(Vec::len);
+        if events.is_some_and(|events| events > self.max_events) {
+            tracing::warn!(
+                product = W::PRODUCT,
+                kind = W::NAME,
+                events,
+                limit = self.max_events,
+                "refused a webhook delivery: too many events in one batch"
+            );
+            return answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the batch holds more events than this receiver takes",
+            );
+        }
         let Ok(payload) = W::Payload::deserialize(&value) else {
             return self.undecodable("the body is JSON but not of this webhook's kind");
         };
