@@ -13,7 +13,11 @@
 //!   Infobip's two error bodies, [`ApiError`] and [`ApiException`]), or why nothing was sent;
 //! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to;
 //! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
-//!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds.
+//!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds;
+//! - [`Webhook`], which each product's `webhooks` module implements once per kind of event
+//!   Infobip posts to a service (`sms::webhooks::OutboundSmsMessageReportV3`, the SMS
+//!   delivery reports), and, with the `webhooks` feature, the receiver that takes one
+//!   (`webhooks::Receiver`, an axum route: credentials, duplicates, 2xx only once handled).
 //!
 //! # Building requests
 //!
