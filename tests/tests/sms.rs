@@ -10,10 +10,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{default_world, send_hello, sms_text, world};
+use common::{default_world, send_hello, sms_reported_to, sms_text, world};
 use futures_util::TryStreamExt as _;
 use infobip_auth::ClientBuilder;
-use infobip_client::sms::types::{DeliveryReports, MessageGeneralStatus, SmsRequestEnvelope};
+use infobip_client::sms::types::{DeliveryReports, MessageGeneralStatus};
 use infobip_client::Products as _;
 use infobip_sandbox::{Endpoint, Fault, SandboxConfig};
 use workspace_tests::{RecordingServer, Reply};
@@ -263,18 +263,10 @@ async fn a_delivery_report_is_posted_to_the_messages_webhook() {
     let hook = RecordingServer::start().await.unwrap();
     hook.reply(Reply::json(200, "{}"));
     let infobip = world.connect(world.oauth2_builder());
-    let request: SmsRequestEnvelope = serde_json::from_value(serde_json::json!({
-        "messages": [{
-            "destinations": [{"to": "41793026727"}],
-            "content": {"text": "Hello"},
-            "webhooks": {"delivery": {"url": format!("{}/reports", hook.base_url())}}
-        }]
-    }))
-    .unwrap();
     let sent = infobip
         .sms()
         .send_sms_messages()
-        .body(request)
+        .body(sms_reported_to(format!("{}/reports", hook.base_url())))
         .send()
         .await
         .unwrap();

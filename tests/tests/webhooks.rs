@@ -10,8 +10,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{default_world, sms_text};
-use infobip_client::sms::types::{DeliveryReports, MessageDeliveryReporting, Webhooks};
+use common::{default_world, sms_reported_to};
+use infobip_client::sms::types::DeliveryReports;
 use infobip_client::sms::webhooks::OutboundSmsMessageReportV3;
 use infobip_client::webhooks::{MemoryDedup, Receiver};
 use infobip_client::Products as _;
@@ -68,13 +68,10 @@ async fn serve(receiver: Receiver<OutboundSmsMessageReportV3>) -> String {
 /// Sends one SMS whose delivery report goes to `url`; its message id.
 async fn send_reported_to(world: &common::World, url: String) -> String {
     let infobip = world.connect(world.basic_builder());
-    let mut request = sms_text("41793026727", "Hello");
-    request.messages[0].webhooks =
-        Some(Webhooks::new().delivery(MessageDeliveryReporting::new().url(url)));
     let sent = infobip
         .sms()
         .send_sms_messages()
-        .body(request)
+        .body(sms_reported_to(url))
         .send()
         .await
         .unwrap();
@@ -87,18 +84,34 @@ async fn a_report_reaches_the_service_once_and_again_only_after_it_failed() {
     let service = Service::default();
     let address = serve(service.receiver()).await;
     // The sandbox, like reqwest, sends a URL's user and password as Basic credentials.
-    let id = send_reported_to(&world, format!("http://infobip:{PASSWORD}@{address}/reports")).await;
+    let id = send_reported_to(
+        &world,
+        format!("http://infobip:{PASSWORD}@{address}/reports"),
+    )
+    .await;
 
     *service.fail_next.lock().unwrap() = true;
     world.clock.advance(DELIVERY);
-    assert_eq!(world.sandbox.deliver_due().await, 0, "the service failed: not taken");
+    assert_eq!(
+        world.sandbox.deliver_due().await,
+        0,
+        "the service failed: not taken"
+    );
     assert!(service.handled().is_empty());
 
     world.clock.advance(REDELIVERY);
-    assert_eq!(world.sandbox.deliver_due().await, 1, "delivered again, and taken");
+    assert_eq!(
+        world.sandbox.deliver_due().await,
+        1,
+        "delivered again, and taken"
+    );
     assert_eq!(service.handled(), [id]);
     world.clock.advance(REDELIVERY);
-    assert_eq!(world.sandbox.deliver_due().await, 0, "nothing left to deliver");
+    assert_eq!(
+        world.sandbox.deliver_due().await,
+        0,
+        "nothing left to deliver"
+    );
 }
 
 #[tokio::test]

@@ -94,6 +94,14 @@ pub async fn serve(app: axum::Router) -> String {
     format!("http://{address}")
 }
 
+/// Serves `receiver` at `/hooks` on a loopback port; the route's URL.
+pub async fn mount<W: infobip_client::Webhook>(
+    receiver: infobip_client::webhooks::Receiver<W>,
+) -> String {
+    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    format!("{url}/hooks")
+}
+
 /// Posts `body` as JSON to `url`.
 pub async fn post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
     reqwest::Client::new()

@@ -14,7 +14,7 @@ use futures_util::{stream, StreamExt as _};
 use infobip_client::sms::types::DeliveryReports;
 use infobip_client::webhooks::{Claimed, DedupError, DedupStore, EventKey, MemoryDedup, Receiver};
 use tower::ServiceExt as _;
-use webhook_tests::{body, post, serve, Calls, Counter, Reports};
+use webhook_tests::{body, mount, post, Calls, Counter, Reports};
 
 /// The error the failing handlers return.
 #[derive(Debug)]
@@ -32,9 +32,9 @@ impl std::error::Error for StoreDown {}
 async fn a_handled_delivery_is_answered_2xx() {
     let calls = Calls::default();
     let receiver = Receiver::new(Reports, calls.handler());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
 
-    let response = post(&format!("{url}/hooks"), body(&["m1", "m2"])).await;
+    let response = post(&url, body(&["m1", "m2"])).await;
 
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(calls.all(), vec![vec!["m1".to_owned(), "m2".to_owned()]]);
@@ -56,14 +56,14 @@ async fn a_handler_error_is_answered_500_and_the_redelivery_is_handled() {
         }
     })
     .dedup(MemoryDedup::new());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
 
-    let first = post(&format!("{url}/hooks"), body(&["m1", "m2"])).await;
+    let first = post(&url, body(&["m1", "m2"])).await;
     assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(calls.all().is_empty());
 
     // Infobip delivers again: every event of the failed delivery was released.
-    let again = post(&format!("{url}/hooks"), body(&["m1", "m2"])).await;
+    let again = post(&url, body(&["m1", "m2"])).await;
     assert!(again.status().is_success(), "{}", again.status());
     assert_eq!(attempts.get(), 2);
     assert_eq!(calls.all(), vec![vec!["m1".to_owned(), "m2".to_owned()]]);
@@ -83,11 +83,11 @@ async fn a_handler_panic_is_answered_500_and_the_redelivery_is_handled() {
         }
     })
     .dedup(MemoryDedup::new());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
 
-    let first = post(&format!("{url}/hooks"), body(&["m1"])).await;
+    let first = post(&url, body(&["m1"])).await;
     assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let again = post(&format!("{url}/hooks"), body(&["m1"])).await;
+    let again = post(&url, body(&["m1"])).await;
     assert!(again.status().is_success(), "{}", again.status());
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
 }
@@ -96,13 +96,13 @@ async fn a_handler_panic_is_answered_500_and_the_redelivery_is_handled() {
 async fn a_body_that_does_not_decode_is_answered_400_quoting_no_value() {
     let calls = Calls::default();
     let receiver = Receiver::new(Reports, calls.handler());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
 
-    let not_json = post(&format!("{url}/hooks"), "{\"results\": [").await;
+    let not_json = post(&url, "{\"results\": [").await;
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
 
     let wrong_shape = r#"{"results": [{"messageId": "m1", "messageCount": "secret-value-42"}]}"#;
-    let wrong = post(&format!("{url}/hooks"), wrong_shape).await;
+    let wrong = post(&url, wrong_shape).await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     let reason = wrong.text().await.unwrap();
     assert!(!reason.is_empty());
@@ -115,11 +115,11 @@ async fn a_body_that_does_not_decode_is_answered_400_quoting_no_value() {
 async fn a_body_that_is_not_json_by_its_content_type_is_answered_415() {
     let calls = Calls::default();
     let receiver = Receiver::new(Reports, calls.handler());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
     let client = reqwest::Client::new();
 
     let text = client
-        .post(format!("{url}/hooks"))
+        .post(&url)
         .header("content-type", "text/plain")
         .body(body(&["m1"]))
         .send()
@@ -127,16 +127,11 @@ async fn a_body_that_is_not_json_by_its_content_type_is_answered_415() {
         .unwrap();
     assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
-    let none = client
-        .post(format!("{url}/hooks"))
-        .body(body(&["m1"]))
-        .send()
-        .await
-        .unwrap();
+    let none = client.post(&url).body(body(&["m1"])).send().await.unwrap();
     assert_eq!(none.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let with_charset = client
-        .post(format!("{url}/hooks"))
+        .post(&url)
         .header("content-type", "application/json; charset=utf-8")
         .body(body(&["m1"]))
         .send()
@@ -180,17 +175,21 @@ async fn a_body_over_the_limit_by_its_content_length_is_answered_413_unread() {
     assert_eq!(calls.count(), 0);
 }
 
+/// A body of endless 100-byte chunks, counting each one read in `pulled`.
+fn endless(pulled: &Counter) -> Body {
+    let count = pulled.clone();
+    Body::from_stream(stream::repeat_with(move || {
+        count.next();
+        Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 100]))
+    }))
+}
+
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_answered_413_without_reading_past_it() {
     let calls = Calls::default();
     let pulled = Counter::default();
-    let count = pulled.clone();
-    // Endless chunks of 100 bytes, with no Content-Length.
-    let chunks = stream::repeat_with(move || {
-        count.next();
-        Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 100]))
-    });
-    let request = json_request().body(Body::from_stream(chunks)).unwrap();
+    // No Content-Length.
+    let request = json_request().body(endless(&pulled)).unwrap();
 
     let response = limited(&calls).oneshot(request).await.unwrap();
 
@@ -207,14 +206,9 @@ async fn a_chunked_body_over_the_limit_is_answered_413_without_reading_past_it()
 async fn a_body_lying_about_its_length_is_cut_at_the_limit() {
     let calls = Calls::default();
     let pulled = Counter::default();
-    let count = pulled.clone();
-    let chunks = stream::repeat_with(move || {
-        count.next();
-        Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 100]))
-    });
     let request = json_request()
         .header("content-length", "10")
-        .body(Body::from_stream(chunks))
+        .body(endless(&pulled))
         .unwrap();
 
     let response = limited(&calls).oneshot(request).await.unwrap();
@@ -258,10 +252,7 @@ async fn a_batch_of_more_events_than_allowed_is_answered_413_undecoded() {
     // 1 MiB of `{}` is 340,000 events, some 190 MB once decoded: the count is checked first.
     let calls = Calls::default();
     let receiver = Receiver::new(Reports, calls.handler()).max_events(3);
-    let url = format!(
-        "{}/hooks",
-        serve(axum::Router::new().route("/hooks", receiver.post())).await
-    );
+    let url = mount(receiver).await;
 
     let over = post(&url, body(&["m1", "m2", "m3", "m4"])).await;
     let at = post(&url, body(&["m1", "m2", "m3"])).await;

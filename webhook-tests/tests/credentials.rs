@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use infobip_client::webhooks::{HeaderMap, Receiver, Refused};
 use secrecy::SecretString;
-use webhook_tests::{body, serve, Calls, Reports};
+use webhook_tests::{body, mount, Calls, Reports};
 
 async fn basic_receiver(calls: &Calls) -> String {
     let receiver = Receiver::new(Reports, calls.handler())
         .basic("infobip", SecretString::from("s3cret-pass"))
         .realm("reports");
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
-    format!("{url}/hooks")
+    let url = mount(receiver).await;
+    url
 }
 
 fn json(url: &str) -> reqwest::RequestBuilder {
@@ -124,8 +124,8 @@ async fn signed_receiver(calls: &Calls) -> String {
             }
         },
     );
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
-    format!("{url}/hooks")
+    let url = mount(receiver).await;
+    url
 }
 
 #[tokio::test]
@@ -159,9 +159,9 @@ async fn a_check_of_ones_own_sees_the_raw_body() {
 async fn without_checks_every_delivery_is_accepted() {
     let calls = Calls::default();
     let receiver = Receiver::new(Reports, calls.handler());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
 
-    let response = json(&format!("{url}/hooks"))
+    let response = json(&url)
         .header("authorization", "Basic anything")
         .send()
         .await

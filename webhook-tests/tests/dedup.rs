@@ -13,7 +13,7 @@ use infobip_client::webhooks::{
 };
 use serde_json::json;
 use tokio::sync::{mpsc, Notify};
-use webhook_tests::{body, post, report, serve, Calls, Reports};
+use webhook_tests::{body, mount, post, report, Calls, Reports};
 
 fn ids(batches: &[&[&str]]) -> Vec<Vec<String>> {
     batches
@@ -24,8 +24,8 @@ fn ids(batches: &[&[&str]]) -> Vec<Vec<String>> {
 
 async fn deduplicating(calls: &Calls, store: MemoryDedup) -> String {
     let receiver = Receiver::new(Reports, calls.handler()).dedup(store);
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
-    format!("{url}/hooks")
+    let url = mount(receiver).await;
+    url
 }
 
 #[tokio::test]
@@ -98,10 +98,10 @@ async fn events_without_a_message_id_are_told_apart_by_their_content() {
 async fn without_a_store_every_delivery_reaches_the_handler() {
     let calls = Calls::default();
     let receiver = Receiver::new(Reports, calls.handler());
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
+    let url = mount(receiver).await;
 
-    post(&format!("{url}/hooks"), body(&["m1"])).await;
-    post(&format!("{url}/hooks"), body(&["m1"])).await;
+    post(&url, body(&["m1"])).await;
+    post(&url, body(&["m1"])).await;
 
     assert_eq!(calls.count(), 2);
 }
@@ -132,10 +132,7 @@ async fn an_event_is_handled_again_once_its_window_passed() {
     let receiver = Receiver::new(Reports, calls.handler())
         .dedup(MemoryDedup::with_clock(clock.reader()))
         .window(Duration::from_secs(600));
-    let url = format!(
-        "{}/hooks",
-        serve(axum::Router::new().route("/hooks", receiver.post())).await
-    );
+    let url = mount(receiver).await;
 
     post(&url, body(&["m1"])).await;
     clock.advance(Duration::from_secs(599));
@@ -211,10 +208,7 @@ async fn an_event_in_flight_in_another_delivery_is_answered_503() {
     let receiver = Receiver::new(Reports, held_handler(&calls, &entered, &gate))
         .dedup(MemoryDedup::new())
         .retry_after(Duration::from_secs(7));
-    let url = format!(
-        "{}/hooks",
-        serve(axum::Router::new().route("/hooks", receiver.post())).await
-    );
+    let url = mount(receiver).await;
 
     let held = tokio::spawn({
         let url = url.clone();
@@ -240,10 +234,7 @@ async fn a_batch_partly_in_flight_is_handled_for_the_rest_then_answered_503() {
     let (entered, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let receiver =
         Receiver::new(Reports, held_handler(&calls, &entered, &gate)).dedup(MemoryDedup::new());
-    let url = format!(
-        "{}/hooks",
-        serve(axum::Router::new().route("/hooks", receiver.post())).await
-    );
+    let url = mount(receiver).await;
 
     let held = tokio::spawn({
         let url = url.clone();
@@ -302,10 +293,7 @@ async fn a_window_and_lease_of_duration_max_mean_for_good() {
         .dedup(MemoryDedup::new())
         .window(Duration::MAX)
         .lease(Duration::MAX);
-    let url = format!(
-        "{}/hooks",
-        serve(axum::Router::new().route("/hooks", receiver.post())).await
-    );
+    let url = mount(receiver).await;
 
     let first = post(&url, body(&["m1"])).await;
     let again = post(&url, body(&["m1"])).await;
@@ -347,10 +335,7 @@ async fn a_handler_failing_after_its_lease_keeps_what_another_delivery_handled()
     let receiver = Receiver::new(Reports, handler)
         .dedup(MemoryDedup::with_clock(clock.reader()))
         .lease(Duration::from_secs(10));
-    let url = format!(
-        "{}/hooks",
-        serve(axum::Router::new().route("/hooks", receiver.post())).await
-    );
+    let url = mount(receiver).await;
 
     let late = tokio::spawn({
         let url = url.clone();

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use infobip_client::webhooks::{Claimed, DedupStore, EventKey, Receiver, RedisDedup};
-use webhook_tests::{body, post, report, serve, Calls, RedisServer, Reports};
+use webhook_tests::{body, mount, post, report, Calls, RedisServer, Reports};
 
 async fn replica(calls: &Calls, store: RedisDedup) -> String {
     let receiver = Receiver::new(Reports, calls.handler()).dedup(store);
-    let url = serve(axum::Router::new().route("/hooks", receiver.post())).await;
-    format!("{url}/hooks")
+    let url = mount(receiver).await;
+    url
 }
 
 #[tokio::test]

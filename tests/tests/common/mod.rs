@@ -8,7 +8,8 @@ use infobip_auth::{ClientBuilder, Infobip, ManualClock};
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
 use infobip_client::sms::types::{
-    SmsMessage, SmsRequestEnvelope, SmsResponseEnvelope, SmsTextMessageContent, SmsToDestination,
+    MessageDeliveryReporting, SmsMessage, SmsRequestEnvelope, SmsResponseEnvelope,
+    SmsTextMessageContent, SmsToDestination, Webhooks,
 };
 use infobip_client::{Products as _, ResponseValue};
 use infobip_sandbox::{
@@ -166,6 +167,14 @@ pub fn sms_text(to: &str, text: &str) -> SmsRequestEnvelope {
         SmsTextMessageContent::new(text),
         [SmsToDestination::new(to)],
     )])
+}
+
+/// A send of "Hello" to 41793026727 whose delivery report is to be posted to `url`.
+pub fn sms_reported_to(url: impl Into<String>) -> SmsRequestEnvelope {
+    let mut request = sms_text("41793026727", "Hello");
+    request.messages[0].webhooks =
+        Some(Webhooks::new().delivery(MessageDeliveryReporting::new().url(url.into())));
+    request
 }
 
 /// The SMS most tests send ("Hello" to 41793026727), through `infobip`.
