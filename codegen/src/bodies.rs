@@ -102,17 +102,7 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        let slots = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for slot in slots {
+        for slot in crate::spec::slots_mut(item) {
             let Some(operation) = slot.as_ref() else {
                 continue;
             };

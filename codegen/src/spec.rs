@@ -15,6 +15,11 @@ use crate::CodegenError;
 pub(crate) fn operations_mut(
     item: &mut openapiv3::PathItem,
 ) -> impl Iterator<Item = &mut Operation> {
+    slots_mut(item).into_iter().flatten()
+}
+
+/// The eight operation slots of a path item, filled or not, to change or empty in place.
+pub(crate) fn slots_mut(item: &mut openapiv3::PathItem) -> [&mut Option<Operation>; 8] {
     [
         &mut item.get,
         &mut item.put,
@@ -25,8 +30,6 @@ pub(crate) fn operations_mut(
         &mut item.patch,
         &mut item.trace,
     ]
-    .into_iter()
-    .flatten()
 }
 
 /// Parses a description written as YAML or JSON and checks its OpenAPI version.
