@@ -47,7 +47,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         OutboundSmsMessageReportV3,
         move |delivered: DeliveryReports| {
             let reports = reports.clone();
-            async move { reports.send(delivered).map_err(|_| "the service is stopping") }
+            async move {
+                reports
+                    .send(delivered)
+                    .map_err(|_| "the service is stopping")
+            }
         },
     )
     .basic("infobip", password.clone())

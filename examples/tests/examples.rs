@@ -83,7 +83,11 @@ async fn delivery_reports_receives_the_report_of_its_own_send() {
 
     let lines: Vec<&str> = stdout.lines().collect();
     let id = lines[0].strip_prefix("sent ").unwrap();
-    assert_eq!(lines[1], format!("report {id}: DELIVERED_TO_HANDSET"), "{stdout}");
+    assert_eq!(
+        lines[1],
+        format!("report {id}: DELIVERED_TO_HANDSET"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("webhook-pw-3f9d"), "{stdout}");
 }
 
