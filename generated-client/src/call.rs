@@ -11,7 +11,7 @@ use std::fmt;
 use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 
-use crate::error::Chain;
+use crate::error::{read_bounded, Chain};
 use crate::hooks::Call;
 use crate::{Auth, Error, ErrorKind, InfobipError, Operation, Transport};
 
@@ -65,10 +65,29 @@ pub(crate) async fn json<T: DeserializeOwned>(
 ) -> Result<ResponseValue<T>, Error> {
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
+    let too_large = || {
+        Error::new(
+            operation,
+            ErrorKind::InvalidResponse {
+                status: status.as_u16(),
+                reason: format!(
+                    "the answer is larger than {} MiB, more than any JSON answer of Infobip's",
+                    Error::SUCCESS_BODY_LIMIT >> 20
+                ),
+                body: String::new(),
+            },
+        )
+    };
+    let declared = response.content_length().unwrap_or(0);
+    if usize::try_from(declared).map_or(true, |n| n > Error::SUCCESS_BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let (body, cut) = read_bounded(response, Error::SUCCESS_BODY_LIMIT)
         .await
         .map_err(|error| transport_error(operation, error))?;
+    if cut {
+        return Err(too_large());
+    }
     match serde_json::from_slice(&body) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
         Err(error) => {

@@ -152,7 +152,7 @@ impl Error {
             SystemTime::now(),
         );
         let infobip = match read_bounded(response, Self::ERROR_BODY_LIMIT).await {
-            Ok(body) => InfobipError::from_body(Some(status), &body),
+            Ok((body, _)) => InfobipError::from_body(Some(status), &body),
             // The status is Infobip's answer even when its body broke off.
             Err(_) => InfobipError::from_body(Some(status), b""),
         };
@@ -165,19 +165,28 @@ impl Error {
     /// How much of an error answer's body is read: Infobip's error bodies are a few hundred
     /// bytes, and a proxy's error page is not worth more.
     pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+    /// How much of a JSON success answer is read before the call fails with
+    /// [`ErrorKind::InvalidResponse`]: Infobip's largest pages are a few MiB; a body without
+    /// end (a broken proxy, a hostile server) must not take the service's memory with it.
+    pub const SUCCESS_BODY_LIMIT: usize = 64 * 1024 * 1024;
 }
 
-/// The first `limit` bytes of `response`'s body; the rest is not read.
-async fn read_bounded(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Vec<u8>> {
+/// The first `limit` bytes of `response`'s body, and whether it held more (not read).
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(Vec<u8>, bool)> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = limit - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() == limit {
-            break;
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
         }
+        body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok((body, false))
 }
 
 /// `Retry-After` as delay-seconds or as an HTTP date (a date in the past means now). A date

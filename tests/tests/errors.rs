@@ -227,6 +227,50 @@ async fn a_success_body_unlike_the_description_is_shown_without_its_secrets() {
     assert!(!shown.contains("S3CRET"), "{shown}");
 }
 
+/// A server whose every answer is a 200 of endless JSON-looking chunks, without a length, or
+/// declaring `length` and sending nothing; its base URL.
+async fn endless_answers(length: Option<u64>) -> String {
+    use axum::body::Body;
+    use futures_util::stream;
+
+    let app = axum::Router::new().fallback(move || async move {
+        let mut answer = axum::http::Response::builder().header("content-type", "application/json");
+        let body = match length {
+            Some(length) => {
+                answer = answer.header("content-length", length);
+                Body::empty()
+            }
+            None => Body::from_stream(stream::repeat_with(|| {
+                Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 1 << 20]))
+            })),
+        };
+        answer.body(body).unwrap()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_success_answer_without_end_is_cut_at_its_limit() {
+    for length in [None, Some(u64::MAX / 2)] {
+        let base_url = endless_answers(length).await;
+        let client = Client::new_with_client(&base_url, reqwest::Client::new(), Auth::none());
+        let error = client.get_account_balance().send().await.unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::InvalidResponse { status: 200, .. }),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("the answer is larger than 64 MiB"),
+            "{error}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn debug_reads_as_display_and_the_alternate_form_shows_the_fields() {
     let (server, client) = recording().await;
