@@ -143,8 +143,9 @@ impl Config {
         check_private(&path)?;
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                // Never "delete it": it holds every profile, not only the one at hand.
                 Failure::local(format!("{} is not a profiles file ({e})", path.display()))
-                    .hint("fix it, or delete it and `infobip login` again")
+                    .hint("fix it, or move it aside (it holds your other profiles) and `infobip login` again")
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profiles::default()),
             Err(e) => Err(Failure::local(format!(
@@ -190,9 +191,9 @@ impl Config {
         let missing = || {
             Failure::new(
                 crate::failure::Kind::Auth,
-                format!("the secret of profile `{name}` is missing"),
+                format!("profile `{name}` is signed out: its secret is not saved (`infobip logout` forgets it)"),
             )
-            .hint(format!("sign in again: `infobip login --profile {name}`"))
+            .hint(format!("sign in again: `{}`", login_command(name, profile)))
         };
         match profile.secret_in {
             SecretHome::Keyring => crate::keyring::load(name)?.ok_or_else(missing),
@@ -202,6 +203,69 @@ impl Config {
                 .map(SecretString::from)
                 .ok_or_else(missing),
         }
+    }
+
+    /// Whether profile `name` has its secret saved (`infobip logout` forgets it).
+    pub fn has_secret(&self, name: &str, profile: &Profile) -> Result<bool, Failure> {
+        Ok(match profile.secret_in {
+            SecretHome::Keyring => crate::keyring::load(name)?.is_some(),
+            SecretHome::File => self.file_secrets()?.contains_key(name),
+        })
+    }
+
+    /// Forgets the secret of profile `name`, wherever it is kept; answers whether there was
+    /// one. The profile stays: `infobip login --profile NAME` signs in again.
+    pub fn forget_secret(&self, name: &str) -> Result<bool, Failure> {
+        let _lock = self.lock()?;
+        let in_keyring = crate::keyring::forget(name)?;
+        let in_file = self.file_secrets()?.contains_key(name);
+        self.forget_file_secret(name)?;
+        Ok(in_keyring || in_file)
+    }
+
+    /// Makes `name` the default profile.
+    pub fn set_default(&self, name: &str) -> Result<(), Failure> {
+        let _lock = self.lock()?;
+        let mut profiles = self.profiles()?;
+        if !profiles.profiles.contains_key(name) {
+            return Err(unknown_profile(name, &profiles));
+        }
+        profiles.default = Some(name.to_owned());
+        write_private(&self.profiles_path(), &to_json(&profiles)?)
+    }
+
+    /// Removes profile `name` and its secret; answers whether it was the default one (there
+    /// is none left then: the next command says so rather than picking another).
+    pub fn remove(&self, name: &str) -> Result<bool, Failure> {
+        let _lock = self.lock()?;
+        let mut profiles = self.profiles()?;
+        if profiles.profiles.remove(name).is_none() {
+            return Err(unknown_profile(name, &profiles));
+        }
+        let was_default = profiles.default.as_deref() == Some(name);
+        if was_default {
+            profiles.default = None;
+        }
+        // The secret first: a profile left without its secret asks for a login, a secret
+        // left without its profile would stay on disk unseen.
+        crate::keyring::forget(name)?;
+        self.forget_file_secret(name)?;
+        write_private(&self.profiles_path(), &to_json(&profiles)?)?;
+        Ok(was_default)
+    }
+
+    /// Checks, before `login` writes anything, that everything it will write can be:
+    /// `profiles.json` and `credentials.json` readable and whole (they hold the other
+    /// profiles, which a rewrite must keep), the token store's files private, and the
+    /// directory writable. A login that failed half-way would leave a key without a
+    /// profile, or a secret without one.
+    pub fn check_writable(&self) -> Result<(), Failure> {
+        check_private_dir(&self.dir)?;
+        self.profiles()?;
+        self.file_secrets()?;
+        check_private(&self.tokens_path())?;
+        check_private(&self.key_path())?;
+        check_dir_writable(&self.dir)
     }
 
     /// Where the secret of a profile kept in a file is.
@@ -237,7 +301,7 @@ impl Config {
             Ok(text) => serde_json::from_str(&text).map_err(|_| {
                 // serde's message could quote part of a secret.
                 Failure::local(format!("{} is not a credentials file", path.display()))
-                    .hint("delete it and `infobip login` again")
+                    .hint("fix it, or move it aside (it holds your other profiles' secrets) and `infobip login` again")
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(Failure::local(format!(
@@ -253,6 +317,65 @@ impl Config {
             write_private(&self.credentials_path(), &to_json(&secrets)?)?;
         }
         Ok(())
+    }
+}
+
+/// The `infobip login` that saves `profile` again as `name`.
+pub fn login_command(name: &str, profile: &Profile) -> String {
+    let mut command = format!(
+        "infobip login --profile {name} --base-url {} --scheme {}",
+        profile.base_url,
+        profile.scheme.env_value()
+    );
+    if let Some(user) = &profile.username {
+        command.push_str(&format!(" --username {user}"));
+    }
+    command
+}
+
+/// A profile that does not exist, naming those that do.
+pub fn unknown_profile(name: &str, profiles: &Profiles) -> Failure {
+    let known: Vec<&str> = profiles.profiles.keys().map(String::as_str).collect();
+    let known = if known.is_empty() {
+        String::from("there are none yet")
+    } else {
+        format!("there are {}", known.join(", "))
+    };
+    Failure::new(
+        crate::failure::Kind::Auth,
+        format!("no profile `{name}` ({known})"),
+    )
+    .hint(format!(
+        "create it: `infobip login --profile {name} --base-url ...`; `infobip profile list` shows them"
+    ))
+}
+
+/// Refuses a directory the process cannot create files in (a read-only mount, another
+/// owner's directory). A missing one is checked where it would be created: its nearest
+/// existing parent.
+fn check_dir_writable(dir: &Path) -> Result<(), Failure> {
+    let Some(existing) = dir.ancestors().find(|d| d.exists()) else {
+        return Ok(());
+    };
+    // A file created and removed at once is the only answer every platform gives alike
+    // (permission bits say nothing of read-only mounts or ACLs).
+    let probe = existing.join(format!(".infobip-write-check.{}", std::process::id()));
+    match private_files::options()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Failure::local(format!(
+            "cannot write in {} ({e}); nothing was saved",
+            existing.display()
+        ))
+        .hint(format!(
+            "make it writable, or set {CONFIG_DIR_VAR} to a directory of your own"
+        ))),
     }
 }
 

@@ -73,12 +73,12 @@ pub async fn connect(
         return connect_sandbox().await;
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (source, variables) = match profile {
+    let (source, variables) = match selected_profile(config, profile)? {
         Some(name) => (
-            Source::Profile(name.to_owned()),
-            profile_variables(config, name)?,
+            Source::Profile(name.clone()),
+            profile_variables(config, &name)?,
         ),
-        None if env(infobip_auth::env::BASE_URL).is_some() => {
+        None => {
             let variables = [
                 infobip_auth::env::BASE_URL,
                 infobip_auth::env::AUTH,
@@ -92,16 +92,6 @@ pub async fn connect(
             .filter_map(|name| env(name).map(|value| (name, value)))
             .collect();
             (Source::Environment, variables)
-        }
-        None => {
-            let profiles = config.profiles()?;
-            let Some(name) = profiles.default else {
-                return Err(not_signed_in());
-            };
-            (
-                Source::Profile(name.clone()),
-                profile_variables(config, &name)?,
-            )
         }
     };
     let builder = ClientBuilder::from_env_with(|name| variables.get(name).cloned())
@@ -145,6 +135,23 @@ fn with_store(
     Ok((shared(builder, store.clone(), key).connect(), Some(store)))
 }
 
+/// The profile a command uses without `--sandbox`: `profile` (`--profile`,
+/// `INFOBIP_PROFILE`); none when `INFOBIP_BASE_URL` is set (the variables are used); else
+/// the default profile.
+pub fn selected_profile(config: &Config, profile: Option<&str>) -> Result<Option<String>, Failure> {
+    if let Some(name) = profile {
+        return Ok(Some(name.to_owned()));
+    }
+    let from_env = std::env::var(infobip_auth::env::BASE_URL).is_ok_and(|v| !v.is_empty());
+    if from_env {
+        return Ok(None);
+    }
+    match config.profiles()?.default {
+        Some(name) => Ok(Some(name)),
+        None => Err(not_signed_in()),
+    }
+}
+
 fn not_signed_in() -> Failure {
     Failure::new(Kind::Auth, "not signed in: no profile and no INFOBIP_BASE_URL").hint(
         "sign in with `infobip login --base-url https://<subdomain>.api.infobip.com --username <user>`, \
@@ -168,17 +175,10 @@ fn configuration(source: &Source, reason: &str) -> Failure {
 /// A profile as the `INFOBIP_*` variables it stands for.
 fn profile_variables(config: &Config, name: &str) -> Result<Variables, Failure> {
     let profiles = config.profiles()?;
-    let profile = profiles.profiles.get(name).ok_or_else(|| {
-        let known: Vec<&str> = profiles.profiles.keys().map(String::as_str).collect();
-        let known = if known.is_empty() {
-            String::from("there are none yet")
-        } else {
-            format!("there are {}", known.join(", "))
-        };
-        Failure::new(Kind::Auth, format!("no profile `{name}` ({known})")).hint(format!(
-            "create it: `infobip login --profile {name} --base-url ...`"
-        ))
-    })?;
+    let profile = profiles
+        .profiles
+        .get(name)
+        .ok_or_else(|| crate::config::unknown_profile(name, &profiles))?;
     let secret = config.secret(name, profile)?;
     Ok(variables_of(profile, &secret))
 }

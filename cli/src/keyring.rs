@@ -24,6 +24,34 @@ pub fn load(name: &str) -> Result<Option<SecretString>, Failure> {
     load_entry(&format!("profile:{name}"))
 }
 
+/// Forgets `name`'s profile secret; whether the keyring held one.
+pub fn forget(name: &str) -> Result<bool, Failure> {
+    forget_entry(&format!("profile:{name}"))
+}
+
+/// Forgets the secret under `account`; whether there was one.
+#[cfg(feature = "keyring")]
+pub fn forget_entry(account: &str) -> Result<bool, Failure> {
+    let entry = keyring::Entry::new(SERVICE, account)
+        .map_err(|e| Failure::local(format!("the OS keyring cannot be used ({e})")))?;
+    match entry.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        // No keyring at all (a headless Linux): nothing can be in it.
+        Err(keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_)) => Ok(false),
+        Err(e) => Err(
+            Failure::local(format!("the OS keyring's entry cannot be removed ({e})"))
+                .hint("unlock the keyring and try again"),
+        ),
+    }
+}
+
+/// Without the `keyring` feature there is no keyring: nothing to forget.
+#[cfg(not(feature = "keyring"))]
+pub fn forget_entry(_: &str) -> Result<bool, Failure> {
+    Ok(false)
+}
+
 /// Stores `secret` under `account`; whether the keyring took it.
 #[cfg(feature = "keyring")]
 pub fn store_entry(account: &str, secret: &SecretString) -> bool {

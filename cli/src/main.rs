@@ -3,8 +3,8 @@
 //!
 //! The commands of the operations (`infobip sms send-sms-messages`, `infobip account
 //! get-account-balance`) are generated from `spec/` by `cargo xtask regen` into `generated/`;
-//! the rest (`login`, `logout`, `token`, `whoami`, `api-key`, `sms send`, `sandbox`) are
-//! written by hand in `commands/`. Everything goes through one `infobip_auth::Infobip`
+//! the rest (`login`, `logout`, `profile`, `token`, `whoami`, `api-key`, `api`, `sms send`,
+//! `completion`, `sandbox`) are written by hand in `commands/`. Everything goes through one `infobip_auth::Infobip`
 //! connection, whose OAuth token or IBSSO session is kept in an encrypted file store, so that
 //! ten commands in a row make one token request.
 
@@ -12,7 +12,9 @@ mod api;
 mod commands;
 mod config;
 mod connect;
+mod debug;
 mod failure;
+mod fields;
 #[rustfmt::skip]
 mod generated;
 mod keyring;
@@ -71,7 +73,13 @@ fn main() -> ExitCode {
             .with_ansi(false)
             .without_time()
             .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
-        tracing_subscriber::registry().with(warnings).init();
+        // Only asked for: the layer makes the auth crate's spans live, which costs a little
+        // on every call.
+        let debug = matches.get_flag("debug").then(debug::layer);
+        tracing_subscriber::registry()
+            .with(warnings)
+            .with(debug)
+            .init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -39,7 +39,7 @@ async fn login_whoami_token_and_logout_with_oauth() {
         "reused"
     );
 
-    let logout = world.run(&["logout"]).expect(0);
+    let logout = world.run(&["logout", "--keep-secret"]).expect(0);
     assert!(logout.stdout.contains("forgotten"), "{}", logout.stdout);
     world.run(&["token"]).expect(0);
     assert_eq!(
@@ -59,7 +59,9 @@ async fn logout_ends_the_ibsso_session() {
         .sandbox
         .issued_tokens()
         .contains(&token.trim().to_owned()));
-    let logout = world.run(&["--profile", "ib", "logout"]).expect(0);
+    let logout = world
+        .run(&["--profile", "ib", "logout", "--keep-secret"])
+        .expect(0);
     assert!(logout.stdout.contains("ended"), "{}", logout.stdout);
     assert_eq!(world.sandbox.active_sessions(DEMO_USERNAME), 0);
     assert_eq!(world.sandbox.count(Endpoint::DestroySession), 1);
@@ -684,7 +686,7 @@ async fn logout_forgets_the_session_here_even_when_infobip_cannot_end_it() {
         Endpoint::DestroySession,
         Fault::DropConnection { times: 10 },
     );
-    let logout = world.run(&["logout"]);
+    let logout = world.run(&["logout", "--keep-secret"]);
     world.sandbox.clear_log();
     world.run(&["account", "get-account-balance"]).expect(0);
     assert_eq!(
@@ -845,7 +847,7 @@ async fn a_logout_infobip_could_not_complete_says_what_became_of_the_session() {
     world
         .sandbox
         .inject(Endpoint::DestroySession, Fault::status(500).times(1));
-    let first = world.run(&["logout"]);
+    let first = world.run(&["logout", "--keep-secret"]);
     assert_eq!(first.code, 1, "{}", first.all());
     assert!(
         first
@@ -856,7 +858,7 @@ async fn a_logout_infobip_could_not_complete_says_what_became_of_the_session() {
         "{}",
         first.stderr
     );
-    let second = world.run(&["logout"]).expect(0);
+    let second = world.run(&["logout", "--keep-secret"]).expect(0);
     assert!(
         second.stdout.contains("no IBSSO session was cached"),
         "{}",

@@ -1,5 +1,6 @@
-//! No secret on a command line, in an output or in an error, except the two the user asks
-//! for (`token`, a rotated key's secret); secret files refused when others can read them.
+//! No secret on a command line, in an output or in an error (`--debug` and `infobip api`
+//! included), except those the user asks for (`token`, a created or rotated key's secret);
+//! secret files refused when others can read them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -21,6 +22,11 @@ async fn no_command_prints_the_password_or_a_token_unasked() {
             &["account", "get-account-balance"],
             &["api-key", "list"],
             &["sms", "send", "--to", "41793026727", "--text", "hi"],
+            &["api", "GET", "/account/1/balance"],
+            &["--debug", "api", "GET", "/sms/3/logs"],
+            &["--debug", "whoami"],
+            &["profile", "list"],
+            &["profile", "list", "--output", "json"],
             &["logout"],
         ] {
             let mut all = vec!["--profile", &profile];

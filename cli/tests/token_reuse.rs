@@ -21,7 +21,7 @@ async fn ten_in_a_row(scheme: &str) {
     world.sandbox.clear_log();
     // The token login obtained is reused; so that the count starts from nothing, it is
     // forgotten first (for a session: ended), and the ten commands must fetch one.
-    world.run(&["logout"]).expect(0);
+    world.run(&["logout", "--keep-secret"]).expect(0);
     world.sandbox.clear_log();
     for _ in 0..10 {
         world.run(&["account", "get-account-balance"]).expect(0);
@@ -45,7 +45,7 @@ async fn ten_ibsso_commands_in_a_row_make_one_session() {
 async fn eight_at_once(scheme: &str) {
     let world = World::start().await;
     world.login("default", scheme).expect(0);
-    world.run(&["logout"]).expect(0);
+    world.run(&["logout", "--keep-secret"]).expect(0);
     world.sandbox.clear_log();
     let children: Vec<std::process::Child> = (0..8)
         .map(|_| {

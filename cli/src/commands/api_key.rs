@@ -1,4 +1,4 @@
-//! `infobip api-key list|show|revoke|rotate`: key management in readable tables. Infobip
+//! `infobip api-key create|list|show|revoke|rotate`: key management in readable tables. Infobip
 //! lets only Basic, IBSSO and OAuth credentials manage keys, never a key itself.
 
 use infobip_auth::Scheme;
@@ -20,6 +20,26 @@ pub enum ApiKey {
     Show {
         /// The key's id (`infobip api-key list` shows them)
         id: String,
+    },
+    /// Create an API key with the given scopes, and print its secret once, to standard
+    /// output alone
+    #[command(after_help = "\
+The secret is the only thing printed to standard output (with --output json: the key, its \
+secret included), so that `KEY=$(infobip api-key create ...)` takes it whole; what the key is \
+and how to keep it goes to standard error. Infobip shows the secret this once: store it \
+before anything else (a secret manager, or `infobip login --base-url URL` with it on \
+standard input).")]
+    Create {
+        /// The key's name
+        #[arg(long)]
+        name: String,
+        /// An API scope it gets, such as `sms:manage` (repeatable; at least one: a key
+        /// without scopes can call nothing)
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+        /// An IP address it may be used from (repeatable); from anywhere without one
+        #[arg(long = "allowed-ip", value_name = "IP")]
+        allowed_ips: Vec<String>,
     },
     /// Revoke an API key: it stops working at once
     Revoke {
@@ -61,6 +81,11 @@ impl ApiKey {
                     crate::spinner::while_waiting("reading the key...", get(&session, &id)).await?;
                 print_key(&key, output);
             }
+            ApiKey::Create {
+                name,
+                scopes,
+                allowed_ips,
+            } => create(&session, name, scopes, allowed_ips, output).await?,
             ApiKey::Revoke { id } => {
                 let key =
                     crate::spinner::while_waiting("revoking...", revoke(&session, &id)).await?;
@@ -133,6 +158,69 @@ async fn revoke(session: &Session, id: &str) -> Result<Key, Failure> {
         .await
         .map(|answer| answer.into_inner())
         .map_err(|e| Failure::of_call(&e, session.scheme()))
+}
+
+async fn create(
+    session: &Session,
+    name: String,
+    scope_guids: Vec<String>,
+    allowed_ips: Vec<String>,
+    output: Output,
+) -> Result<(), Failure> {
+    let request = CreateApiKeyRequest::builder()
+        .name(name)
+        .scope_guids(scope_guids)
+        .allowed_i_ps(allowed_ips);
+    let created = crate::spinner::while_waiting(
+        "creating the key...",
+        session
+            .infobip
+            .account()
+            .create_api_key()
+            .body(request)
+            .send(),
+    )
+    .await
+    .map_err(|e| Failure::of_call(&e, session.scheme()))?
+    .into_inner();
+    let id = created.id.clone().unwrap_or_default();
+    let Some(secret) = created
+        .api_key_secret
+        .as_ref()
+        .map(|s| s.expose().to_owned())
+    else {
+        return Err(Failure::new(
+            Kind::Api,
+            format!("Infobip created key {id} but sent no secret for it"),
+        )
+        .hint(format!(
+            "revoke it (`infobip api-key revoke {id}`) and try again"
+        )));
+    };
+    // The secret alone on standard output (a script takes it whole); everything else on
+    // standard error, where a terminal still shows it.
+    match output {
+        Output::Json => {
+            let mut key = public(&created);
+            key["apiKeySecret"] = Value::String(secret);
+            output::print(&key, output);
+        }
+        Output::Table => println!("{secret}"),
+    }
+    eprintln!(
+        "note: API key {id} ({}) created with the scopes {}. Its secret{} is shown this once: \
+         store it now, Infobip will not show it again. `infobip login --base-url {}` with it \
+         on standard input signs in with the key.",
+        created.name,
+        scopes(&created),
+        if output == Output::Json {
+            " (apiKeySecret)"
+        } else {
+            " (above)"
+        },
+        session.base_url
+    );
+    Ok(())
 }
 
 async fn rotate(

@@ -65,6 +65,10 @@ impl Login {
             }
             _ => {}
         }
+        // Before the prompt, and before the token store's key is created: a login that
+        // fails on a damaged profiles.json after writing a key or a secret leaves them
+        // behind, and the password typed for nothing.
+        context.config.check_writable()?;
         let prompt = match &self.username {
             Some(user) => format!("Password for {user}: "),
             None => String::from("API key: "),
@@ -77,6 +81,7 @@ impl Login {
             secret_in: SecretHome::File,
         };
         let session = crate::connect::connect_profile(&context.config, &name, &profile, &secret)?;
+        crate::debug::set_base_url(&session.base_url);
         // A token the store keeps for this user was obtained with earlier credentials, perhaps
         // not these: it is dropped, so that no command runs with it, and so that the check
         // below is a new login. A session is ended first, unless no call to Infobip is wanted

@@ -1,7 +1,11 @@
 //! The hand-written commands, and how a generated one is run.
 
+pub mod api;
 pub mod api_key;
+pub mod completion;
 pub mod login;
+pub mod logout;
+pub mod profile;
 pub mod sandbox;
 pub mod sms;
 pub mod token;
@@ -32,6 +36,10 @@ pub struct Global {
     /// default)
     #[arg(long, global = true)]
     pub sandbox: bool,
+    /// Print each request on standard error: method, URL (secret query values redacted),
+    /// status and time taken; never a header or a body
+    #[arg(long, global = true)]
+    pub debug: bool,
     /// Print the secrets an answer holds (API key secrets, tokens) instead of `[redacted]`
     #[arg(long, global = true)]
     pub show_secrets: bool,
@@ -56,12 +64,14 @@ impl Context {
 
     /// The connection with the selected credentials.
     pub async fn connect(&self) -> Result<Session, Failure> {
-        crate::connect::connect(
+        let session = crate::connect::connect(
             &self.config,
             self.global.profile.as_deref(),
             self.global.sandbox,
         )
-        .await
+        .await?;
+        crate::debug::set_base_url(&session.base_url);
+        Ok(session)
     }
 
     /// The output of a hand-written command.
@@ -76,16 +86,25 @@ pub enum HandWritten {
     /// Sign in once: save a profile (base URL, scheme, user) and its secret, read from
     /// standard input or a hidden prompt, after checking them with Infobip
     Login(login::Login),
-    /// End the IBSSO session and forget the cached token of the profile in use
-    Logout,
+    /// Sign out: end the IBSSO session, forget the cached token and the profile's saved
+    /// secret (password, API key or client secret) unless --keep-secret
+    Logout(logout::Logout),
+    /// List the saved profiles, pick the default one, or remove one
+    #[command(subcommand)]
+    Profile(profile::Profile),
     /// Print a valid token (or, with --header, the whole Authorization value) for scripts,
     /// renewing it if it is due
     Token(token::Token),
     /// Check the credentials and show what they can do
     Whoami,
-    /// List, show, revoke and rotate API keys (with Basic, IBSSO or OAuth credentials)
+    /// Create, list, show, revoke and rotate API keys (with Basic, IBSSO or OAuth credentials)
     #[command(subcommand)]
     ApiKey(api_key::ApiKey),
+    /// Make any request (`infobip api GET /account/1/balance`), as `gh api`: signed with the
+    /// profile's credentials, sent to its base URL only, the JSON answer printed
+    Api(api::Api),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish)
+    Completion(completion::Completion),
     /// Serve a sandbox (a local Infobip with a demo account) until Ctrl-C, and print how to
     /// use it
     Sandbox(sandbox::Serve),
@@ -96,10 +115,16 @@ impl HandWritten {
     pub async fn run(self, context: &Context) -> Result<(), Failure> {
         match self {
             HandWritten::Login(login) => login.run(context).await,
-            HandWritten::Logout => logout(context).await,
+            HandWritten::Logout(logout) => logout.run(context).await,
+            HandWritten::Profile(command) => command.run(context).await,
             HandWritten::Token(token) => token.run(context).await,
             HandWritten::Whoami => whoami::run(context).await,
             HandWritten::ApiKey(command) => command.run(context).await,
+            HandWritten::Api(api) => api.run(context).await,
+            HandWritten::Completion(completion) => {
+                completion.run();
+                Ok(())
+            }
             HandWritten::Sandbox(serve) => serve.run().await,
         }
     }
@@ -216,39 +241,4 @@ fn cache_of(session: &Session) -> Option<(&infobip_auth::FileStore, String)> {
         .downcast_ref::<InfobipAuth>()
         .and_then(InfobipAuth::store_key)?;
     Some((session.store.as_ref()?, key))
-}
-
-/// `infobip logout`.
-async fn logout(context: &Context) -> Result<(), Failure> {
-    let session = context.connect().await?;
-    let scheme = session.scheme();
-    let held = is_cached(&session).await?;
-    let ended = crate::spinner::while_waiting("signing out...", session.infobip.logout()).await;
-    // Forgotten here whether or not Infobip could end it: signing out must work offline, and
-    // a token kept so that a later logout could end it would be used by the next command.
-    let forgot = forget_cached(&session)?;
-    if let Err(error) = ended {
-        let failure = match error {
-            infobip_auth::AuthError::Logout { .. } => Failure::local(format!(
-                "the IBSSO session was forgotten here, but Infobip could not end it: {error}"
-            )),
-            error => Failure::of_auth(&error, scheme),
-        };
-        return Err(failure.hint(
-            "nothing is left here to end it with: Infobip ends it by itself after 60 minutes without use",
-        ));
-    }
-    let message = match scheme {
-        infobip_auth::Scheme::IbssoTokenHeader if held => {
-            "Signed out: the IBSSO session was ended at Infobip and forgotten here."
-        }
-        infobip_auth::Scheme::IbssoTokenHeader => "Signed out: no IBSSO session was cached.",
-        infobip_auth::Scheme::OAuth2 if forgot => {
-            "Signed out: the cached OAuth token was forgotten (Infobip cannot revoke one: it stays valid until it expires)."
-        }
-        infobip_auth::Scheme::OAuth2 => "Signed out: no OAuth token was cached.",
-        _ => "Nothing to sign out of: Basic and API key credentials send no token. `infobip login` replaces the saved ones.",
-    };
-    println!("{message}");
-    Ok(())
 }
