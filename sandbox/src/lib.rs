@@ -129,7 +129,8 @@
 //! them. [`TWO_FACTOR_SCOPE`] reaches every 2FA operation but the email resend, whose
 //! `x-scopes` are `2fa:pin:manage` and `2fa:pin:send` only. Errors use the legacy format (`requestError.serviceException`, with
 //! `validationErrors` per property), as Infobip's 2FA API does.
-//! - **Applications** are kept per account, with ids of 32 upper-case hex digits. A missing
+//! - **Applications** are kept per account, with ids of 32 upper-case hex digits; a create
+//!   answers 201, as the description says (every other 2FA success is a 200). A missing
 //!   `configuration` takes Infobip's defaults (`pinAttempts` 10, `pinTimeToLive` `15m`,
 //!   `verifyPinLimit` `1/3s`, `sendPinPerApplicationLimit` `10000/1d`,
 //!   `sendPinPerPhoneNumberLimit` `3/1d`, `allowMultiplePinVerifications` true), as does

@@ -158,10 +158,11 @@ async fn create_app(
     let endpoint = Endpoint::Create2faApplication;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
         let request: ApplicationRequest = parse(&body)?;
+        // The description answers this one 201 (the template create 200).
         shared
             .two_factor
             .create_app(&principal.account.account_id, request)
-            .map(Json)
+            .map(|app| (StatusCode::CREATED, Json(app)))
     });
     respond(endpoint, result)
 }
