@@ -2,7 +2,8 @@
 //! sandbox: an application and a message template made, a PIN sent (as an SMS in the SMS
 //! logs), read back with `Sandbox::last_pin`, verified, and listed in the verification status;
 //! wrong PINs until no attempt is left; expiry on the manual clock; resend within the
-//! per-number limit; 404s for unknown ids; the sandbox-only PIN endpoint behind credentials.
+//! per-number limit; updates of templates and applications; 404s for unknown ids; the
+//! sandbox-only PIN endpoint behind credentials.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -15,7 +16,8 @@ use infobip_auth::Infobip;
 use infobip_client::sms::types::SmsMessageContent;
 use infobip_client::two_factor::types::{
     ApplicationConfiguration, ApplicationRequest, CreateSmsOrVoiceMessageRequest, PinType,
-    ResendPinRequest, StartAuthenticationRequest, VerifyPinRequest, VerifyPinResponse,
+    ResendPinRequest, StartAuthenticationRequest, UpdateSmsOrVoiceMessageRequest, VerifyPinRequest,
+    VerifyPinResponse,
 };
 use infobip_client::Products as _;
 use infobip_sandbox::{Endpoint, Fault, DEMO_PASSWORD, DEMO_USERNAME};
@@ -627,4 +629,86 @@ async fn the_sandbox_pin_endpoint_shows_a_pin_only_to_its_account() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn updates_replace_what_they_name_and_a_disabled_application_sends_nothing() {
+    let (world, infobip) = basic_world().await;
+    let tfa = infobip.two_factor();
+    let (app_id, msg_id) = app_and_template(&infobip, None).await;
+
+    let mut update = UpdateSmsOrVoiceMessageRequest::new();
+    update.pin_type = Some(PinType::Alpha);
+    update.message_text = Some("{{pin}} is your new code".to_owned());
+    let template = tfa
+        .update_2fa_message_template()
+        .app_id(&app_id)
+        .msg_id(&msg_id)
+        .body(update)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(template.pin_type, Some(PinType::Alpha));
+    // Not named: kept.
+    assert_eq!(template.pin_length, Some(6));
+    assert_eq!(template.sender_id.as_deref(), Some("InfoSMS"));
+    let read = tfa
+        .get_2fa_message_template()
+        .app_id(&app_id)
+        .msg_id(&msg_id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        read.message_text.as_deref(),
+        Some("{{pin}} is your new code")
+    );
+    send_pin(&infobip, &app_id, &msg_id, TO).await;
+    let pin = world.sandbox.last_pin(TO).unwrap();
+    assert_eq!(pin.len(), 6);
+    assert!(pin.chars().all(|c| c.is_ascii_uppercase()), "{pin}");
+
+    // A configuration given replaces the stored one; `enabled` false stops sends.
+    let mut config = configuration();
+    config.pin_attempts = 5;
+    let mut request = ApplicationRequest::new("renamed");
+    request.configuration = Some(config);
+    request.enabled = Some(false);
+    let app = tfa
+        .update_2fa_application()
+        .app_id(&app_id)
+        .body(request)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(app.name.as_deref(), Some("renamed"));
+    assert_eq!(app.enabled, Some(false));
+    assert_eq!(app.configuration.unwrap().pin_attempts, 5);
+    let error = tfa
+        .send_2fa_pin_code_over_sms()
+        .body(StartAuthenticationRequest::new(
+            &app_id,
+            &msg_id,
+            "41793026728",
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    assert_eq!(world.sandbox.last_pin("41793026728"), None);
+
+    // Every PIN kept was sent: `sent=false` lists none.
+    let unsent = tfa
+        .get_2fa_verification_status()
+        .app_id(&app_id)
+        .msisdn(TO)
+        .sent(false)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(unsent.verifications.is_empty());
 }
