@@ -19,6 +19,10 @@ pub const MANAGE_SCOPE: &str = "account-management:manage";
 /// logs): what accounts get by default. The operations' own lists (`x-scopes`) decide what a
 /// call needs; a unit test checks that each of them names this one.
 pub const SMS_SCOPE: &str = "sms:manage";
+/// The broadest 2FA scope: applications, templates, sending and verifying PINs, the
+/// verification status; every 2FA operation but the email resend (which the sandbox does not
+/// model) accepts it. What accounts get by default.
+pub const TWO_FACTOR_SCOPE: &str = "2fa:manage";
 /// What the sandbox charges for one message part, in [`SMS_CURRENCY`]: Infobip's prices
 /// depend on the contract and the destination, so this is the sandbox's own figure.
 pub const SMS_PRICE_PER_PART: f64 = 0.01;
@@ -74,7 +78,7 @@ pub struct Account {
 
 impl Account {
     /// An account with the management scope ([`MANAGE_SCOPE`]), the SMS scope
-    /// ([`SMS_SCOPE`]) and a balance of 100 EUR.
+    /// ([`SMS_SCOPE`]), the 2FA scope ([`TWO_FACTOR_SCOPE`]) and a balance of 100 EUR.
     pub fn new(
         username: impl Into<String>,
         password: impl Into<String>,
@@ -84,7 +88,11 @@ impl Account {
             username: username.into(),
             password: password.into(),
             account_id: account_id.into(),
-            scopes: vec![MANAGE_SCOPE.to_owned(), SMS_SCOPE.to_owned()],
+            scopes: vec![
+                MANAGE_SCOPE.to_owned(),
+                SMS_SCOPE.to_owned(),
+                TWO_FACTOR_SCOPE.to_owned(),
+            ],
             balance: 100.0,
         }
     }

@@ -1,9 +1,11 @@
-//! A local, stateful stand-in for Infobip: authentication, API keys, balance and SMS.
+//! A local, stateful stand-in for Infobip: authentication, API keys, balance, SMS and 2FA.
 //!
-//! The sandbox serves every operation of `spec/account.yaml` and `spec/sms.yaml` on loopback,
+//! The sandbox serves every operation of `spec/account.yaml` and `spec/sms.yaml`, and those
+//! of `spec/two-factor.yaml` that use SMS, on loopback,
 //! with the request and response shapes of the spec, the schemes each operation's `security`
 //! lists, the API scopes its `x-scopes` lists, and the error body format each endpoint uses
-//! at Infobip. It keeps sessions, OAuth tokens, API keys and sent SMS messages in memory, so
+//! at Infobip. It keeps sessions, OAuth tokens, API keys, sent SMS messages and 2FA
+//! applications, templates and PINs in memory, so
 //! that a client can be run end to end without an Infobip account.
 //!
 //! Tests drive it through [`Sandbox`]: a [`ManualClock`] expires sessions, tokens and keys,
@@ -40,8 +42,9 @@
 //!   the balance endpoint declares no limit. A 429 carries `Retry-After`.
 //! - Each endpoint needs one of the API scopes its operation lists (`x-scopes`, read from the
 //!   generated `operations` tables); a credential with none gets 403 naming them, with the
-//!   resource "API Scopes" in the newer format. Accounts get [`MANAGE_SCOPE`] and
-//!   [`SMS_SCOPE`] by default, so keys made without `scopeGuids` get both.
+//!   resource "API Scopes" in the newer format. Accounts get [`MANAGE_SCOPE`],
+//!   [`SMS_SCOPE`] and [`TWO_FACTOR_SCOPE`] by default, so keys made without `scopeGuids`
+//!   get all three.
 //! - Injected faults apply before authentication, as a failing gateway would; a held call
 //!   ([`Fault::Hold`]) or a delayed one is then authenticated and answered as usual.
 //! - The token endpoint's `error` string uses OAuth 2.0 codes: `invalid_request` (400),
@@ -120,6 +123,61 @@
 //!   the log (a text can be a one-time code), nor do webhook URLs (they can carry a token);
 //!   [`RecordedRequest`]'s `Debug` does not show a send's body.
 //!
+//! ## 2FA
+//! Over SMS only: the voice and email operations (sends, resends, email templates)
+//! authenticate the caller, then answer 501 (legacy body) saying the sandbox does not model
+//! them. [`TWO_FACTOR_SCOPE`] reaches every 2FA operation but the email resend, whose
+//! `x-scopes` are `2fa:pin:manage` and `2fa:pin:send` only. Errors use the legacy format (`requestError.serviceException`, with
+//! `validationErrors` per property), as Infobip's 2FA API does.
+//! - **Applications** are kept per account, with ids of 32 upper-case hex digits; a create
+//!   answers 201, as the description says (every other 2FA success is a 200). A missing
+//!   `configuration` takes Infobip's defaults (`pinAttempts` 10, `pinTimeToLive` `15m`,
+//!   `verifyPinLimit` `1/3s`, `sendPinPerApplicationLimit` `10000/1d`,
+//!   `sendPinPerPhoneNumberLimit` `3/1d`, `allowMultiplePinVerifications` true), as does
+//!   any setting a given configuration omits. Time lengths are digits then `ms`, `s`, `m`,
+//!   `h` or `d`; limits are `count/length` (`3/d` reads as `3/1d`); anything else, or
+//!   `pinAttempts` below 1, is a 400 naming `configuration.<setting>`. On update the name
+//!   is replaced; a `configuration` or `enabled` given replaces the stored one, an omitted one
+//!   is kept. A disabled application sends no PIN (400).
+//! - **Templates** (SMS) belong to an application; `messageText` must contain `{{pin}}`,
+//!   `pinLength` is 1 to 16 (4 when absent), `pinType` one of the four. Update replaces each
+//!   field given. The voice settings are kept and change nothing.
+//! - **PINs.** NUMERIC is digits, ALPHA upper-case letters, HEX `0-9A-F`, ALPHANUMERIC both
+//!   (Infobip does not say which case). A send makes one and sends it at once as an SMS
+//!   through the SMS store, from the request's `from` else the template's `senderId`, the
+//!   text the template's `messageText` with `{{pin}}` and each `{{name}}` of `placeholders`
+//!   replaced: it is logged, priced and reported like any SMS (pulled: the 2FA description
+//!   names no webhook, so none is posted; `trackDelivery` changes nothing). The answer has
+//!   `pinId`, `to`, `smsStatus` `MESSAGE_SENT` and, with `ncNeeded=true`, `ncStatus`:
+//!   `NC_DESTINATION_NOT_REACHABLE` for numbers configured undeliverable or rejected (the
+//!   SMS is sent anyway), else `NC_DESTINATION_REACHABLE`. `to` is checked as SMS
+//!   numbers are (400 naming `to`); an unknown `applicationId` or `messageId` is a 404.
+//! - **Limits.** Each send and resend counts against the application's
+//!   `sendPinPerApplicationLimit` and, per number, `sendPinPerPhoneNumberLimit`; each verify
+//!   against `verifyPinLimit` per (application, number), all on the sandbox clock, in
+//!   rolling windows. Over a limit: 429 (`TOO_MANY_REQUESTS`) with `Retry-After`, nothing
+//!   sent or counted (Infobip documents the limits, not the answer).
+//! - **Verify**, in this order: no attempts left: `NO_MORE_PIN_ATTEMPTS`; past the time to
+//!   live (set at sending): `PIN_EXPIRED` (no attempt counted); already verified while the
+//!   application (as it is now) disallows multiple verifications: 400; the right PIN (exact,
+//!   case included): `verified: true` (`verifiedAt` is the first success); else an attempt
+//!   is used and the answer is `WRONG_PIN`, down to `attemptsRemaining` 0. All but the 400
+//!   are 200 answers with `verified: false` and `pinError`, as Infobip's are.
+//! - **Resend** sends the same PIN in a new SMS (placeholders given replace the original
+//!   ones), without extending its time to live; an expired, exhausted or verified PIN is a
+//!   400. Unknown ids (application, template, PIN) of the caller's account are 404s.
+//! - **Verification status** lists the application's PINs sent to `msisdn` (required),
+//!   newest first, `sentAt` and `verifiedAt` in epoch milliseconds; `verified` filters;
+//!   every PIN kept was sent, so `sent=false` lists none. PINs are kept for the sandbox's
+//!   life.
+//! - **Seeing a PIN** (sandbox-only, Infobip never shows one): [`Sandbox::last_pin`] and
+//!   [`Sandbox::pin`], and `GET /sandbox/2fa/pins/{pinId}`, which needs credentials of the
+//!   PIN's account that the verify operation would take (its schemes and scopes; errors in
+//!   its format) and answers the `pin`, `to`, ids, times (epoch milliseconds), attempts left
+//!   and SMS message ids. It is not an [`Endpoint`]: it is logged with none, and faults are
+//!   not injected into it. PINs never reach the log:
+//!   [`RecordedRequest`]'s `Debug` hides the bodies of sends, resends and verifies.
+//!
 //! ```no_run
 //! use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 //!
@@ -148,11 +206,12 @@ mod routes;
 mod server;
 mod sms;
 mod state;
+mod two_factor;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     Account, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
-    MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE,
+    MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE, TWO_FACTOR_SCOPE,
 };
 pub use log::{LogLimits, LogStats};
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};

@@ -308,6 +308,18 @@ impl Sandbox {
         webhooks::deliver_due(&self.shared).await
     }
 
+    /// The PIN most recently sent to `to` (over SMS, by any account), for a test to type in:
+    /// sandbox-only, Infobip never shows a PIN. Over HTTP, `GET /sandbox/2fa/pins/{pinId}`
+    /// shows one to a caller of its account.
+    pub fn last_pin(&self, to: &str) -> Option<String> {
+        self.shared.two_factor.last_pin(to).map(|p| p.pin)
+    }
+
+    /// The PIN of `pin_id` (any account), sandbox-only like [`last_pin`](Self::last_pin).
+    pub fn pin(&self, pin_id: &str) -> Option<String> {
+        self.shared.two_factor.pin(None, pin_id).map(|p| p.pin)
+    }
+
     /// How many sessions of `username` are still valid.
     pub fn active_sessions(&self, username: &str) -> usize {
         self.shared.active_sessions(username)

@@ -18,6 +18,7 @@ use crate::keys::{Present, StoredKey};
 use crate::log::RequestLog;
 use crate::model::{Endpoint, Fault, SchemeUsed};
 use crate::sms::SmsStore;
+use crate::two_factor::TwoFactorStore;
 
 #[derive(Debug, Clone)]
 struct Session {
@@ -79,6 +80,8 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     /// The SMS product's messages, behind a lock of its own.
     pub sms: SmsStore,
+    /// The 2FA product's applications, templates and PINs, behind a lock of its own.
+    pub two_factor: TwoFactorStore,
 }
 
 /// Query filters of the list endpoint, already parsed.
@@ -102,6 +105,7 @@ impl Shared {
             config,
             inner: Mutex::new(Inner::default()),
             sms: SmsStore::new()?,
+            two_factor: TwoFactorStore::default(),
         })
     }
 
@@ -201,10 +205,29 @@ impl Shared {
             | Endpoint::GetApiKey => (10, Duration::from_secs(1)),
             // `x-throttling-info`: 120 requests a minute.
             Endpoint::GetOutboundSmsMessageLogsV3 => (120, Duration::from_secs(60)),
-            // The balance, send and delivery report endpoints declare no limit.
+            // The balance, send and delivery report endpoints declare no limit; the 2FA ones
+            // declare none either (an application's own limits apply to PINs).
             Endpoint::GetAccountBalance
             | Endpoint::SendSmsMessages
-            | Endpoint::GetOutboundSmsMessageDeliveryReportsV3 => return Ok(()),
+            | Endpoint::GetOutboundSmsMessageDeliveryReportsV3
+            | Endpoint::Get2faApplications
+            | Endpoint::Create2faApplication
+            | Endpoint::Get2faApplication
+            | Endpoint::Update2faApplication
+            | Endpoint::Get2faMessageTemplates
+            | Endpoint::Create2faMessageTemplate
+            | Endpoint::Get2faMessageTemplate
+            | Endpoint::Update2faMessageTemplate
+            | Endpoint::Create2faEmailMessageTemplate
+            | Endpoint::Update2faEmailMessageTemplate
+            | Endpoint::Send2faPinCodeOverSms
+            | Endpoint::Resend2faPinCodeOverSms
+            | Endpoint::Send2faPinCodeOverVoice
+            | Endpoint::Resend2faPinCodeOverVoice
+            | Endpoint::Send2faPinCodeOverEmail
+            | Endpoint::Resend2faPinCodeOverEmail
+            | Endpoint::Verify2faPhoneNumber
+            | Endpoint::Get2faVerificationStatus => return Ok(()),
         };
         let now = self.now();
         let mut inner = self.lock();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use infobip_sandbox::{
     Account, Endpoint, Fault, ManualClock, Sandbox, SandboxConfig, SchemeUsed, SessionRule,
-    DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_SCOPE,
+    DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE, SMS_SCOPE, TWO_FACTOR_SCOPE,
 };
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -560,7 +560,10 @@ async fn api_key_lifecycle() {
     assert_eq!(key["enabled"], true);
     assert_eq!(key["permissions"], json!(["PUBLIC_API"]));
     // Without scopeGuids, a key gets the user's role scopes.
-    assert_eq!(key["scopeGuids"], json!([MANAGE_SCOPE, SMS_SCOPE]));
+    assert_eq!(
+        key["scopeGuids"],
+        json!([MANAGE_SCOPE, SMS_SCOPE, TWO_FACTOR_SCOPE])
+    );
     // Infobip's documented form: yyyy-MM-dd'T'HH:mm:ss.SSS+0000.
     let infobip = |field: &str| {
         chrono::DateTime::parse_from_str(key[field].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.3f%z")

@@ -10,7 +10,7 @@
 mod catalogue;
 pub(crate) mod routes;
 mod store;
-mod validate;
+pub(crate) mod validate;
 pub(crate) mod webhooks;
 
 pub(crate) use store::SmsStore;

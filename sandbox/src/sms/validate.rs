@@ -77,7 +77,9 @@ fn content_shapes(value: &Value) -> Violations {
 
 /// The property and problem of a body the generated types refuse. A missing field is named
 /// by its own path rather than its parent's.
-fn type_violation(error: &serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
+pub(crate) fn type_violation(
+    error: &serde_path_to_error::Error<serde_json::Error>,
+) -> (String, String) {
     let path = error.path().to_string();
     let message = error.inner().to_string();
     let missing = message
@@ -259,7 +261,7 @@ fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
 
 /// Why `to` is not an international number as Infobip takes it (E.164 digits, without `+` or
 /// `00`), if it is not.
-fn number_problem(to: &str) -> Option<&'static str> {
+pub(crate) fn number_problem(to: &str) -> Option<&'static str> {
     if to.starts_with('+') {
         return Some("must be international digits without `+`, such as 41793026727");
     }
