@@ -160,19 +160,15 @@ async fn revoke(session: &Session, id: &str) -> Result<Key, Failure> {
         .map_err(|e| Failure::of_call(&e, session.scheme()))
 }
 
-async fn create(
+/// Creates the key `request` describes, showing `waiting` meanwhile: the key, and its secret,
+/// which Infobip shows this once.
+async fn create_key(
     session: &Session,
-    name: String,
-    scope_guids: Vec<String>,
-    allowed_ips: Vec<String>,
-    output: Output,
-) -> Result<(), Failure> {
-    let request = CreateApiKeyRequest::builder()
-        .name(name)
-        .scope_guids(scope_guids)
-        .allowed_i_ps(allowed_ips);
+    request: CreateApiKeyRequest,
+    waiting: &str,
+) -> Result<(Key, String), Failure> {
     let created = crate::spinner::while_waiting(
-        "creating the key...",
+        waiting,
         session
             .infobip
             .account()
@@ -183,12 +179,12 @@ async fn create(
     .await
     .map_err(|e| Failure::of_call(&e, session.scheme()))?
     .into_inner();
-    let id = created.id.clone().unwrap_or_default();
     let Some(secret) = created
         .api_key_secret
         .as_ref()
         .map(|s| s.expose().to_owned())
     else {
+        let id = created.id.unwrap_or_default();
         return Err(Failure::new(
             Kind::Api,
             format!("Infobip created key {id} but sent no secret for it"),
@@ -197,6 +193,21 @@ async fn create(
             "revoke it (`infobip api-key revoke {id}`) and try again"
         )));
     };
+    Ok((created, secret))
+}
+
+async fn create(
+    session: &Session,
+    name: String,
+    scope_guids: Vec<String>,
+    allowed_ips: Vec<String>,
+    output: Output,
+) -> Result<(), Failure> {
+    let request = CreateApiKeyRequest::new(name)
+        .scope_guids(scope_guids)
+        .allowed_i_ps(allowed_ips);
+    let (created, secret) = create_key(session, request, "creating the key...").await?;
+    let id = created.id.clone().unwrap_or_default();
     // The secret alone on standard output (a script takes it whole); everything else on
     // standard error, where a terminal still shows it.
     match output {
@@ -240,32 +251,8 @@ async fn rotate(
     request.scope_guids = old.scope_guids.clone();
     request.valid_from = valid_from;
     request.valid_to = old.valid_to;
-    let created = crate::spinner::while_waiting(
-        "creating the new key...",
-        session
-            .infobip
-            .account()
-            .create_api_key()
-            .body(request)
-            .send(),
-    )
-    .await
-    .map_err(|e| Failure::of_call(&e, session.scheme()))?
-    .into_inner();
+    let (created, secret) = create_key(session, request, "creating the new key...").await?;
     let new_id = created.id.clone().unwrap_or_default();
-    let Some(secret) = created
-        .api_key_secret
-        .as_ref()
-        .map(|s| s.expose().to_owned())
-    else {
-        return Err(Failure::new(
-            Kind::Api,
-            format!("Infobip created key {new_id} but sent no secret for it"),
-        )
-        .hint(format!(
-            "revoke it (`infobip api-key revoke {new_id}`) and try again"
-        )));
-    };
     // The secret first, on its own: whatever happens next, it has been seen once.
     match output {
         Output::Json => {}
