@@ -149,7 +149,11 @@ where
 
 /// `METHOD URL STATUS (N ms)`.
 fn line(seen: &Seen, sent_url: Option<String>, sign_in: bool) -> String {
-    let operation = seen.operation.as_deref().and_then(find_operation);
+    // Operation ids are unique only within a product: the span names both.
+    let operation = match (seen.product.as_deref(), seen.operation.as_deref()) {
+        (Some(product), Some(id)) => crate::api::operation(product, id),
+        _ => None,
+    };
     let method = seen
         .method
         .clone()
@@ -177,14 +181,6 @@ fn line(seen: &Seen, sent_url: Option<String>, sign_in: bool) -> String {
         })
         .unwrap_or(0);
     format!("{method} {url} {result} ({elapsed} ms)")
-}
-
-/// The operation of the catalogue with this id.
-fn find_operation(id: &str) -> Option<&'static infobip_client::Operation> {
-    crate::generated::products()
-        .into_iter()
-        .flat_map(|(_, operations)| operations.iter().copied())
-        .find(|operation| operation.id == id)
 }
 
 /// `url` with the values of its secret-looking query parameters (and any password in it)
