@@ -166,6 +166,16 @@ pub fn file_part(flag: &str, path: &std::path::Path) -> anyhow::Result<infobip_c
     }
 }
 
+/// The operations of `product` as (HTTP method, operationId), from the generated tables.
+pub fn operation_ids(product: &str) -> Vec<(&'static str, &'static str)> {
+    crate::generated::products()
+        .into_iter()
+        .filter(|(name, _)| *name == product)
+        .flat_map(|(_, operations)| operations.iter())
+        .map(|operation| (operation.http_method, operation.id))
+        .collect()
+}
+
 /// Whether `product` has generated commands.
 pub fn is_product(product: &str) -> bool {
     crate::generated::products()
@@ -204,6 +214,66 @@ fn describe(operation: &Operation) -> String {
     )
 }
 
+/// The body of a generated command's `--json-body PATH` (`-`: standard input), read as
+/// the operation's request type. A body that does not fit is reported by the path of the
+/// field at fault (`messages[0].content: missing field `text``), not by line and column.
+pub fn json_body<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<T> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let mut text = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut text).map(drop)
+    } else {
+        std::fs::File::open(path).and_then(|mut file| file.read_to_end(&mut text).map(drop))
+    };
+    read.map_err(|e| {
+        anyhow::Error::new(Failure::local(format!(
+            "--json-body {shown}: cannot be read ({e})"
+        )))
+    })?;
+    let mut json = serde_json::Deserializer::from_slice(&text);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        let why = if inner.is_data() {
+            without_quoted_values(&inner.to_string())
+        } else {
+            // Not JSON at all: there is no field to name, only a place.
+            format!("not JSON (line {}, column {})", inner.line(), inner.column())
+        };
+        let message = if at == "." || !inner.is_data() {
+            format!("--json-body {shown}: {why}")
+        } else {
+            format!("--json-body {shown}: {at}: {why}")
+        };
+        anyhow::Error::new(Failure::usage(message).hint(
+            "fix the field named and try again; the command's --help lists the fields that have flags",
+        ))
+    })
+}
+
+/// A parser's message without the values it quotes (`invalid type: string "…"`): the body
+/// can hold a secret, and the path says which field is meant. Its place (`at line 1 column
+/// 9`) is left out too.
+fn without_quoted_values(message: &str) -> String {
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message, |(before, _)| before);
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A secret parameter, read from standard input: with a hidden prompt on a terminal, else
 /// its first line. Never a command-line argument, which every local user can read.
 pub fn read_secret(name: &str) -> anyhow::Result<Secret> {
@@ -223,4 +293,23 @@ pub async fn print_stream(answer: ResponseValue<ByteStream>) -> anyhow::Result<(
     }
     std::io::stdout().flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parsers_message_loses_the_values_it_quotes_and_its_place() {
+        assert_eq!(
+            without_quoted_values(
+                r#"invalid type: string "S3CRET", expected i32 at line 1 column 9"#
+            ),
+            r#"invalid type: string "…", expected i32"#
+        );
+        assert_eq!(
+            without_quoted_values("missing field `text` at line 1 column 20"),
+            "missing field `text`"
+        );
+    }
 }

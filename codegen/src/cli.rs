@@ -2,7 +2,7 @@
 //! CLI generator (clap), finished where the generator stops short.
 //!
 //! The generator gives every operation a `clap::Command` and code that sends the request and
-//! hands the answer to a `CliConfig` the command line implements. Five things are changed
+//! hands the answer to a `CliConfig` the command line implements. Six things are changed
 //! afterwards, on the syntax tree:
 //! - a secret parameter (`format: password`, such as `apiKeySecret`) is never a flag, since any
 //!   local user can read a command line in the process list: an optional one is read from
@@ -15,6 +15,8 @@
 //!   implements, is dropped;
 //! - a parameter that is a list (`bulkId`, sent as one pair per value), whose flag the
 //!   generator declares with a value parser clap does not have, becomes a repeatable flag.
+//! - `--json-body` is read by the command line's `crate::api::json_body`, so that `-` is
+//!   standard input and a body that does not fit is refused by field path.
 //!
 //! The generated code calls the command line's hand-written `crate::api` module for what is
 //! not per operation (printing, reading a secret, the `CliConfig` implementation), as the
@@ -70,6 +72,7 @@ pub(crate) fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
     FinishCli { secrets: &secrets }.visit_file_mut(&mut file);
+    JsonBodyThroughRim.visit_file_mut(&mut file);
     crate::open_enums::rename_published_other(&mut file, renamed_variants);
     let dependencies = crate::products::optional_dependencies(&file);
     ThroughClient.visit_file_mut(&mut file);
@@ -97,6 +100,88 @@ pub(crate) fn generate(
         #uploads
     };
     Ok((tokens, dependencies))
+}
+
+/// `--json-body` read by the rim's `crate::api::json_body` instead of the generator's
+/// `std::fs::read_to_string` and `serde_json::from_str`: `-` is standard input, and a body
+/// that does not fit is reported by the path of the field at fault, not by line and column.
+struct JsonBodyThroughRim;
+
+/// The generator's help of `--json-body`.
+const JSON_BODY_HELP: &str = "Path to a file that contains the full json body.";
+
+impl VisitMut for JsonBodyThroughRim {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        let Some(body_type) = block.stmts.iter().find_map(parsed_body_type) else {
+            return;
+        };
+        block
+            .stmts
+            .retain(|stmt| local_name(stmt).as_deref() != Some("body_txt"));
+        for stmt in &mut block.stmts {
+            if local_name(stmt).as_deref() == Some("body_value") {
+                *stmt = syn::parse_quote!(
+                    let body_value = crate::api::json_body::<#body_type>(value)?;
+                );
+            }
+        }
+    }
+
+    fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
+        if lit.value() == JSON_BODY_HELP {
+            *lit = syn::LitStr::new(
+                "The whole JSON body: the path of a file, or `-` for standard input",
+                lit.span(),
+            );
+        }
+    }
+}
+
+/// The name a `let` statement binds, if it binds one name.
+fn local_name(stmt: &syn::Stmt) -> Option<String> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    match &local.pat {
+        syn::Pat::Ident(ident) => Some(ident.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// `T` of the generator's `let body_value = serde_json::from_str::<T>(&body_txt)...?;`.
+fn parsed_body_type(stmt: &syn::Stmt) -> Option<syn::Type> {
+    if local_name(stmt).as_deref() != Some("body_value") {
+        return None;
+    }
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let mut found = None;
+    let mut finder = FromStrType { found: &mut found };
+    syn::visit::Visit::visit_expr(&mut finder, &local.init.as_ref()?.expr);
+    found
+}
+
+/// Finds the `T` of `serde_json::from_str::<T>`.
+struct FromStrType<'a> {
+    found: &'a mut Option<syn::Type>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for FromStrType<'_> {
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        if names == ["serde_json", "from_str"] {
+            if let Some(syn::PathArguments::AngleBracketed(arguments)) =
+                path.segments.last().map(|s| &s.arguments)
+            {
+                if let Some(syn::GenericArgument::Type(ty)) = arguments.args.first() {
+                    *self.found = Some(ty.clone());
+                }
+            }
+        }
+        syn::visit::visit_path(self, path);
+    }
 }
 
 /// `CliConfig`'s two error methods take the rim's `Error`, which every `send` returns and which

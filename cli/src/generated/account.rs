@@ -59,7 +59,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
             .about(
                 "Create a session\n\nLogs in with a username and password and returns an IBSSO session token. The session ends after 60 minutes without use, or when it is destroyed. A session that is still valid must be destroyed before a new token can be obtained for the same user.",
@@ -99,7 +101,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
             .about(
                 "Obtain an OAuth 2.0 access token\n\nClient-credentials grant: the account's username and password are sent as `client_id` and `client_secret`. The token expires after `expires_in` seconds and is never refreshed by the server; ask for a new one.",
@@ -214,7 +218,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
             .about(
                 "Create an API key\n\nCreates a key and returns it with its secret. Limited to 40 creates per day per account.",
@@ -277,7 +283,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
             .about(
                 "Update an API key\n\nChanges the given fields of a key. `enabled: false` revokes it; an empty `scopeGuids` removes every scope. Limited to 40 updates per day per account.",
@@ -320,12 +328,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.username(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CreateSessionRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_session(matches, &mut request)?;
@@ -371,12 +376,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.grant_type(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CreateOAuth2TokenRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_oauth2_token(matches, &mut request)?;
@@ -454,12 +456,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.valid_to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateApiKeyRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::CreateApiKeyRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_api_key(matches, &mut request)?;
@@ -521,12 +518,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.valid_to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::UpdateApiKeyRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::UpdateApiKeyRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_update_api_key(matches, &mut request)?;

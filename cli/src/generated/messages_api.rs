@@ -46,7 +46,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_validate_messages_api_message() -> ::clap::Command {
@@ -57,7 +59,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_messages_api_events() -> ::clap::Command {
@@ -68,7 +72,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_messages_api_delivery_reports() -> ::clap::Command {
@@ -206,10 +212,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_messages_api_message();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::MessagesApiRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::MessagesApiRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_messages_api_message(matches, &mut request)?;
@@ -231,10 +234,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.validate_messages_api_message();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::MessagesApiRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::MessagesApiRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_validate_messages_api_message(matches, &mut request)?;
@@ -256,12 +256,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_messages_api_events();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::MessagesApiEventRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_messages_api_events(matches, &mut request)?;

@@ -63,7 +63,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_flow_participants_added_report() -> ::clap::Command {
@@ -125,7 +127,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_remove_people_from_flow() -> ::clap::Command {
@@ -246,7 +250,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub async fn execute(
@@ -288,12 +294,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::AddFlowParticipantsRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_add_flow_participants(matches, &mut request)?;
@@ -357,10 +360,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.phone(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FlowPersonRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::FlowPersonRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_add_people_to_flow(matches, &mut request)?;
@@ -497,10 +497,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FormDataPayloadMap>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::FormDataPayloadMap>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_submit_form_data(matches, &mut request)?;

@@ -84,7 +84,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_rcs_message() -> ::clap::Command {
@@ -159,7 +161,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_rcs_bulk_message() -> ::clap::Command {
@@ -170,7 +174,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_rcs_template_message() -> ::clap::Command {
@@ -245,7 +251,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_rcs_bulk_template_message() -> ::clap::Command {
@@ -256,7 +264,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_rcs_events() -> ::clap::Command {
@@ -267,7 +277,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_outbound_rcs_message_delivery_reports() -> ::clap::Command {
@@ -419,7 +431,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_capability_check_rcs_destinations_notify() -> ::clap::Command {
@@ -448,7 +462,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_rcs_senders() -> ::clap::Command {
@@ -562,7 +578,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_rcs_sender() -> ::clap::Command {
@@ -649,7 +667,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_update_rcs_sender_platform_parameters() -> ::clap::Command {
@@ -666,7 +686,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_rcs_sender_launch_status() -> ::clap::Command {
@@ -758,7 +780,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_rcs_test_number() -> ::clap::Command {
@@ -802,7 +826,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_refresh_rcs_test_number() -> ::clap::Command {
@@ -867,7 +893,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_rcs_template_get() -> ::clap::Command {
@@ -905,7 +933,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_rcs_template_create() -> ::clap::Command {
@@ -928,7 +958,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_rcs_template_delete() -> ::clap::Command {
@@ -981,7 +1013,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_rcs_template_providers() -> ::clap::Command {
@@ -1088,10 +1122,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_messages();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsMessageRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::RcsMessageRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_rcs_messages(matches, &mut request)?;
@@ -1143,10 +1174,7 @@ impl<T: CliConfig> Cli<T> {
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsSendRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::RcsSendRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_rcs_message(matches, &mut request)?;
@@ -1168,10 +1196,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_bulk_message();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsBulkSendRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::RcsBulkSendRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_rcs_bulk_message(matches, &mut request)?;
@@ -1223,12 +1248,9 @@ impl<T: CliConfig> Cli<T> {
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::RcsSendTemplateRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_rcs_template_message(matches, &mut request)?;
@@ -1250,12 +1272,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_bulk_template_message();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::RcsBulkSendTemplateRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_rcs_bulk_template_message(matches, &mut request)?;
@@ -1277,10 +1296,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_events();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsEventRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::RcsEventRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_rcs_events(matches, &mut request)?;
@@ -1420,12 +1436,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.sender(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CapabilityCheckSyncRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -1460,12 +1473,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.sender(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CapabilityCheckAsyncRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -1544,12 +1554,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.use_case(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CreateRcsSenderApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_rcs_sender(matches, &mut request)?;
@@ -1618,12 +1625,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.use_case(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::EditRcsSenderApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_update_rcs_sender(matches, &mut request)?;
@@ -1648,12 +1652,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::EditPlatformParametersApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -1766,12 +1767,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.test_number(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CreateRcsTestNumberApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_add_rcs_test_number(matches, &mut request)?;
@@ -1826,12 +1824,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.test_number(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::UpdateRcsTestNumberPrimaryApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_update_rcs_test_number_primary(matches, &mut request)?;
@@ -1907,12 +1902,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.template_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::CreateRcsTemplateRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_rcs_template_create_v2(matches, &mut request)?;
@@ -1964,10 +1956,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.template_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsTemplateContent>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::RcsTemplateContent>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_rcs_template_update(matches, &mut request)?;
@@ -1995,10 +1984,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.template_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsTemplateContent>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::RcsTemplateContent>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_rcs_template_create(matches, &mut request)?;
@@ -2074,12 +2060,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.template_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::RcsRegisterTemplateRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_rcs_template_register(matches, &mut request)?;

@@ -130,7 +130,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_delete_inbound_configuration() -> ::clap::Command {
@@ -162,7 +164,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_lookup_resource_coverage() -> ::clap::Command {
@@ -173,7 +177,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_resources_requirements_lookup() -> ::clap::Command {
@@ -184,7 +190,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_resource_requests() -> ::clap::Command {
@@ -240,7 +248,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_resource_request() -> ::clap::Command {
@@ -266,7 +276,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_cancel_resource_request() -> ::clap::Command {
@@ -387,12 +399,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.manage_inbound_configuration();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::MoConfigurationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_manage_inbound_configuration(matches, &mut request)?;
@@ -443,10 +452,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.size(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IbResourcesFilter>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::IbResourcesFilter>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_list_resources(matches, &mut request)?;
@@ -468,12 +474,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.lookup_resource_coverage();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::IbResourceCoverageKey,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_lookup_resource_coverage(matches, &mut request)?;
@@ -495,12 +498,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.resources_requirements_lookup();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::RequirementSpecsRequestApiDoc,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_resources_requirements_lookup(matches, &mut request)?;
@@ -580,12 +580,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_resource_request();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::ResourceOrderRequestApiDoc,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_submit_resource_request(matches, &mut request)?;
@@ -631,12 +628,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::UpdateResourceOrderRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_update_resource_request(matches, &mut request)?;

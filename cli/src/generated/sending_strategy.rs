@@ -97,7 +97,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_delete_sending_strategy_by_sending_strategy_id_v2() -> ::clap::Command {
@@ -184,10 +186,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.use_sticky_sender(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::SssRequestV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::SssRequestV2>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_sending_strategy_v2(matches, &mut request)?;

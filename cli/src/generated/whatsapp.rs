@@ -184,7 +184,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_text_message() -> ::clap::Command {
@@ -237,7 +239,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_document_message() -> ::clap::Command {
@@ -290,7 +294,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_image_message() -> ::clap::Command {
@@ -343,7 +349,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_audio_message() -> ::clap::Command {
@@ -396,7 +404,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_video_message() -> ::clap::Command {
@@ -449,7 +459,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_sticker_message() -> ::clap::Command {
@@ -502,7 +514,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_location_message() -> ::clap::Command {
@@ -555,7 +569,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_contact_message() -> ::clap::Command {
@@ -608,7 +624,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_buttons_message() -> ::clap::Command {
@@ -661,7 +679,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_list_message() -> ::clap::Command {
@@ -714,7 +734,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_media_carousel_message() -> ::clap::Command {
@@ -767,7 +789,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_location_request_message() -> ::clap::Command {
@@ -820,7 +844,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_product_message() -> ::clap::Command {
@@ -873,7 +899,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_multi_product_message() -> ::clap::Command {
@@ -926,7 +954,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_order_details_message() -> ::clap::Command {
@@ -979,7 +1009,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_order_status_message() -> ::clap::Command {
@@ -1032,7 +1064,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_flow_message() -> ::clap::Command {
@@ -1085,7 +1119,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_url_button_message() -> ::clap::Command {
@@ -1138,7 +1174,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_call_permission_request_message() -> ::clap::Command {
@@ -1191,7 +1229,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_voice_button_message() -> ::clap::Command {
@@ -1244,7 +1284,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_in_thread_authentication_request_message() -> ::clap::Command {
@@ -1297,7 +1339,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_interactive_request_contact_info_message() -> ::clap::Command {
@@ -1350,7 +1394,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_send_whatsapp_events() -> ::clap::Command {
@@ -1361,7 +1407,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_download_whatsapp_inbound_media() -> ::clap::Command {
@@ -1477,7 +1525,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_delete_whatsapp_template() -> ::clap::Command {
@@ -1561,7 +1611,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_deprecated_get_whatsapp_templates() -> ::clap::Command {
@@ -1748,7 +1800,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_account_whatsapp_templates() -> ::clap::Command {
@@ -1865,7 +1919,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_delete_whatsapp_flow() -> ::clap::Command {
@@ -1909,7 +1965,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_publish_whatsapp_flow() -> ::clap::Command {
@@ -1962,7 +2020,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_deprecate_whatsapp_flow() -> ::clap::Command {
@@ -2021,7 +2081,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_delete_whatsapp_media() -> ::clap::Command {
@@ -2044,7 +2106,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_whatsapp_senders_quality() -> ::clap::Command {
@@ -2142,7 +2206,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_whatsapp_sender_business_logo() -> ::clap::Command {
@@ -2230,7 +2296,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_retry_whatsapp_sender_verification() -> ::clap::Command {
@@ -2267,7 +2335,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_verify_whatsapp_sender() -> ::clap::Command {
@@ -2290,7 +2360,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_get_whatsapp_identity() -> ::clap::Command {
@@ -2334,7 +2406,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_delete_whatsapp_identity() -> ::clap::Command {
@@ -2366,7 +2440,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub fn cli_submit_waba_whatsapp_conversions() -> ::clap::Command {
@@ -2383,7 +2459,9 @@ impl<T: CliConfig> Cli<T> {
                     .value_name("JSON-FILE")
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
-                    .help("Path to a file that contains the full json body."),
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
             )
     }
     pub async fn execute(
@@ -2607,10 +2685,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::BulkMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::BulkMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_template_message(matches, &mut request)?;
@@ -2653,10 +2728,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::TextMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::TextMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_text_message(matches, &mut request)?;
@@ -2699,10 +2771,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::DocumentMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::DocumentMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_document_message(matches, &mut request)?;
@@ -2745,10 +2814,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::ImageMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::ImageMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_image_message(matches, &mut request)?;
@@ -2791,10 +2857,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::AudioMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::AudioMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_audio_message(matches, &mut request)?;
@@ -2837,10 +2900,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::VideoMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::VideoMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_video_message(matches, &mut request)?;
@@ -2883,10 +2943,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::StickerMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::StickerMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_sticker_message(matches, &mut request)?;
@@ -2929,10 +2986,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::LocationMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::LocationMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_location_message(matches, &mut request)?;
@@ -2975,10 +3029,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::ContactsMessage>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::ContactsMessage>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_contact_message(matches, &mut request)?;
@@ -3021,12 +3072,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveButtonsMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3070,12 +3118,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveListMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3119,12 +3164,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveMediaCarouselMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3173,12 +3215,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveLocationRequestMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3225,12 +3264,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveProductMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3274,12 +3310,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveMultiProductMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3326,12 +3359,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveOrderDetailsMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3378,12 +3408,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveOrderStatusMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3430,12 +3457,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveFlowMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3479,12 +3503,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveUrlButtonMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3533,12 +3554,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveCallPermissionRequestMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3585,12 +3603,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveVoiceButtonMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3639,12 +3654,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveInThreadAuthenticationRequestMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3693,12 +3705,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::InteractiveRequestContactInfoMessage,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config
@@ -3724,12 +3733,9 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_events();
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::WhatsAppEventRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_events(matches, &mut request)?;
@@ -3916,12 +3922,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::TemplatePublicApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_whatsapp_template(matches, &mut request)?;
@@ -4005,12 +4008,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.sub_category(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::TemplateEditPublicApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_edit_whatsapp_template(matches, &mut request)?;
@@ -4067,12 +4067,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::V1TemplatePublicApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_deprecated_create_whatsapp_template(matches, &mut request)?;
@@ -4204,10 +4201,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::CreateFlowRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::CreateFlowRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_create_whatsapp_flow(matches, &mut request)?;
@@ -4262,10 +4256,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::UpdateFlowRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::UpdateFlowRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_update_whatsapp_flow(matches, &mut request)?;
@@ -4341,10 +4332,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::AddFlowJson>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::AddFlowJson>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_add_whatsapp_flow_json(matches, &mut request)?;
@@ -4423,12 +4411,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::GenerateFlowRequestApiData,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_generate_whatsapp_flow(matches, &mut request)?;
@@ -4456,10 +4441,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::UrlDeletionRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::UrlDeletionRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_delete_whatsapp_media(matches, &mut request)?;
@@ -4549,12 +4531,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.vertical(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::BusinessInfoRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::BusinessInfoRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_update_whatsapp_sender_business_info(matches, &mut request)?;
@@ -4657,10 +4634,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.type_(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::PhoneNumberRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::PhoneNumberRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_add_whatsapp_sender(matches, &mut request)?;
@@ -4691,10 +4665,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.type_(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::OtpRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::OtpRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_retry_whatsapp_sender_verification(matches, &mut request)?;
@@ -4722,10 +4693,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::VerifyCodeRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            let body_value = crate::api::json_body::<types::VerifyCodeRequest>(value)?;
             request = request.body(body_value);
         }
         self.config.execute_verify_whatsapp_sender(matches, &mut request)?;
@@ -4780,12 +4748,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.user_number(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::IdentityConfirmation,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_confirm_whatsapp_identity(matches, &mut request)?;
@@ -4834,12 +4799,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.source_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::ConversionEventRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_submit_whatsapp_conversions(matches, &mut request)?;
@@ -4864,12 +4826,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.source_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
+            let body_value = crate::api::json_body::<
                 types::WabaConversionEventRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
+            >(value)?;
             request = request.body(body_value);
         }
         self.config.execute_submit_waba_whatsapp_conversions(matches, &mut request)?;
