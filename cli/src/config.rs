@@ -54,6 +54,16 @@ pub enum SchemeChoice {
 }
 
 impl SchemeChoice {
+    /// The choice that signs in with `scheme`.
+    pub fn of(scheme: infobip_auth::Scheme) -> Self {
+        match scheme {
+            infobip_auth::Scheme::Basic => SchemeChoice::Basic,
+            infobip_auth::Scheme::ApiKeyHeader => SchemeChoice::ApiKey,
+            infobip_auth::Scheme::IbssoTokenHeader => SchemeChoice::Ibsso,
+            infobip_auth::Scheme::OAuth2 => SchemeChoice::Oauth2,
+        }
+    }
+
     /// The value `INFOBIP_AUTH` takes for it.
     pub fn env_value(self) -> &'static str {
         match self {

@@ -63,44 +63,146 @@ pub fn table_of(value: &Value) -> String {
     }
 }
 
-/// `field  value` lines.
+/// `field  value` lines, a nested object's fields one level down (`paging.page`), each
+/// value cut to [`MAX_CELL`].
 fn pairs(fields: &serde_json::Map<String, Value>) -> String {
-    let rows: Vec<Vec<String>> = fields
-        .iter()
-        .map(|(k, v)| vec![k.clone(), cell(v)])
+    let rows: Vec<Vec<String>> = flatten(&Value::Object(fields.clone()))
+        .into_iter()
+        .map(|(k, v)| vec![k, cut(&v)])
         .collect();
     align(&[], &rows)
 }
 
-/// One row per object, one column per field any of them has, in first-seen order.
+/// At most this many columns in a table of rows: an answer's items can have hundreds of
+/// fields once nested ones are counted (an SMS log has about 400), which no terminal shows.
+pub const MAX_COLUMNS: usize = 8;
+
+/// At most this many characters in a cell; longer text is cut, ending with `…`.
+pub const MAX_CELL: usize = 40;
+
+/// The columns a table of rows shows first, in this order, when its rows have them: what
+/// tells one entry from another (ids, names, numbers), its state, its text and its times.
+/// Infobip's lists have dozens of fields, and JSON objects here keep no order of their own.
+const FIRST_COLUMNS: &[&str] = &[
+    "id",
+    "messageId",
+    "name",
+    "destination",
+    "to",
+    "sender",
+    "from",
+    "status",
+    "enabled",
+    "content.text",
+    "text",
+    "sentAt",
+    "doneAt",
+    "createdAt",
+    "bulkId",
+];
+
+/// One row per object. Columns are the fields, [`FIRST_COLUMNS`] first, then in the order
+/// the rows give them; a nested object is its `name` (`status` reads `PENDING_ACCEPTED`),
+/// or else its fields one level down (`price.currency`); deeper ones are summarised as
+/// `{…}`, a list of objects as its length. Fields empty in every row are left out, and past
+/// [`MAX_COLUMNS`] the rest are left to `--output json` (said on standard error).
 fn rows(items: &[Value]) -> String {
     if items.is_empty() {
         return String::from("(none)");
     }
+    let flat: Vec<Vec<(String, String)>> = items.iter().map(flatten).collect();
     let mut columns: Vec<String> = Vec::new();
-    for item in items {
-        if let Value::Object(fields) = item {
-            for key in fields.keys() {
-                if !columns.contains(key) {
-                    columns.push(key.clone());
-                }
+    for row in &flat {
+        for (key, text) in row {
+            if !text.is_empty() && !columns.contains(key) {
+                columns.push(key.clone());
             }
         }
     }
     if columns.is_empty() {
-        return items.iter().map(cell).collect::<Vec<_>>().join("\n");
+        return items
+            .iter()
+            .map(|v| cut(&cell(v)))
+            .collect::<Vec<_>>()
+            .join("\n");
     }
-    let rows: Vec<Vec<String>> = items
+    let rank = |column: &String| {
+        FIRST_COLUMNS
+            .iter()
+            .position(|first| first == column)
+            .unwrap_or(FIRST_COLUMNS.len())
+    };
+    // Stable: the other columns keep their order.
+    columns.sort_by_key(rank);
+    if columns.len() > MAX_COLUMNS {
+        eprintln!(
+            "note: {} of {} columns shown; --output json prints every field",
+            MAX_COLUMNS,
+            columns.len()
+        );
+        columns.truncate(MAX_COLUMNS);
+    }
+    let rows: Vec<Vec<String>> = flat
         .iter()
-        .map(|item| {
+        .map(|row| {
             columns
                 .iter()
-                .map(|c| item.get(c).map(cell).unwrap_or_default())
+                .map(|c| {
+                    row.iter()
+                        .find(|(key, _)| key == c)
+                        .map(|(_, text)| cut(text))
+                        .unwrap_or_default()
+                })
                 .collect()
         })
         .collect();
     let header: Vec<String> = columns.iter().map(|c| heading(c)).collect();
     align(&header, &rows)
+}
+
+/// An item's cells by column: its fields, a nested object's one level down.
+fn flatten(item: &Value) -> Vec<(String, String)> {
+    let Value::Object(fields) = item else {
+        return vec![(String::new(), cell(item))];
+    };
+    let mut out = Vec::new();
+    for (key, value) in fields {
+        match value {
+            Value::Object(inner) => match inner.get("name") {
+                Some(Value::String(name)) => out.push((key.clone(), name.clone())),
+                _ => {
+                    for (name, value) in inner {
+                        out.push((format!("{key}.{name}"), summary(value)));
+                    }
+                }
+            },
+            other => out.push((key.clone(), summary(other))),
+        }
+    }
+    out
+}
+
+/// A value in a cell of a table of rows: as [`cell`], but an object as `{…}` and a list of
+/// objects as its length.
+fn summary(value: &Value) -> String {
+    match value {
+        Value::Object(fields) if fields.is_empty() => String::new(),
+        Value::Object(_) => String::from("{…}"),
+        Value::Array(items) if items.iter().any(|v| v.is_object() || v.is_array()) => {
+            format!("({} items)", items.len())
+        }
+        other => cell(other),
+    }
+}
+
+/// `text` cut to [`MAX_CELL`] characters.
+fn cut(text: &str) -> String {
+    if text.chars().count() <= MAX_CELL {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(MAX_CELL - 1).collect();
+    out.push('…');
+    out
 }
 
 /// Columns padded to their widest cell; the last column is not padded.
@@ -136,14 +238,17 @@ pub fn align(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// A column heading from a field name: `apiKeys` reads `API KEYS`.
+/// A column heading from a field name: `apiKeys` reads `API KEYS`, `status.groupName`
+/// reads `STATUS.GROUP NAME`.
 fn heading(name: &str) -> String {
     let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
+    let mut previous = '.';
+    for c in name.chars() {
+        if c.is_uppercase() && previous != '.' {
             out.push(' ');
         }
         out.extend(c.to_uppercase());
+        previous = c;
     }
     out
 }
@@ -276,13 +381,64 @@ mod tests {
         });
         assert_eq!(
             table_of(&page),
-            "bulkId  B\n\nID  STATUS   TO\n1   OK\n22  PENDING  a, b\n"
+            "bulkId  B\n\nID  TO    STATUS\n1         OK\n22  a, b  PENDING\n"
         );
         assert_eq!(
             table_of(&serde_json::json!({"balance": 100.0, "currency": "EUR"})),
             "balance   100.0\ncurrency  EUR\n"
         );
         assert_eq!(table_of(&serde_json::json!([])), "(none)");
+        assert_eq!(
+            table_of(&serde_json::json!({"balance": 1, "paging": {"page": 0}})),
+            "balance      1\npaging.page  0\n"
+        );
         assert_eq!(cell(&serde_json::json!("two\nlines")), "two lines");
+    }
+
+    /// Found trying it: a table of SMS logs had about 400 columns, nested JSON in its cells.
+    #[test]
+    fn rows_are_flattened_one_level_capped_and_cut() {
+        let long = "x".repeat(100);
+        let mut item = serde_json::json!({
+            "status": {"groupName": "PENDING", "name": "PENDING_ACCEPTED"},
+            "price": {"currency": "EUR", "deep": {"a": 1}},
+            "content": {"text": long},
+            "destinations": [{"to": "1"}, {"to": "2"}],
+            "messageId": "m1",
+            "unused": null,
+        });
+        for i in 0..20 {
+            item[format!("field{i}")] = serde_json::json!(i);
+        }
+        let table = table_of(&serde_json::json!([item]));
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            [
+                "MESSAGE",
+                "ID",
+                "STATUS",
+                "CONTENT.TEXT",
+                "DESTINATIONS",
+                "FIELD0",
+                "FIELD1",
+                "FIELD10",
+                "FIELD11"
+            ]
+        );
+        assert!(
+            lines[1].starts_with("m1          PENDING_ACCEPTED  "),
+            "{table}"
+        );
+        assert!(
+            lines[1].contains(&format!("{}…", "x".repeat(MAX_CELL - 1))),
+            "{table}"
+        );
+        assert!(lines[1].contains("(2 items)"), "{table}");
+        assert!(
+            !table.contains("UNUSED") && !table.contains("PRICE"),
+            "{table}"
+        );
+        assert_eq!(cut("short"), "short");
     }
 }

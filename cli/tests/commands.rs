@@ -24,7 +24,7 @@ async fn login_whoami_token_and_logout_with_oauth() {
     insta::assert_snapshot!("whoami_oauth2", world.stable(&whoami.stdout));
     let whoami = json(&world.run(&["whoami", "--output", "json"]).expect(0).stdout);
     assert_eq!(whoami["user"], "demo");
-    assert_eq!(whoami["api_keys"], serde_json::json!([]));
+    assert_eq!(whoami["apiKeys"], serde_json::json!([]));
 
     let token = world.run(&["token"]).expect(0).stdout;
     let header = world.run(&["token", "--header"]).expect(0).stdout;
@@ -217,7 +217,7 @@ async fn api_keys_listed_shown_rotated_and_revoked() {
         .expect(0);
     let report = json(&rotate.stdout);
     assert_eq!(report["old"]["revoked"], true);
-    assert_eq!(report["works_from_this_machine"], true);
+    assert_eq!(report["worksFromThisMachine"], true);
     assert_eq!(
         report["new"]["scopeGuids"],
         serde_json::json!(["sms:manage"])
@@ -306,9 +306,9 @@ async fn sms_send_prints_each_message_id_and_status() {
         ])
         .expect(0);
     let report = json(&sent.stdout);
-    assert_eq!(report["messages"][0]["to"], "41793026727");
-    assert_eq!(report["messages"][0]["status"], "PENDING_ACCEPTED");
-    assert!(report["messages"][0]["message_id"].as_str().is_some());
+    assert_eq!(report["messages"][0]["destination"], "41793026727");
+    assert_eq!(report["messages"][0]["status"]["name"], "PENDING_ACCEPTED");
+    assert!(report["messages"][0]["messageId"].as_str().is_some());
     let table = world
         .run(&[
             "sms",
@@ -327,10 +327,6 @@ async fn sms_send_prints_each_message_id_and_status() {
         "{}",
         table.stdout
     );
-    let refused = world
-        .run(&["sms", "send", "--to", "+41793026727", "--text", "Hi"])
-        .expect(3);
-    assert!(refused.stderr.contains("E400"), "{}", refused.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,8 +406,9 @@ async fn generated_commands_print_json_and_keep_secrets_off_the_command_line() {
             broken.to_str().unwrap(),
         ])
         .expect(2);
+    // Named by the field at fault, not by line and column.
     assert!(
-        refused.stderr.contains("failed to parse"),
+        refused.stderr.contains(": name: invalid type"),
         "{}",
         refused.stderr
     );
@@ -433,8 +430,8 @@ async fn the_environment_works_without_a_profile() {
         .env("INFOBIP_PASSWORD", DEMO_PASSWORD);
     let whoami = world.run_with(command, &["whoami", "--output", "json"], "");
     let whoami = json(&whoami.expect(0).stdout);
-    assert_eq!(whoami["credentials"], "the INFOBIP_* variables");
-    assert_eq!(whoami["scheme"], "IBSSO");
+    assert_eq!(whoami["credentials"], "environment");
+    assert_eq!(whoami["scheme"], "ibsso");
 }
 
 #[test]

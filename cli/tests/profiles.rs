@@ -57,7 +57,7 @@ async fn logout_forgets_the_secret_so_whoami_then_asks_for_a_login() {
             .stdout,
     );
     assert_eq!(listed[0]["name"], "default");
-    assert_eq!(listed[0]["secret_saved"], false);
+    assert_eq!(listed[0]["secretSaved"], false);
     world.login("default", "oauth2").expect(0);
     world.run(&["whoami"]).expect(0);
 }
@@ -88,10 +88,10 @@ async fn profiles_are_listed_picked_and_removed() {
     assert_eq!(
         listed,
         serde_json::json!([
-            {"name": "ops", "base_url": url, "scheme": "basic", "user": "demo",
-             "secret_saved": true, "default": false, "in_use": false},
-            {"name": "work", "base_url": url, "scheme": "oauth2", "user": "demo",
-             "secret_saved": true, "default": true, "in_use": true},
+            {"name": "ops", "baseUrl": url, "scheme": "basic", "user": "demo",
+             "secretSaved": true, "default": false, "inUse": false},
+            {"name": "work", "baseUrl": url, "scheme": "oauth2", "user": "demo",
+             "secretSaved": true, "default": true, "inUse": true},
         ])
     );
     let table = world.run(&["profile", "list"]).expect(0).stdout;
@@ -105,7 +105,7 @@ async fn profiles_are_listed_picked_and_removed() {
             .expect(0)
             .stdout,
     );
-    assert_eq!(other[0]["in_use"], true);
+    assert_eq!(other[0]["inUse"], true);
 
     let used = world.run(&["profile", "use", "ops"]).expect(0);
     assert!(

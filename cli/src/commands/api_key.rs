@@ -2,7 +2,8 @@
 //! lets only Basic, IBSSO and OAuth credentials manage keys, never a key itself.
 
 use infobip_auth::Scheme;
-use infobip_client::account::types::{ApiKey as Key, CreateApiKeyRequest, UpdateApiKeyRequest};
+pub use infobip_client::account::types::ApiKey as Key;
+use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::Products as _;
 use serde_json::{json, Value};
 
@@ -278,12 +279,12 @@ async fn rotate(
             new["apiKeySecret"] = Value::String(secret);
             let mut old = json!({"id": id, "revoked": matches!(revoked, Some(Ok(_)))});
             if let Some(failure) = &revoke_failed {
-                old["revoke_failed"] = json!(failure.message);
+                old["revokeFailed"] = json!(failure.message);
             }
             let report = json!({
                 "new": new,
                 "old": old,
-                "works_from_this_machine": check.is_ok(),
+                "worksFromThisMachine": check.is_ok(),
                 "note": check.as_ref().err(),
             });
             output::print(&report, output);
@@ -352,8 +353,8 @@ async fn try_key(session: &Session, secret: &str, old: &Key) -> Result<(), Strin
     }
 }
 
-/// A key as JSON, without its secret.
-fn public(key: &Key) -> Value {
+/// A key as JSON, as Infobip writes it, without its secret.
+pub fn public(key: &Key) -> Value {
     let mut value = serde_json::to_value(key).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut value {
         fields.remove("apiKeySecret");
@@ -361,7 +362,8 @@ fn public(key: &Key) -> Value {
     value
 }
 
-fn print_keys(keys: &[Key], output: Output) {
+/// Keys as JSON (as Infobip writes them, without their secrets) or as a table.
+pub fn print_keys(keys: &[Key], output: Output) {
     if output == Output::Json {
         output::print(&Value::Array(keys.iter().map(public).collect()), output);
         return;
@@ -373,7 +375,7 @@ fn print_keys(keys: &[Key], output: Output) {
     let header: Vec<String> = [
         "ID",
         "NAME",
-        "ENABLED",
+        "STATUS",
         "VALID FROM",
         "VALID TO",
         "SCOPES",
@@ -390,7 +392,7 @@ fn row(key: &Key) -> Vec<String> {
     vec![
         key.id.clone().unwrap_or_default(),
         key.name.clone(),
-        key.enabled.map(yes_no).unwrap_or_default(),
+        key.enabled.map(state).unwrap_or_default().to_owned(),
         key.valid_from.map(|t| t.to_string()).unwrap_or_default(),
         key.valid_to.map(|t| t.to_string()).unwrap_or_default(),
         scopes(key),
@@ -402,8 +404,14 @@ fn row(key: &Key) -> Vec<String> {
     ]
 }
 
-fn yes_no(yes: bool) -> String {
-    String::from(if yes { "yes" } else { "no (revoked)" })
+/// A key's state in one word, the same in every table: `enabled`, or `revoked` (what
+/// `api-key revoke` makes of it; Infobip's JSON says `"enabled": false`).
+pub fn state(enabled: bool) -> &'static str {
+    if enabled {
+        "enabled"
+    } else {
+        "revoked"
+    }
 }
 
 fn scopes(key: &Key) -> String {
@@ -424,7 +432,7 @@ fn print_key(key: &Key, output: Output) {
     let names = [
         "id",
         "name",
-        "enabled",
+        "status",
         "valid from",
         "valid to",
         "scopes",

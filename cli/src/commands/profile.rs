@@ -64,12 +64,12 @@ fn list(context: &Context) -> Result<(), Failure> {
     for (name, profile) in &profiles.profiles {
         rows.push(json!({
             "name": name,
-            "base_url": profile.base_url,
+            "baseUrl": profile.base_url,
             "scheme": profile.scheme.env_value(),
             "user": profile.username,
-            "secret_saved": context.config.has_secret(name, profile)?,
+            "secretSaved": context.config.has_secret(name, profile)?,
             "default": profiles.default.as_deref() == Some(name.as_str()),
-            "in_use": using.as_deref() == Some(name.as_str()),
+            "inUse": using.as_deref() == Some(name.as_str()),
         }));
     }
     if context.output() == Output::Json {
@@ -87,13 +87,13 @@ fn list(context: &Context) -> Result<(), Failure> {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            let marker = if row["in_use"] == true { "*" } else { "" };
+            let marker = if row["inUse"] == true { "*" } else { "" };
             let name = if row["default"] == true {
                 format!("{} (default)", output::cell(&row["name"]))
             } else {
                 output::cell(&row["name"])
             };
-            let secret = if row["secret_saved"] == true {
+            let secret = if row["secretSaved"] == true {
                 "saved"
             } else {
                 "none (signed out)"
@@ -101,7 +101,7 @@ fn list(context: &Context) -> Result<(), Failure> {
             vec![
                 marker.to_owned(),
                 name,
-                output::cell(&row["base_url"]),
+                output::cell(&row["baseUrl"]),
                 output::cell(&row["scheme"]),
                 output::cell(&row["user"]),
                 secret.to_owned(),

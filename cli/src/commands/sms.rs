@@ -5,7 +5,6 @@ use infobip_client::sms::types::{
     SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
 };
 use infobip_client::Products as _;
-use serde_json::{json, Value};
 
 use super::Context;
 use crate::failure::Failure;
@@ -14,8 +13,8 @@ use crate::output::{self, Output};
 /// `infobip sms send`.
 #[derive(Debug, clap::Args)]
 pub struct Send {
-    /// The destination: an international number, country code first, without `+` or `00`
-    /// (41793026727). Repeat it for several
+    /// The destination: an international number, country code first (41793026727, or
+    /// +41793026727). Repeat it for several
     #[arg(long, value_name = "NUMBER", required = true)]
     to: Vec<String>,
     /// The message text
@@ -36,8 +35,13 @@ pub fn send_command() -> clap::Command {
 /// Runs `infobip sms send`.
 pub async fn send(context: &Context, matches: &clap::ArgMatches) -> Result<(), Failure> {
     let args = Send::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
-    // Numbers are checked by Infobip, which names the one it refuses.
-    let destinations: Vec<SmsToDestination> = args.to.iter().map(SmsToDestination::new).collect();
+    // Numbers are checked by Infobip, which names the one it refuses; the `+` people write
+    // before the country code is taken off, as Infobip wants the digits alone.
+    let destinations: Vec<SmsToDestination> = args
+        .to
+        .iter()
+        .map(|to| SmsToDestination::new(international(to)))
+        .collect();
     let mut message = SmsMessage::new(SmsTextMessageContent::new(args.text), destinations);
     message.sender = args.from;
     let request = SmsRequestEnvelope::new([message]);
@@ -48,26 +52,13 @@ pub async fn send(context: &Context, matches: &clap::ArgMatches) -> Result<(), F
             .await
             .map_err(|e| Failure::of_call(&e, session.scheme()))?
             .into_inner();
-    let messages: Vec<Value> = answer
-        .messages
-        .iter()
-        .map(|message| {
-            let status = message.status.as_ref();
-            json!({
-                "to": message.destination,
-                "message_id": message.message_id,
-                "status": status.and_then(|s| s.name.clone()),
-                "group": status.and_then(|s| s.group_name.as_ref().map(|g| g.to_string())),
-                "description": status.and_then(|s| s.description.clone()),
-            })
-        })
-        .collect();
-    let mut report = json!({"messages": messages});
-    if let Some(bulk) = &answer.bulk_id {
-        report["bulk_id"] = json!(bulk);
-    }
     match context.output() {
-        Output::Json => output::print(&report, Output::Json),
+        // Infobip's answer as it wrote it, as `sms send-sms-messages` prints it.
+        Output::Json => {
+            let json = serde_json::to_value(&answer)
+                .map_err(|e| Failure::local(format!("the answer cannot be printed ({e})")))?;
+            output::print(&json, Output::Json);
+        }
         Output::Table => {
             if let Some(bulk) = &answer.bulk_id {
                 println!("bulk id  {bulk}");
@@ -76,17 +67,46 @@ pub async fn send(context: &Context, matches: &clap::ArgMatches) -> Result<(), F
                 .into_iter()
                 .map(String::from)
                 .collect();
-            let rows: Vec<Vec<String>> = messages
+            let rows: Vec<Vec<String>> = answer
+                .messages
                 .iter()
-                .map(|m| {
-                    ["to", "message_id", "status", "group", "description"]
-                        .iter()
-                        .map(|k| m.get(*k).map(output::cell).unwrap_or_default())
-                        .collect()
+                .map(|message| {
+                    let status = message.status.as_ref();
+                    vec![
+                        message.destination.clone().unwrap_or_default(),
+                        message.message_id.clone().unwrap_or_default(),
+                        status.and_then(|s| s.name.clone()).unwrap_or_default(),
+                        status
+                            .and_then(|s| s.group_name.as_ref().map(|g| g.to_string()))
+                            .unwrap_or_default(),
+                        status
+                            .and_then(|s| s.description.clone())
+                            .unwrap_or_default(),
+                    ]
                 })
                 .collect();
             print!("{}", output::align(&header, &rows));
         }
     }
     Ok(())
+}
+
+/// A destination as Infobip takes it: the digits, without the `+` written before the
+/// country code (`+41793026727` is `41793026727`).
+pub fn international(number: &str) -> &str {
+    let number = number.trim();
+    number.strip_prefix('+').unwrap_or(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plus_before_the_country_code_is_taken_off() {
+        assert_eq!(international("+41793026727"), "41793026727");
+        assert_eq!(international("41793026727"), "41793026727");
+        // Anything else is Infobip's to judge, and to name in its refusal.
+        assert_eq!(international("++4179"), "+4179");
+    }
 }
