@@ -165,9 +165,11 @@ fn configuration(source: &Source, reason: &str) -> Failure {
         Source::Environment => String::from("fix the INFOBIP_* variables"),
         Source::Sandbox => String::from("report this: the sandbox's settings should always work"),
     };
+    // A configuration that cannot be used (a base URL that is no URL, a missing variable):
+    // nothing was sent, and `--help` lists the configuration under exit code 1.
     Failure::new(
-        Kind::Auth,
-        format!("the credentials of {source} cannot be used: {reason}"),
+        Kind::Local,
+        format!("the settings of {source} cannot be used: {reason}"),
     )
     .hint(hint)
 }

@@ -111,10 +111,7 @@ impl Failure {
             ErrorKind::Transport(_) | ErrorKind::Api(_) | ErrorKind::InvalidResponse { .. }
                 if error.may_have_been_received() && operation.http_method != "GET" =>
             {
-                Self::new(Kind::Local, error.to_string()).hint(
-                    "Infobip may have acted on it: check before running it again (a message \
-                     may be in `infobip sms` logs or reports already), or it may be done twice",
-                )
+                Self::new(Kind::Local, error.to_string()).hint(may_have_been_done(operation))
             }
             _ => Self::new(Kind::Local, error.to_string()).hint(
                 "check the base URL and the network; `infobip whoami` shows what is configured",
@@ -160,11 +157,20 @@ impl Failure {
             )
             .hint("try again later; if it persists, Infobip's status page or support can tell more"),
             _ => {
+                // Each thing said once: Infobip's action is the hint, not also part of the
+                // message, and a violation the description already states is not repeated.
+                let action = infobip.action.clone().filter(|a| !a.is_empty());
+                let mut shown = infobip;
+                shown.action = None;
+                let description = shown.description.clone();
+                shown.violations.retain(|v| {
+                    !(description.contains(&v.violation) && description.contains(&v.property))
+                });
                 let mut failure =
-                    Self::new(Kind::Api, format!("Infobip refused `{operation}`: {infobip}"));
-                if let Some(action) = infobip.action.as_deref().filter(|a| !a.is_empty()) {
-                    failure = failure.hint(action.to_owned());
-                } else if !infobip.violations.is_empty() {
+                    Self::new(Kind::Api, format!("Infobip refused `{operation}`: {shown}"));
+                if let Some(action) = action {
+                    failure = failure.hint(action);
+                } else if !shown.violations.is_empty() {
                     failure = failure.hint("fix each property named above and try again");
                 }
                 failure
@@ -217,6 +223,29 @@ impl Failure {
     }
 }
 
+/// What to say of a call that may have been done although no answer said so: that it may
+/// have, and how to check before sending it again, naming the product's logs command (or,
+/// without one, its reports command, which consumes the reports it reads).
+fn may_have_been_done(operation: &Operation) -> String {
+    let product = operation.product;
+    let latest = |word: &str| {
+        crate::api::operation_ids(product)
+            .into_iter()
+            .filter(|(method, id)| *method == "GET" && id.contains(word))
+            .map(|(_, id)| id)
+            .max()
+    };
+    let check = match (latest("logs"), latest("reports")) {
+        (Some(id), _) => format!("`infobip {product} {id}` lists what was sent"),
+        (None, Some(id)) => format!("`infobip {product} {id}` gives the reports of what was sent"),
+        (None, None) => String::from("Infobip's web interface shows what was done"),
+    };
+    format!(
+        "no answer does not mean nothing was done: Infobip may have received it (a message may \
+         have gone). Check before running it again, or it may be done twice: {check}"
+    )
+}
+
 /// Whether `error` comes down to a login request that got no answer (a refused connection,
 /// a timeout), as opposed to Infobip refusing or failing it.
 fn got_no_answer(error: &AuthError) -> bool {
@@ -260,7 +289,11 @@ mod tests {
             let error = infobip_client::Error::new(operation, kind);
             let failure = Failure::of_call(&error, Scheme::ApiKeyHeader);
             let hint = failure.hint.clone().unwrap_or_default();
-            assert!(hint.contains("may have acted"), "{failure}");
+            assert!(hint.contains("may have received it"), "{failure}");
+            assert!(
+                hint.contains("`infobip sms get-outbound-sms-message-logs-v3`"),
+                "{failure}"
+            );
             assert!(!failure.message.contains("refused"), "{failure}");
         }
     }
