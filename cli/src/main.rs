@@ -19,6 +19,7 @@ mod fields;
 mod generated;
 mod keyring;
 mod output;
+mod paginate;
 mod secret_input;
 mod spinner;
 

@@ -24,6 +24,7 @@ Examples:
     --raw-field 'messages[0].destinations[0].to=41793026727' \\
     --raw-field 'messages[0].content.text=Hello'
   infobip api POST /sms/3/messages --input message.json
+  infobip api GET /settings/2/api-keys --paginate --field size=100
 
 Fields are KEY=VALUE. For GET (and with --input) they are query parameters; otherwise they \
 make a JSON body, nested by their keys: `a.b` or `a[b]` in an object, `a[0]` at an index of \
@@ -33,7 +34,13 @@ a string (a phone number, say).
 
 The request goes to the base URL of the profile in use; a URL on any other host is refused \
 before anything is sent, so that the credentials never leave it. Answers are printed as \
-JSON, their secrets redacted unless --show-secrets; a refusal exits as the other commands do.")]
+JSON, their secrets redacted unless --show-secrets; a refusal exits as the other commands do.
+
+--paginate reads a list page after page, as its answers say where the next one is (a \
+`paging` with `page` and `totalPages`, a total of entries, a `cursor.nextCursor`, an \
+`offset`), and prints the entries of all of them as one JSON array; the cursor of the \
+messages' logs is asked for (`useCursor=true`) unless given. It stops after --max-pages \
+pages, failing, so that a list that never ends cannot keep it going.")]
 pub struct Api {
     /// The HTTP method (GET, POST, PUT, PATCH, DELETE)
     method: String,
@@ -52,6 +59,14 @@ pub struct Api {
     /// credentials are added
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
+    /// Follow the pages of a list (GET only): page numbers, cursors or offsets, whichever the
+    /// answer uses; every page's entries are printed as one JSON array
+    #[arg(long)]
+    paginate: bool,
+    /// With --paginate: read at most this many pages, then fail (exit code 1) after printing
+    /// what was read
+    #[arg(long, value_name = "N", default_value_t = crate::paginate::DEFAULT_MAX_PAGES, requires = "paginate")]
+    max_pages: u32,
 }
 
 impl Api {
@@ -74,7 +89,6 @@ impl Api {
         // Read (and checked) before connecting: a body that cannot be sent costs no token.
         let input = self.input.as_deref().map(read_input).transpose()?;
         let session = context.connect().await?;
-        let scheme = session.scheme();
         let mut url = url_of(&session.base_url, &self.path)?;
         if !session.infobip.owns(&url) {
             return Err(Failure::usage(format!(
@@ -97,24 +111,111 @@ impl Api {
             url.query_pairs_mut().extend_pairs(fields::query(&given));
         }
         let operation = catalogue_operation(&method, url.path());
+        if self.paginate && method != reqwest::Method::GET {
+            return Err(Failure::usage(format!(
+                "--paginate follows the pages of a list, which is read with GET, not {method}"
+            )));
+        }
+        let call = Call {
+            session: &session,
+            method,
+            headers,
+            body,
+            operation,
+        };
+        let output = context.global.output.unwrap_or(Output::Json);
+        let show_secrets = context.global.show_secrets;
+        if !self.paginate {
+            let bytes = call.send(url).await?;
+            print_answer(&bytes, output, show_secrets);
+            return Ok(());
+        }
+        // The logs answer with a cursor only when asked to.
+        if !url.query_pairs().any(|(k, _)| k == "useCursor") && declares(operation, "use-cursor") {
+            url.query_pairs_mut().append_pair("useCursor", "true");
+        }
+        let mut entries: Vec<serde_json::Value> = Vec::new();
+        let mut first_page = None;
+        for _ in 0..self.max_pages {
+            let bytes = call.send(url.clone()).await?;
+            let page: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+                Failure::new(
+                    crate::failure::Kind::Api,
+                    format!(
+                        "`{} {}`: a page is not JSON, so --paginate cannot follow it",
+                        call.method,
+                        url.path()
+                    ),
+                )
+            })?;
+            let asked: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let first =
+                *first_page.get_or_insert_with(|| crate::paginate::first_page(&page, &asked));
+            match crate::paginate::entries(&page) {
+                Some(items) => entries.extend(items.iter().cloned()),
+                None => {
+                    return Err(Failure::usage(format!(
+                        "`{} {}` answers with no list, so there are no pages to follow",
+                        call.method,
+                        url.path()
+                    ))
+                    .hint("leave out --paginate"))
+                }
+            }
+            let Some(next) = crate::paginate::next(&page, &asked, first) else {
+                print_entries(entries, output, show_secrets);
+                return Ok(());
+            };
+            let kept: Vec<(String, String)> = asked
+                .into_iter()
+                .filter(|(k, _)| !next.iter().any(|(n, _)| n == k))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .extend_pairs(next);
+        }
+        print_entries(entries, output, show_secrets);
+        Err(Failure::local(format!(
+            "--paginate stopped after {} pages (--max-pages) while the list went on: what was read is printed, the rest is not",
+            self.max_pages
+        ))
+        .hint("narrow the list (a filter, a larger page size), or raise --max-pages"))
+    }
+}
+
+/// One request of `infobip api`, sent as often as there are pages to read.
+struct Call<'a> {
+    session: &'a crate::connect::Session,
+    method: reqwest::Method,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<Vec<u8>>,
+    operation: &'static Operation,
+}
+
+impl Call<'_> {
+    /// Sends it to `url`; the body of a success, or why it failed.
+    async fn send(&self, url: reqwest::Url) -> Result<Vec<u8>, Failure> {
+        let (method, operation) = (&self.method, self.operation);
+        let scheme = self.session.scheme();
         let mut request = reqwest::Request::new(method.clone(), url.clone());
         request
             .headers_mut()
             .insert(ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(body) = body {
+        if let Some(body) = &self.body {
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            *request.body_mut() = Some(body.into());
+            *request.body_mut() = Some(body.clone().into());
         }
-        for (name, value) in headers {
-            request.headers_mut().insert(name, value);
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name.clone(), value.clone());
         }
         // The span `--debug` reads the URL from (its query's secrets redacted there).
         let span = tracing::info_span!("infobip_cli.api", url = %url);
         let sent = crate::spinner::while_waiting(
             &format!("{method} {}...", url.path()),
-            tracing::Instrument::instrument(session.infobip.send(request), span),
+            tracing::Instrument::instrument(self.session.infobip.send(request), span),
         )
         .await;
         // A request the catalogue does not know is named by its method and path, not as
@@ -150,13 +251,32 @@ impl Api {
                 scheme,
             )));
         }
-        print_answer(
-            &bytes,
-            context.global.output.unwrap_or(Output::Json),
-            context.global.show_secrets,
-        );
-        Ok(())
+        Ok(bytes.to_vec())
     }
+}
+
+/// Whether the catalogue's `operation` has the query parameter whose flag is `flag`.
+fn declares(operation: &Operation, flag: &str) -> bool {
+    crate::generated::commands()
+        .into_iter()
+        .find(|product| product.get_name() == operation.product)
+        .and_then(|product| product.find_subcommand(operation.id).cloned())
+        .is_some_and(|command| {
+            command
+                .get_arguments()
+                .any(|arg| arg.get_long() == Some(flag))
+        })
+}
+
+/// The entries of every page, as one JSON array.
+fn print_entries(entries: Vec<serde_json::Value>, output: Output, show_secrets: bool) {
+    let mut json = serde_json::Value::Array(entries);
+    if !show_secrets && infobip_client::redact::redact_json(&mut json) {
+        eprintln!(
+            "note: secrets in the answer replaced by [redacted]; add --show-secrets to print them"
+        );
+    }
+    output::print(&json, output);
 }
 
 /// The request's URL: `path` under the base URL, or `path` itself if it is a URL.
