@@ -106,7 +106,7 @@ pub fn next(
                 .find_map(|k| int(place.get(*k)))
                 .filter(|size| *size > 0)
                 .unwrap_or(i64::try_from(count).ok()?);
-            (total + size - 1) / size
+            total / size + i64::from(total % size != 0)
         }
     };
     (current + 1 < first_page + pages).then(|| vec![(name.to_owned(), (current + 1).to_string())])
