@@ -114,7 +114,8 @@ async fn profiles_are_listed_picked_and_removed() {
         used.all()
     );
     let whoami = json(&world.run(&["whoami", "--output", "json"]).expect(0).stdout);
-    assert_eq!(whoami["credentials"], "profile `ops`");
+    assert_eq!(whoami["credentials"], "profile");
+    assert_eq!(whoami["profile"], "ops");
     let unknown = world.run(&["profile", "use", "nope"]).expect(4);
     assert!(
         unknown
