@@ -15,10 +15,12 @@ mod connect;
 mod debug;
 mod failure;
 mod fields;
+mod file_store;
 #[rustfmt::skip]
 mod generated;
 mod keyring;
 mod output;
+mod private_files;
 mod secret_input;
 mod spinner;
 
