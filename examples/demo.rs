@@ -196,9 +196,9 @@ async fn run() -> Result<(), String> {
     .await;
 
     // Three services sharing a token store (in-process here; Redis for a fleet).
-    let store = infobip_auth::MemoryStore::new();
+    let store = infobip_auth::store::MemoryStore::new();
     // A real key comes from your secrets (`openssl rand -base64 32`).
-    let key = infobip_auth::EncryptionKey::from_bytes([7; 32]);
+    let key = infobip_auth::store::EncryptionKey::from_bytes([7; 32]);
     let services = (0..3)
         .map(|_| {
             demo.client(

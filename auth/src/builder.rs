@@ -11,18 +11,18 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::authenticator::{Credential, InfobipAuth, StaticKind};
 use crate::cache::refresh_margin;
 use crate::call_retry::CallRetry;
+#[cfg(feature = "token-store")]
+use crate::fleet::{Fleet, StoreSettings};
 use crate::login::{login_client, Login};
 use crate::rotation::{read_at_connect, Rotation};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
 use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
-use crate::store::fleet::{Fleet, StoreSettings};
+#[cfg(feature = "token-store")]
+use crate::store::{EncryptionKey, TokenStore};
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
-use crate::{
-    Clock, ConfigError, EncryptionKey, Infobip, LoginCooldown, RetryPolicy, SecretSource,
-    SystemClock, TokenStore,
-};
+use crate::{Clock, ConfigError, Infobip, LoginCooldown, RetryPolicy, SecretSource, SystemClock};
 
 pub(crate) enum Credentials {
     Basic {
@@ -92,6 +92,7 @@ impl Credentials {
     }
 
     /// Whether the scheme has tokens that a store could share.
+    #[cfg(feature = "token-store")]
     fn renews(&self) -> bool {
         matches!(self, Credentials::Ibsso { .. } | Credentials::OAuth2 { .. })
     }
@@ -121,11 +122,39 @@ pub struct ClientBuilder {
     secret_check_interval: Duration,
     secret_read_timeout: Duration,
     clock: Arc<dyn Clock>,
-    pub(crate) store: Option<StoreChoice>,
-    store_lease: Duration,
-    store_timeout: Duration,
+    #[cfg(feature = "token-store")]
+    pub(crate) sharing: Sharing,
 }
 
+/// The shared token store, if any, and how it is used.
+#[cfg(feature = "token-store")]
+pub(crate) struct Sharing {
+    pub(crate) store: Option<StoreChoice>,
+    lease: Duration,
+    timeout: Duration,
+}
+
+#[cfg(feature = "token-store")]
+impl fmt::Debug for Sharing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sharing")
+            .field(
+                "token_store",
+                &self.store.as_ref().map(|store| match store {
+                    StoreChoice::Given(store, _) => format!("{store:?}"),
+                    StoreChoice::RedisUrl(..) => String::from("redis ([redacted] URL)"),
+                    StoreChoice::RedisCluster(nodes, _) => {
+                        format!("redis cluster ({} [redacted] node URLs)", nodes.len())
+                    }
+                }),
+            )
+            .field("store_lease", &self.lease)
+            .field("store_timeout", &self.timeout)
+            .finish()
+    }
+}
+
+#[cfg(feature = "token-store")]
 pub(crate) enum StoreChoice {
     Given(Arc<dyn TokenStore>, EncryptionKey),
     /// Opened in `build`, so that a bad URL is reported there with the other settings.
@@ -138,7 +167,8 @@ pub(crate) enum StoreChoice {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
+        let mut shown = f.debug_struct("ClientBuilder");
+        shown
             .field("scheme", &self.credentials.scheme())
             .field("username", &self.credentials.username())
             .field("secret", &"[redacted]")
@@ -163,20 +193,10 @@ impl fmt::Debug for ClientBuilder {
             .field("write_retry", &self.write_retry)
             .field("login_cooldown", &self.cooldown)
             .field("secret_check_interval", &self.secret_check_interval)
-            .field("secret_read_timeout", &self.secret_read_timeout)
-            .field(
-                "token_store",
-                &self.store.as_ref().map(|store| match store {
-                    StoreChoice::Given(store, _) => format!("{store:?}"),
-                    StoreChoice::RedisUrl(..) => String::from("redis ([redacted] URL)"),
-                    StoreChoice::RedisCluster(nodes, _) => {
-                        format!("redis cluster ({} [redacted] node URLs)", nodes.len())
-                    }
-                }),
-            )
-            .field("store_lease", &self.store_lease)
-            .field("store_timeout", &self.store_timeout)
-            .finish_non_exhaustive()
+            .field("secret_read_timeout", &self.secret_read_timeout);
+        #[cfg(feature = "token-store")]
+        shown.field("sharing", &self.sharing);
+        shown.finish_non_exhaustive()
     }
 }
 
@@ -198,9 +218,12 @@ impl ClientBuilder {
             secret_check_interval: Duration::from_secs(10),
             secret_read_timeout: Duration::from_secs(5),
             clock: Arc::new(SystemClock),
-            store: None,
-            store_lease: Duration::from_secs(10),
-            store_timeout: Duration::from_secs(1),
+            #[cfg(feature = "token-store")]
+            sharing: Sharing {
+                store: None,
+                lease: Duration::from_secs(10),
+                timeout: Duration::from_secs(1),
+            },
         }
     }
 
@@ -345,21 +368,22 @@ impl ClientBuilder {
     /// IBSSO sessions in a shared store are created with `unsafe: true` (not bound to one IP
     /// address), since every host uses them; a logout by one client ends the session for
     /// all, and the others log in again on their next call.
+    #[cfg(feature = "token-store")]
     pub fn token_store(mut self, store: impl TokenStore, key: EncryptionKey) -> Self {
-        self.store = Some(StoreChoice::Given(Arc::new(store), key));
+        self.sharing.store = Some(StoreChoice::Given(Arc::new(store), key));
         self
     }
 
-    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::RedisStore) at `url`
+    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) at `url`
     /// (`redis://` or `rediss://`, `valkey://` or `valkeys://`, with `user:password@` if
     /// needed): how a fleet of replicas shares tokens. The URL is checked by `build`.
     #[cfg(feature = "redis")]
     pub fn redis_token_store(mut self, url: impl Into<String>, key: EncryptionKey) -> Self {
-        self.store = Some(StoreChoice::RedisUrl(SecretString::from(url.into()), key));
+        self.sharing.store = Some(StoreChoice::RedisUrl(SecretString::from(url.into()), key));
         self
     }
 
-    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::RedisStore) on the
+    /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) on the
     /// Redis Cluster (or Valkey cluster) that `nodes` belong to: one URL or more, of any of
     /// its nodes (`redis://host:port`, `rediss://` for TLS, with `user:password@` if needed,
     /// the same on each). The client finds the rest of the cluster, and follows failovers.
@@ -374,22 +398,24 @@ impl ClientBuilder {
             .into_iter()
             .map(|url| SecretString::from(url.into()))
             .collect();
-        self.store = Some(StoreChoice::RedisCluster(nodes, key));
+        self.sharing.store = Some(StoreChoice::RedisCluster(nodes, key));
         self
     }
 
     /// How long another process waits for a lock holder that went silent (died) before it
     /// takes over. The holder renews it every third of it while it works, so it must be at
     /// least three [`store_timeout`](Self::store_timeout)s. 10 s by default.
+    #[cfg(feature = "token-store")]
     pub fn store_lease(mut self, lease: Duration) -> Self {
-        self.store_lease = lease;
+        self.sharing.lease = lease;
         self
     }
 
     /// The longest one call to the token store may take before the client stops waiting for
     /// it and uses its own cache. 1 s by default.
+    #[cfg(feature = "token-store")]
     pub fn store_timeout(mut self, timeout: Duration) -> Self {
-        self.store_timeout = timeout;
+        self.sharing.timeout = timeout;
         self
     }
 
@@ -458,8 +484,9 @@ impl ClientBuilder {
         self
     }
 
+    #[cfg(feature = "token-store")]
     pub(crate) fn with_store(mut self, store: StoreChoice) -> Self {
-        self.store = Some(store);
+        self.sharing.store = Some(store);
         self
     }
 
@@ -488,9 +515,13 @@ impl ClientBuilder {
         })?)?;
         self.check_durations()?;
         let scheme = self.credentials.scheme();
-        let shares = self.store.is_some() && self.credentials.renews();
+        #[cfg(feature = "token-store")]
+        let shares = self.sharing.store.is_some() && self.credentials.renews();
+        #[cfg(not(feature = "token-store"))]
+        let shares = false;
         let http = self.take_http_client()?;
         let login_http = login_client(self.timeout, self.connect_timeout)?;
+        #[cfg(feature = "token-store")]
         let fleet_settings = self.fleet_settings();
         let read_timeout = self.secret_read_timeout;
         let calls = CallRetry {
@@ -582,13 +613,15 @@ impl ClientBuilder {
             self.clock.clone(),
             scheme,
         ));
-        let fleet = match self.store {
+        #[cfg(feature = "token-store")]
+        let fleet = match self.sharing.store {
             Some(choice) => {
+                let timeout = self.sharing.timeout;
                 let (store, key) = match choice {
                     StoreChoice::Given(store, key) => (store, key),
-                    StoreChoice::RedisUrl(url, key) => (open_redis(&url, self.store_timeout)?, key),
+                    StoreChoice::RedisUrl(url, key) => (open_redis(&url, timeout)?, key),
                     StoreChoice::RedisCluster(nodes, key) => {
-                        (open_redis_cluster(&nodes, self.store_timeout)?, key)
+                        (open_redis_cluster(&nodes, timeout)?, key)
                     }
                 };
                 let clock = self.clock.clone();
@@ -604,6 +637,8 @@ impl ClientBuilder {
             }
             None => None,
         };
+        #[cfg(not(feature = "token-store"))]
+        let fleet = None;
         let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
         let credential = Credential::Renewing(Arc::new(tokens));
         Ok((base_url, http, auth(credential, rotation)))
@@ -657,13 +692,22 @@ impl ClientBuilder {
                 reason: String::from("is zero; a session would expire before its first use"),
             });
         }
-        if self.store.is_none() || !self.credentials.renews() {
+        #[cfg(feature = "token-store")]
+        self.check_sharing()?;
+        Ok(())
+    }
+
+    #[cfg(feature = "token-store")]
+    fn check_sharing(&self) -> Result<(), ConfigError> {
+        let Sharing {
+            store,
+            lease,
+            timeout,
+        } = &self.sharing;
+        if store.is_none() || !self.credentials.renews() {
             return Ok(());
         }
-        for (field, value) in [
-            ("store_lease", self.store_lease),
-            ("store_timeout", self.store_timeout),
-        ] {
+        for (field, value) in [("store_lease", *lease), ("store_timeout", *timeout)] {
             if value.is_zero() {
                 return Err(ConfigError {
                     field,
@@ -673,13 +717,12 @@ impl ClientBuilder {
         }
         // The holder renews its lease every third of it, and a renewal may take a whole
         // store timeout: a shorter lease would lapse while its holder is alive and working.
-        if self.store_lease < self.store_timeout.saturating_mul(3) {
+        if *lease < timeout.saturating_mul(3) {
             return Err(ConfigError {
                 field: "store_lease",
                 reason: format!(
-                    "is {:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
-                    self.store_lease,
-                    self.store_timeout.saturating_mul(3)
+                    "is {lease:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
+                    timeout.saturating_mul(3)
                 ),
             });
         }
@@ -687,6 +730,7 @@ impl ClientBuilder {
     }
 
     /// How the shared store is used.
+    #[cfg(feature = "token-store")]
     fn fleet_settings(&self) -> StoreSettings {
         // A process waits for another's fetch at most as long as a fetch can take (every
         // attempt timing out, the longest waits between them), and a lease more.
@@ -696,10 +740,10 @@ impl ClientBuilder {
             .timeout
             .saturating_mul(retry.max_attempts)
             .saturating_add(longest_wait.saturating_mul(retry.max_attempts - 1))
-            .saturating_add(self.store_lease);
+            .saturating_add(self.sharing.lease);
         StoreSettings {
-            lease: self.store_lease,
-            timeout: self.store_timeout,
+            lease: self.sharing.lease,
+            timeout: self.sharing.timeout,
             max_wait,
         }
     }
@@ -707,7 +751,7 @@ impl ClientBuilder {
 
 #[cfg(feature = "redis")]
 fn open_redis(url: &SecretString, timeout: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    Ok(Arc::new(crate::RedisStore::open_with_timeout(
+    Ok(Arc::new(crate::store::RedisStore::open_with_timeout(
         url.expose_secret(),
         timeout,
     )?))
@@ -718,24 +762,24 @@ fn open_redis_cluster(
     nodes: &[SecretString],
     timeout: Duration,
 ) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    Ok(Arc::new(crate::RedisStore::cluster_with_timeout(
+    Ok(Arc::new(crate::store::RedisStore::cluster_with_timeout(
         nodes.iter().map(|url| url.expose_secret()),
         timeout,
     )?))
 }
 
-#[cfg(not(feature = "redis"))]
+#[cfg(all(feature = "token-store", not(feature = "redis")))]
 fn open_redis(_: &SecretString, _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
     Err(no_redis())
 }
 
-#[cfg(not(feature = "redis"))]
+#[cfg(all(feature = "token-store", not(feature = "redis")))]
 fn open_redis_cluster(_: &[SecretString], _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
     Err(no_redis())
 }
 
 #[cfg(not(feature = "redis"))]
-fn no_redis() -> ConfigError {
+pub(crate) fn no_redis() -> ConfigError {
     ConfigError {
         field: "token_store",
         reason: String::from(

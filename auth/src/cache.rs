@@ -16,6 +16,7 @@ use crate::{AuthError, Clock};
 /// A token or session in the cache.
 pub(crate) struct Token {
     /// Zeroized on drop; what a shared store keeps. The header carries it on the wire.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     pub(crate) secret: SecretString,
     /// `Bearer <token>` or `IBSSO <token>`, marked sensitive.
     pub(crate) header: HeaderValue,
@@ -75,6 +76,7 @@ impl Token {
     }
 
     /// A copy of this token, with its lifetime as it stands.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     pub(crate) fn duplicate(&self) -> Token {
         use secrecy::ExposeSecret as _;
         let lifetime = match &self.lifetime {

@@ -14,9 +14,10 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
     /// The current monotonic instant.
     fn now(&self) -> Instant;
 
-    /// The current wall-clock time. Only a [shared token store](crate::TokenStore) uses it:
-    /// an `Instant` means nothing to another process, so shared tokens carry their expiry as
-    /// wall-clock time. A fake clock should move it together with [`now`](Self::now).
+    /// The current wall-clock time. Only a shared token store (`store`, feature
+    /// `token-store`) uses it: an `Instant` means nothing to another process, so shared tokens
+    /// carry their expiry as wall-clock time. A fake clock should move it together with
+    /// [`now`](Self::now).
     fn wall(&self) -> SystemTime {
         SystemTime::now()
     }

@@ -138,19 +138,20 @@
 //!
 //! # Sharing tokens between clients and processes
 //!
-//! Clients built with the same [`TokenStore`] (and the same base URL, scheme, user and secret)
-//! fetch one OAuth token or IBSSO session per expiry between them: [`MemoryStore`] within a
-//! process, `FileStore` (feature `file-store`) between the processes and runs of a program on
-//! one machine, `RedisStore` (feature `redis`; `ClientBuilder::redis_token_store`, or
-//! `redis_cluster_token_store` for a Redis Cluster) across a fleet. One
-//! process at a time holds the store's lock and fetches; the others wait for what it stores,
-//! and take over if it dies. Stored tokens are encrypted with the [`EncryptionKey`] every
-//! member shares. Each store call is bounded by
-//! [`store_timeout`](ClientBuilder::store_timeout); a store that fails is bypassed, and the
-//! process fetches for itself.
+//! With the `token-store` feature, clients built with the same `store::TokenStore` (and the
+//! same base URL, scheme, user and secret) fetch one OAuth token or IBSSO session per expiry
+//! between them: `store::MemoryStore` within a process, `store::RedisStore` (feature
+//! `redis`; `ClientBuilder::redis_token_store`, or `redis_cluster_token_store` for a Redis
+//! Cluster) across a fleet, or a store of the program's own (the `infobip` command line keeps
+//! its tokens in a file). One process at a time holds the store's lock and fetches; the others
+//! wait for what it stores, and take over if it dies. Stored tokens are encrypted with the
+//! `store::EncryptionKey` every member shares. Each store call is bounded by
+//! `ClientBuilder::store_timeout`; a store that fails is bypassed, and the process fetches for
+//! itself. Without the feature, none of this (nor its crypto) is compiled.
 //!
 //! ```
-//! use infobip_auth::{ClientBuilder, EncryptionKey, MemoryStore};
+//! use infobip_auth::store::{EncryptionKey, MemoryStore};
+//! use infobip_auth::ClientBuilder;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = MemoryStore::new();
@@ -186,6 +187,8 @@ mod deprecation;
 pub mod env;
 mod error;
 mod failure;
+#[cfg(feature = "token-store")]
+mod fleet;
 mod login;
 #[cfg(feature = "middleware")]
 mod middleware;
@@ -196,7 +199,8 @@ mod rotation;
 mod scheme;
 #[cfg(feature = "sms")]
 mod sms;
-mod store;
+#[cfg(feature = "token-store")]
+pub mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod test_util;
 mod tokens;
@@ -221,13 +225,10 @@ pub use retry::{LoginCooldown, RetryPolicy};
 pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
 #[cfg(feature = "sms")]
 pub use sms::SmsLog;
-#[cfg(feature = "redis")]
-pub use store::RedisStore;
-#[cfg(feature = "file-store")]
-pub use store::{private_files, FileStore};
-pub use store::{EncryptionKey, MemoryStore, StoreError, Stored, TokenStore};
+#[cfg(all(any(test, feature = "test-util"), feature = "token-store"))]
+pub use test_util::store_key;
 #[cfg(any(test, feature = "test-util"))]
-pub use test_util::{store_key, ManualClock};
+pub use test_util::ManualClock;
 
 /// What a product client built by this crate can do beyond the generated operations.
 pub trait ClientExt {

@@ -83,6 +83,7 @@ impl Clock for ManualClock {
 
 /// The key of a client's entry in its shared token store, if it has one (tests read and
 /// tamper with the store through it).
+#[cfg(feature = "token-store")]
 pub fn store_key<C: infobip_client::ClientInfo<infobip_client::Auth>>(
     client: &C,
 ) -> Option<String> {

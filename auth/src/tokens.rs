@@ -8,9 +8,10 @@ use reqwest::header::HeaderValue;
 use tracing::Instrument;
 
 use crate::cache::{Lease, Token, TokenCache};
+#[cfg(feature = "token-store")]
+use crate::fleet::Fleet;
 use crate::login::Login;
 use crate::scheme::TokenSource;
-use crate::store::fleet::Fleet;
 use crate::{AuthError, Clock, LoginCooldown};
 
 pub(crate) struct Tokens {
@@ -233,5 +234,45 @@ impl Tokens {
                 cause: crate::Cause::Other(format!("the logout task failed ({join})")),
             })
         })
+    }
+}
+
+/// Without the `token-store` feature there is no fleet: a type with no values, so that the
+/// code that would use one is known unreachable and compiles to nothing.
+#[cfg(not(feature = "token-store"))]
+pub(crate) enum Fleet {}
+
+#[cfg(not(feature = "token-store"))]
+impl Fleet {
+    fn key(&self) -> String {
+        match *self {}
+    }
+
+    fn used(self: &Arc<Self>, _: &HeaderValue) {
+        match **self {}
+    }
+
+    async fn obtain(
+        &self,
+        _: Option<Arc<Token>>,
+        _: impl FnOnce(&AuthError) -> std::time::Duration,
+    ) -> Result<Token, AuthError> {
+        match *self {}
+    }
+
+    async fn discard(&self, _: &HeaderValue) {
+        match *self {}
+    }
+
+    fn reject(&self, _: &HeaderValue) {
+        match *self {}
+    }
+
+    async fn clear_failure(&self) {
+        match *self {}
+    }
+
+    async fn current(&self) -> Option<Token> {
+        match *self {}
     }
 }

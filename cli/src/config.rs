@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use infobip_auth::private_files::{self, Durability, NotPrivate};
+use crate::private_files::{self, Durability, NotPrivate};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 

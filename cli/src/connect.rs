@@ -8,12 +8,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use infobip_auth::{ClientBuilder, EncryptionKey, FileStore, Infobip, Scheme};
+use infobip_auth::store::EncryptionKey;
+use infobip_auth::{ClientBuilder, Infobip, Scheme};
 use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::config::{Config, Profile, SchemeChoice};
 use crate::failure::{Failure, Kind};
+use crate::file_store::{load_or_create_key, FileStore};
 
 /// Where the credentials came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,7 +309,7 @@ fn store_key(config: &Config) -> Result<EncryptionKey, Failure> {
             return Ok(key);
         }
     }
-    EncryptionKey::load_or_create(&path).map_err(|e| {
+    load_or_create_key(&path).map_err(|e| {
         Failure::local(format!(
             "the token store's key cannot be used: {}",
             e.reason

@@ -15,11 +15,13 @@ mod connect;
 mod debug;
 mod failure;
 mod fields;
+mod file_store;
 #[rustfmt::skip]
 mod generated;
 mod keyring;
 mod output;
 mod paginate;
+mod private_files;
 mod secret_input;
 mod spinner;
 

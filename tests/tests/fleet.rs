@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use infobip_auth::{ClientBuilder, ClientExt as _, EncryptionKey, InfobipAuth, ManualClock};
+use infobip_auth::store::EncryptionKey;
+use infobip_auth::{ClientBuilder, ClientExt as _, InfobipAuth, ManualClock};
 use infobip_client::account::Client;
 use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
@@ -535,7 +536,7 @@ fn nothing_secret_is_readable_in_redis() {
 async fn clients_sharing_a_memory_store_fetch_once_per_expiry() {
     let clock = ManualClock::new();
     let sandbox = sandbox(&clock).await;
-    let store = infobip_auth::MemoryStore::new();
+    let store = infobip_auth::store::MemoryStore::new();
     let build = |builder: ClientBuilder| {
         builder
             .base_url(sandbox.base_url())
@@ -577,12 +578,14 @@ async fn clients_sharing_a_memory_store_fetch_once_per_expiry() {
 #[derive(Debug)]
 struct Silent;
 
-impl infobip_auth::TokenStore for Silent {
+impl infobip_auth::store::TokenStore for Silent {
     fn load<'a>(
         &'a self,
         _: &'a str,
-    ) -> infobip_auth::BoxFuture<'a, Result<Option<infobip_auth::Stored>, infobip_auth::StoreError>>
-    {
+    ) -> infobip_auth::BoxFuture<
+        'a,
+        Result<Option<infobip_auth::store::Stored>, infobip_auth::store::StoreError>,
+    > {
         Box::pin(std::future::pending())
     }
     fn insert_if_absent<'a>(
@@ -590,7 +593,7 @@ impl infobip_auth::TokenStore for Silent {
         _: &'a str,
         _: &'a [u8],
         _: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn save_if<'a>(
@@ -600,14 +603,14 @@ impl infobip_auth::TokenStore for Silent {
         _: Duration,
         _: &'a str,
         _: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn remove_if<'a>(
         &'a self,
         _: &'a str,
         _: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn extend_if<'a>(
@@ -615,7 +618,7 @@ impl infobip_auth::TokenStore for Silent {
         _: &'a str,
         _: &'a [u8],
         _: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
 }
@@ -649,7 +652,7 @@ async fn a_store_that_never_answers_costs_at_most_its_timeout() {
 fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
     let shared = |builder: ClientBuilder| {
         builder.base_url("https://api.infobip.com").token_store(
-            infobip_auth::MemoryStore::new(),
+            infobip_auth::store::MemoryStore::new(),
             EncryptionKey::from_bytes(KEY),
         )
     };
@@ -708,7 +711,7 @@ fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
 /// `fail_load` (1-based).
 #[derive(Debug, Clone, Default)]
 struct Flaky {
-    inner: infobip_auth::MemoryStore,
+    inner: infobip_auth::store::MemoryStore,
     down: Arc<std::sync::atomic::AtomicBool>,
     loads: Arc<std::sync::atomic::AtomicUsize>,
     fail_load: Arc<std::sync::atomic::AtomicUsize>,
@@ -724,26 +727,30 @@ impl Flaky {
     /// `call` on the inner store, unless the store is down.
     fn guarded<'a, T: Send + 'a>(
         &'a self,
-        call: impl FnOnce() -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::StoreError>>,
-    ) -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::StoreError>> {
+        call: impl FnOnce() -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::store::StoreError>>,
+    ) -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::store::StoreError>> {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            Box::pin(async { Err(infobip_auth::StoreError::new("down")) })
+            Box::pin(async { Err(infobip_auth::store::StoreError::new("down")) })
         } else {
             call()
         }
     }
 }
 
-impl infobip_auth::TokenStore for Flaky {
+impl infobip_auth::store::TokenStore for Flaky {
     fn load<'a>(
         &'a self,
         key: &'a str,
-    ) -> infobip_auth::BoxFuture<'a, Result<Option<infobip_auth::Stored>, infobip_auth::StoreError>>
-    {
+    ) -> infobip_auth::BoxFuture<
+        'a,
+        Result<Option<infobip_auth::store::Stored>, infobip_auth::store::StoreError>,
+    > {
         use std::sync::atomic::Ordering::SeqCst;
         let n = self.loads.fetch_add(1, SeqCst) + 1;
         if n == self.fail_load.load(SeqCst) {
-            return Box::pin(async { Err(infobip_auth::StoreError::new("one failed read")) });
+            return Box::pin(async {
+                Err(infobip_auth::store::StoreError::new("one failed read"))
+            });
         }
         self.guarded(|| self.inner.load(key))
     }
@@ -752,7 +759,7 @@ impl infobip_auth::TokenStore for Flaky {
         key: &'a str,
         value: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.guarded(|| {
             Box::pin(async move {
                 let taken = self.inner.insert_if_absent(key, value, ttl).await?;
@@ -770,14 +777,14 @@ impl infobip_auth::TokenStore for Flaky {
         ttl: Duration,
         guard: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.guarded(|| self.inner.save_if(key, value, ttl, guard, expected))
     }
     fn remove_if<'a>(
         &'a self,
         key: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.guarded(|| self.inner.remove_if(key, expected))
     }
     fn extend_if<'a>(
@@ -785,7 +792,7 @@ impl infobip_auth::TokenStore for Flaky {
         key: &'a str,
         expected: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         use std::sync::atomic::Ordering::SeqCst;
         if key.ends_with(":lock") {
             if self.refuse_renewals.load(SeqCst) {
@@ -1117,17 +1124,19 @@ async fn a_session_destroyed_by_a_direct_call_is_not_taken_from_the_store_again(
 /// A `MemoryStore` that, like a store that cannot report expiry, answers every load without a
 /// TTL (which `Stored::ttl`'s documentation allows: "if the store knows").
 #[derive(Debug, Clone, Default)]
-struct NoTtl(infobip_auth::MemoryStore);
+struct NoTtl(infobip_auth::store::MemoryStore);
 
-impl infobip_auth::TokenStore for NoTtl {
+impl infobip_auth::store::TokenStore for NoTtl {
     fn load<'a>(
         &'a self,
         key: &'a str,
-    ) -> infobip_auth::BoxFuture<'a, Result<Option<infobip_auth::Stored>, infobip_auth::StoreError>>
-    {
+    ) -> infobip_auth::BoxFuture<
+        'a,
+        Result<Option<infobip_auth::store::Stored>, infobip_auth::store::StoreError>,
+    > {
         Box::pin(async move {
             let stored = self.0.load(key).await?;
-            Ok(stored.map(|s| infobip_auth::Stored {
+            Ok(stored.map(|s| infobip_auth::store::Stored {
                 value: s.value,
                 ttl: None,
             }))
@@ -1138,7 +1147,7 @@ impl infobip_auth::TokenStore for NoTtl {
         key: &'a str,
         value: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.insert_if_absent(key, value, ttl)
     }
     fn save_if<'a>(
@@ -1148,14 +1157,14 @@ impl infobip_auth::TokenStore for NoTtl {
         ttl: Duration,
         guard: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.save_if(key, value, ttl, guard, expected)
     }
     fn remove_if<'a>(
         &'a self,
         key: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.remove_if(key, expected)
     }
     fn extend_if<'a>(
@@ -1163,7 +1172,7 @@ impl infobip_auth::TokenStore for NoTtl {
         key: &'a str,
         expected: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::StoreError>> {
+    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.extend_if(key, expected, ttl)
     }
 }

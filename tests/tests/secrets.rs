@@ -373,13 +373,14 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
     let store_key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
     leaks.secret(&store_key);
     let redis_url = format!("redis://:{DEMO_PASSWORD}@127.0.0.1:1/0");
-    let encryption = || infobip_auth::EncryptionKey::from_base64(&store_key).unwrap();
+    let encryption = || infobip_auth::store::EncryptionKey::from_base64(&store_key).unwrap();
     leaks.print(format!("{:?}", encryption()));
     leaks.print(format!(
         "{:?}",
-        infobip_auth::RedisStore::open(&redis_url).unwrap()
+        infobip_auth::store::RedisStore::open(&redis_url).unwrap()
     ));
-    let err = infobip_auth::RedisStore::open(&format!("http://:{DEMO_PASSWORD}@h")).unwrap_err();
+    let err =
+        infobip_auth::store::RedisStore::open(&format!("http://:{DEMO_PASSWORD}@h")).unwrap_err();
     leaks.print(format!("{err} {err:?}"));
     let stored = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(w.sandbox.base_url())
@@ -392,7 +393,7 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
     ];
     leaks.print(format!(
         "{:?}",
-        infobip_auth::RedisStore::cluster(&nodes).unwrap()
+        infobip_auth::store::RedisStore::cluster(&nodes).unwrap()
     ));
     for refused in [
         vec![redis_url.clone(), format!("http://:{DEMO_PASSWORD}@h")],
@@ -400,14 +401,14 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
         vec![format!("rediss://:{DEMO_PASSWORD}@h"), redis_url.clone()],
         vec![format!("redis://:{DEMO_PASSWORD}@h/3")],
     ] {
-        let err = infobip_auth::RedisStore::cluster(&refused).unwrap_err();
+        let err = infobip_auth::store::RedisStore::cluster(&refused).unwrap_err();
         leaks.print(format!("{err} {err:?}"));
     }
     let clustered = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(w.sandbox.base_url())
         .redis_cluster_token_store(nodes, encryption());
     leaks.print(format!("{clustered:?}"));
-    let memory = infobip_auth::MemoryStore::new();
+    let memory = infobip_auth::store::MemoryStore::new();
     let shared = ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(w.sandbox.base_url())
         .token_store(memory.clone(), encryption())
@@ -417,11 +418,11 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
     leaks.print(format!("{shared:?} {memory:?}"));
     leaks.print(format!(
         "{:?}",
-        infobip_auth::StoreError::new("the store failed")
+        infobip_auth::store::StoreError::new("the store failed")
     ));
     leaks.print(format!(
         "{:?}",
-        infobip_auth::Stored {
+        infobip_auth::store::Stored {
             value: DEMO_PASSWORD.as_bytes().to_vec(),
             ttl: None
         }

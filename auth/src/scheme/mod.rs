@@ -25,6 +25,8 @@ use crate::{AuthError, ConfigError};
 /// A scheme whose credential is a token that Infobip issues and this crate renews.
 pub(crate) trait TokenSource: Send + Sync + 'static {
     /// The scheme's name in store keys (`oauth2`, `ibsso`).
+    // This and the other store methods serve the fleet (feature `token-store`) only.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn name(&self) -> &'static str;
 
     /// The user the tokens belong to (hashed in store keys).
@@ -62,11 +64,13 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
 
     /// What a shared store keeps for `token`, and for how long; `None` if it must not be
     /// shared (it has no life left).
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn entry_for(&self, token: &Token, now: Instant, wall: SystemTime)
         -> Option<(Entry, Duration)>;
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn token_from_entry(
         &self,
         entry: &Entry,
@@ -77,6 +81,7 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
 
     /// For a token that idles out: how often a process that uses it restarts the stored
     /// copy's expiry, and to what. `None` for a token with a fixed life.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn keep_alive(&self) -> Option<KeepAlive>;
 
     /// The user's credentials, whose password a rotating secret replaces.
@@ -84,6 +89,7 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
 }
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepAlive {
     /// At most this often per process.
@@ -93,6 +99,7 @@ pub(crate) struct KeepAlive {
 }
 
 /// What a shared store keeps for a token (encrypted before it leaves the process).
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub(crate) token: String,
@@ -168,6 +175,7 @@ pub(crate) fn api_key_header(key: &SecretString) -> Result<HeaderValue, ConfigEr
 }
 
 /// Milliseconds since the epoch, for times that other processes read.
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -1,25 +1,18 @@
-//! Where tokens are kept when several clients, in one process or many, should share them:
-//! the [`TokenStore`] trait and its stores (memory, Redis, file), the encryption of what is
-//! stored, the owner-only files the file store writes, and the distributed single-flight
-//! ([`fleet`]) built on them.
+//! Where tokens are kept when several clients, in one process or many, should share them
+//! (feature `token-store`): the [`TokenStore`] trait, its stores (memory, Redis) and the
+//! encryption of what is stored. A program can bring its own store (the `infobip` command
+//! line keeps its tokens in a file).
 
-#[cfg(feature = "file-store")]
-mod file;
-pub(crate) mod fleet;
 mod memory;
-#[cfg(feature = "file-store")]
-pub mod private_files;
 #[cfg(feature = "redis")]
 mod redis;
-mod sealing;
+pub(crate) mod sealing;
 
 use std::fmt;
 use std::time::Duration;
 
 use infobip_client::BoxFuture;
 
-#[cfg(feature = "file-store")]
-pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -45,9 +38,8 @@ pub use sealing::EncryptionKey;
 /// is bypassed (the client falls back to its own cache, with a rate-limited warning), so a
 /// store outage never stops calls.
 ///
-/// [`MemoryStore`] shares tokens between the clients of one process; `FileStore` (feature
-/// `file-store`) between the processes of one machine, and between runs of a program;
-/// `RedisStore` (feature `redis`; one server or a Redis Cluster) across processes and hosts.
+/// [`MemoryStore`] shares tokens between the clients of one process, `RedisStore` (feature
+/// `redis`; one server or a Redis Cluster) across processes and hosts.
 pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;

@@ -5,14 +5,15 @@
 use std::fmt;
 
 use base64::Engine as _;
+use chacha20poly1305::aead::rand_core::RngCore as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretBox};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Sha256;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::StoreError;
 use crate::ConfigError;
@@ -51,6 +52,35 @@ impl EncryptionKey {
             fail("does not decode to 32 bytes; generate one with `openssl rand -base64 32`")
         })?;
         Ok(Self::from_bytes(bytes))
+    }
+
+    /// A new random key, from the operating system's generator.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        let key = Self::from_bytes(bytes);
+        bytes.zeroize();
+        key
+    }
+
+    /// The key in standard base64, as [`from_base64`](Self::from_base64) reads it: how a
+    /// program keeps a key it generated (in a private file, a keyring).
+    pub fn to_base64(&self) -> SecretString {
+        SecretString::from(base64::engine::general_purpose::STANDARD.encode(self.bytes()))
+    }
+
+    /// `value` as JSON, encrypted and authenticated with this key and bound to `context`:
+    /// only [`open`](Self::open) with the same key and context reads it back. For a
+    /// [`TokenStore`](super::TokenStore) that seals more than the values it is given (a file
+    /// store sealing its whole file).
+    pub fn seal<T: Serialize>(&self, context: &str, value: &T) -> Result<Vec<u8>, StoreError> {
+        Sealer::new(self).seal(context, value)
+    }
+
+    /// What [`seal`](Self::seal) wrote for `context`; `None` if it cannot be read with this
+    /// key (another key, another context, damaged, another format).
+    pub fn open<T: DeserializeOwned>(&self, context: &str, sealed: &[u8]) -> Option<T> {
+        Sealer::new(self).open(context, sealed)
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {
@@ -196,13 +226,16 @@ impl Sealer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheme::Entry;
+
+    /// Any value a store keeps: the sealing does not know what it seals.
+    #[derive(Serialize, serde::Deserialize)]
+    struct Entry {
+        token: String,
+    }
 
     fn entry(token: &str) -> Entry {
         Entry {
             token: token.to_owned(),
-            refresh_at_ms: Some(1),
-            expires_at_ms: Some(2),
         }
     }
 

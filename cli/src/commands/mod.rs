@@ -222,7 +222,7 @@ pub fn forget_cached(session: &Session) -> Result<bool, Failure> {
 
 /// Whether the token store keeps a token or session for `session`'s credentials.
 pub async fn is_cached(session: &Session) -> Result<bool, Failure> {
-    use infobip_auth::TokenStore as _;
+    use infobip_auth::store::TokenStore as _;
     match cache_of(session) {
         Some((store, key)) => store
             .load(&key)
@@ -234,7 +234,7 @@ pub async fn is_cached(session: &Session) -> Result<bool, Failure> {
 }
 
 /// The token store of `session` and the key its credentials' token is kept under.
-fn cache_of(session: &Session) -> Option<(&infobip_auth::FileStore, String)> {
+fn cache_of(session: &Session) -> Option<(&crate::file_store::FileStore, String)> {
     let account = session.infobip.account();
     let key = account
         .inner()

@@ -1,5 +1,5 @@
-//! The file store (feature `file-store`): tokens kept between runs of a program on one
-//! machine, such as the `infobip` command line, shared by every process that opens the file.
+//! The file store: tokens kept between runs of the command line, shared by every `infobip`
+//! process of the user that opens the file; and the key that seals it, in a private file.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,15 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{rand_core::RngCore as _, OsRng};
+use infobip_auth::store::{EncryptionKey, StoreError, Stored, TokenStore};
+use infobip_auth::ConfigError;
 use infobip_client::BoxFuture;
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::private_files::{self, Durability};
-use super::sealing::{EncryptionKey, Sealer};
-use super::{StoreError, Stored, TokenStore};
-use crate::ConfigError;
+use crate::private_files::{self, Durability};
 
 /// What the whole file is sealed under (its associated data): a file of another kind, or of
 /// another version of this layout, does not open.
@@ -47,7 +46,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// 0700 on Unix), and [`open`](Self::open) refuses an existing file that others can read.
 ///
 /// **What the encryption protects against**, when the key is kept apart from the file (in
-/// the OS keyring, or a 0600 key file, see [`EncryptionKey::load_or_create`]): a copy of the
+/// the OS keyring, or a 0600 key file, see [`load_or_create_key`]): a copy of the
 /// store without its key (a backup, a synced or shared folder, a file sent along with a bug
 /// report) gives away no token, nor whose tokens they are, and a changed or damaged file
 /// reads as empty instead of handing out a forged token. **What it does not protect
@@ -67,7 +66,7 @@ pub struct FileStore {
 struct Inner {
     path: PathBuf,
     lock_path: PathBuf,
-    sealer: Sealer,
+    key: EncryptionKey,
 }
 
 impl fmt::Debug for FileStore {
@@ -128,13 +127,14 @@ impl FileStore {
             inner: Arc::new(Inner {
                 path,
                 lock_path,
-                sealer: Sealer::new(key),
+                key: key.clone(),
             }),
         })
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
+    /// The file's path (the tests damage the file, and read its mode).
+    #[cfg(test)]
+    fn path(&self) -> &Path {
         &self.inner.path
     }
 
@@ -237,7 +237,7 @@ impl Inner {
             }
             Err(e) => return Err(self.failed("cannot open", &e)),
         }
-        match self.sealer.open::<Contents>(FILE_AAD, &sealed) {
+        match self.key.open::<Contents>(FILE_AAD, &sealed) {
             Some(contents) => Ok((contents, false)),
             None => {
                 tracing::warn!(
@@ -254,7 +254,7 @@ impl Inner {
     /// call may, and a file a crash left damaged only reads as empty (the tokens are fetched
     /// again).
     fn write(&self, contents: &Contents) -> Result<(), StoreError> {
-        let sealed = self.sealer.seal(FILE_AAD, contents)?;
+        let sealed = self.key.seal(FILE_AAD, contents)?;
         private_files::replace(&self.path, &sealed, Durability::Cached)
             .map_err(|e| self.failed("cannot write", &e))
     }
@@ -387,50 +387,44 @@ impl TokenStore for FileStore {
     }
 }
 
-impl EncryptionKey {
-    /// The key in the file at `path` (44 characters of base64, as written here or by
-    /// `openssl rand -base64 32`), created with a new random key, readable by its owner only
-    /// (0600 on Unix), if there is none. Two processes creating it at once end up with the
-    /// same key. Refuses a file that others can read or write, naming the `chmod` that fixes
-    /// it: with the key, anyone could read the tokens it protects.
-    pub fn load_or_create(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
-        let path = path.as_ref();
-        let fail = |reason: String| ConfigError {
-            field: "token_store_key",
-            reason,
-        };
-        if !path.exists() {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                private_files::create_dir(dir)
-                    .map_err(|e| fail(format!("{} cannot be created ({e})", dir.display())))?;
-            }
-            create_key_file(path)
-                .map_err(|e| fail(format!("{} cannot be created ({e})", path.display())))?;
+/// The key in the file at `path` (44 characters of base64, as written here or by
+/// `openssl rand -base64 32`), created with a new random key, readable by its owner only
+/// (0600 on Unix), if there is none. Two processes creating it at once end up with the
+/// same key. Refuses a file that others can read or write, naming the `chmod` that fixes
+/// it: with the key, anyone could read the tokens it protects.
+pub fn load_or_create_key(path: impl AsRef<Path>) -> Result<EncryptionKey, ConfigError> {
+    let path = path.as_ref();
+    let fail = |reason: String| ConfigError {
+        field: "token_store_key",
+        reason,
+    };
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private_files::create_dir(dir)
+                .map_err(|e| fail(format!("{} cannot be created ({e})", dir.display())))?;
         }
-        private_files::check_file(path).map_err(|e| fail(e.to_string()))?;
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| fail(format!("{} cannot be read ({e})", path.display())))?,
-        );
-        Self::from_base64(&text).map_err(|e| {
-            fail(format!(
-                "{} {}; delete it to have a new key made (cached tokens are then fetched again)",
-                path.display(),
-                e.reason
-            ))
-        })
+        create_key_file(path)
+            .map_err(|e| fail(format!("{} cannot be created ({e})", path.display())))?;
     }
+    private_files::check_file(path).map_err(|e| fail(e.to_string()))?;
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| fail(format!("{} cannot be read ({e})", path.display())))?,
+    );
+    EncryptionKey::from_base64(&text).map_err(|e| {
+        fail(format!(
+            "{} {}; delete it to have a new key made (cached tokens are then fetched again)",
+            path.display(),
+            e.reason
+        ))
+    })
 }
 
 /// Writes a new random key to `path` unless a file is there already (another process's,
 /// whose key then stands).
 fn create_key_file(path: &Path) -> std::io::Result<()> {
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    OsRng.fill_bytes(&mut *bytes);
-    let encoded = Zeroizing::new(format!(
-        "{}\n",
-        base64::engine::general_purpose::STANDARD.encode(*bytes)
-    ));
+    let key = EncryptionKey::generate().to_base64();
+    let encoded = Zeroizing::new(format!("{}\n", key.expose_secret()));
     private_files::create_if_absent(path, encoded.as_bytes())
 }
 
@@ -625,13 +619,16 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let key_path = dir.path().join("sub/tokens.key");
-        let key = EncryptionKey::load_or_create(&key_path).unwrap();
+        let key = load_or_create_key(&key_path).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&key_path), 0o600);
         assert_eq!(mode(&dir.path().join("sub")), 0o700);
         // The same key the next time.
-        let again = EncryptionKey::load_or_create(&key_path).unwrap();
-        assert_eq!(key.bytes(), again.bytes());
+        let again = load_or_create_key(&key_path).unwrap();
+        assert_eq!(
+            key.to_base64().expose_secret(),
+            again.to_base64().expose_secret()
+        );
 
         let store = FileStore::open(dir.path().join("sub/tokens"), &key).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -644,9 +641,7 @@ mod tests {
         assert_eq!(mode(&dir.path().join("sub/tokens.lock")), 0o600);
 
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let refused = EncryptionKey::load_or_create(&key_path)
-            .unwrap_err()
-            .to_string();
+        let refused = load_or_create_key(&key_path).unwrap_err().to_string();
         assert!(refused.contains("mode 644"), "{refused}");
         assert!(
             refused.contains(&format!("chmod 600 {}", key_path.display())),
@@ -667,9 +662,14 @@ mod tests {
     fn racing_creators_of_a_key_file_share_one_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens.key");
-        let keys: Vec<[u8; 32]> = std::thread::scope(|scope| {
+        let keys: Vec<String> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| *EncryptionKey::load_or_create(&path).unwrap().bytes()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let key = load_or_create_key(&path).unwrap();
+                        key.to_base64().expose_secret().to_owned()
+                    })
+                })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
@@ -686,9 +686,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
-        let error = EncryptionKey::load_or_create(&path)
-            .unwrap_err()
-            .to_string();
+        let error = load_or_create_key(&path).unwrap_err().to_string();
         assert!(error.contains("delete it"), "{error}");
     }
 }

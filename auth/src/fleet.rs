@@ -17,11 +17,11 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::sealing::{EncryptionKey, Fingerprints, Sealer};
-use super::{StoreError, TokenStore};
 use crate::cache::{Freshness, Token};
 use crate::login::Login;
 use crate::scheme::{Entry, TokenSource};
+use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
+use crate::store::{StoreError, TokenStore};
 use crate::{AuthError, Clock};
 
 /// At most one warning about the store per this period; the others are counted.
@@ -677,7 +677,8 @@ mod tests {
     use crate::scheme::oauth2::OAuth2;
     use crate::scheme::UserCredentials;
     use crate::store::sealing::hex;
-    use crate::{ManualClock, MemoryStore};
+    use crate::store::MemoryStore;
+    use crate::ManualClock;
 
     const BASE_URL: &str = "https://api.infobip.com";
 

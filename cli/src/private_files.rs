@@ -1,6 +1,5 @@
-//! Files and directories only their owner may use (feature `file-store`): where the file
-//! store keeps tokens and its key, and where a program that keeps credentials beside them
-//! (the `infobip` command line) keeps those. One place decides what "private" means, how a
+//! Files and directories only their owner may use: where the command line keeps its
+//! credentials, and the file store its tokens and key. One place decides what "private" means, how a
 //! file is written whole or not at all, and what a refusal says.
 //!
 //! On other systems than Unix, files take the permissions of their directory and the checks
