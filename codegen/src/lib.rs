@@ -42,6 +42,7 @@ mod open_enums;
 mod operations;
 mod products;
 mod reserved;
+mod sandbox;
 mod sends;
 mod spec;
 mod strings;
@@ -57,6 +58,7 @@ pub use import::{
     ImportOptions, ImportReport, Imported, OperationRef, Refused, SkipReason, SkippedOperation,
     Source, Suffixed,
 };
+pub use sandbox::{SANDBOX_DESCRIPTIONS, SANDBOX_DOCUMENTS};
 pub use spec::{parse, validate, Rule, Violation};
 pub use surface::{api_surface, security_summary};
 
@@ -227,7 +229,8 @@ pub struct ProductOutput {
 pub struct Output {
     /// Every product, in file name order.
     pub products: Vec<ProductOutput>,
-    /// Every file to write: the products' files, then `products.rs` and the manifest.
+    /// Every file to write: the products' files, then `products.rs`, the manifest, the
+    /// command line's module list and the sandbox's copies of the descriptions.
     pub files: Vec<GeneratedFile>,
 }
 
@@ -276,6 +279,7 @@ pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
         path: format!("{CLI_GENERATED}/mod.rs"),
         contents: format_file(cli::render_modules(specs), "every file in spec/")?,
     });
+    files.extend(sandbox::render(specs)?);
     Ok(Output {
         products: outputs,
         files,

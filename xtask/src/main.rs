@@ -229,28 +229,42 @@ fn remove_orphans(
             }
         }
     }
-    orphans.extend(remove_orphan_commands(root, output, check)?);
+    orphans.extend(remove_orphan_files(
+        root,
+        output,
+        check,
+        codegen::CLI_GENERATED,
+        marked_generated,
+    )?);
+    orphans.extend(remove_orphan_files(
+        root,
+        output,
+        check,
+        codegen::SANDBOX_DESCRIPTIONS,
+        description_copy,
+    )?);
     Ok(orphans)
 }
 
-/// The same for the command line's generated command files (`cli/src/generated/<product>.rs`).
-fn remove_orphan_commands(
+/// The same for the files of a generated directory: the command line's commands
+/// (`cli/src/generated/<product>.rs`, those marked `@generated`) and the sandbox's copies of
+/// the descriptions (`sandbox/descriptions/<product>.json`, all of them).
+fn remove_orphan_files(
     root: &Path,
     output: &codegen::Output,
     check: bool,
+    dir: &str,
+    generated: fn(&Path) -> bool,
 ) -> Result<Vec<String>, String> {
-    let dir = root.join(codegen::CLI_GENERATED);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
         return Ok(Vec::new());
     };
     let mut orphans = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let shown = format!("{}/{name}", codegen::CLI_GENERATED);
-        let generated =
-            std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with("// @generated"));
-        if !generated || output.files.iter().any(|f| f.path == shown) {
+        let shown = format!("{dir}/{name}");
+        if !generated(&path) || output.files.iter().any(|f| f.path == shown) {
             continue;
         }
         if check {
@@ -263,4 +277,15 @@ fn remove_orphan_commands(
         }
     }
     Ok(orphans)
+}
+
+/// A Rust file regeneration wrote: it starts with the `@generated` line.
+fn marked_generated(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.starts_with("// @generated"))
+}
+
+/// A copy of a description (JSON cannot carry the `@generated` line; the directory holds
+/// nothing else).
+fn description_copy(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
 }
