@@ -109,7 +109,12 @@ impl Failure {
     }
 
     pub fn render(self, endpoint: Endpoint) -> Response {
-        let mut response = match endpoint.error_format() {
+        self.render_as(endpoint.error_format())
+    }
+
+    /// The answer in `format`.
+    pub fn render_as(self, format: ErrorFormat) -> Response {
+        let mut response = match format {
             ErrorFormat::Legacy => (self.status, Json(self.legacy(None))).into_response(),
             ErrorFormat::LegacyOAuth => {
                 let error = oauth_error(self.status);

@@ -1,4 +1,5 @@
-//! A local, stateful stand-in for Infobip: authentication, API keys, balance, SMS and 2FA.
+//! A local stand-in for Infobip: every operation of the descriptions in `spec/`, with
+//! authentication, API keys, balance, SMS and 2FA stateful.
 //!
 //! The sandbox serves every operation of `spec/account.yaml` and `spec/sms.yaml`, and those
 //! of `spec/two-factor.yaml` that use SMS, on loopback,
@@ -6,7 +7,9 @@
 //! lists, the API scopes its `x-scopes` lists, and the error body format each endpoint uses
 //! at Infobip. It keeps sessions, OAuth tokens, API keys, sent SMS messages and 2FA
 //! applications, templates and PINs in memory, so
-//! that a client can be run end to end without an Infobip account.
+//! that a client can be run end to end without an Infobip account. Every other operation of
+//! every description is checked against its description and answered from it, without
+//! state: see the `described` module (and the README's "The sandbox").
 //!
 //! Tests drive it through [`Sandbox`]: a [`ManualClock`] expires sessions, tokens and keys,
 //! and moves messages to their final status, without sleeping; [`Sandbox::deliver_due`] posts
@@ -196,6 +199,7 @@
 mod account;
 mod clock;
 mod config;
+mod described;
 mod errors;
 mod http;
 mod ids;

@@ -1,5 +1,6 @@
-//! The whole HTTP surface: each product's handlers (`account`, `sms`) behind the middleware
-//! that records requests and plays injected faults.
+//! The whole HTTP surface: the stateful products' handlers (`account`, `sms`, `two_factor`),
+//! then every other described operation (`described`), behind the middleware that records
+//! requests and plays injected faults.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::Router;
 use tokio::sync::Notify;
 
 use crate::errors::Failure;
@@ -28,22 +29,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(crate::account::router())
         .merge(crate::sms::routes::router())
         .merge(crate::two_factor::routes::router())
-        .fallback(not_found)
+        .fallback(crate::described::serve)
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
-}
-
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(serde_json::json!({
-            "requestError": {"serviceException": {
-                "messageId": "NOT_FOUND",
-                "text": "The sandbox serves only the operations of the descriptions in spec/",
-            }}
-        })),
-    )
-        .into_response()
 }
 
 /// The answer of a [`Fault::Reply`]: exactly its status, headers and body. Something that is

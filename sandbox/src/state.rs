@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     pub sms: SmsStore,
     /// The 2FA product's applications, templates and PINs, behind a lock of its own.
     pub two_factor: TwoFactorStore,
+    /// How often each described operation was called (its answers' shapes alternate).
+    pub described: crate::described::Calls,
 }
 
 /// Query filters of the list endpoint, already parsed.
@@ -106,6 +108,7 @@ impl Shared {
             inner: Mutex::new(Inner::default()),
             sms: SmsStore::new()?,
             two_factor: TwoFactorStore::default(),
+            described: crate::described::Calls::default(),
         })
     }
 
@@ -260,6 +263,16 @@ impl Shared {
         header: Option<&str>,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
+        self.authenticate_with(|scheme| endpoint.accepts(scheme), header, peer)
+    }
+
+    /// Checks the `Authorization` header against the schemes `accepts` lets through.
+    pub fn authenticate_with(
+        &self,
+        accepts: impl Fn(SchemeUsed) -> bool,
+        header: Option<&str>,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
         let header = header.ok_or_else(|| {
             Failure::unauthorized("Missing Authorization header: credentials are required")
         })?;
@@ -269,7 +282,7 @@ impl Shared {
                  spelled exactly so",
             )
         })?;
-        if !endpoint.accepts(scheme) {
+        if !accepts(scheme) {
             return Err(Failure::unauthorized(format!(
                 "This endpoint does not accept the {} scheme",
                 scheme.name()
@@ -324,6 +337,11 @@ impl Shared {
     /// The credential must carry the `PUBLIC_API` permission (keys) and one of the API scopes
     /// the endpoint's operation lists in `x-scopes` (none listed: none needed).
     pub fn require_scope(&self, principal: &Principal, endpoint: Endpoint) -> Result<(), Failure> {
+        self.require_scopes(principal, endpoint.operation().scopes)
+    }
+
+    /// The same, for the API scopes `wanted` (any one of them will do).
+    pub fn require_scopes(&self, principal: &Principal, wanted: &[&str]) -> Result<(), Failure> {
         let public_api = principal
             .permissions
             .as_ref()
@@ -333,7 +351,6 @@ impl Shared {
                 "Insufficient permissions: the API key lacks the PUBLIC_API permission",
             ));
         }
-        let wanted = endpoint.operation().scopes;
         if wanted.is_empty()
             || principal
                 .scopes

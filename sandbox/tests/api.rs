@@ -1252,7 +1252,8 @@ async fn request_log_keeps_the_exact_requests() {
 #[tokio::test]
 async fn unknown_paths_get_404() {
     let env = Env::default().await;
-    let response = env.get("/sms/2/text/advanced").send().await.unwrap();
+    // No description has it (`/sms/2/text/advanced` is described, and answered from it).
+    let response = env.get("/sms/0/nothing-here").send().await.unwrap();
     legacy(response, 404, "NOT_FOUND").await;
     assert_eq!(env.sandbox.requests()[0].endpoint, None);
 }

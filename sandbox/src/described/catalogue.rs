@@ -1,0 +1,425 @@
+//! The operations of every description, read once per process from the copies regeneration
+//! embeds (`documents.rs`), and found by method and path.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::http::Method;
+use serde_json::Value;
+
+use crate::model::SchemeUsed;
+
+use super::check::BodyValidator;
+use super::documents::DOCUMENTS;
+
+/// Every described operation, by product.
+#[derive(Debug)]
+pub(crate) struct Catalogue {
+    pub operations: Vec<Operation>,
+}
+
+/// One product's description: what its operations' `$ref`s point into.
+#[derive(Debug)]
+pub(crate) struct Document {
+    pub product: &'static str,
+    pub root: Value,
+}
+
+/// What the sandbox needs of one operation.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    pub document: Arc<Document>,
+    pub id: String,
+    pub method: Method,
+    /// The path template, as written (`/whatsapp/1/senders/{sender}/templates`).
+    pub path: String,
+    segments: Vec<Segment>,
+    pub parameters: Vec<Parameter>,
+    pub body: Option<RequestBody>,
+    pub success: Success,
+    /// The schemes of its `security` list; empty when it takes no credentials.
+    pub schemes: Vec<SchemeUsed>,
+    /// Its `x-scopes`: a key needs one of them.
+    pub scopes: Vec<String>,
+    /// Checks a JSON body, built at the first one.
+    pub body_validator: BodyValidator,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Parameter,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Location {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug)]
+pub(crate) struct Parameter {
+    pub name: String,
+    pub location: Location,
+    pub required: bool,
+    pub schema: Value,
+}
+
+#[derive(Debug)]
+pub(crate) struct RequestBody {
+    pub required: bool,
+    /// `(media type, schema)`, as declared.
+    pub content: Vec<(String, Value)>,
+}
+
+/// The answer a call that passes every check gets: the first success the description lists.
+#[derive(Debug)]
+pub(crate) struct Success {
+    pub status: u16,
+    /// `(media type, schema)`; `None` for an answer without a body.
+    pub content: Option<(String, Value)>,
+}
+
+/// Why the descriptions could not be read: a defect of regeneration, never of a request.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the sandbox's copy of the `{product}` description cannot be read ({reason}); run `cargo xtask regen`")]
+pub(crate) struct LoadError {
+    product: String,
+    reason: String,
+}
+
+impl Catalogue {
+    /// The catalogue every sandbox of this process shares, read at its first use.
+    pub fn get() -> Result<&'static Catalogue, LoadError> {
+        static CATALOGUE: OnceLock<Result<Catalogue, LoadError>> = OnceLock::new();
+        CATALOGUE
+            .get_or_init(|| Self::read(DOCUMENTS))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn read(documents: &[(&'static str, &str)]) -> Result<Self, LoadError> {
+        let mut operations = Vec::new();
+        for (product, text) in documents {
+            let fail = |reason: String| LoadError {
+                product: (*product).to_owned(),
+                reason,
+            };
+            let root: Value = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+            let document = Arc::new(Document { product, root });
+            let paths = document
+                .root
+                .get("paths")
+                .and_then(Value::as_object)
+                .ok_or_else(|| fail("no `paths`".to_owned()))?;
+            for (path, item) in paths {
+                let shared = item.get("parameters");
+                for (method, operation) in item.as_object().into_iter().flatten() {
+                    let Ok(method) = method.to_ascii_uppercase().parse::<Method>() else {
+                        continue;
+                    };
+                    if !operation.is_object() || method.as_str() == "PARAMETERS" {
+                        continue;
+                    }
+                    operations.push(
+                        Operation::read(&document, path, method, operation, shared)
+                            .map_err(fail)?,
+                    );
+                }
+            }
+        }
+        Ok(Self { operations })
+    }
+
+    /// The operation a request is for: of those whose template matches the path, the one with
+    /// the most literal segments (`/senders/verified` before `/senders/{sender}`). `Err` when
+    /// the path is described but not for this method.
+    pub fn find(&self, method: &Method, path: &str) -> Result<&Operation, NotDescribed> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let mut best: Option<(&Operation, usize)> = None;
+        let mut other_method = false;
+        for operation in &self.operations {
+            let Some(literals) = operation.matches(&segments) else {
+                continue;
+            };
+            if operation.method != *method {
+                other_method = true;
+                continue;
+            }
+            if best.is_none_or(|(_, most)| literals > most) {
+                best = Some((operation, literals));
+            }
+        }
+        match best {
+            Some((operation, _)) => Ok(operation),
+            None if other_method => Err(NotDescribed::Method),
+            None => Err(NotDescribed::Path),
+        }
+    }
+}
+
+/// Why no operation answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotDescribed {
+    /// No description has the path.
+    Path,
+    /// The path is described, for other methods.
+    Method,
+}
+
+impl Operation {
+    fn read(
+        document: &Arc<Document>,
+        path: &str,
+        method: Method,
+        operation: &Value,
+        shared: Option<&Value>,
+    ) -> Result<Self, String> {
+        let root = &document.root;
+        let id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{method} {path} has no operationId"))?
+            .to_owned();
+        let segments = path
+            .trim_end_matches('/')
+            .split('/')
+            .skip(1)
+            .map(|s| {
+                if s.starts_with('{') && s.ends_with('}') {
+                    Segment::Parameter
+                } else {
+                    Segment::Literal(s.to_owned())
+                }
+            })
+            .collect();
+        let mut parameters = Vec::new();
+        for parameter in shared
+            .and_then(Value::as_array)
+            .into_iter()
+            .chain(operation.get("parameters").and_then(Value::as_array))
+            .flatten()
+        {
+            let parameter = resolve(root, parameter);
+            let location = match parameter.get("in").and_then(Value::as_str) {
+                Some("path") => Location::Path,
+                Some("query") => Location::Query,
+                Some("header") => Location::Header,
+                // Cookies: no operation uses one.
+                _ => continue,
+            };
+            let name = parameter
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{id}: a parameter has no name"))?;
+            parameters.push(Parameter {
+                name: name.to_owned(),
+                location,
+                required: location == Location::Path || flag(parameter, "required"),
+                schema: parameter.get("schema").cloned().unwrap_or(Value::Null),
+            });
+        }
+        let body = operation.get("requestBody").map(|body| {
+            let body = resolve(root, body);
+            RequestBody {
+                required: flag(body, "required"),
+                content: content(body),
+            }
+        });
+        let success = operation
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(status, response)| {
+                let status: u16 = status.parse().ok()?;
+                (200..300).contains(&status).then_some((status, response))
+            })
+            .min_by_key(|(status, _)| *status)
+            .map(|(status, response)| Success {
+                status,
+                content: content(resolve(root, response)).into_iter().next(),
+            })
+            .unwrap_or(Success {
+                status: 200,
+                content: None,
+            });
+        let schemes = operation
+            .get("security")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(|requirement| requirement.keys())
+            .filter_map(|name| scheme(root, name))
+            .collect();
+        let scopes = operation
+            .get("x-scopes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        Ok(Self {
+            document: Arc::clone(document),
+            id,
+            method,
+            path: path.to_owned(),
+            segments,
+            parameters,
+            body,
+            success,
+            schemes,
+            scopes,
+            body_validator: BodyValidator::default(),
+        })
+    }
+
+    /// The number of literal segments, when the template matches.
+    fn matches(&self, segments: &[&str]) -> Option<usize> {
+        if segments.len() != self.segments.len() {
+            return None;
+        }
+        let mut literals = 0;
+        for (wanted, given) in self.segments.iter().zip(segments) {
+            match wanted {
+                Segment::Literal(literal) if literal == given => literals += 1,
+                Segment::Literal(_) => return None,
+                Segment::Parameter if given.is_empty() => return None,
+                Segment::Parameter => {}
+            }
+        }
+        Some(literals)
+    }
+
+    /// The path parameters' values, by name, in the template's order.
+    pub fn path_values<'a>(&self, path: &'a str) -> Vec<(&str, &'a str)> {
+        let names = self
+            .path
+            .split('/')
+            .skip(1)
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')));
+        let values = path
+            .trim_end_matches('/')
+            .split('/')
+            .skip(1)
+            .zip(&self.segments)
+            .filter(|(_, s)| **s == Segment::Parameter)
+            .map(|(value, _)| value);
+        names.zip(values).collect()
+    }
+
+    /// Whether a call may use `scheme`.
+    pub fn accepts(&self, scheme: SchemeUsed) -> bool {
+        self.schemes.contains(&scheme)
+    }
+}
+
+/// `true` when `value[key]` is `true`.
+fn flag(value: &Value, key: &str) -> bool {
+    value.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// A request body's or response's `content`, as `(media type, schema)`.
+fn content(value: &Value) -> Vec<(String, Value)> {
+    value
+        .get("content")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(media, content)| {
+            (
+                media.clone(),
+                content.get("schema").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// Follows a `$ref` within the description (`#/components/...`); anything else as it is.
+pub(crate) fn resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
+    let mut value = value;
+    // A chain of references is short; the bound only stops a loop of them.
+    for _ in 0..16 {
+        let Some(target) = value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|pointer| root.pointer(pointer))
+        else {
+            return value;
+        };
+        value = target;
+    }
+    value
+}
+
+/// The scheme a security scheme of the description stands for, by its type.
+fn scheme(root: &Value, name: &str) -> Option<SchemeUsed> {
+    let scheme = root.pointer(&format!("/components/securitySchemes/{name}"))?;
+    let field = |key| scheme.get(key).and_then(Value::as_str);
+    match (field("type")?, field("scheme"), field("name")) {
+        ("http", Some(s), _) if s.eq_ignore_ascii_case("basic") => Some(SchemeUsed::Basic),
+        ("oauth2", _, _) => Some(SchemeUsed::Bearer),
+        ("http", Some(s), _) if s.eq_ignore_ascii_case("bearer") => Some(SchemeUsed::Bearer),
+        // Both API keys and IBSSO tokens travel in `Authorization`; the description tells
+        // them apart by the scheme's name only.
+        ("apiKey", _, _) if name.to_ascii_lowercase().contains("ibsso") => Some(SchemeUsed::Ibsso),
+        ("apiKey", _, _) => Some(SchemeUsed::ApiKey),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_description_loads_and_every_operation_has_its_schemes() {
+        let catalogue = Catalogue::get().unwrap();
+        assert!(
+            catalogue.operations.len() > 900,
+            "{}",
+            catalogue.operations.len()
+        );
+        // Those without `security` are the sign-in calls.
+        let open: Vec<&str> = catalogue
+            .operations
+            .iter()
+            .filter(|o| o.schemes.is_empty())
+            .map(|o| o.id.as_str())
+            .collect();
+        assert!(open.contains(&"create-session"), "{open:?}");
+        assert!(open.len() < 10, "{open:?}");
+    }
+
+    #[test]
+    fn a_literal_segment_wins_over_a_parameter() {
+        let catalogue = Catalogue::get().unwrap();
+        let found = catalogue.find(&Method::GET, "/account/1/balance").unwrap();
+        assert_eq!(found.id, "get-account-balance");
+        assert_eq!(
+            catalogue.find(&Method::PATCH, "/account/1/balance").err(),
+            Some(NotDescribed::Method)
+        );
+        assert_eq!(
+            catalogue.find(&Method::GET, "/nowhere/1").err(),
+            Some(NotDescribed::Path)
+        );
+    }
+
+    #[test]
+    fn path_values_are_named_by_the_template() {
+        let catalogue = Catalogue::get().unwrap();
+        let operation = catalogue
+            .find(&Method::GET, "/settings/2/api-keys/K1")
+            .unwrap();
+        assert_eq!(
+            operation.path_values("/settings/2/api-keys/K1"),
+            vec![("apiKeyId", "K1")]
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! A request held against its operation's description: the parameters (presence, type,
+//! allowed values), the body's media type, and a JSON body against its schema.
+//!
+//! The schemas are OpenAPI 3.0's dialect of JSON Schema; [`json_schema`] turns one into the
+//! draft 4 the validator reads. What that changes, and why:
+//! - `nullable: true` becomes a `null` alternative (draft 4 has no `nullable`);
+//! - `oneOf` becomes `anyOf`: Infobip's alternatives overlap (a message whose type field
+//!   decides its shape also fits its siblings), and a request that fits two of them is one
+//!   Infobip takes;
+//! - a read-only property is not required of a request (the server writes it);
+//! - `format` stays an annotation, as in draft 4's default: Infobip's date-times carry
+//!   `+0000`, which a strict RFC 3339 check refuses.
+
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderMap};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use jsonschema::{Draft, Validator};
+use serde_json::{Map, Value};
+
+use crate::errors::Failure;
+
+use super::catalogue::{resolve, Location, Operation, Parameter};
+
+/// Every problem found, as `(property path, what is wrong)`; the first 20 are enough to fix a
+/// request by.
+const MAX_VIOLATIONS: usize = 20;
+
+/// The operation's body validators, built at their first use (building one compiles the
+/// schemas it reaches).
+#[derive(Default)]
+pub(crate) struct BodyValidator(OnceLock<Result<Validator, String>>);
+
+impl std::fmt::Debug for BodyValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodyValidator")
+    }
+}
+
+/// Checks the parameters, then the body.
+pub(crate) fn request(
+    operation: &Operation,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Failure> {
+    let mut violations = Vec::new();
+    let query: Vec<(String, String)> = query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let path_values = operation.path_values(path);
+    for parameter in &operation.parameters {
+        let values: Vec<&str> = match parameter.location {
+            Location::Path => path_values
+                .iter()
+                .filter(|(name, _)| *name == parameter.name)
+                .map(|(_, value)| *value)
+                .collect(),
+            Location::Query => query
+                .iter()
+                .filter(|(name, _)| *name == parameter.name)
+                .map(|(_, value)| value.as_str())
+                .collect(),
+            Location::Header => headers
+                .get_all(parameter.name.as_str())
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect(),
+        };
+        if values.is_empty() {
+            if parameter.required {
+                violations.push((parameter.name.clone(), "is required".to_owned()));
+            }
+            continue;
+        }
+        for value in values {
+            if let Some(problem) = parameter_problem(operation, parameter, value) {
+                violations.push((parameter.name.clone(), problem));
+                break;
+            }
+        }
+    }
+    if !violations.is_empty() {
+        return Err(Failure::violations(violations));
+    }
+    self::body(operation, headers, body)
+}
+
+/// What is wrong with one value of a parameter, if anything.
+fn parameter_problem(operation: &Operation, parameter: &Parameter, value: &str) -> Option<String> {
+    let root = &operation.document.root;
+    let schema = resolve(root, &parameter.schema);
+    if schema.get("type").and_then(Value::as_str) == Some("array") {
+        let items = schema
+            .get("items")
+            .map_or(&Value::Null, |i| resolve(root, i));
+        return value
+            .split(',')
+            .find_map(|item| scalar_problem(items, item));
+    }
+    scalar_problem(schema, value)
+}
+
+/// What is wrong with a scalar written as text, per its schema's type and `enum`.
+fn scalar_problem(schema: &Value, value: &str) -> Option<String> {
+    let fits = match schema.get("type").and_then(Value::as_str) {
+        Some("integer") => value.parse::<i64>().is_ok(),
+        Some("number") => value.parse::<f64>().is_ok_and(f64::is_finite),
+        Some("boolean") => matches!(value, "true" | "false"),
+        _ => true,
+    };
+    if !fits {
+        return Some(match schema.get("type").and_then(Value::as_str) {
+            Some("integer") => "must be an integer".to_owned(),
+            Some(kind) => format!("must be a {kind}"),
+            None => "is not valid".to_owned(),
+        });
+    }
+    let allowed = schema.get("enum").and_then(Value::as_array)?;
+    let known = allowed.iter().any(|a| match a {
+        Value::String(s) => s == value,
+        other => serde_json::from_str::<Value>(value).ok().as_ref() == Some(other),
+    });
+    (!known).then(|| {
+        let names: Vec<String> = allowed
+            .iter()
+            .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned))
+            .collect();
+        format!("must be one of {}", names.join(", "))
+    })
+}
+
+/// The body's presence, media type and, for JSON, its schema.
+fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), Failure> {
+    let Some(declared) = &operation.body else {
+        return Ok(());
+    };
+    if body.is_empty() {
+        return if declared.required {
+            Err(Failure::bad_request("The request body is required"))
+        } else {
+            Ok(())
+        };
+    }
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let Some((_, schema)) = declared
+        .content
+        .iter()
+        .find(|(declared, _)| declared.eq_ignore_ascii_case(&media))
+    else {
+        let accepted: Vec<&str> = declared.content.iter().map(|(m, _)| m.as_str()).collect();
+        return Err(Failure::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "The request body's media type `{media}` is not one this operation takes: {}",
+                accepted.join(", ")
+            ),
+        ));
+    };
+    if media != "application/json" {
+        return Ok(());
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("The request body is not JSON: {e}")))?;
+    let validator = operation
+        .body_validator
+        .0
+        .get_or_init(|| validator(&operation.document.root, schema))
+        .as_ref()
+        .map_err(|e| {
+            Failure::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("The sandbox cannot check this operation's body: {e}"),
+            )
+        })?;
+    let violations: Vec<(String, String)> = validator
+        .iter_errors(&value)
+        .take(MAX_VIOLATIONS)
+        .map(|error| violation(&error))
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::violations(violations))
+    }
+}
+
+/// A validator for `schema`, whose `$ref`s point into the description `root`.
+pub(crate) fn validator(root: &Value, schema: &Value) -> Result<Validator, String> {
+    let components = root
+        .pointer("/components/schemas")
+        .map_or(Value::Null, |schemas| json_schema(root, schemas, true));
+    // `allOf` around the schema: draft 4 ignores whatever sits beside a `$ref`, and the root
+    // must hold the components the references point to.
+    let document = serde_json::json!({
+        "allOf": [json_schema(root, schema, false)],
+        "components": {"schemas": components},
+    });
+    jsonschema::options()
+        .with_draft(Draft::Draft4)
+        .should_validate_formats(false)
+        .build(&document)
+        .map_err(|e| e.to_string())
+}
+
+/// `(property path, what is wrong)` for one validation error: the path in the form Infobip's
+/// violations use (`messages[0].destinations`), a missing property named in full.
+fn violation(error: &jsonschema::ValidationError<'_>) -> (String, String) {
+    let mut path = String::new();
+    for segment in error.instance_path().iter() {
+        match segment {
+            LocationSegment::Property(name) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&name);
+            }
+            LocationSegment::Index(index) => path.push_str(&format!("[{index}]")),
+        }
+    }
+    let problem = match error.kind() {
+        ValidationErrorKind::Required { property } => {
+            if let Some(name) = property.as_str() {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+            }
+            "is required".to_owned()
+        }
+        _ => error.to_string(),
+    };
+    if path.is_empty() {
+        path.push_str("(body)");
+    }
+    (path, problem)
+}
+
+/// OpenAPI 3.0's schema dialect as draft 4 (see the module documentation). `schemas` is true
+/// for the `components.schemas` map itself, whose keys are names, not keywords.
+pub(crate) fn json_schema(root: &Value, value: &Value, schemas: bool) -> Value {
+    let Value::Object(object) = value else {
+        return value.clone();
+    };
+    if schemas {
+        return Value::Object(
+            object
+                .iter()
+                .map(|(name, schema)| (name.clone(), json_schema(root, schema, false)))
+                .collect(),
+        );
+    }
+    let mut out = Map::new();
+    for (key, value) in object {
+        let converted = match key.as_str() {
+            "properties" | "definitions" => json_schema(root, value, true),
+            "items" | "additionalProperties" | "not" => json_schema(root, value, false),
+            "allOf" | "anyOf" | "oneOf" => Value::Array(
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|v| json_schema(root, v, false))
+                    .collect(),
+            ),
+            "nullable" | "discriminator" | "readOnly" | "writeOnly" | "example" | "xml"
+            | "externalDocs" | "deprecated" => continue,
+            _ if key.starts_with("x-") => continue,
+            _ => value.clone(),
+        };
+        let key = if key == "oneOf" {
+            "anyOf"
+        } else {
+            key.as_str()
+        };
+        out.insert(key.to_owned(), converted);
+    }
+    if let (Some(Value::Array(required)), Some(Value::Object(properties))) =
+        (out.get("required"), object.get("properties"))
+    {
+        let kept: Vec<Value> = required
+            .iter()
+            .filter(|name| {
+                name.as_str()
+                    .and_then(|n| properties.get(n))
+                    .is_none_or(|p| resolve(root, p).get("readOnly") != Some(&Value::Bool(true)))
+            })
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            out.remove("required");
+        } else {
+            out.insert("required".to_owned(), Value::Array(kept));
+        }
+    }
+    if object.get("nullable") == Some(&Value::Bool(true)) {
+        return serde_json::json!({"anyOf": [Value::Object(out), {"type": "null"}]});
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn nullable_and_one_of_become_draft_4() {
+        let root = json!({});
+        let converted = json_schema(
+            &root,
+            &json!({"type": "string", "nullable": true, "example": "x"}),
+            false,
+        );
+        assert_eq!(
+            converted,
+            json!({"anyOf": [{"type": "string"}, {"type": "null"}]})
+        );
+        let converted = json_schema(&root, &json!({"oneOf": [{"type": "string"}]}), false);
+        assert_eq!(converted, json!({"anyOf": [{"type": "string"}]}));
+    }
+
+    #[test]
+    fn a_read_only_property_is_not_required_of_a_request() {
+        let root = json!({});
+        let converted = json_schema(
+            &root,
+            &json!({
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": {"type": "string", "readOnly": true}, "name": {"type": "string"}}
+            }),
+            false,
+        );
+        assert_eq!(converted["required"], json!(["name"]));
+    }
+
+    #[test]
+    fn scalars_are_checked_by_type_and_enum() {
+        assert_eq!(scalar_problem(&json!({"type": "integer"}), "12"), None);
+        assert_eq!(
+            scalar_problem(&json!({"type": "integer"}), "twelve").as_deref(),
+            Some("must be an integer")
+        );
+        assert_eq!(
+            scalar_problem(&json!({"type": "string", "enum": ["A", "B"]}), "C").as_deref(),
+            Some("must be one of A, B")
+        );
+        assert_eq!(scalar_problem(&json!({"type": "boolean"}), "true"), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! Operations answered from their descriptions (number lookup here: no stateful handler
+//! serves it): each check a request meets, and the two shapes of the answer. Every described
+//! operation is called by `src/described/tests.rs`; these pin down the answers' form.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers fail loudly by design
+
+use infobip_sandbox::{Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, SMS_SCOPE};
+use reqwest::{Client, RequestBuilder};
+use serde_json::{json, Value};
+
+const QUERY: &str = "/number/1/query";
+
+struct Env {
+    sandbox: Sandbox,
+    http: Client,
+}
+
+impl Env {
+    async fn new() -> Env {
+        let sandbox = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+        let http = Client::builder().no_proxy().build().unwrap();
+        Env { sandbox, http }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.sandbox.base_url()))
+            .basic_auth(DEMO_USERNAME, Some(DEMO_PASSWORD))
+    }
+
+    fn query(&self, body: Value) -> RequestBuilder {
+        self.request(reqwest::Method::POST, QUERY).json(&body)
+    }
+
+    /// A new API key's secret, with `scopes`.
+    async fn key(&self, scopes: &[&str]) -> String {
+        let response = self
+            .request(reqwest::Method::POST, "/settings/2/api-keys")
+            .json(&json!({"name": "described", "scopeGuids": scopes}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["apiKeySecret"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The status and the new-format error body's `(property, violation)` pairs.
+async fn refusal(request: RequestBuilder) -> (u16, Vec<(String, String)>) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errorCode"], format!("E{status}"), "{body}");
+    let violations = body["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["property"].as_str().unwrap().to_owned(),
+                v["violation"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (status, violations)
+}
+
+#[tokio::test]
+async fn a_valid_request_gets_the_described_success_in_two_shapes() {
+    let env = Env::new().await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let response = env
+            .query(json!({"to": ["41793026727"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        answers.push(response.json::<Value>().await.unwrap());
+    }
+    // Required properties only, then every property, then required only again.
+    let keys = |v: &Value| v.as_object().map_or(0, |o| o.len());
+    assert!(keys(&answers[1]) > keys(&answers[0]), "{answers:?}");
+    assert_eq!(answers[0], answers[2]);
+}
+
+#[tokio::test]
+async fn a_body_that_breaks_its_schema_is_refused_naming_the_property() {
+    let env = Env::new().await;
+    let (status, violations) = refusal(env.query(json!({}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        violations,
+        vec![("to".to_owned(), "is required".to_owned())]
+    );
+
+    let (status, violations) = refusal(env.query(json!({"to": "41793026727"}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].0, "to");
+
+    let (status, violations) = refusal(env.query(json!({"to": [41793026727_u64]}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations[0].0, "to[0]");
+}
+
+#[tokio::test]
+async fn parameters_are_checked_by_type_and_allowed_values() {
+    let env = Env::new().await;
+    let logs = |query: &str| env.request(reqwest::Method::GET, &format!("/number/1/logs?{query}"));
+    let (status, violations) = refusal(logs("limit=ten")).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        violations,
+        vec![("limit".to_owned(), "must be an integer".to_owned())]
+    );
+    let (status, violations) = refusal(logs("generalStatus=SOMEWHERE")).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations[0].0, "generalStatus");
+    assert!(
+        violations[0].1.starts_with("must be one of"),
+        "{violations:?}"
+    );
+    assert_eq!(
+        logs("limit=10&generalStatus=DELIVERED")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_body_of_another_media_type_is_refused() {
+    let env = Env::new().await;
+    let request = env
+        .request(reqwest::Method::POST, QUERY)
+        .header("content-type", "text/plain")
+        .body("to=41793026727");
+    let (status, _) = refusal(request).await;
+    assert_eq!(status, 415);
+}
+
+#[tokio::test]
+async fn credentials_schemes_and_scopes_are_checked() {
+    let env = Env::new().await;
+    let url = format!("{}{QUERY}", env.sandbox.base_url());
+    let body = json!({"to": ["41793026727"]});
+
+    let (status, _) = refusal(env.http.post(&url).json(&body)).await;
+    assert_eq!(status, 401);
+
+    // A key whose scopes do not include one the operation lists.
+    let sms_only = env.key(&[SMS_SCOPE]).await;
+    let request = env
+        .http
+        .post(&url)
+        .header("authorization", format!("App {sms_only}"))
+        .json(&body);
+    let (status, _) = refusal(request).await;
+    assert_eq!(status, 403);
+
+    let lookup = env.key(&["number-lookup:send"]).await;
+    let response = env
+        .http
+        .post(&url)
+        .header("authorization", format!("App {lookup}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_described_path_with_another_method_is_405() {
+    let env = Env::new().await;
+    let (status, _) = refusal(env.request(reqwest::Method::DELETE, QUERY)).await;
+    assert_eq!(status, 405);
+}
