@@ -243,7 +243,8 @@ pub fn connect_api_key(base_url: &str, key: &str) -> Result<Infobip, Failure> {
 }
 
 /// A sandbox in this process and its demo account, with the scheme of `INFOBIP_AUTH`
-/// (OAuth 2.0 if unset). Nothing is stored: the sandbox ends with the command.
+/// (OAuth 2.0 if unset; `api-key` makes a key with every scope). Nothing is stored: the
+/// sandbox ends with the command.
 async fn connect_sandbox() -> Result<Session, Failure> {
     let sandbox = Sandbox::start(SandboxConfig::default())
         .await
@@ -257,9 +258,10 @@ async fn connect_sandbox() -> Result<Session, Failure> {
         "basic" => ClientBuilder::basic(DEMO_USERNAME, DEMO_PASSWORD),
         "ibsso" | "session" => ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD),
         "oauth2" | "oauth" => ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD),
+        "api-key" | "apikey" | "app" => ClientBuilder::api_key(sandbox_key(&sandbox)?),
         _ => {
             return Err(Failure::usage(
-                "with --sandbox, INFOBIP_AUTH may be basic, ibsso or oauth2 (an API key must be created first: `infobip --sandbox api-key ...`)",
+                "with --sandbox, INFOBIP_AUTH may be basic, ibsso, oauth2 or api-key",
             ))
         }
     };
@@ -275,6 +277,29 @@ async fn connect_sandbox() -> Result<Session, Failure> {
         store: None,
         _sandbox: Some(sandbox),
     })
+}
+
+/// A key of the sandbox's demo account with every API scope the catalogue names, so that
+/// `INFOBIP_AUTH=api-key infobip --sandbox ...` reaches the operations that take only keys.
+fn sandbox_key(sandbox: &Sandbox) -> Result<String, Failure> {
+    let scopes: std::collections::BTreeSet<&str> = crate::generated::products()
+        .into_iter()
+        .flat_map(|(_, operations)| operations.iter().flat_map(|o| o.scopes.iter().copied()))
+        .collect();
+    let request = infobip_client::account::types::CreateApiKeyRequest::builder()
+        .name("infobip --sandbox")
+        .scope_guids(scopes.into_iter().map(str::to_owned).collect::<Vec<_>>());
+    let key = request
+        .try_into()
+        .map_err(|e| Failure::local(format!("the sandbox's key request is invalid: {e}")))
+        .and_then(|request| {
+            sandbox
+                .create_api_key(DEMO_USERNAME, request)
+                .map_err(|e| Failure::local(format!("the sandbox refused a key: {e}")))
+        })?;
+    key.api_key_secret
+        .map(|secret| secret.expose().to_owned())
+        .ok_or_else(|| Failure::local("the sandbox made a key without a secret"))
 }
 
 /// `builder` sharing its tokens through the file store. Its calls may wait for other
