@@ -418,7 +418,7 @@ struct FinishCli<'a> {
     /// By client method name.
     secrets: &'a BTreeMap<String, Vec<SecretParam>>,
     /// The top-level array fields of each operation's JSON body, by client method name.
-    arrays: &'a BTreeMap<String, Vec<ArrayField>>,
+    arrays: &'a BTreeMap<String, ArrayFields>,
     /// The client method names of the operations whose answer is not JSON.
     downloads: &'a BTreeSet<String>,
 }
@@ -437,8 +437,11 @@ impl VisitMut for FinishCli<'_> {
             if let Some(params) = self.secrets.get(method) {
                 add_stdin_flags(function, params);
             }
-            if let Some(fields) = self.arrays.get(method) {
-                add_array_flags(function, fields);
+            if let Some(arrays) = self.arrays.get(method) {
+                add_array_flags(function, &arrays.fields);
+                if arrays.json_body_optional {
+                    OptionalJsonBody.visit_impl_item_fn_mut(function);
+                }
             }
             if self.downloads.contains(method) {
                 add_output_file_flag(function);
@@ -446,8 +449,8 @@ impl VisitMut for FinishCli<'_> {
         }
         if let Some(method) = name.strip_prefix("execute_") {
             json_body_first(function);
-            if let Some(fields) = self.arrays.get(method) {
-                set_array_fields(function, fields);
+            if let Some(arrays) = self.arrays.get(method) {
+                set_array_fields(function, &arrays.fields);
             }
             if let Some(params) = self.secrets.get(method) {
                 read_secrets(function, params);
@@ -749,7 +752,7 @@ struct ArrayField {
 /// Rust type is certain are taken (plain strings, integers without bounds, numbers,
 /// booleans): a constrained string or a bounded integer becomes a type of its own in the
 /// client, and the rest stays with `--json-body`.
-fn array_fields(spec: &OpenAPI) -> BTreeMap<String, Vec<ArrayField>> {
+fn array_fields(spec: &OpenAPI) -> BTreeMap<String, ArrayFields> {
     use openapiv3::{SchemaKind, Type, VariantOrUnknownOrEmpty as F};
     let mut found = BTreeMap::new();
     let operations = spec
@@ -836,11 +839,64 @@ fn array_fields(spec: &OpenAPI) -> BTreeMap<String, Vec<ArrayField>> {
                 required: object.required.contains(name),
             });
         }
-        if !fields.is_empty() {
-            found.insert(id.to_snake_case(), fields);
+        if fields.is_empty() {
+            continue;
         }
+        // The generator makes `--json-body` required when a required field has no flag; once
+        // the lists have theirs, the flags alone may make the body.
+        let flagged = |name: &String| {
+            fields.iter().any(|f| &f.api_name == name)
+                || object
+                    .properties
+                    .get(name)
+                    .and_then(|p| crate::form::boxed_schema(spec, p))
+                    .is_some_and(|p| {
+                        matches!(
+                            p.schema_kind,
+                            SchemaKind::Type(
+                                Type::String(_)
+                                    | Type::Integer(_)
+                                    | Type::Number(_)
+                                    | Type::Boolean(_)
+                            )
+                        )
+                    })
+        };
+        let json_body_optional = object.required.iter().all(flagged);
+        found.insert(
+            id.to_snake_case(),
+            ArrayFields {
+                fields,
+                json_body_optional,
+            },
+        );
     }
     found
+}
+
+/// The array fields of one operation's body.
+#[derive(Debug, Clone)]
+struct ArrayFields {
+    fields: Vec<ArrayField>,
+    /// Whether every required field of the body has a flag once the lists have theirs.
+    json_body_optional: bool,
+}
+
+/// `Arg::new("json-body")...required(true)` becomes `...required(false)`.
+struct OptionalJsonBody;
+
+impl VisitMut for OptionalJsonBody {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        let receiver = &call.receiver;
+        if call.method == "required"
+            && quote!(#receiver)
+                .to_string()
+                .contains("Arg :: new (\"json-body\")")
+        {
+            call.args = syn::parse_quote!(false);
+        }
+    }
 }
 
 /// `allowedIPs` as `allowed-ips`: a run of capitals is one word (heck's kebab case would give
@@ -1572,6 +1628,13 @@ paths:
         let json = code.find("\"json-body\")").unwrap();
         let flag = code.find("body.tags(values)").unwrap();
         assert!(json < flag, "{code}");
+        // The required list has a flag now, so the body needs no file.
+        assert!(
+            code.contains(
+                "Arg::new(\"json-body\") .long(\"json-body\") .value_name(\"JSON-FILE\") .required(false)"
+            ),
+            "{code}"
+        );
         // The download writes to --output-file.
         assert!(code.contains("Arg::new(\"output-file\")"), "{code}");
         assert!(
