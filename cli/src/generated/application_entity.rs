@@ -520,19 +520,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_application();
-        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
-            request = request.body_map(|body| { body.application_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("application-name")
-        {
-            request = request.body_map(|body| { body.application_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::Application>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
+            request = request.body_map(|body| { body.application_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("application-name")
+        {
+            request = request.body_map(|body| { body.application_name(value.clone()) });
         }
         self.config.execute_create_application(matches, &mut request)?;
         let result = request.send().await;
@@ -573,19 +573,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_application();
-        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
-            request = request.application_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("application-name")
-        {
-            request = request.body_map(|body| { body.application_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ModifyApplication>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
+            request = request.application_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("application-name")
+        {
+            request = request.body_map(|body| { body.application_name(value.clone()) });
         }
         self.config.execute_modify_application(matches, &mut request)?;
         let result = request.send().await;
@@ -650,18 +650,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_entity();
-        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
-            request = request.body_map(|body| { body.entity_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
-            request = request.body_map(|body| { body.entity_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::Entity>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
+            request = request.body_map(|body| { body.entity_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
+            request = request.body_map(|body| { body.entity_name(value.clone()) });
         }
         self.config.execute_create_entity(matches, &mut request)?;
         let result = request.send().await;
@@ -702,18 +702,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_entity();
-        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
-            request = request.entity_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
-            request = request.body_map(|body| { body.entity_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ModifyEntity>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
+            request = request.entity_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
+            request = request.body_map(|body| { body.entity_name(value.clone()) });
         }
         self.config.execute_modify_entity(matches, &mut request)?;
         let result = request.send().await;
@@ -793,6 +793,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_resource_association();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ResourceAssociationRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -807,15 +816,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
             request = request.body_map(|body| { body.resource_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ResourceAssociationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_resource_association(matches, &mut request)?;
         let result = request.send().await;
@@ -835,6 +835,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_resource_association();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ResourceAssociationRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -849,15 +858,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
             request = request.body_map(|body| { body.resource_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ResourceAssociationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_delete_resource_association(matches, &mut request)?;
         let result = request.send().await;
@@ -1085,3 +1085,20 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-applications", "applications"),
+    ("create-application", "create"),
+    ("get-application", "get-application"),
+    ("modify-application", "modify"),
+    ("delete-application", "delete"),
+    ("get-entities", "entities"),
+    ("create-entity", "create-entity"),
+    ("get-entity", "get-entity"),
+    ("modify-entity", "modify-entity"),
+    ("delete-entity", "delete-entity"),
+    ("get-resource-associations", "associations"),
+    ("create-resource-association", "create-association"),
+    ("delete-resource-association", "delete-association"),
+    ("get-resource-association", "association"),
+];

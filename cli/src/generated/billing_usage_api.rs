@@ -61,9 +61,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.query_billing_usage();
-        if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
-            request = request.body_map(|body| { body.callback_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -72,6 +69,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
+            request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
         self.config.execute_query_billing_usage(matches, &mut request)?;
         let result = request.send().await;
@@ -140,3 +140,5 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[("query-billing-usage", "query")];

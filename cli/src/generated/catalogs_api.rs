@@ -469,6 +469,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_catalog();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::CreateCatalogDto>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -477,13 +484,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::CatalogTypes>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::CreateCatalogDto>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_catalog(matches, &mut request)?;
         let result = request.send().await;
@@ -545,6 +545,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_catalog();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::UpdateCatalogDto>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -553,13 +560,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::UpdateCatalogDto>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_catalog(matches, &mut request)?;
         let result = request.send().await;
@@ -600,9 +600,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_catalog_fields();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -611,6 +608,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
         }
         self.config.execute_create_catalog_fields(matches, &mut request)?;
         let result = request.send().await;
@@ -678,15 +678,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_catalog_field();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("field-id") {
-            request = request.field_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -695,6 +686,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("field-id") {
+            request = request.field_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_update_catalog_field(matches, &mut request)?;
         let result = request.send().await;
@@ -744,9 +744,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_items();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -755,6 +752,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
         }
         self.config.execute_add_items(matches, &mut request)?;
         let result = request.send().await;
@@ -798,12 +798,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_items();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("query-filter") {
-            request = request.query_filter(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -812,6 +806,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("query-filter") {
+            request = request.query_filter(value.clone());
         }
         self.config.execute_patch_items(matches, &mut request)?;
         let result = request.send().await;
@@ -879,12 +879,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_item();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i64>("item-id") {
-            request = request.item_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -893,6 +887,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("item-id") {
+            request = request.item_id(value.clone());
         }
         self.config.execute_patch_item(matches, &mut request)?;
         let result = request.send().await;
@@ -1144,3 +1144,24 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-catalogs", "get-catalogs"),
+    ("create-catalog", "create-catalog"),
+    ("get-catalog", "catalog"),
+    ("delete-catalog", "delete-catalog"),
+    ("update-catalog", "update-catalog"),
+    ("get-catalog-fields", "fields"),
+    ("create-catalog-fields", "create-fields"),
+    ("get-catalog-field", "field"),
+    ("delete-catalog-field", "delete-field"),
+    ("update-catalog-field", "update-field"),
+    ("get-items", "items"),
+    ("add-items", "add-items"),
+    ("delete-items", "delete-items"),
+    ("patch-items", "patch-items"),
+    ("get-item-by-id", "item"),
+    ("delete-item", "delete-item"),
+    ("patch-item", "patch-item"),
+    ("get-item-count", "count"),
+];

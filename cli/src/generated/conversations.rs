@@ -2537,6 +2537,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("options")
+                    .long("options")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `options`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_conversation_form_field() -> ::clap::Command {
         ::clap::Command::new("")
@@ -2601,6 +2611,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("options")
+                    .long("options")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `options`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_delete_conversation_form_field() -> ::clap::Command {
@@ -3488,6 +3508,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_conversations_account_wrap_up_config() -> ::clap::Command {
         ::clap::Command::new("")
@@ -3815,9 +3844,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("queue-ids")
+                    .long("queue-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `queueIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_get_hold_config() -> ::clap::Command {
@@ -3871,9 +3910,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("queue-ids")
+                    .long("queue-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `queueIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_delete_hold_config() -> ::clap::Command {
@@ -4323,6 +4372,26 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("cc")
+                    .long("cc")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `cc`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("attachment-ids")
+                    .long("attachment-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `attachmentIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_webform() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4417,6 +4486,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("tag-ids")
+                    .long("tag-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tagIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_delete_webform() -> ::clap::Command {
@@ -4513,6 +4592,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("tag-ids")
+                    .long("tag-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tagIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_create_webform() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4592,6 +4681,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("tag-ids")
+                    .long("tag-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tagIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub async fn execute(
@@ -4997,6 +5096,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ConversationApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5030,15 +5138,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("updated-at")
         {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ConversationApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation(matches, &mut request)?;
         let result = request.send().await;
@@ -5080,6 +5179,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ConversationApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5118,15 +5226,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ConversationApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_conversation(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5145,6 +5244,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_conversation();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::PatchConversationApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5169,15 +5277,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("topic") {
             request = request.body_map(|body| { body.topic(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::PatchConversationApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_patch_conversation(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5196,13 +5295,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_conversation_tag();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("tag-name") {
-            request = request.body_map(|body| { body.tag_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5211,6 +5303,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("tag-name") {
+            request = request.body_map(|body| { body.tag_name(value.clone()) });
         }
         self.config.execute_add_conversation_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -5230,13 +5329,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.change_conversation_assignment();
-        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
-            request = request.body_map(|body| { body.agent_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5245,6 +5337,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
+            request = request.body_map(|body| { body.agent_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config.execute_change_conversation_assignment(matches, &mut request)?;
         let result = request.send().await;
@@ -5434,9 +5533,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_tag();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5445,6 +5541,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -5541,6 +5640,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateMessageApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::CreateMessageApiRequestChannel>("channel")
         {
@@ -5558,15 +5666,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateMessageApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_message(matches, &mut request)?;
         let result = request.send().await;
@@ -5586,6 +5685,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_event();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ConversationEventApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::ConversationEventChannel>("channel")
         {
@@ -5603,15 +5711,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ConversationEventType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ConversationEventApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_event(matches, &mut request)?;
         let result = request.send().await;
@@ -5662,6 +5761,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_note();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateNoteApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5671,15 +5779,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::CreateNoteApiRequestType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateNoteApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_note(matches, &mut request)?;
         let result = request.send().await;
@@ -5807,6 +5906,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_agent();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::AgentRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
@@ -5818,13 +5924,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::AgentRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_agent(matches, &mut request)?;
         let result = request.send().await;
@@ -5865,6 +5964,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_agent();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::AgentRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
@@ -5879,13 +5985,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::AgentRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_agent(matches, &mut request)?;
         let result = request.send().await;
@@ -5935,18 +6034,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_agent_status();
-        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
-            request = request.agent_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
-            request = request.body_map(|body| { body.status(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::AgentStatusRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
+            request = request.agent_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
+            request = request.body_map(|body| { body.status(value.clone()) });
         }
         self.config.execute_update_agent_status(matches, &mut request)?;
         let result = request.send().await;
@@ -5966,18 +6065,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_agent_queue();
-        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
-            request = request.agent_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
-            request = request.body_map(|body| { body.queue_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::QueueAssignRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
+            request = request.agent_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
+            request = request.body_map(|body| { body.queue_id(value.clone()) });
         }
         self.config.execute_add_agent_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -6087,6 +6186,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_queue();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateQueueApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("external-id") {
             request = request.body_map(|body| { body.external_id(value.clone()) });
         }
@@ -6100,15 +6208,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
         {
             request = request.body_map(|body| { body.working_hours_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateQueueApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -6128,6 +6227,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_queue();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::UpdateQueueApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::AutoAssignmentAlgorithm>("auto-assignment-algorithm")
         {
@@ -6174,15 +6282,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
         {
             request = request.body_map(|body| { body.working_hours_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::UpdateQueueApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -6324,6 +6423,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.setup_bot();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::BotApiModel>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<types::MessageChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -6356,13 +6462,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::BotApiModel>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_setup_bot(matches, &mut request)?;
         let result = request.send().await;
@@ -6403,6 +6502,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_bot();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::BotApiModel>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bot-id") {
             request = request.bot_id(value.clone());
         }
@@ -6438,13 +6544,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::BotApiModel>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_bot(matches, &mut request)?;
         let result = request.send().await;
@@ -6507,10 +6606,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_metadata();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6519,6 +6614,10 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config.execute_create_metadata(matches, &mut request)?;
         let result = request.send().await;
@@ -6560,10 +6659,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_metadata();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6572,6 +6667,10 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config.execute_patch_metadata(matches, &mut request)?;
         let result = request.send().await;
@@ -6695,6 +6794,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_form();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::FormRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("is-default") {
             request = request.body_map(|body| { body.is_default(value.clone()) });
         }
@@ -6703,13 +6809,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FormRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_form(matches, &mut request)?;
         let result = request.send().await;
@@ -6750,6 +6849,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_form();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::FormRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
@@ -6761,13 +6867,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FormRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversation_form(matches, &mut request)?;
         let result = request.send().await;
@@ -6838,6 +6937,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_form_field();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::FieldRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("options") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.options(values));
+        }
         if let Some(value) = matches.get_one::<bool>("is-enabled") {
             request = request.body_map(|body| { body.is_enabled(value.clone()) });
         }
@@ -6849,13 +6961,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::FieldType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FieldRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_form_field(matches, &mut request)?;
         let result = request.send().await;
@@ -6896,6 +7001,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_form_field();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::FieldRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("options") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.options(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
@@ -6910,13 +7028,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::FieldType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FieldRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversation_form_field(matches, &mut request)?;
         let result = request.send().await;
@@ -6987,6 +7098,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_form_trigger();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::Trigger>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("form-id") {
             request = request.body_map(|body| { body.form_id(value.clone()) });
         }
@@ -7001,13 +7119,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::Trigger>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_form_trigger(matches, &mut request)?;
         let result = request.send().await;
@@ -7048,6 +7159,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_form_trigger();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::Trigger>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("form-id") {
             request = request.body_map(|body| { body.form_id(value.clone()) });
         }
@@ -7065,13 +7183,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::Trigger>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversation_form_trigger(matches, &mut request)?;
         let result = request.send().await;
@@ -7112,6 +7223,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_conversation_form_trigger();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::Trigger>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("form-id") {
             request = request.body_map(|body| { body.form_id(value.clone()) });
         }
@@ -7129,13 +7247,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::Trigger>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_conversation_form_trigger(matches, &mut request)?;
         let result = request.send().await;
@@ -7180,10 +7291,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upsert_conversation_form_dispositions();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7192,6 +7299,10 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config
             .execute_upsert_conversation_form_dispositions(matches, &mut request)?;
@@ -7284,9 +7395,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_account_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
-            request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7295,6 +7403,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
+            request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         self.config
             .execute_update_conversation_account_configuration(matches, &mut request)?;
@@ -7336,6 +7447,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_outbound_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::OutboundCallConversationRequestApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -7349,15 +7469,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::VoiceClientType>("voice-client-type")
         {
             request = request.body_map(|body| { body.voice_client_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::OutboundCallConversationRequestApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_outbound_call(matches, &mut request)?;
         let result = request.send().await;
@@ -7410,12 +7521,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversations_waiting_strategy();
-        if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
-            request = request.body_map(|body| { body.condition_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7424,6 +7529,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
+            request = request.body_map(|body| { body.condition_type(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config
             .execute_create_conversations_waiting_strategy(matches, &mut request)?;
@@ -7465,15 +7576,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_waiting_strategy();
-        if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
-            request = request.body_map(|body| { body.condition_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
-            request = request.id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7482,6 +7584,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
+            request = request.body_map(|body| { body.condition_type(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config
             .execute_update_conversations_waiting_strategy(matches, &mut request)?;
@@ -7543,6 +7654,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_account_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AccountRecordingConfigApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("auto-compose") {
             request = request.body_map(|body| { body.auto_compose(value.clone()) });
         }
@@ -7561,15 +7681,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("outbound") {
             request = request.body_map(|body| { body.outbound(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AccountRecordingConfigApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_account_recording_config(
@@ -7593,6 +7704,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversations_account_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AccountRecordingConfigApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("auto-compose") {
             request = request.body_map(|body| { body.auto_compose(value.clone()) });
         }
@@ -7611,15 +7731,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("outbound") {
             request = request.body_map(|body| { body.outbound(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AccountRecordingConfigApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_create_conversations_account_recording_config(
@@ -7687,6 +7798,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_agent_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AgentRecordingConfigApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
@@ -7708,15 +7828,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("use-default") {
             request = request.body_map(|body| { body.use_default(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AgentRecordingConfigApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_agent_recording_config(matches, &mut request)?;
@@ -7737,6 +7848,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversations_agent_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AgentRecordingConfigApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
@@ -7758,15 +7878,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("use-default") {
             request = request.body_map(|body| { body.use_default(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AgentRecordingConfigApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_create_conversations_agent_recording_config(matches, &mut request)?;
@@ -7902,7 +8013,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_call_recording(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -7933,6 +8044,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_account_wrap_up_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AccountWrapUpApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("can-extend-wrap-up") {
             request = request
                 .body_map(|body| { body.can_extend_wrap_up(value.clone()) });
@@ -7942,15 +8062,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("wrap-up-seconds") {
             request = request.body_map(|body| { body.wrap_up_seconds(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AccountWrapUpApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_account_wrap_up_config(matches, &mut request)?;
@@ -7971,12 +8082,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_agent_wrap_up_config();
-        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
-            request = request.agent_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("wrap-up-seconds") {
-            request = request.wrap_up_seconds(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7985,6 +8090,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
+            request = request.agent_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("wrap-up-seconds") {
+            request = request.wrap_up_seconds(value.clone());
         }
         self.config
             .execute_update_conversations_agent_wrap_up_config(matches, &mut request)?;
@@ -8051,13 +8162,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.transfer_call_to_agent();
-        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
-            request = request.body_map(|body| { body.agent_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8066,6 +8170,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
+            request = request.body_map(|body| { body.agent_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config.execute_transfer_call_to_agent(matches, &mut request)?;
         let result = request.send().await;
@@ -8109,13 +8220,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.transfer_call_to_queue();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
-            request = request.body_map(|body| { body.queue_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8124,6 +8228,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
+            request = request.body_map(|body| { body.queue_id(value.clone()) });
         }
         self.config.execute_transfer_call_to_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -8143,6 +8254,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.transfer_call_to_external_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::TransferToExternalRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
         {
             request = request.conversation_id(value.clone());
@@ -8153,15 +8273,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::TransferToExternalRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_transfer_call_to_external_number(matches, &mut request)?;
         let result = request.send().await;
@@ -8200,6 +8311,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_transfer_to_external_number_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::TransferToExternalConfigApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8212,15 +8332,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::TransferToExternalConfigApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_transfer_to_external_number_config(matches, &mut request)?;
@@ -8259,15 +8370,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_transfer_strategy();
-        if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
-            request = request.body_map(|body| { body.created_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
-            request = request.body_map(|body| { body.id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
-            request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8276,6 +8378,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
+            request = request.body_map(|body| { body.created_at(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+            request = request.body_map(|body| { body.id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
+            request = request.body_map(|body| { body.updated_at(value.clone()) });
         }
         self.config.execute_update_transfer_strategy(matches, &mut request)?;
         let result = request.send().await;
@@ -8369,6 +8480,21 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_hold_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::HoldConfigWithQueuesApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("queue-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.queue_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8386,15 +8512,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::HoldConfigWithQueuesApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_hold_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8435,6 +8552,21 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_hold_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::HoldConfigWithQueuesApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("queue-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.queue_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8452,15 +8584,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::HoldConfigWithQueuesApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_hold_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8519,12 +8642,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_call_timeout();
-        if let Some(value) = matches.get_one::<i32>("inbound") {
-            request = request.body_map(|body| { body.inbound(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<i32>("outbound") {
-            request = request.body_map(|body| { body.outbound(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8533,6 +8650,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i32>("inbound") {
+            request = request.body_map(|body| { body.inbound(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<i32>("outbound") {
+            request = request.body_map(|body| { body.outbound(value.clone()) });
         }
         self.config.execute_update_conversations_call_timeout(matches, &mut request)?;
         let result = request.send().await;
@@ -8626,6 +8749,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_working_hours();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::WorkingHoursApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("close-conversations") {
             request = request
                 .body_map(|body| { body.close_conversations(value.clone()) });
@@ -8655,15 +8787,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("timezone") {
             request = request.body_map(|body| { body.timezone(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::WorkingHoursApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_working_hours(matches, &mut request)?;
         let result = request.send().await;
@@ -8704,6 +8827,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_working_hours();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::WorkingHoursApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("close-conversations") {
             request = request
                 .body_map(|body| { body.close_conversations(value.clone()) });
@@ -8733,15 +8865,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("timezone") {
             request = request.body_map(|body| { body.timezone(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::WorkingHoursApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_working_hours(matches, &mut request)?;
         let result = request.send().await;
@@ -8782,6 +8905,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_working_hours();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::WorkingHoursApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("close-conversations") {
             request = request
                 .body_map(|body| { body.close_conversations(value.clone()) });
@@ -8811,15 +8943,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("timezone") {
             request = request.body_map(|body| { body.timezone(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::WorkingHoursApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_working_hours(matches, &mut request)?;
         let result = request.send().await;
@@ -8860,6 +8983,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_working_hours_holiday();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::HolidaysApiModel>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("enabled") {
             request = request.body_map(|body| { body.enabled(value.clone()) });
         }
@@ -8879,13 +9009,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
         {
             request = request.working_hours_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::HolidaysApiModel>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_working_hours_holiday(matches, &mut request)?;
         let result = request.send().await;
@@ -9003,6 +9126,28 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::WebFormSubmissionApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("cc") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.cc(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("attachment-ids")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.attachment_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
         }
@@ -9014,15 +9159,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("subject") {
             request = request.body_map(|body| { body.subject(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::WebFormSubmissionApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_submit_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -9063,6 +9199,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::WebFormApiRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tag-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tag_ids(values));
+        }
         if let Some(value) = matches.get_one::<types::ConversationChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -9080,13 +9229,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::WebFormApiRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -9127,6 +9269,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::WebFormApiRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tag-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tag_ids(values));
+        }
         if let Some(value) = matches.get_one::<types::ConversationChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -9144,13 +9299,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::WebFormApiRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -9170,6 +9318,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::WebFormApiRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tag-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tag_ids(values));
+        }
         if let Some(value) = matches.get_one::<types::ConversationChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -9184,13 +9345,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::WebFormApiRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -10556,3 +10710,134 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-conversations", "get-conversations"),
+    ("create-conversation", "create-conversation"),
+    ("get-conversation", "conversation"),
+    ("update-conversation", "update-conversation"),
+    ("patch-conversation", "patch-conversation"),
+    ("add-conversation-tag", "add-tag"),
+    ("change-conversation-assignment", "change-assignment"),
+    ("unassign-conversation-agent", "unassign-agent"),
+    ("delete-conversation-tag", "delete-tag"),
+    ("route-conversation", "route-conversation"),
+    ("simulate-routing-result-for-conversation", "simulate-result"),
+    ("get-related-comments", "comments"),
+    ("get-linked-conversations", "linked"),
+    ("get-tags", "tags"),
+    ("create-tag", "create-tag"),
+    ("delete-tags", "delete-tags"),
+    ("get-messages", "messages"),
+    ("create-message", "create-message"),
+    ("send-event", "send-event"),
+    ("get-notes", "notes"),
+    ("create-note", "create-note"),
+    ("get-note", "note"),
+    ("get-agents", "agents"),
+    ("create-agent", "create-agent"),
+    ("get-agent", "agent"),
+    ("update-agent", "update-agent"),
+    ("get-agent-conversations", "get-agent-conversations"),
+    ("update-agent-status", "update-status"),
+    ("add-agent-queue", "add-queue"),
+    ("remove-agent-queue", "remove-queue"),
+    ("update-agent-heartbeat", "update-heartbeat"),
+    ("get-queues", "queues"),
+    ("create-queue", "create-queue"),
+    ("update-queue", "update-queue"),
+    ("delete-queue", "delete-queue"),
+    ("get-routing", "routing"),
+    ("update-routing", "update-routing"),
+    ("delete-routing", "delete-routing"),
+    ("get-bots", "bots"),
+    ("setup-bot", "setup-bot"),
+    ("get-bot", "bot"),
+    ("update-bot", "update-bot"),
+    ("delete-bot", "delete-bot"),
+    ("get-metadata", "metadata"),
+    ("create-metadata", "create-metadata"),
+    ("delete-metadata", "delete-metadata"),
+    ("patch-metadata", "patch-metadata"),
+    ("get-templates", "templates"),
+    ("get-template", "template"),
+    ("get-conversation-forms", "forms"),
+    ("create-conversation-form", "create-form"),
+    ("get-conversation-form", "form"),
+    ("update-conversation-form", "update-form"),
+    ("delete-conversation-form", "delete-form"),
+    ("get-conversation-form-fields", "fields"),
+    ("create-conversation-form-field", "create-field"),
+    ("get-conversation-form-field", "field"),
+    ("update-conversation-form-field", "update-field"),
+    ("delete-conversation-form-field", "delete-field"),
+    ("get-conversation-form-triggers", "triggers"),
+    ("create-conversation-form-trigger", "create-trigger"),
+    ("get-conversation-form-trigger", "trigger"),
+    ("update-conversation-form-trigger", "update-trigger"),
+    ("delete-conversation-form-trigger", "delete-trigger"),
+    ("patch-conversation-form-trigger", "patch-trigger"),
+    ("get-conversation-form-dispositions", "dispositions"),
+    ("upsert-conversation-form-dispositions", "upsert-dispositions"),
+    ("delete-conversation-form-disposition", "delete-disposition"),
+    ("assign-conversation-form", "assign-form"),
+    ("un-assign-conversation-form", "un-form"),
+    ("update-conversation-account-configuration", "update-configuration"),
+    ("get-conversations-agent-config", "config"),
+    ("create-conversation-outbound-call", "create-call"),
+    ("get-conversations-waiting-strategies", "strategies"),
+    ("create-conversations-waiting-strategy", "create-strategy"),
+    ("get-conversations-waiting-strategy", "strategy"),
+    ("update-conversations-waiting-strategy", "update-strategy"),
+    ("delete-conversations-waiting-strategy", "delete-strategy"),
+    ("get-conversations-account-recording-config", "recording-config"),
+    ("update-conversations-account-recording-config", "update-config"),
+    ("create-conversations-account-recording-config", "create-config"),
+    ("get-conversations-agent-recording-configs", "configs"),
+    ("get-conversations-agent-recording-config", "agent-recording-config"),
+    ("update-conversations-agent-recording-config", "update-recording-config"),
+    ("create-conversations-agent-recording-config", "create-recording-config"),
+    ("get-conversations-recording-metadata", "recording-metadata"),
+    ("download-call-recording", "download-recording"),
+    ("get-conversations-account-wrap-up-config", "up-config"),
+    ("update-conversations-account-wrap-up-config", "update-up-config"),
+    ("update-conversations-agent-wrap-up-config", "update-wrap-up-config"),
+    ("add-conversations-agent-wrap-up-time", "add-time"),
+    ("clear-conversations-agent-wrap-up-time", "clear-time"),
+    ("transfer-call-to-agent", "transfer-agent"),
+    ("get-transfer-queues", "transfer-queues"),
+    ("transfer-call-to-queue", "transfer-queue"),
+    ("transfer-call-to-external-number", "transfer-number"),
+    ("get-transfer-to-external-number-config", "number-config"),
+    ("update-transfer-to-external-number-config", "update-number-config"),
+    ("get-transfer-strategy", "transfer-strategy"),
+    ("update-transfer-strategy", "update-transfer-strategy"),
+    ("set-call-on-hold", "set-hold"),
+    ("release-call-from-hold", "release-call"),
+    ("get-multiple-hold-configs", "hold-configs"),
+    ("create-hold-config", "create-hold-config"),
+    ("get-hold-config", "hold-config"),
+    ("update-hold-config", "update-hold-config"),
+    ("delete-hold-config", "delete-config"),
+    ("get-conversations-call-timeout", "timeout"),
+    ("update-conversations-call-timeout", "update-timeout"),
+    ("remove-conversations-call-timeout", "remove-timeout"),
+    ("get-filtered-working-hours", "hours"),
+    ("create-working-hours", "create-hours"),
+    ("get-working-hours", "working-hours"),
+    ("update-working-hours", "update-hours"),
+    ("delete-working-hours", "delete-hours"),
+    ("patch-working-hours", "patch-hours"),
+    ("get-working-hours-status", "status"),
+    ("create-working-hours-holiday", "create-holiday"),
+    ("delete-working-hours-holiday", "delete-holiday"),
+    ("get-conversations-tts-supported-placeholders", "placeholders"),
+    ("get-conversations-away-audio-message", "message"),
+    ("delete-conversations-away-audio-message", "delete-message"),
+    ("submit-webform", "submit-webform"),
+    ("get-webform", "webform"),
+    ("update-webform", "update-webform"),
+    ("delete-webform", "delete-webform"),
+    ("patch-webform", "patch-webform"),
+    ("create-webform", "create-webform"),
+];

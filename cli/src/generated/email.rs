@@ -1307,6 +1307,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_mime_email();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SendMimeRequestSchema,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1348,15 +1357,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-url") {
             request = request.body_map(|body| { body.tracking_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::SendMimeRequestSchema,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_send_mime_email(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1396,12 +1396,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_emails();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
-            request = request.body_map(|body| { body.send_at(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1410,6 +1404,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
+            request = request.body_map(|body| { body.send_at(value.clone()) });
         }
         self.config.execute_reschedule_emails(matches, &mut request)?;
         let result = request.send().await;
@@ -1450,12 +1450,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_scheduled_email_statuses();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::BulkStatus>("status") {
-            request = request.body_map(|body| { body.status(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1464,6 +1458,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::BulkStatus>("status") {
+            request = request.body_map(|body| { body.status(value.clone()) });
         }
         self.config.execute_update_scheduled_email_statuses(matches, &mut request)?;
         let result = request.send().await;
@@ -1691,15 +1691,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.validate_email_addresses();
-        if let Some(value) = matches.get_one::<::std::string::String>("to") {
-            request = request.body_map(|body| { body.to(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ValidationRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
+            request = request.body_map(|body| { body.to(value.clone()) });
         }
         self.config.execute_validate_email_addresses(matches, &mut request)?;
         let result = request.send().await;
@@ -1784,18 +1784,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.request_validations();
-        if let Some(value) = matches
-            .get_one::<::std::string::String>("validation-request-id")
-        {
-            request = request
-                .body_map(|body| { body.validation_request_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ApiBulkRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("validation-request-id")
+        {
+            request = request
+                .body_map(|body| { body.validation_request_id(value.clone()) });
         }
         self.config.execute_request_validations(matches, &mut request)?;
         let result = request.send().await;
@@ -1839,6 +1839,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_domain();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::AddDomainRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1853,13 +1860,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.targeted_daily_traffic(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::AddDomainRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_add_domain(matches, &mut request)?;
         let result = request.send().await;
@@ -1921,6 +1921,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_tracking_events();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::TrackingEventRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("clicks") {
             request = request.body_map(|body| { body.clicks(value.clone()) });
         }
@@ -1932,15 +1941,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("unsubscribe") {
             request = request.body_map(|body| { body.unsubscribe(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::TrackingEventRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_tracking_events(matches, &mut request)?;
         let result = request.send().await;
@@ -2205,9 +2205,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_ip_pool();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2216,6 +2213,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_ip_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -2256,12 +2256,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_ip_pool();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
-            request = request.pool_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2270,6 +2264,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
+            request = request.pool_id(value.clone());
         }
         self.config.execute_update_ip_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -2310,12 +2310,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.assign_ip_to_pool();
-        if let Some(value) = matches.get_one::<::std::string::String>("ip-id") {
-            request = request.body_map(|body| { body.ip_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
-            request = request.pool_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2324,6 +2318,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("ip-id") {
+            request = request.body_map(|body| { body.ip_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
+            request = request.pool_id(value.clone());
         }
         self.config.execute_assign_ip_to_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -2436,15 +2436,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.assign_pool_to_domain();
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("domain-id") {
-            request = request.domain_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
-            request = request.body_map(|body| { body.pool_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<i32>("priority") {
-            request = request.body_map(|body| { body.priority(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2453,6 +2444,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("domain-id") {
+            request = request.domain_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
+            request = request.body_map(|body| { body.pool_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<i32>("priority") {
+            request = request.body_map(|body| { body.priority(value.clone()) });
         }
         self.config.execute_assign_pool_to_domain(matches, &mut request)?;
         let result = request.send().await;
@@ -2472,15 +2472,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_domain_pool_priority();
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("domain-id") {
-            request = request.domain_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
-            request = request.pool_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("priority") {
-            request = request.body_map(|body| { body.priority(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2489,6 +2480,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("domain-id") {
+            request = request.domain_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
+            request = request.pool_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("priority") {
+            request = request.body_map(|body| { body.priority(value.clone()) });
         }
         self.config.execute_update_domain_pool_priority(matches, &mut request)?;
         let result = request.send().await;
@@ -4059,6 +4059,15 @@ fn upload_cli_generate_email_template_preview() -> ::clap::Command {
                 .required(false)
                 .help("The part `placeholders`: a JSON object, as text"),
         )
+        .arg(
+            ::clap::Arg::new("output-file")
+                .long("output-file")
+                .value_name("PATH")
+                .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                .help(
+                    "Write the answer to this new file (refused if it exists) instead of standard output",
+                ),
+        )
 }
 async fn upload_execute_generate_email_template_preview(
     client: &Client,
@@ -4075,7 +4084,7 @@ async fn upload_execute_generate_email_template_preview(
         request = request.template_id(::std::clone::Clone::clone(value));
     }
     match request.send().await {
-        Ok(answer) => crate::api::print_stream(answer).await,
+        Ok(answer) => crate::api::print_stream(answer, matches).await,
         Err(error) => {
             printer.failed(&error);
             Err(::anyhow::Error::new(error))
@@ -4153,3 +4162,58 @@ async fn upload_execute_upload_email_template_attachment(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-email-messages-api", "send-api"),
+    ("upload-binary-content", "upload-content"),
+    ("send-fully-featured-email", "send-featured"),
+    ("send-mime-email", "send-mime"),
+    ("get-scheduled-emails", "emails"),
+    ("reschedule-emails", "reschedule-emails"),
+    ("get-scheduled-email-statuses", "statuses"),
+    ("update-scheduled-email-statuses", "update-statuses"),
+    ("get-email-message-logs", "logs"),
+    ("get-outbound-email-message-delivery-reports", "reports"),
+    ("get-email-logs", "get-email-logs"),
+    ("get-email-delivery-reports", "delivery-reports"),
+    ("validate-email-addresses", "validate-addresses"),
+    ("get-validations", "validations"),
+    ("request-validations", "request-validations"),
+    ("get-all-domains", "domains"),
+    ("add-domain", "add-domain"),
+    ("get-domain-details", "details"),
+    ("delete-domain", "delete-domain"),
+    ("update-tracking-events", "update-events"),
+    ("verify-domain", "verify-domain"),
+    ("get-suppressions", "suppressions"),
+    ("add-suppressions", "add-suppressions"),
+    ("delete-suppressions", "delete-suppressions"),
+    ("get-domains", "get-domains"),
+    ("get-all-ips", "ips"),
+    ("commission-ip", "commission-ip"),
+    ("get-ip-details", "ip-details"),
+    ("decommission-ip", "decommission-ip"),
+    ("get-ip-pools", "pools"),
+    ("create-ip-pool", "create-pool"),
+    ("get-ip-pool", "pool"),
+    ("update-ip-pool", "update-pool"),
+    ("delete-ip-pool", "delete-pool"),
+    ("assign-ip-to-pool", "assign-pool"),
+    ("remove-ip-from-pool", "remove-ip"),
+    ("get-all-ips-paginated", "paginated"),
+    ("get-all-ip-pools-paginated", "pools-paginated"),
+    ("get-ip-domain", "domain"),
+    ("assign-pool-to-domain", "assign-domain"),
+    ("update-domain-pool-priority", "update-priority"),
+    ("remove-ip-pool-from-domain", "remove-pool"),
+    ("get-email-templates", "templates"),
+    ("create-email-template", "create-template"),
+    ("get-email-template", "template"),
+    ("update-email-template", "update-template"),
+    ("delete-email-template", "delete-template"),
+    ("patch-email-template", "patch-template"),
+    ("generate-email-template-preview", "generate-preview"),
+    ("get-email-template-attachments", "attachments"),
+    ("upload-email-template-attachment", "upload-attachment"),
+    ("delete-email-template-attachment", "delete-attachment"),
+];

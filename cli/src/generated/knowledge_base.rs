@@ -182,6 +182,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_article() -> ::clap::Command {
         ::clap::Command::new("")
@@ -251,6 +261,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_delete_article() -> ::clap::Command {
@@ -824,6 +844,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.search_knowledge_base();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::SearchCriteria>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i32>("page") {
             request = request.page(value.clone());
         }
@@ -832,13 +859,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("size") {
             request = request.size(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::SearchCriteria>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_search_knowledge_base(matches, &mut request)?;
         let result = request.send().await;
@@ -894,6 +914,21 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_article();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateUpdateArticleRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("category-id")
         {
@@ -911,15 +946,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateUpdateArticleRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_article(matches, &mut request)?;
         let result = request.send().await;
@@ -965,6 +991,21 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_article();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateUpdateArticleRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("article-id")
         {
@@ -987,15 +1028,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateUpdateArticleRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_article(matches, &mut request)?;
         let result = request.send().await;
@@ -1038,14 +1070,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_article_status();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("article-id")
-        {
-            request = request.article_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
-            request = request.body_map(|body| { body.status(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1054,6 +1078,14 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("article-id")
+        {
+            request = request.article_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
+            request = request.body_map(|body| { body.status(value.clone()) });
         }
         self.config.execute_update_article_status(matches, &mut request)?;
         let result = request.send().await;
@@ -1128,14 +1160,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_article_comment();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("article-id")
-        {
-            request = request.article_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("content") {
-            request = request.body_map(|body| { body.content(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1144,6 +1168,14 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("article-id")
+        {
+            request = request.article_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("content") {
+            request = request.body_map(|body| { body.content(value.clone()) });
         }
         self.config.execute_create_article_comment(matches, &mut request)?;
         let result = request.send().await;
@@ -1163,6 +1195,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_article_comment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CommentCreateUpdateRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("article-id")
         {
@@ -1175,15 +1216,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CommentCreateUpdateRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_article_comment(matches, &mut request)?;
         let result = request.send().await;
@@ -1331,6 +1363,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_content_tree_node();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateTreeNodeRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
@@ -1346,15 +1387,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ContentVisibility>("visibility") {
             request = request.body_map(|body| { body.visibility(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateTreeNodeRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_content_tree_node(matches, &mut request)?;
         let result = request.send().await;
@@ -1374,6 +1406,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.move_content_tree_node();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::MoveTreeNodeRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("node-id") {
             request = request.node_id(value.clone());
         }
@@ -1384,15 +1425,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<::infobip_client::uuid::Uuid>("target-node-id")
         {
             request = request.body_map(|body| { body.target_node_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::MoveTreeNodeRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_move_content_tree_node(matches, &mut request)?;
         let result = request.send().await;
@@ -1433,12 +1465,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_content_tree_node();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("node-id") {
-            request = request.node_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1447,6 +1473,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("node-id") {
+            request = request.node_id(value.clone());
         }
         self.config.execute_update_content_tree_node(matches, &mut request)?;
         let result = request.send().await;
@@ -1517,15 +1549,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_knowledge_base_tag();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::TagCreateRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_knowledge_base_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -1566,18 +1598,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_knowledge_base_tag();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("tag-id") {
-            request = request.tag_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::TagUpdateRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("tag-id") {
+            request = request.tag_id(value.clone());
         }
         self.config.execute_update_knowledge_base_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -2008,3 +2040,34 @@ async fn upload_execute_upload_attachment(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("search-knowledge-base", "search"),
+    ("get-articles", "articles"),
+    ("create-article", "create-article"),
+    ("get-article", "article"),
+    ("update-article", "update-article"),
+    ("delete-article", "delete-article"),
+    ("update-article-status", "update-status"),
+    ("get-article-versions", "versions"),
+    ("get-article-comments", "comments"),
+    ("create-article-comment", "create-comment"),
+    ("update-article-comment", "update-comment"),
+    ("delete-article-comment", "delete-comment"),
+    ("get-categories", "categories"),
+    ("get-folders", "folders"),
+    ("get-content-tree-categories", "tree-categories"),
+    ("create-content-tree-node", "create-node"),
+    ("move-content-tree-node", "move-node"),
+    ("get-content-tree-node", "node"),
+    ("update-content-tree-node", "update-node"),
+    ("delete-content-tree-node", "delete-node"),
+    ("get-knowledge-base-tags", "tags"),
+    ("create-knowledge-base-tag", "create-tag"),
+    ("get-knowledge-base-tag", "tag"),
+    ("update-knowledge-base-tag", "update-tag"),
+    ("get-attachment-details", "details"),
+    ("delete-attachment", "delete-attachment"),
+    ("get-attachment-linked-article", "linked-article"),
+    ("upload-attachment", "upload-attachment"),
+];

@@ -326,9 +326,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("data")
+                    .long("data")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `data`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_remove_messenger_audience_user() -> ::clap::Command {
@@ -582,6 +592,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_messenger_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::CampaignRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("ad-account-id") {
             request = request.body_map(|body| { body.ad_account_id(value.clone()) });
         }
@@ -596,13 +613,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("page-id") {
             request = request.body_map(|body| { body.page_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::CampaignRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_messenger_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -682,6 +692,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_messenger_audience();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateAudienceRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("ad-account-id") {
             request = request.body_map(|body| { body.ad_account_id(value.clone()) });
         }
@@ -693,15 +712,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("page-id") {
             request = request.body_map(|body| { body.page_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateAudienceRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_messenger_audience(matches, &mut request)?;
         let result = request.send().await;
@@ -742,9 +752,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upload_messenger_audience_users();
-        if let Some(value) = matches.get_one::<::std::string::String>("audience-id") {
-            request = request.audience_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -753,6 +760,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("data") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.data(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("audience-id") {
+            request = request.audience_id(value.clone());
         }
         self.config.execute_upload_messenger_audience_users(matches, &mut request)?;
         let result = request.send().await;
@@ -973,3 +989,19 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-messenger-message", "send-message"),
+    ("get-outbound-messenger-message-delivery-reports", "reports"),
+    ("get-outbound-messenger-message-logs", "logs"),
+    ("get-messenger-marketing-subscriptions", "subscriptions"),
+    ("get-messenger-campaigns", "campaigns"),
+    ("create-messenger-campaign", "create-campaign"),
+    ("delete-messenger-campaign", "delete-campaign"),
+    ("get-messenger-ad-accounts", "accounts"),
+    ("get-messenger-audiences", "audiences"),
+    ("create-messenger-audience", "create-audience"),
+    ("delete-messenger-audience", "delete-audience"),
+    ("upload-messenger-audience-users", "upload-users"),
+    ("remove-messenger-audience-user", "remove-user"),
+];

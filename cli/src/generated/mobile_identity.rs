@@ -360,6 +360,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SmvVerifyRequestDto,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
@@ -377,15 +386,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
             request = request.body_map(|body| { body.return_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::SmvVerifyRequestDto,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_silent_mobile_verification(matches, &mut request)?;
         let result = request.send().await;
@@ -405,6 +405,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.advanced_silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SmvVerifyAdvancedRequestDto,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
@@ -422,15 +431,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
             request = request.body_map(|body| { body.return_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::SmvVerifyAdvancedRequestDto,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_advanced_silent_mobile_verification(matches, &mut request)?;
         let result = request.send().await;
@@ -450,6 +450,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.synchronous_silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SmvVerifySynchronousRequestDto,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("consent-granted") {
             request = request.body_map(|body| { body.consent_granted(value.clone()) });
         }
@@ -461,15 +470,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::SmvVerifySynchronousRequestDto,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_synchronous_silent_mobile_verification(matches, &mut request)?;
@@ -490,15 +490,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.initiate_zero_rated_silent_mobile_verification();
-        if let Some(value) = matches.get_one::<bool>("consent-granted") {
-            request = request.body_map(|body| { body.consent_granted(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
-            request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
-            request = request.body_map(|body| { body.return_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -507,6 +498,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("consent-granted") {
+            request = request.body_map(|body| { body.consent_granted(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
+            request = request.body_map(|body| { body.phone_number(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
+            request = request.body_map(|body| { body.return_url(value.clone()) });
         }
         self.config
             .execute_initiate_zero_rated_silent_mobile_verification(
@@ -530,9 +530,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.zero_rated_silent_mobile_verification();
-        if let Some(value) = matches.get_one::<::std::string::String>("token") {
-            request = request.body_map(|body| { body.token(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -541,6 +538,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("token") {
+            request = request.body_map(|body| { body.token(value.clone()) });
         }
         self.config
             .execute_zero_rated_silent_mobile_verification(matches, &mut request)?;
@@ -561,6 +561,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.query_number_intelligence();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::NiQueryRequestDto>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
@@ -569,13 +576,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::NiQueryRequestDto>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_query_number_intelligence(matches, &mut request)?;
         let result = request.send().await;
@@ -595,15 +595,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.check_sim_swap();
-        if let Some(value) = matches.get_one::<bool>("consent-granted") {
-            request = request.body_map(|body| { body.consent_granted(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<i32>("period") {
-            request = request.body_map(|body| { body.period(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
-            request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -612,6 +603,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("consent-granted") {
+            request = request.body_map(|body| { body.consent_granted(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<i32>("period") {
+            request = request.body_map(|body| { body.period(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
+            request = request.body_map(|body| { body.phone_number(value.clone()) });
         }
         self.config.execute_check_sim_swap(matches, &mut request)?;
         let result = request.send().await;
@@ -631,6 +631,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.check_national_identity_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::NinCheckRequestDto>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("consent-granted") {
             request = request.body_map(|body| { body.consent_granted(value.clone()) });
         }
@@ -644,13 +651,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::NinCheckRequestDto>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_check_national_identity_number(matches, &mut request)?;
         let result = request.send().await;
@@ -799,3 +799,14 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("silent-mobile-verification", "silent-verification"),
+    ("advanced-silent-mobile-verification", "advanced-verification"),
+    ("synchronous-silent-mobile-verification", "synchronous-verification"),
+    ("initiate-zero-rated-silent-mobile-verification", "initiate-verification"),
+    ("zero-rated-silent-mobile-verification", "zero-verification"),
+    ("query-number-intelligence", "query-intelligence"),
+    ("check-sim-swap", "check-swap"),
+    ("check-national-identity-number", "check-number"),
+];

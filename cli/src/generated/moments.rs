@@ -278,15 +278,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_flow_participants();
-        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
-            request = request.body_map(|body| { body.callback_data(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<i64>("campaign-id") {
-            request = request.campaign_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
-            request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -295,6 +286,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
+            request = request.body_map(|body| { body.callback_data(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<i64>("campaign-id") {
+            request = request.campaign_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
+            request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
         self.config.execute_add_flow_participants(matches, &mut request)?;
         let result = request.send().await;
@@ -344,6 +344,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_people_to_flow();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::FlowPersonRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i64>("campaign-id") {
             request = request.campaign_id(value.clone());
         }
@@ -355,13 +362,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone") {
             request = request.phone(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FlowPersonRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_add_people_to_flow(matches, &mut request)?;
         let result = request.send().await;
@@ -483,6 +483,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_form_data();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::FormDataPayloadMap>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("ib-submission-form-campaign")
         {
@@ -495,13 +502,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::FormDataPayloadMap>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_submit_form_data(matches, &mut request)?;
         let result = request.send().await;
@@ -641,3 +641,14 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("add-flow-participants", "add-participants"),
+    ("get-flow-participants-added-report", "report"),
+    ("add-people-to-flow", "add-flow"),
+    ("remove-people-from-flow", "remove-people"),
+    ("get-forms", "forms"),
+    ("get-form", "form"),
+    ("increment-view-count", "increment-count"),
+    ("submit-form-data", "submit-data"),
+];

@@ -232,6 +232,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_single_owned_number() -> ::clap::Command {
         ::clap::Command::new("")
@@ -341,6 +350,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_create_new_configuration() -> ::clap::Command {
         ::clap::Command::new("")
@@ -375,6 +394,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_get_single_configuration() -> ::clap::Command {
@@ -468,6 +497,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_mms_configuration() -> ::clap::Command {
         ::clap::Command::new("")
@@ -529,6 +568,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_delete_mms_configuration() -> ::clap::Command {
@@ -611,6 +660,15 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
             )
     }
     pub fn cli_delete_voice_setup_on_number() -> ::clap::Command {
@@ -1270,6 +1328,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::infobip_client::uuid::Uuid))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_campaigns() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1720,6 +1787,36 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("opt-in-image-urls")
+                    .long("opt-in-image-urls")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `optInImageURLs`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_campaign() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1813,6 +1910,26 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_add_numbers() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1830,6 +1947,26 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_remove_numbers() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1846,6 +1983,26 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_get_campaign_numbers() -> ::clap::Command {
@@ -1963,6 +2120,15 @@ impl<T: CliConfig> Cli<T> {
                     .long("document-id")
                     .value_parser(::clap::value_parser!(::infobip_client::uuid::Uuid))
                     .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
             )
     }
     pub fn cli_submit_existing_campaign_for_ai_review() -> ::clap::Command {
@@ -2263,6 +2429,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.purchase_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::PurchaseNumberRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2275,19 +2450,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.body_map(|body| { body.number_key(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::PurchaseNumberRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_purchase_number(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -2320,15 +2486,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_owned_number();
-        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
-            request = request.body_map(|body| { body.application_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
-            request = request.body_map(|body| { body.entity_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2337,6 +2494,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
+            request = request.body_map(|body| { body.application_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
+            request = request.body_map(|body| { body.entity_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_update_owned_number(matches, &mut request)?;
         let result = request.send().await;
@@ -2404,6 +2570,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_sms_configurations();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::StoredMoConfiguration,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2418,15 +2600,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::StoredMoConfiguration,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_modify_sms_configurations(matches, &mut request)?;
         let result = request.send().await;
@@ -2446,6 +2619,20 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_new_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::MoConfiguration>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2457,13 +2644,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::MoConfiguration>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_new_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -2562,6 +2742,20 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_mms_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::MmsConfiguration>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2576,13 +2770,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::MmsConfiguration>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_mms_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -2628,6 +2815,20 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_mms_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::MmsConfiguration>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2647,13 +2848,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::MmsConfiguration>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_mms_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -2720,6 +2914,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_voice_setup_on_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::VoiceSetup>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2728,13 +2929,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::VoiceSetup>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_voice_setup_on_number(matches, &mut request)?;
         let result = request.send().await;
@@ -2754,6 +2948,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_voice_setup_on_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::VoiceSetup>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2763,17 +2964,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::VoiceSetup>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_voice_setup_on_number(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -2827,15 +3021,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_cnam();
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::Cnam>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_update_cnam(matches, &mut request)?;
         let result = request.send().await;
@@ -2855,15 +3049,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_cnam();
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::Cnam>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_create_cnam(matches, &mut request)?;
         let result = request.send().await;
@@ -2925,6 +3119,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.validate_emergency_service();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::Address>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
@@ -2954,13 +3155,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("zip-code") {
             request = request.body_map(|body| { body.zip_code(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::Address>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_validate_emergency_service(matches, &mut request)?;
         let result = request.send().await;
@@ -3001,18 +3195,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_emergency_service();
-        if let Some(value) = matches.get_one::<bool>("enabled") {
-            request = request.body_map(|body| { body.enabled(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::EmergencyAddress>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("enabled") {
+            request = request.body_map(|body| { body.enabled(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_update_emergency_service(matches, &mut request)?;
         let result = request.send().await;
@@ -3032,18 +3226,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_emergency_service();
-        if let Some(value) = matches.get_one::<bool>("enabled") {
-            request = request.body_map(|body| { body.enabled(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::EmergencyAddress>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("enabled") {
+            request = request.body_map(|body| { body.enabled(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_create_emergency_service(matches, &mut request)?;
         let result = request.send().await;
@@ -3219,16 +3413,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_brand();
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
-        {
-            request = request.brand_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::Brand>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
+        {
+            request = request.brand_id(value.clone());
         }
         self.config.execute_update_brand(matches, &mut request)?;
         let result = request.send().await;
@@ -3358,19 +3552,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_brand_appeal();
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
-        {
-            request = request.brand_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("explanation") {
-            request = request.body_map(|body| { body.explanation(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::BrandAppealRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
+        {
+            request = request.brand_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("explanation") {
+            request = request.body_map(|body| { body.explanation(value.clone()) });
         }
         self.config.execute_submit_brand_appeal(matches, &mut request)?;
         let result = request.send().await;
@@ -3448,6 +3642,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.vet_brand();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::BrandVet>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
         {
             request = request.brand_id(value.clone());
@@ -3482,13 +3683,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("vetted-date")
         {
             request = request.body_map(|body| { body.vetted_date(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::BrandVet>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_vet_brand(matches, &mut request)?;
         let result = request.send().await;
@@ -3533,6 +3727,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_brand_vet();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::BrandVet>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
         {
             request = request.brand_id(value.clone());
@@ -3568,13 +3769,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.vetted_date(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::BrandVet>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_brand_vet(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3593,16 +3787,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.import_existing_brand_vet();
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
-        {
-            request = request.brand_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::VetImportRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
+        {
+            request = request.brand_id(value.clone());
         }
         self.config.execute_import_existing_brand_vet(matches, &mut request)?;
         let result = request.send().await;
@@ -3632,7 +3826,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_get_brand_enhanced_vet_report(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -3762,6 +3956,35 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_toll_free_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::TollFreeUnifiedNumberCampaignApiModel,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches
+            .get_many::<::std::string::String>("opt-in-image-urls")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.opt_in_image_ur_ls(values));
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("additional-information")
         {
@@ -3903,15 +4126,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::TollFreeUseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::TollFreeUnifiedNumberCampaignApiModel,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_toll_free_campaign(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3953,17 +4167,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_campaign();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::Campaign>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_update_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4006,6 +4220,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.register_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::RegisterCampaignRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -4015,15 +4238,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<::infobip_client::uuid::Uuid>("priority-id")
         {
             request = request.body_map(|body| { body.priority_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::RegisterCampaignRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_register_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4089,11 +4303,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_registered_campaign();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -4102,6 +4311,23 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_update_registered_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4121,11 +4347,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_numbers();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -4134,6 +4355,23 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_add_numbers(matches, &mut request)?;
         let result = request.send().await;
@@ -4153,11 +4391,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.remove_numbers();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -4166,6 +4399,23 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_remove_numbers(matches, &mut request)?;
         let result = request.send().await;
@@ -4208,6 +4458,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.appeal_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::AppealRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -4215,13 +4472,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("reason") {
             request = request.body_map(|body| { body.reason(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::AppealRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_appeal_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4259,6 +4509,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.attach_number_pool();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AttachNumberPoolRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -4269,15 +4528,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("reason") {
             request = request.body_map(|body| { body.reason(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AttachNumberPoolRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_attach_number_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -4362,7 +4612,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_document_content(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -5271,3 +5521,79 @@ async fn upload_execute_upload_document_metadata(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-available-numbers", "available"),
+    ("list-owned-numbers", "list-owned"),
+    ("purchase-number", "purchase-number"),
+    ("get-single-owned-number", "number"),
+    ("update-owned-number", "update-number"),
+    ("cancel-number", "cancel-number"),
+    ("list-configurations-for-number", "list-configurations"),
+    ("modify-sms-configurations", "modify-configurations"),
+    ("create-new-configuration", "create-configuration"),
+    ("get-single-configuration", "configuration"),
+    ("delete-configuration", "delete-configuration"),
+    ("get-mms-configurations", "configurations"),
+    ("create-mms-configuration", "create-mms-configuration"),
+    ("get-mms-configuration", "mms-configuration"),
+    ("update-mms-configuration", "update-configuration"),
+    ("delete-mms-configuration", "delete-mms-configuration"),
+    ("get-voice-setup-on-number", "on-number"),
+    ("update-voice-setup-on-number", "update-on-number"),
+    ("create-voice-setup-on-number", "create-number"),
+    ("delete-voice-setup-on-number", "delete-number"),
+    ("get-cnam", "cnam"),
+    ("update-cnam", "update-cnam"),
+    ("create-cnam", "create-cnam"),
+    ("delete-cnam", "delete-cnam"),
+    ("get-cnam-status", "status"),
+    ("validate-emergency-service", "validate-service"),
+    ("get-emergency-service", "service"),
+    ("update-emergency-service", "update-service"),
+    ("create-emergency-service", "create-service"),
+    ("delete-emergency-service", "delete-service"),
+    ("get-emergency-service-status", "service-status"),
+    ("get-brands", "brands"),
+    ("create-brand", "create-brand"),
+    ("get-brand", "brand"),
+    ("update-brand", "update-brand"),
+    ("delete-brand", "delete-brand"),
+    ("register-brand", "register-brand"),
+    ("get-brand-registrar-statuses", "statuses"),
+    ("brand-auth-verification", "brand-verification"),
+    ("resend-2fa-mail-brand-auth", "resend-auth"),
+    ("submit-brand-appeal", "submit-appeal"),
+    ("get-brand-appeals", "appeals"),
+    ("get-brand-vets", "vets"),
+    ("vet-brand", "vet-brand"),
+    ("get-brand-vet", "vet"),
+    ("update-brand-vet", "update-vet"),
+    ("import-existing-brand-vet", "import-vet"),
+    ("get-brand-enhanced-vet-report", "report"),
+    ("get-campaigns", "campaigns"),
+    ("create-campaign", "create-campaign"),
+    ("create-toll-free-campaign", "create-free-campaign"),
+    ("get-campaign", "campaign"),
+    ("update-campaign", "update-campaign"),
+    ("delete-campaign", "delete-campaign"),
+    ("register-campaign", "register-campaign"),
+    ("get-campaign-network-statuses", "network-statuses"),
+    ("deregister-campaign", "deregister-campaign"),
+    ("update-registered-campaign", "update-registered-campaign"),
+    ("add-numbers", "add"),
+    ("remove-numbers", "remove"),
+    ("get-campaign-numbers", "get-campaign-numbers"),
+    ("appeal-campaign", "appeal-campaign"),
+    ("get-campaign-priorities", "priorities"),
+    ("attach-number-pool", "attach-pool"),
+    ("detach-number-pool", "detach-pool"),
+    ("get-owned-number-pools", "pools"),
+    ("upload-document-metadata", "upload-metadata"),
+    ("download-document-content", "download-content"),
+    ("submit-existing-campaign-for-ai-review", "submit-campaign"),
+    ("submit-campaign-info-for-ai-review", "submit-info"),
+    ("get-ai-review-results", "results"),
+    ("start-campaign-builder", "start-builder"),
+    ("get-campaign-builder-results", "builder-results"),
+];

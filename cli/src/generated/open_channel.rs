@@ -69,12 +69,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_open_channel_inbound_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
-            request = request.body_map(|body| { body.destination(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.body_map(|body| { body.sender(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -83,6 +77,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
+            request = request.body_map(|body| { body.destination(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.body_map(|body| { body.sender(value.clone()) });
         }
         self.config.execute_send_open_channel_inbound_message(matches, &mut request)?;
         let result = request.send().await;
@@ -153,3 +153,7 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-open-channel-inbound-message", "send-message"),
+];

@@ -421,6 +421,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_create_a_new_person() -> ::clap::Command {
         ::clap::Command::new("")
@@ -591,6 +601,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_delete_a_person() -> ::clap::Command {
@@ -839,6 +859,16 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_set_person_contact_information() -> ::clap::Command {
@@ -1282,6 +1312,26 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("domains")
+                    .long("domains")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `domains`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_delete_company() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1466,9 +1516,29 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("domains")
+                    .long("domains")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `domains`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_create_companies() -> ::clap::Command {
@@ -3027,6 +3097,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("definition-id-list")
+                    .long("definition-id-list")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `definitionIdList`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_events_export_request_status() -> ::clap::Command {
         ::clap::Command::new("")
@@ -3387,6 +3467,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_a_person();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamPersonV2>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -3448,13 +3541,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamPersonV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_a_person(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3473,6 +3559,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_new_person();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamPersonV2>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -3528,13 +3627,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::IamTypeV2>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamPersonV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_a_new_person(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3580,6 +3672,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.partial_person_update();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamPersonV2>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -3641,13 +3746,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamPersonV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_partial_person_update(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3666,15 +3764,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.set_person_contact_information();
-        if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
-            request = request.identifier(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
-            request = request.type_(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -3683,6 +3772,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
+            request = request.identifier(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
+            request = request.type_(value.clone());
         }
         self.config.execute_set_person_contact_information(matches, &mut request)?;
         let result = request.send().await;
@@ -3702,15 +3800,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_person_contact_information();
-        if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
-            request = request.identifier(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
-            request = request.type_(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -3719,6 +3808,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
+            request = request.identifier(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
+            request = request.type_(value.clone());
         }
         self.config.execute_delete_person_contact_information(matches, &mut request)?;
         let result = request.send().await;
@@ -3738,15 +3836,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_person_contact_information();
-        if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
-            request = request.identifier(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
-            request = request.type_(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -3755,6 +3844,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
+            request = request.identifier(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
+            request = request.type_(value.clone());
         }
         self.config.execute_add_person_contact_information(matches, &mut request)?;
         let result = request.send().await;
@@ -4008,6 +4106,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamCompanyV2>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("domains") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.domains(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-manager")
         {
             request = request.body_map(|body| { body.account_manager(value.clone()) });
@@ -4053,13 +4170,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("vat-number") {
             request = request.body_map(|body| { body.vat_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamCompanyV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4109,6 +4219,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamCompanyV2>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("domains") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.domains(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-manager")
         {
             request = request.body_map(|body| { body.account_manager(value.clone()) });
@@ -4163,13 +4292,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("vat-number") {
             request = request.body_map(|body| { body.vat_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamCompanyV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4270,6 +4392,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.batch_remove_persons_from_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::BatchPersonsToCompanyRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("domain") {
             request = request.domain(value.clone());
         }
@@ -4281,15 +4412,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::BatchPersonsToCompanyRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_batch_remove_persons_from_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4309,6 +4431,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.batch_add_persons_to_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::BatchPersonsToCompanyRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("domain") {
             request = request.domain(value.clone());
         }
@@ -4320,15 +4451,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::BatchPersonsToCompanyRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_batch_add_persons_to_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4378,6 +4500,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_new_tag();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamTagV2>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -4389,13 +4518,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamTagV2>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_a_new_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -4457,15 +4579,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.remove_tag_from_people_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::BatchTagRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.name(value.clone());
         }
         self.config.execute_remove_tag_from_people_batch(matches, &mut request)?;
         let result = request.send().await;
@@ -4485,15 +4607,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_tag_to_people_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::BatchTagRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.name(value.clone());
         }
         self.config.execute_add_tag_to_people_batch(matches, &mut request)?;
         let result = request.send().await;
@@ -4543,6 +4665,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_custom_attribute();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::IamCustomAttribute>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -4556,13 +4685,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::IamCustomAttribute>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_a_custom_attribute(matches, &mut request)?;
         let result = request.send().await;
@@ -4624,6 +4746,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.append_item_to_custom_attribute();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<::serde_json::Value>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4635,13 +4764,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<::serde_json::Value>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_append_item_to_custom_attribute(matches, &mut request)?;
         let result = request.send().await;
@@ -4701,6 +4823,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.append_list_items();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4714,17 +4847,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_append_list_items(matches, &mut request)?;
         let result = request.send().await;
@@ -4784,6 +4906,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.replace_list_item();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4800,15 +4931,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_replace_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -4828,6 +4950,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_list_item();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4844,15 +4975,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -4946,6 +5068,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.replace_list();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4959,17 +5092,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_replace_list(matches, &mut request)?;
         let result = request.send().await;
@@ -4989,6 +5111,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_list();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -5002,17 +5135,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_list(matches, &mut request)?;
         let result = request.send().await;
@@ -5064,12 +5186,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_append_list_items();
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5080,6 +5196,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_append_list_items(matches, &mut request)?;
         let result = request.send().await;
@@ -5131,15 +5253,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_replace_list_item();
-        if let Some(value) = matches.get_one::<::std::string::String>("item-id") {
-            request = request.item_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5148,6 +5261,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("item-id") {
+            request = request.item_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_replace_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -5167,15 +5289,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_update_list_item();
-        if let Some(value) = matches.get_one::<::std::string::String>("item-id") {
-            request = request.item_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5184,6 +5297,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("item-id") {
+            request = request.item_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_update_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -5261,12 +5383,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_replace_list();
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5277,6 +5393,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_replace_list(matches, &mut request)?;
         let result = request.send().await;
@@ -5296,12 +5418,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_update_list();
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5312,6 +5428,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_update_list(matches, &mut request)?;
         let result = request.send().await;
@@ -5355,6 +5477,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_push_device_registration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::PushApiInstance>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-code") {
             request = request.app_code(value.clone());
         }
@@ -5370,13 +5499,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("registration-id")
         {
             request = request.body_map(|body| { body.registration_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::PushApiInstance>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_push_device_registration(matches, &mut request)?;
         let result = request.send().await;
@@ -5420,6 +5542,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.personalize_push_instance();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::PushUserPersonalizationRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-code") {
             request = request.app_code(value.clone());
         }
@@ -5437,15 +5568,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("set-device-as-primary") {
             request = request.set_device_as_primary(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::PushUserPersonalizationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_personalize_push_instance(matches, &mut request)?;
         let result = request.send().await;
@@ -5492,6 +5614,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_custom_event();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::EventResourceRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("create-person") {
             request = request.create_person(value.clone());
         }
@@ -5508,15 +5639,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("person-id") {
             request = request.person_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::EventResourceRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_custom_event(matches, &mut request)?;
         let result = request.send().await;
@@ -5583,6 +5705,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_event_definition();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::EventDefinitionCreateResource,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
             request = request.body_map(|body| { body.definition_id(value.clone()) });
         }
@@ -5594,15 +5725,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::EventDefinitionCreateResource,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_event_definition(matches, &mut request)?;
         let result = request.send().await;
@@ -5643,15 +5765,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_event_definition();
-        if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
-            request = request.definition_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("description") {
-            request = request.body_map(|body| { body.description(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("title") {
-            request = request.body_map(|body| { body.title(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5660,6 +5773,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
+            request = request.definition_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
+            request = request.body_map(|body| { body.description(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
+            request = request.body_map(|body| { body.title(value.clone()) });
         }
         self.config.execute_update_event_definition(matches, &mut request)?;
         let result = request.send().await;
@@ -5679,6 +5801,21 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_events_export_request();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::ExportRequestBody>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches
+            .get_many::<::std::string::String>("definition-id-list")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.definition_id_list(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bucket") {
             request = request.body_map(|body| { body.bucket(value.clone()) });
         }
@@ -5700,13 +5837,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("start-time") {
             request = request.body_map(|body| { body.start_time(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::ExportRequestBody>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_events_export_request(matches, &mut request)?;
         let result = request.send().await;
@@ -5818,18 +5948,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_segment();
-        if let Some(value) = matches.get_one::<::std::string::String>("description") {
-            request = request.body_map(|body| { body.description(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::SegmentCreateDto>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
+            request = request.body_map(|body| { body.description(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_segment(matches, &mut request)?;
         let result = request.send().await;
@@ -5870,6 +6000,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_segment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::SegmentUpdateDto>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -5878,13 +6015,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i64>("segment-id") {
             request = request.segment_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::SegmentUpdateDto>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_segment(matches, &mut request)?;
         let result = request.send().await;
@@ -6710,3 +6840,79 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-a-single-person-or-a-list-of-people", "of"),
+    ("update-a-person", "update-person"),
+    ("create-a-new-person", "create-person"),
+    ("delete-a-person", "delete-person"),
+    ("partial-person-update", "partial-update"),
+    ("set-person-contact-information", "set-information"),
+    ("delete-person-contact-information", "delete-information"),
+    ("add-person-contact-information", "add-information"),
+    ("batch-people-create", "batch-create"),
+    ("batch-people-delete", "batch-delete"),
+    ("batch-people-update", "batch-update"),
+    ("match-people-ids", "match-ids"),
+    ("merge-persons", "merge-persons"),
+    ("upsert-persons-full", "upsert-full"),
+    ("upsert-persons-partial", "upsert-partial"),
+    ("get-a-single-company-by-name-or-a-list-of-companies", "company"),
+    ("create-company", "create-company"),
+    ("delete-company", "delete-company"),
+    ("update-company", "update-company"),
+    ("create-companies", "create-companies"),
+    ("delete-companies", "delete-companies"),
+    ("update-companies", "update-companies"),
+    ("batch-remove-persons-from-company", "batch-persons"),
+    ("batch-add-persons-to-company", "batch-company"),
+    ("get-list-of-tags", "tags"),
+    ("create-a-new-tag", "create-tag"),
+    ("get-a-tag", "tag"),
+    ("delete-a-tag", "delete-tag"),
+    ("remove-tag-from-people-batch", "remove-tag"),
+    ("add-tag-to-people-batch", "add-batch"),
+    ("get-a-list-of-custom-attributes", "attributes"),
+    ("create-a-custom-attribute", "create-attribute"),
+    ("get-a-single-custom-attribute", "attribute"),
+    ("delete-a-custom-attribute", "delete-attribute"),
+    ("append-item-to-custom-attribute", "append-attribute"),
+    ("get-list-items", "items"),
+    ("append-list-items", "append-items"),
+    ("delete-list-items", "delete-items"),
+    ("replace-list-item", "replace-item"),
+    ("update-list-item", "update-item"),
+    ("get-lists", "lists"),
+    ("delete-lists", "delete-lists"),
+    ("replace-list", "replace-list"),
+    ("update-list", "update-list"),
+    ("deprecated-get-list-items", "list-items"),
+    ("deprecated-append-list-items", "deprecated-append-list-items"),
+    ("deprecated-delete-list-items", "deprecated-delete-list-items"),
+    ("deprecated-replace-list-item", "deprecated-replace-list-item"),
+    ("deprecated-update-list-item", "deprecated-update-list-item"),
+    ("deprecated-get-lists", "deprecated-get-lists"),
+    ("deprecated-delete-lists", "deprecated-delete-lists"),
+    ("deprecated-replace-list", "deprecated-replace-list"),
+    ("deprecated-update-list", "deprecated-update-list"),
+    ("get-push-device-registration", "registration"),
+    ("update-push-device-registration", "update-registration"),
+    ("depersonalize-push-instance", "depersonalize-instance"),
+    ("personalize-push-instance", "personalize-instance"),
+    ("send-custom-events", "send-events"),
+    ("send-custom-event", "send-event"),
+    ("list-event-definitions", "list-definitions"),
+    ("create-event-definition", "create-definition"),
+    ("get-event-definition", "definition"),
+    ("update-event-definition", "update-definition"),
+    ("create-events-export-request", "create-request"),
+    ("get-events-export-request-status", "status"),
+    ("cancel-events-export-request", "cancel-request"),
+    ("get-events-definitions-for-export", "definitions"),
+    ("get-segments", "segments"),
+    ("create-segment", "create-segment"),
+    ("get-segment", "segment"),
+    ("update-segment", "update-segment"),
+    ("delete-segment", "delete-segment"),
+    ("get-segment-persons", "persons"),
+];

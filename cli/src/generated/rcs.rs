@@ -417,9 +417,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_capability_check_rcs_destinations_notify() -> ::clap::Command {
@@ -446,9 +456,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_get_rcs_senders() -> ::clap::Command {
@@ -869,6 +889,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
+            .arg(
+                ::clap::Arg::new("providers")
+                    .long("providers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `providers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_rcs_template_get() -> ::clap::Command {
         ::clap::Command::new("")
@@ -979,9 +1009,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("providers")
+                    .long("providers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `providers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_rcs_template_providers() -> ::clap::Command {
@@ -1112,6 +1152,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::RcsSendRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1141,13 +1188,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RcsSendRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_rcs_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1192,6 +1232,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_template_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::RcsSendTemplateRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1221,15 +1270,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::RcsSendTemplateRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_rcs_template_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1416,9 +1456,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.capability_check_rcs_destinations_query();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.body_map(|body| { body.sender(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1427,6 +1464,16 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.body_map(|body| { body.sender(value.clone()) });
         }
         self.config
             .execute_capability_check_rcs_destinations_query(matches, &mut request)?;
@@ -1447,6 +1494,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.capability_check_rcs_destinations_notify();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CapabilityCheckAsyncRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("notify-content-type")
         {
@@ -1458,15 +1521,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.body_map(|body| { body.sender(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CapabilityCheckAsyncRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config
             .execute_capability_check_rcs_destinations_notify(matches, &mut request)?;
@@ -1514,6 +1568,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_rcs_sender();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateRcsSenderApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("banner-url") {
             request = request.body_map(|body| { body.banner_url(value.clone()) });
         }
@@ -1542,15 +1605,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RcsUseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateRcsSenderApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_rcs_sender(matches, &mut request)?;
         let result = request.send().await;
@@ -1591,6 +1645,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_sender();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::EditRcsSenderApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("banner-url") {
             request = request.body_map(|body| { body.banner_url(value.clone()) });
         }
@@ -1617,15 +1680,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::RcsUseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::EditRcsSenderApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_rcs_sender(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1644,9 +1698,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_sender_platform_parameters();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
-            request = request.sender_name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1655,6 +1706,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
+            request = request.sender_name(value.clone());
         }
         self.config
             .execute_update_rcs_sender_platform_parameters(matches, &mut request)?;
@@ -1756,15 +1810,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_rcs_test_number();
-        if let Some(value) = matches.get_one::<bool>("primary") {
-            request = request.body_map(|body| { body.primary(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
-            request = request.sender_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
-            request = request.body_map(|body| { body.test_number(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1773,6 +1818,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("primary") {
+            request = request.body_map(|body| { body.primary(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
+            request = request.sender_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
+            request = request.body_map(|body| { body.test_number(value.clone()) });
         }
         self.config.execute_add_rcs_test_number(matches, &mut request)?;
         let result = request.send().await;
@@ -1816,15 +1870,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_test_number_primary();
-        if let Some(value) = matches.get_one::<bool>("primary") {
-            request = request.body_map(|body| { body.primary(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
-            request = request.sender_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
-            request = request.test_number(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1833,6 +1878,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("primary") {
+            request = request.body_map(|body| { body.primary(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
+            request = request.sender_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
+            request = request.test_number(value.clone());
         }
         self.config.execute_update_rcs_test_number_primary(matches, &mut request)?;
         let result = request.send().await;
@@ -1900,12 +1954,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_create_v2();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
-            request = request.body_map(|body| { body.template_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1914,6 +1962,18 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("providers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.providers(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
+            request = request.body_map(|body| { body.template_name(value.clone()) });
         }
         self.config.execute_rcs_template_create_v2(matches, &mut request)?;
         let result = request.send().await;
@@ -1957,18 +2017,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_update();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
-            request = request.template_name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::RcsTemplateContent>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
+            request = request.template_name(value.clone());
         }
         self.config.execute_rcs_template_update(matches, &mut request)?;
         let result = request.send().await;
@@ -1988,18 +2048,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_create();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
-            request = request.template_name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::RcsTemplateContent>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
+            request = request.template_name(value.clone());
         }
         self.config.execute_rcs_template_create(matches, &mut request)?;
         let result = request.send().await;
@@ -2067,12 +2127,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_register();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
-            request = request.template_name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -2081,6 +2135,18 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("providers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.providers(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
+            request = request.template_name(value.clone());
         }
         self.config.execute_rcs_template_register(matches, &mut request)?;
         let result = request.send().await;
@@ -2470,3 +2536,37 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-rcs-messages", "send-messages"),
+    ("send-rcs-message", "send-message"),
+    ("send-rcs-bulk-message", "send-bulk-message"),
+    ("send-rcs-template-message", "send-template-message"),
+    ("send-rcs-bulk-template-message", "send-bulk-template-message"),
+    ("send-rcs-events", "send-events"),
+    ("get-outbound-rcs-message-delivery-reports", "reports"),
+    ("get-outbound-rcs-message-logs", "logs"),
+    ("capability-check-rcs-destinations-query", "capability-query"),
+    ("capability-check-rcs-destinations-notify", "capability-notify"),
+    ("get-rcs-senders", "senders"),
+    ("create-rcs-sender", "create-sender"),
+    ("get-rcs-sender", "sender"),
+    ("update-rcs-sender", "update-sender"),
+    ("update-rcs-sender-platform-parameters", "update-parameters"),
+    ("get-rcs-sender-launch-status", "status"),
+    ("get-rcs-available-providers", "providers"),
+    ("get-rcs-test-numbers", "numbers"),
+    ("add-rcs-test-number", "add-number"),
+    ("get-rcs-test-number", "number"),
+    ("update-rcs-test-number-primary", "update-primary"),
+    ("refresh-rcs-test-number", "refresh-number"),
+    ("rcs-template-list", "rcs-list"),
+    ("rcs-template-create-v2", "rcs-create"),
+    ("rcs-template-get", "rcs-get"),
+    ("rcs-template-update", "rcs-update"),
+    ("rcs-template-create", "rcs-template-create"),
+    ("rcs-template-delete", "rcs-delete"),
+    ("rcs-template-get-status", "rcs-status"),
+    ("rcs-template-register", "rcs-register"),
+    ("rcs-template-providers", "rcs-providers"),
+];

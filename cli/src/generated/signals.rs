@@ -36,9 +36,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_trusted_msisdns_remove() -> ::clap::Command {
@@ -47,9 +57,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_trusted_msisdns_check() -> ::clap::Command {
@@ -92,6 +112,13 @@ impl<T: CliConfig> Cli<T> {
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
         }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
+        }
         self.config.execute_trusted_msisdns_add(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -118,6 +145,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
         }
         self.config.execute_trusted_msisdns_remove(matches, &mut request)?;
         let result = request.send().await;
@@ -229,3 +263,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("trusted-msisdns-add", "trusted-add"),
+    ("trusted-msisdns-remove", "trusted-remove"),
+    ("trusted-msisdns-check", "trusted-check"),
+];

@@ -865,9 +865,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_subscription();
-        if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
-            request = request.channel(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -876,6 +873,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
+            request = request.channel(value.clone());
         }
         self.config.execute_create_subscription(matches, &mut request)?;
         let result = request.send().await;
@@ -920,13 +920,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_subscription();
-        if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
-            request = request.channel(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("subscription-id")
-        {
-            request = request.subscription_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -935,6 +928,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
+            request = request.channel(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("subscription-id")
+        {
+            request = request.subscription_id(value.clone());
         }
         self.config.execute_update_subscription(matches, &mut request)?;
         let result = request.send().await;
@@ -1003,6 +1003,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_profile();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::ProfileRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("client-certificate-id")
         {
@@ -1036,13 +1043,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("window-size") {
             request = request.body_map(|body| { body.window_size(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::ProfileRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_profile(matches, &mut request)?;
         let result = request.send().await;
@@ -1083,6 +1083,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_profile();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::NoIdProfileRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("client-certificate-id")
         {
@@ -1116,13 +1123,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("window-size") {
             request = request.body_map(|body| { body.window_size(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::NoIdProfileRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_profile(matches, &mut request)?;
         let result = request.send().await;
@@ -1187,18 +1187,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_security_settings();
-        if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
-            request = request.body_map(|body| { body.auth_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
-            request = request.body_map(|body| { body.type_(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::SecurityRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
+            request = request.body_map(|body| { body.auth_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
+            request = request.body_map(|body| { body.type_(value.clone()) });
         }
         self.config.execute_create_security_settings(matches, &mut request)?;
         let result = request.send().await;
@@ -1239,12 +1239,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_security_settings();
-        if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
-            request = request.auth_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
-            request = request.body_map(|body| { body.type_(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1253,6 +1247,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
+            request = request.auth_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
+            request = request.body_map(|body| { body.type_(value.clone()) });
         }
         self.config.execute_update_security_settings(matches, &mut request)?;
         let result = request.send().await;
@@ -1326,6 +1326,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upload_certificate();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CertificateUploadRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("certificate-content")
         {
@@ -1337,15 +1346,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("passphrase") {
             request = request.body_map(|body| { body.passphrase(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CertificateUploadRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_upload_certificate(matches, &mut request)?;
         let result = request.send().await;
@@ -1461,12 +1461,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.test_connection_to_webhook();
-        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
-            request = request.body_map(|body| { body.certificate_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
-            request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1475,6 +1469,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
+            request = request.body_map(|body| { body.certificate_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
+            request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         self.config.execute_test_connection_to_webhook(matches, &mut request)?;
         let result = request.send().await;
@@ -1745,3 +1745,28 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-subscriptions", "get-subscriptions"),
+    ("create-subscription", "create-subscription"),
+    ("get-subscription", "subscription"),
+    ("update-subscription", "update-subscription"),
+    ("delete-subscription", "delete-subscription"),
+    ("get-profiles", "profiles"),
+    ("create-profile", "create-profile"),
+    ("get-profile", "profile"),
+    ("update-profile", "update-profile"),
+    ("delete-profile", "delete-profile"),
+    ("get-security-settings", "settings"),
+    ("create-security-settings", "create-settings"),
+    ("get-security-setting", "setting"),
+    ("update-security-settings", "update-settings"),
+    ("delete-security-settings", "delete-settings"),
+    ("get-certificates-details-page", "page"),
+    ("upload-certificate", "upload-certificate"),
+    ("get-certificate-details", "details"),
+    ("delete-certificate", "delete-certificate"),
+    ("get-certificates-statuses-page", "statuses-page"),
+    ("get-certificate-status", "status"),
+    ("test-connection-to-webhook", "test-webhook"),
+];

@@ -806,18 +806,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_2fa_application();
-        if let Some(value) = matches.get_one::<bool>("enabled") {
-            request = request.body_map(|body| { body.enabled(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ApplicationRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("enabled") {
+            request = request.body_map(|body| { body.enabled(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_2fa_application(matches, &mut request)?;
         let result = request.send().await;
@@ -858,6 +858,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_2fa_application();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::ApplicationRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -866,13 +873,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::ApplicationRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_2fa_application(matches, &mut request)?;
         let result = request.send().await;
@@ -913,6 +913,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_2fa_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateSmsOrVoiceMessageRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -939,15 +948,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("voice-name") {
             request = request.body_map(|body| { body.voice_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateSmsOrVoiceMessageRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_2fa_message_template(matches, &mut request)?;
         let result = request.send().await;
@@ -991,6 +991,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_2fa_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::UpdateSmsOrVoiceMessageRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -1021,15 +1030,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("voice-name") {
             request = request.body_map(|body| { body.voice_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::UpdateSmsOrVoiceMessageRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_2fa_message_template(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1048,6 +1048,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_2fa_email_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::CreateEmailMessageRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -1067,15 +1076,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PinType>("pin-type") {
             request = request.body_map(|body| { body.pin_type(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateEmailMessageRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_2fa_email_message_template(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1094,6 +1094,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_2fa_email_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::UpdateEmailMessageRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -1116,15 +1125,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PinType>("pin-type") {
             request = request.body_map(|body| { body.pin_type(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::UpdateEmailMessageRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_2fa_email_message_template(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1143,6 +1143,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_2fa_pin_code_over_sms();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::StartAuthenticationRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1160,15 +1169,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("track-delivery") {
             request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::StartAuthenticationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_2fa_pin_code_over_sms(matches, &mut request)?;
         let result = request.send().await;
@@ -1188,18 +1188,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.resend_2fa_pin_code_over_sms();
-        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
-            request = request.pin_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<bool>("track-delivery") {
-            request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ResendPinRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
+            request = request.pin_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("track-delivery") {
+            request = request.body_map(|body| { body.track_delivery(value.clone()) });
         }
         self.config.execute_resend_2fa_pin_code_over_sms(matches, &mut request)?;
         let result = request.send().await;
@@ -1219,6 +1219,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_2fa_pin_code_over_voice();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::StartAuthenticationRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1233,15 +1242,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("track-delivery") {
             request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::StartAuthenticationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_2fa_pin_code_over_voice(matches, &mut request)?;
         let result = request.send().await;
@@ -1261,18 +1261,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.resend_2fa_pin_code_over_voice();
-        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
-            request = request.pin_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<bool>("track-delivery") {
-            request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::ResendPinRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
+            request = request.pin_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("track-delivery") {
+            request = request.body_map(|body| { body.track_delivery(value.clone()) });
         }
         self.config.execute_resend_2fa_pin_code_over_voice(matches, &mut request)?;
         let result = request.send().await;
@@ -1292,6 +1292,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_2fa_pin_code_over_email();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::StartEmailAuthenticationRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1303,15 +1312,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::StartEmailAuthenticationRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_2fa_pin_code_over_email(matches, &mut request)?;
         let result = request.send().await;
@@ -1331,9 +1331,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.resend_2fa_pin_code_over_email();
-        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
-            request = request.pin_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -1342,6 +1339,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
+            request = request.pin_id(value.clone());
         }
         self.config.execute_resend_2fa_pin_code_over_email(matches, &mut request)?;
         let result = request.send().await;
@@ -1361,18 +1361,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.verify_2fa_phone_number();
-        if let Some(value) = matches.get_one::<::std::string::String>("pin") {
-            request = request.body_map(|body| { body.pin(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
-            request = request.pin_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::VerifyPinRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pin") {
+            request = request.body_map(|body| { body.pin(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
+            request = request.pin_id(value.clone());
         }
         self.config.execute_verify_2fa_phone_number(matches, &mut request)?;
         let result = request.send().await;
@@ -1640,3 +1640,24 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-2fa-applications", "applications"),
+    ("create-2fa-application", "create-application"),
+    ("get-2fa-application", "application"),
+    ("update-2fa-application", "update-application"),
+    ("get-2fa-message-templates", "templates"),
+    ("create-2fa-message-template", "create-template"),
+    ("get-2fa-message-template", "template"),
+    ("update-2fa-message-template", "update-template"),
+    ("create-2fa-email-message-template", "create-message-template"),
+    ("update-2fa-email-message-template", "update-message-template"),
+    ("send-2fa-pin-code-over-sms", "send-code"),
+    ("resend-2fa-pin-code-over-sms", "resend-code"),
+    ("send-2fa-pin-code-over-voice", "send-code-over-voice"),
+    ("resend-2fa-pin-code-over-voice", "resend-code-over-voice"),
+    ("send-2fa-pin-code-over-email", "send-code-over-email"),
+    ("resend-2fa-pin-code-over-email", "resend-code-over-email"),
+    ("verify-2fa-phone-number", "verify-number"),
+    ("get-2fa-verification-status", "status"),
+];

@@ -651,9 +651,19 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("call-ids")
+                    .long("call-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `callIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_connect_with_new_call() -> ::clap::Command {
@@ -1207,6 +1217,26 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("key-phrases")
+                    .long("key-phrases")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `keyPhrases`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("custom-dictionary")
+                    .long("custom-dictionary")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `customDictionary`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
             )
     }
     pub fn cli_call_start_transcription() -> ::clap::Command {
@@ -3417,6 +3447,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_delete_recording_file() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4104,6 +4143,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_ivr_upload_get_files() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4782,6 +4830,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_update_call_route_status() -> ::clap::Command {
         ::clap::Command::new("")
@@ -5242,12 +5299,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_calls_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
-            request = request.body_map(|body| { body.id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5256,6 +5307,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+            request = request.body_map(|body| { body.id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_calls_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -5298,14 +5355,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_calls_configuration();
-        if let Some(value) = matches
-            .get_one::<::std::string::String>("calls-configuration-id")
-        {
-            request = request.calls_configuration_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5314,6 +5363,14 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("calls-configuration-id")
+        {
+            request = request.calls_configuration_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_update_calls_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -5417,6 +5474,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::CallRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("calls-configuration-id")
         {
@@ -5442,13 +5506,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
             request = request.body_map(|body| { body.parent_call_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::CallRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5578,6 +5635,12 @@ impl<T: CliConfig> Cli<T> {
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
         }
+        if let Some(values) = matches.get_many::<::std::string::String>("call-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.call_ids(values));
+        }
         self.config.execute_connect_calls(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5596,13 +5659,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.connect_with_new_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
-            request = request
-                .body_map(|body| { body.connect_on_early_media(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5611,6 +5667,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
+            request = request
+                .body_map(|body| { body.connect_on_early_media(value.clone()) });
         }
         self.config.execute_connect_with_new_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5651,12 +5714,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.pre_answer_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<bool>("ringing") {
-            request = request.body_map(|body| { body.ringing(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5665,6 +5722,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("ringing") {
+            request = request.body_map(|body| { body.ringing(value.clone()) });
         }
         self.config.execute_pre_answer_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5684,15 +5747,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.answer_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::AnswerRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_answer_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5712,12 +5775,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.hangup_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::PublicErrorCode>("error-code") {
-            request = request.body_map(|body| { body.error_code(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5726,6 +5783,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::PublicErrorCode>("error-code") {
+            request = request.body_map(|body| { body.error_code(value.clone()) });
         }
         self.config.execute_hangup_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5745,6 +5808,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_play_file();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::PublicPlayRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -5756,13 +5826,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i64>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::PublicPlayRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_call_play_file(matches, &mut request)?;
         let result = request.send().await;
@@ -5782,9 +5845,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_stop_playing_file();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5793,6 +5853,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_call_stop_playing_file(matches, &mut request)?;
         let result = request.send().await;
@@ -5812,6 +5875,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_say_text();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::PublicSayRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -5828,13 +5898,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::PublicSayRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_call_say_text(matches, &mut request)?;
         let result = request.send().await;
@@ -5854,18 +5917,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_send_dtmf();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("dtmf") {
-            request = request.body_map(|body| { body.dtmf(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::DtmfSendRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dtmf") {
+            request = request.body_map(|body| { body.dtmf(value.clone()) });
         }
         self.config.execute_call_send_dtmf(matches, &mut request)?;
         let result = request.send().await;
@@ -5885,6 +5948,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_capture_dtmf();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::DtmfCaptureRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -5899,13 +5969,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::DtmfCaptureRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_call_capture_dtmf(matches, &mut request)?;
         let result = request.send().await;
@@ -5925,6 +5988,29 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_capture_speech();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SpeechCaptureRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("key-phrases") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.key_phrases(values));
+        }
+        if let Some(values) = matches
+            .get_many::<::std::string::String>("custom-dictionary")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.custom_dictionary(values));
+        }
         if let Some(value) = matches.get_one::<bool>("advanced-formatting") {
             request = request
                 .body_map(|body| { body.advanced_formatting(value.clone()) });
@@ -5945,15 +6031,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::SpeechCaptureRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
-        }
         self.config.execute_call_capture_speech(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5972,9 +6049,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_start_transcription();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -5983,6 +6057,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_call_start_transcription(matches, &mut request)?;
         let result = request.send().await;
@@ -6023,9 +6100,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_start_recording();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6034,6 +6108,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_call_start_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -6074,9 +6151,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.start_media_stream();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6085,6 +6159,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_start_media_stream(matches, &mut request)?;
         let result = request.send().await;
@@ -6125,12 +6202,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_send_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("message") {
-            request = request.body_map(|body| { body.message(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6139,6 +6210,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
+            request = request.body_map(|body| { body.message(value.clone()) });
         }
         self.config.execute_call_send_message(matches, &mut request)?;
         let result = request.send().await;
@@ -6158,6 +6235,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.application_transfer();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ApplicationTransferRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -6171,15 +6257,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ApplicationTransferRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_application_transfer(matches, &mut request)?;
         let result = request.send().await;
@@ -6290,6 +6367,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conference();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::ConferenceRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("calls-configuration-id")
         {
@@ -6301,13 +6385,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::ConferenceRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conference(matches, &mut request)?;
         let result = request.send().await;
@@ -6348,6 +6425,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conference();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::UpdateRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("blind") {
             request = request.body_map(|body| { body.blind(value.clone()) });
         }
@@ -6359,13 +6443,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("muted") {
             request = request.body_map(|body| { body.muted(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::UpdateRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conference(matches, &mut request)?;
         let result = request.send().await;
@@ -6454,19 +6531,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_new_conference_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
-            request = request
-                .body_map(|body| { body.connect_on_early_media(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::AddNewCallRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
+            request = request
+                .body_map(|body| { body.connect_on_early_media(value.clone()) });
         }
         self.config.execute_add_new_conference_call(matches, &mut request)?;
         let result = request.send().await;
@@ -6486,6 +6563,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_existing_conference_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::AddExistingCallRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -6495,15 +6581,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
             request = request
                 .body_map(|body| { body.connect_on_early_media(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::AddExistingCallRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_add_existing_conference_call(matches, &mut request)?;
         let result = request.send().await;
@@ -6547,6 +6624,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conference_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::UpdateCallRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("blind") {
             request = request.body_map(|body| { body.blind(value.clone()) });
         }
@@ -6561,13 +6645,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("muted") {
             request = request.body_map(|body| { body.muted(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::UpdateCallRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conference_call(matches, &mut request)?;
         let result = request.send().await;
@@ -6608,12 +6685,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_play_file();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("loop-count") {
-            request = request.body_map(|body| { body.loop_count(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6622,6 +6693,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("loop-count") {
+            request = request.body_map(|body| { body.loop_count(value.clone()) });
         }
         self.config.execute_conference_play_file(matches, &mut request)?;
         let result = request.send().await;
@@ -6662,6 +6739,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_say_text();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::ConferenceSayRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
             request = request.conference_id(value.clone());
         }
@@ -6678,15 +6764,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::ConferenceSayRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_conference_say_text(matches, &mut request)?;
         let result = request.send().await;
@@ -6706,15 +6783,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_start_recording();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("file-prefix") {
-            request = request.body_map(|body| { body.file_prefix(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<types::RecordingType>("recording-type") {
-            request = request.body_map(|body| { body.recording_type(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6723,6 +6791,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("file-prefix") {
+            request = request.body_map(|body| { body.file_prefix(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<types::RecordingType>("recording-type") {
+            request = request.body_map(|body| { body.recording_type(value.clone()) });
         }
         self.config.execute_conference_start_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -6763,12 +6840,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_broadcast_webrtc_text();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("text") {
-            request = request.body_map(|body| { body.text(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6777,6 +6848,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.body_map(|body| { body.text(value.clone()) });
         }
         self.config.execute_conference_broadcast_webrtc_text(matches, &mut request)?;
         let result = request.send().await;
@@ -6796,12 +6873,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_send_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("message") {
-            request = request.body_map(|body| { body.message(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6810,6 +6881,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
+            request = request.body_map(|body| { body.message(value.clone()) });
         }
         self.config.execute_conference_send_message(matches, &mut request)?;
         let result = request.send().await;
@@ -6875,18 +6952,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_dialog();
-        if let Some(value) = matches.get_one::<i32>("max-duration") {
-            request = request.body_map(|body| { body.max_duration(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
-            request = request.body_map(|body| { body.parent_call_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::DialogRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i32>("max-duration") {
+            request = request.body_map(|body| { body.max_duration(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
+            request = request.body_map(|body| { body.parent_call_id(value.clone()) });
         }
         self.config.execute_create_dialog(matches, &mut request)?;
         let result = request.send().await;
@@ -6906,15 +6983,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_dialog_with_existing_calls();
-        if let Some(value) = matches.get_one::<::std::string::String>("child-call-id") {
-            request = request.child_call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("max-duration") {
-            request = request.body_map(|body| { body.max_duration(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
-            request = request.parent_call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -6923,6 +6991,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("child-call-id") {
+            request = request.child_call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("max-duration") {
+            request = request.body_map(|body| { body.max_duration(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
+            request = request.parent_call_id(value.clone());
         }
         self.config.execute_create_dialog_with_existing_calls(matches, &mut request)?;
         let result = request.send().await;
@@ -7056,18 +7133,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_play_file();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("loop-count") {
-            request = request.body_map(|body| { body.loop_count(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::DialogPlayRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("loop-count") {
+            request = request.body_map(|body| { body.loop_count(value.clone()) });
         }
         self.config.execute_dialog_play_file(matches, &mut request)?;
         let result = request.send().await;
@@ -7087,6 +7164,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_say_text();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::DialogSayRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
             request = request.dialog_id(value.clone());
         }
@@ -7103,13 +7187,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::DialogSayRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_dialog_say_text(matches, &mut request)?;
         let result = request.send().await;
@@ -7150,15 +7227,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_start_recording();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("file-prefix") {
-            request = request.body_map(|body| { body.file_prefix(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<types::RecordingType>("recording-type") {
-            request = request.body_map(|body| { body.recording_type(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7167,6 +7235,15 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("file-prefix") {
+            request = request.body_map(|body| { body.file_prefix(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<types::RecordingType>("recording-type") {
+            request = request.body_map(|body| { body.recording_type(value.clone()) });
         }
         self.config.execute_dialog_start_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -7207,12 +7284,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_broadcast_webrtc_text();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("text") {
-            request = request.body_map(|body| { body.text(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7221,6 +7292,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.body_map(|body| { body.text(value.clone()) });
         }
         self.config.execute_dialog_broadcast_webrtc_text(matches, &mut request)?;
         let result = request.send().await;
@@ -7240,12 +7317,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_send_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("message") {
-            request = request.body_map(|body| { body.message(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7254,6 +7325,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
+            request = request.body_map(|body| { body.message(value.clone()) });
         }
         self.config.execute_dialog_send_message(matches, &mut request)?;
         let result = request.send().await;
@@ -7273,9 +7350,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_transfer_accept();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7284,6 +7358,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
         }
         self.config.execute_dialog_transfer_accept(matches, &mut request)?;
         let result = request.send().await;
@@ -7397,9 +7474,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_sip_trunk();
-        if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
-            request = request.sip_trunk_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7408,6 +7482,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
+            request = request.sip_trunk_id(value.clone());
         }
         self.config.execute_update_sip_trunk(matches, &mut request)?;
         let result = request.send().await;
@@ -7490,14 +7567,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.set_sip_trunk_status();
-        if let Some(value) = matches
-            .get_one::<types::SipTrunkAdminStatus>("admin-status")
-        {
-            request = request.body_map(|body| { body.admin_status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
-            request = request.sip_trunk_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -7506,6 +7575,14 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<types::SipTrunkAdminStatus>("admin-status")
+        {
+            request = request.body_map(|body| { body.admin_status(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
+            request = request.sip_trunk_id(value.clone());
         }
         self.config.execute_set_sip_trunk_status(matches, &mut request)?;
         let result = request.send().await;
@@ -7549,6 +7626,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_sip_trunk_service_address();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::PublicSipTrunkServiceAddressRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
@@ -7572,15 +7658,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("suite") {
             request = request.body_map(|body| { body.suite(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::PublicSipTrunkServiceAddressRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_sip_trunk_service_address(matches, &mut request)?;
         let result = request.send().await;
@@ -7623,6 +7700,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_sip_trunk_service_address();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::PublicSipTrunkServiceAddressRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
@@ -7651,15 +7737,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("suite") {
             request = request.body_map(|body| { body.suite(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::PublicSipTrunkServiceAddressRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_sip_trunk_service_address(matches, &mut request)?;
         let result = request.send().await;
@@ -8037,6 +8114,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.compose_conference_recording();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::OnDemandComposition,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
             request = request.conference_id(value.clone());
         }
@@ -8046,15 +8132,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RecordingLocation>("location") {
             request = request.location(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::OnDemandComposition,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_compose_conference_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -8189,6 +8266,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.compose_dialog_recording();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::OnDemandComposition,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("delete-call-recordings") {
             request = request
                 .body_map(|body| { body.delete_call_recordings(value.clone()) });
@@ -8198,15 +8284,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RecordingLocation>("location") {
             request = request.location(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::OnDemandComposition,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_compose_dialog_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -8238,7 +8315,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_recording_file(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -8348,11 +8425,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_media_stream_config();
-        if let Some(value) = matches
-            .get_one::<::std::string::String>("media-stream-config-id")
-        {
-            request = request.media_stream_config_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8361,6 +8433,11 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("media-stream-config-id")
+        {
+            request = request.media_stream_config_id(value.clone());
         }
         self.config.execute_update_media_stream_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8403,6 +8480,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_bulk();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::BulkRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
@@ -8411,13 +8495,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.calls_configuration_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::BulkRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_bulk(matches, &mut request)?;
         let result = request.send().await;
@@ -8458,19 +8535,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_bulk();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("start-time")
-        {
-            request = request.body_map(|body| { body.start_time(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::RescheduleRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("start-time")
+        {
+            request = request.body_map(|body| { body.start_time(value.clone()) });
         }
         self.config.execute_reschedule_bulk(matches, &mut request)?;
         let result = request.send().await;
@@ -8553,6 +8630,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_markup_language_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::MarkupRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("external-id") {
             request = request.body_map(|body| { body.external_id(value.clone()) });
         }
@@ -8561,13 +8645,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::MarkupRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_markup_language_call(matches, &mut request)?;
         let result = request.send().await;
@@ -8611,6 +8688,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_markup_language_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::MarkupLanguageConfigRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("error-url") {
             request = request.body_map(|body| { body.error_url(value.clone()) });
         }
@@ -8625,15 +8711,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::MarkupLanguageConfigRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_markup_language_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8674,6 +8751,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_markup_language_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::MarkupLanguageConfigRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("config-id") {
             request = request.config_id(value.clone());
         }
@@ -8691,15 +8777,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::MarkupLanguageConfigRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_markup_language_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8740,6 +8817,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_single_voice_tts();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::SingleTtsApiRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("audio-file-url") {
             request = request.body_map(|body| { body.audio_file_url(value.clone()) });
         }
@@ -8754,15 +8840,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::SingleTtsApiRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_send_single_voice_tts(matches, &mut request)?;
         let result = request.send().await;
@@ -8807,9 +8884,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_advanced_voice_tts();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8818,6 +8892,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_advanced_voice_tts(matches, &mut request)?;
         let result = request.send().await;
@@ -8882,12 +8959,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_sent_bulk();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
-            request = request.body_map(|body| { body.send_at(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -8896,6 +8967,12 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
+            request = request.body_map(|body| { body.send_at(value.clone()) });
         }
         self.config.execute_reschedule_sent_bulk(matches, &mut request)?;
         let result = request.send().await;
@@ -8936,18 +9013,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.manage_sent_bulks_status();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::BulkStatus287f18f0>("status") {
-            request = request.body_map(|body| { body.status(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::BulkStatusRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::BulkStatus287f18f0>("status") {
+            request = request.body_map(|body| { body.status(value.clone()) });
         }
         self.config.execute_manage_sent_bulks_status(matches, &mut request)?;
         let result = request.send().await;
@@ -9007,6 +9084,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_voice_ivr_scenario();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::UpdateScenarioRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -9024,15 +9110,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("record") {
             request = request.body_map(|body| { body.record(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::UpdateScenarioRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_a_voice_ivr_scenario(matches, &mut request)?;
         let result = request.send().await;
@@ -9073,6 +9150,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_voice_ivr_scenario();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::UpdateScenarioRequest,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -9093,15 +9179,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("record") {
             request = request.body_map(|body| { body.record(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::UpdateScenarioRequest,
-            >(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_voice_ivr_scenario(matches, &mut request)?;
         let result = request.send().await;
@@ -9142,9 +9219,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_voice_messages_with_an_ivr_scenario();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -9153,6 +9227,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config
             .execute_send_voice_messages_with_an_ivr_scenario(matches, &mut request)?;
@@ -9209,7 +9286,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_search_voice_ivr_recorded_file(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -9245,9 +9322,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_click_to_call_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -9256,6 +9330,9 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_click_to_call_message(matches, &mut request)?;
         let result = request.send().await;
@@ -9410,6 +9487,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_number_masking_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::SetupBody>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("backup-callback-url")
         {
@@ -9432,13 +9516,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("status-url") {
             request = request.body_map(|body| { body.status_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::SetupBody>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_create_number_masking_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -9479,6 +9556,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_number_masking_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::SetupBody>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("backup-callback-url")
         {
@@ -9504,13 +9588,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("status-url") {
             request = request.body_map(|body| { body.status_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::SetupBody>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_number_masking_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -9551,18 +9628,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upload_audio_files();
-        if let Some(value) = matches.get_one::<::std::string::String>("content") {
-            request = request.body_map(|body| { body.content(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("url") {
-            request = request.body_map(|body| { body.url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::UploadBody>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("content") {
+            request = request.body_map(|body| { body.content(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("url") {
+            request = request.body_map(|body| { body.url(value.clone()) });
         }
         self.config.execute_upload_audio_files(matches, &mut request)?;
         let result = request.send().await;
@@ -9600,18 +9677,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_number_masking_credentials();
-        if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
-            request = request.body_map(|body| { body.api_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("key") {
-            request = request.body_map(|body| { body.key(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::CredentialsBody>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
+            request = request.body_map(|body| { body.api_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("key") {
+            request = request.body_map(|body| { body.key(value.clone()) });
         }
         self.config.execute_update_number_masking_credentials(matches, &mut request)?;
         let result = request.send().await;
@@ -9631,18 +9708,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_number_masking_credentials();
-        if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
-            request = request.body_map(|body| { body.api_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("key") {
-            request = request.body_map(|body| { body.key(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::CredentialsBody>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
+            request = request.body_map(|body| { body.api_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("key") {
+            request = request.body_map(|body| { body.key(value.clone()) });
         }
         self.config.execute_create_number_masking_credentials(matches, &mut request)?;
         let result = request.send().await;
@@ -9707,18 +9784,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_call_route();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<bool>("transfer-only") {
-            request = request.body_map(|body| { body.transfer_only(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::RouteRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<bool>("transfer-only") {
+            request = request.body_map(|body| { body.transfer_only(value.clone()) });
         }
         self.config.execute_create_call_route(matches, &mut request)?;
         let result = request.send().await;
@@ -9759,6 +9836,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_call_route();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::RouteRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
@@ -9767,13 +9851,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("transfer-only") {
             request = request.body_map(|body| { body.transfer_only(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_txt = std::fs::read_to_string(value)
-                .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<types::RouteRequest>(&body_txt)
-                .with_context(|| format!("failed to parse {}", value.display()))?;
-            request = request.body(body_value);
         }
         self.config.execute_update_call_route(matches, &mut request)?;
         let result = request.send().await;
@@ -9814,18 +9891,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.set_order_call_route();
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("order") {
-            request = request.body_map(|body| { body.order(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("route-id") {
-            request = request.route_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::RouteOrderRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("order") {
+            request = request.body_map(|body| { body.order(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("route-id") {
+            request = request.route_id(value.clone());
         }
         self.config.execute_set_order_call_route(matches, &mut request)?;
         let result = request.send().await;
@@ -9955,7 +10032,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_recording_file_download(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -9967,18 +10044,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_call_route_status();
-        if let Some(value) = matches.get_one::<::std::string::String>("route-id") {
-            request = request.route_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::RouteStatus>("route-status") {
-            request = request.body_map(|body| { body.route_status(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
             let body_value = serde_json::from_str::<types::RouteStatusRequest>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("route-id") {
+            request = request.route_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::RouteStatus>("route-status") {
+            request = request.body_map(|body| { body.route_status(value.clone()) });
         }
         self.config.execute_update_call_route_status(matches, &mut request)?;
         let result = request.send().await;
@@ -9998,13 +10075,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.simulate_route_selection();
-        if let Some(value) = matches.get_one::<::std::string::String>("to") {
-            request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<bool>("use-disabled-routes") {
-            request = request
-                .body_map(|body| { body.use_disabled_routes(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
@@ -10013,6 +10083,13 @@ impl<T: CliConfig> Cli<T> {
             >(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
+            request = request.body_map(|body| { body.to(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<bool>("use-disabled-routes") {
+            request = request
+                .body_map(|body| { body.use_disabled_routes(value.clone()) });
         }
         self.config.execute_simulate_route_selection(matches, &mut request)?;
         let result = request.send().await;
@@ -11683,3 +11760,164 @@ async fn upload_execute_ivr_upload_audio_file(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-calls-configurations", "configurations"),
+    ("create-calls-configuration", "create-configuration"),
+    ("get-calls-configuration", "configuration"),
+    ("update-calls-configuration", "update-configuration"),
+    ("delete-calls-configuration", "delete-configuration"),
+    ("get-calls", "calls"),
+    ("create-call", "create-call"),
+    ("get-call", "call"),
+    ("get-calls-history", "history"),
+    ("get-call-history", "call-history"),
+    ("connect-calls", "connect-calls"),
+    ("connect-with-new-call", "connect"),
+    ("send-ringing", "send-ringing"),
+    ("pre-answer-call", "pre-call"),
+    ("answer-call", "answer-call"),
+    ("hangup-call", "hangup-call"),
+    ("call-play-file", "call-file"),
+    ("call-stop-playing-file", "call-playing-file"),
+    ("call-say-text", "call-text"),
+    ("call-send-dtmf", "call-dtmf"),
+    ("call-capture-dtmf", "call-capture-dtmf"),
+    ("call-capture-speech", "call-speech"),
+    ("call-start-transcription", "call-transcription"),
+    ("call-stop-transcription", "call-stop-transcription"),
+    ("call-start-recording", "call-recording"),
+    ("call-stop-recording", "call-stop-recording"),
+    ("start-media-stream", "start-stream"),
+    ("stop-media-stream", "stop-stream"),
+    ("call-send-message", "call-message"),
+    ("application-transfer", "application-transfer"),
+    ("application-transfer-accept", "application-accept"),
+    ("application-transfer-reject", "application-reject"),
+    ("get-conferences", "conferences"),
+    ("create-conference", "create-conference"),
+    ("get-conference", "conference"),
+    ("update-conference", "update-conference"),
+    ("get-conferences-history", "conferences-history"),
+    ("get-conference-history", "conference-history"),
+    ("add-new-conference-call", "add-call"),
+    ("add-existing-conference-call", "add-conference-call"),
+    ("remove-conference-call", "remove-call"),
+    ("update-conference-call", "update-call"),
+    ("hangup-conference", "hangup-conference"),
+    ("conference-play-file", "conference-file"),
+    ("conference-stop-playing-file", "conference-playing-file"),
+    ("conference-say-text", "conference-text"),
+    ("conference-start-recording", "conference-recording"),
+    ("conference-stop-recording", "conference-stop-recording"),
+    ("conference-broadcast-webrtc-text", "conference-webrtc-text"),
+    ("conference-send-message", "conference-message"),
+    ("get-dialogs", "dialogs"),
+    ("create-dialog", "create-dialog"),
+    ("create-dialog-with-existing-calls", "create-dialog-with-existing-calls"),
+    ("get-dialog", "dialog"),
+    ("get-dialogs-history", "dialogs-history"),
+    ("get-dialog-history", "dialog-history"),
+    ("hangup-dialog", "hangup-dialog"),
+    ("dialog-play-file", "dialog-file"),
+    ("dialog-say-text", "dialog-text"),
+    ("dialog-stop-playing-file", "dialog-playing-file"),
+    ("dialog-start-recording", "dialog-recording"),
+    ("dialog-stop-recording", "dialog-stop-recording"),
+    ("dialog-broadcast-webrtc-text", "dialog-webrtc-text"),
+    ("dialog-send-message", "dialog-message"),
+    ("dialog-transfer-accept", "dialog-accept"),
+    ("dialog-transfer-reject", "dialog-reject"),
+    ("get-sip-trunks", "trunks"),
+    ("create-sip-trunk", "create-trunk"),
+    ("get-sip-trunk", "trunk"),
+    ("update-sip-trunk", "update-trunk"),
+    ("delete-sip-trunk", "delete-trunk"),
+    ("reset-sip-trunk-password", "reset-password"),
+    ("get-sip-trunk-status", "status"),
+    ("set-sip-trunk-status", "set-status"),
+    ("get-sip-trunk-service-addresses", "addresses"),
+    ("create-sip-trunk-service-address", "create-address"),
+    ("get-sip-trunk-service-address", "address"),
+    ("update-sip-trunk-service-address", "update-address"),
+    ("delete-sip-trunk-service-address", "delete-address"),
+    ("get-countries", "countries"),
+    ("get-regions", "regions"),
+    ("get-calls-files", "files"),
+    ("upload-calls-audio-file", "upload-file"),
+    ("get-calls-file", "file"),
+    ("delete-calls-file", "delete-file"),
+    ("get-calls-recordings", "recordings"),
+    ("get-call-recordings", "call-recordings"),
+    ("delete-call-recordings", "delete-recordings"),
+    ("get-conferences-recordings", "conferences-recordings"),
+    ("get-conference-recordings", "conference-recordings"),
+    ("delete-conference-recordings", "delete-conference-recordings"),
+    ("compose-conference-recording", "compose-recording"),
+    ("get-dialogs-recordings", "dialogs-recordings"),
+    ("get-dialog-recordings", "dialog-recordings"),
+    ("delete-dialog-recordings", "delete-dialog-recordings"),
+    ("compose-dialog-recording", "compose-dialog-recording"),
+    ("download-recording-file", "download-file"),
+    ("delete-recording-file", "delete-recording-file"),
+    ("get-media-stream-configs", "configs"),
+    ("create-media-stream-config", "create-config"),
+    ("get-media-stream-config", "config"),
+    ("update-media-stream-config", "update-config"),
+    ("delete-media-stream-config", "delete-config"),
+    ("create-bulk", "create-bulk"),
+    ("get-bulk-status", "bulk-status"),
+    ("reschedule-bulk", "reschedule-bulk"),
+    ("pause-bulk", "pause-bulk"),
+    ("resume-bulk", "resume-bulk"),
+    ("cancel-bulk", "cancel-bulk"),
+    ("create-markup-language-call", "create-language-call"),
+    ("get-markup-language-config-list", "list"),
+    ("create-markup-language-config", "create-language-config"),
+    ("get-markup-language-config", "language-config"),
+    ("update-markup-language-config", "update-language-config"),
+    ("delete-markup-language-config", "delete-language-config"),
+    ("send-single-voice-tts", "send-tts"),
+    ("send-multiple-voice-tts", "send-multiple-tts"),
+    ("send-advanced-voice-tts", "send-advanced-tts"),
+    ("get-voices", "voices"),
+    ("get-sent-bulks", "bulks"),
+    ("reschedule-sent-bulk", "reschedule-sent-bulk"),
+    ("get-sent-bulks-status", "bulks-status"),
+    ("manage-sent-bulks-status", "manage-status"),
+    ("search-voice-ivr-scenarios", "search-scenarios"),
+    ("create-a-voice-ivr-scenario", "create-scenario"),
+    ("get-a-voice-ivr-scenario", "scenario"),
+    ("update-voice-ivr-scenario", "update-scenario"),
+    ("delete-a-voice-ivr-scenario", "delete-scenario"),
+    ("send-voice-messages-with-an-ivr-scenario", "send-messages"),
+    ("search-voice-ivr-recorded-files", "search-files"),
+    ("search-voice-ivr-recorded-file", "search-file"),
+    ("ivr-upload-get-files", "ivr-files"),
+    ("ivr-upload-audio-file", "ivr-file"),
+    ("send-click-to-call-message", "send-message"),
+    ("get-voice-delivery-reports", "reports"),
+    ("get-voice-delivery-reports-deprecated", "deprecated"),
+    ("get-sent-voice-logs", "logs"),
+    ("get-number-masking-configurations", "masking-configurations"),
+    ("create-number-masking-configuration", "create-masking-configuration"),
+    ("get-number-masking-configuration", "masking-configuration"),
+    ("update-number-masking-configuration", "update-masking-configuration"),
+    ("delete-number-masking-configuration", "delete-masking-configuration"),
+    ("upload-audio-files", "upload-files"),
+    ("get-number-masking-credentials", "credentials"),
+    ("update-number-masking-credentials", "update-credentials"),
+    ("create-number-masking-credentials", "create-credentials"),
+    ("delete-number-masking-credentials", "delete-credentials"),
+    ("get-call-routes", "routes"),
+    ("create-call-route", "create-route"),
+    ("get-call-route", "route"),
+    ("update-call-route", "update-route"),
+    ("delete-call-route", "delete-route"),
+    ("set-order-call-route", "set-route"),
+    ("search-call-routing-recording", "search-recording"),
+    ("delete-by-correlation-id", "delete"),
+    ("recording-file-download", "recording-download"),
+    ("update-call-route-status", "update-status"),
+    ("simulate-route-selection", "simulate-selection"),
+];
