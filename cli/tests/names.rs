@@ -72,7 +72,9 @@ async fn sms_logs_and_reports_answer_and_sms_send_stays_hand_written() {
     // An older version keeps its operationId as its name.
     let older = offline(&["sms", "get-outbound-sms-message-logs", "--help"]).expect(0);
     assert!(
-        older.stdout.starts_with("Usage: infobip sms get-outbound-sms-message-logs"),
+        older
+            .stdout
+            .starts_with("Usage: infobip sms get-outbound-sms-message-logs"),
         "{}",
         older.stdout
     );
