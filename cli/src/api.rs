@@ -114,16 +114,30 @@ macro_rules! impl_cli_config {
 }
 pub(crate) use impl_cli_config;
 
-/// A product's command: named after it, with a subcommand per operation (named after its
-/// operationId) that says, after its help, how it is sent and what it needs.
+/// A product's command: named after it, with a subcommand per operation, named by its
+/// `x-cli-name` (`names`, by operationId) and also reachable by its operationId, that says,
+/// after its help, how it is sent and what it needs.
+///
+/// The operationId is a hidden alias: the list of a product's commands stays one name per
+/// line, and each command's help names its operation.
 pub fn product_command(
     product: &'static str,
+    names: &'static [(&'static str, &'static str)],
     operations: impl Iterator<Item = (&'static str, clap::Command)>,
 ) -> clap::Command {
     let subcommands = operations.map(|(method_name, command)| {
-        let name = method_name.replace('_', "-");
-        let details = operation(product, &name).map(describe).unwrap_or_default();
-        command.name(name).after_help(details)
+        let id = method_name.replace('_', "-");
+        let details = operation(product, &id).map(describe).unwrap_or_default();
+        let name = names
+            .iter()
+            .find(|(operation_id, _)| *operation_id == id)
+            .map_or_else(|| id.clone(), |(_, name)| (*name).to_owned());
+        let command = command.name(&name).after_help(details);
+        if name == id {
+            command
+        } else {
+            command.alias(id)
+        }
     });
     clap::Command::new(product)
         .about(format!(
@@ -137,6 +151,16 @@ pub fn product_command(
 /// (the operationId, as the command is named).
 pub fn same_operation(method_name: &str, wanted: &str) -> bool {
     method_name.replace('_', "-") == wanted
+}
+
+/// The operationId of `product`'s command `name` (its `x-cli-name` or its operationId).
+pub fn operation_id(product: &str, name: &str) -> Option<&'static str> {
+    crate::generated::command_names()
+        .into_iter()
+        .filter(|(p, _)| *p == product)
+        .flat_map(|(_, names)| names.iter())
+        .find(|(id, named)| *named == name || *id == name)
+        .map(|(id, _)| *id)
 }
 
 /// The operation `id` of `product`, from the generated operations tables.
@@ -281,17 +305,69 @@ pub fn read_secret(name: &str) -> anyhow::Result<Secret> {
     Ok(Secret::from(secret))
 }
 
-/// An answer whose body is not JSON, written to standard output as it comes.
-// Called by the generated commands of an operation whose answer is not JSON: no product in
-// spec/ has one today.
-#[allow(dead_code)]
-pub async fn print_stream(answer: ResponseValue<ByteStream>) -> anyhow::Result<()> {
-    use futures_util::TryStreamExt as _;
-    let mut body = answer.into_inner().into_inner();
-    while let Some(chunk) = body.try_next().await? {
-        std::io::stdout().write_all(&chunk)?;
+/// An answer whose body is not JSON (a download), written as it comes, chunk by chunk: to
+/// the new file `--output-file` names, else to standard output.
+///
+/// The file must not exist: a download never replaces a file silently (remove it first, or
+/// name another). If the answer breaks off, the partial file is removed, so that a file left
+/// behind is always a whole answer.
+pub async fn print_stream(
+    answer: ResponseValue<ByteStream>,
+    matches: &clap::ArgMatches,
+) -> anyhow::Result<()> {
+    let body = answer.into_inner();
+    let path = matches
+        .try_get_one::<std::path::PathBuf>("output-file")
+        .ok()
+        .flatten();
+    let Some(path) = path else {
+        let mut stdout = std::io::stdout().lock();
+        copy(body, &mut stdout).await?;
+        return Ok(stdout.flush()?);
+    };
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(anyhow::Error::new(Failure::local(format!(
+                "--output-file {}: the file exists and is left as it is; remove it or name \
+                 another file",
+                path.display()
+            ))))
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(Failure::local(format!(
+                "--output-file {}: cannot be created ({e}); name a file in a writable folder",
+                path.display()
+            ))))
+        }
+    };
+    let written = copy(body, &mut file).await.and_then(|()| {
+        file.sync_all()?;
+        Ok(())
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(path);
+        return Err(anyhow::Error::new(Failure::local(format!(
+            "--output-file {}: the download did not complete ({e}); the partial file was \
+             removed",
+            path.display()
+        ))));
     }
-    std::io::stdout().flush()?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Writes every chunk of `body` to `to` as it arrives.
+async fn copy(body: ByteStream, to: &mut impl std::io::Write) -> anyhow::Result<()> {
+    use futures_util::TryStreamExt as _;
+    let mut body = body.into_inner();
+    while let Some(chunk) = body.try_next().await? {
+        to.write_all(&chunk)?;
+    }
     Ok(())
 }
 

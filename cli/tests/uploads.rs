@@ -1,124 +1,15 @@
 //! An upload command (`multipart/form-data`, written by codegen beside progenitor's commands)
 //! through the real binary, against a loopback server that records what arrives. The command
 //! is the body kinds fixture's (`infobip uploads-fixture upload-document`, compiled in by the
-//! `fixtures` feature the tests turn on), so that this runs whatever `spec/` holds.
+//! `fixtures` feature the tests turn on), so that this runs whatever `spec/` holds; and a
+//! download (`download-document`) to standard output or `--output-file`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpListener;
-use std::sync::mpsc;
-
+use common::stub::server;
 use common::World;
-
-/// One request as it arrived: its request line, headers (lowercase names) and body.
-struct Arrived {
-    line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Arrived {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The multipart parts: each part's headers (as text) and content.
-    fn parts(&self) -> Vec<(String, Vec<u8>)> {
-        let content_type = self.header("content-type").unwrap_or_default();
-        let boundary = content_type.split("boundary=").nth(1).unwrap();
-        let delimiter = format!("--{boundary}");
-        let body = String::from_utf8_lossy(&self.body).into_owned();
-        assert!(
-            body.trim_end().ends_with(&format!("{delimiter}--")),
-            "{body}"
-        );
-        body.split(delimiter.as_str())
-            .filter(|chunk| !chunk.trim().is_empty() && chunk.trim() != "--")
-            .map(|chunk| {
-                let chunk = chunk.strip_prefix("\r\n").unwrap_or(chunk);
-                let (headers, content) = chunk.split_once("\r\n\r\n").unwrap();
-                let content = content.strip_suffix("\r\n").unwrap_or(content);
-                (headers.to_owned(), content.as_bytes().to_vec())
-            })
-            .collect()
-    }
-
-    /// The contents of the parts named `name`, in order.
-    fn named(&self, name: &str) -> Vec<(String, String)> {
-        self.parts()
-            .into_iter()
-            .filter(|(headers, _)| headers.contains(&format!("name=\"{name}\"")))
-            .map(|(headers, content)| (headers, String::from_utf8(content).unwrap()))
-            .collect()
-    }
-}
-
-/// A loopback server answering every request with `answer` (JSON, 200) and sending what
-/// arrived to the returned receiver.
-fn server(answer: &'static str) -> (String, mpsc::Receiver<Arrived>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut headers = Vec::new();
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
-                let header = header.trim_end();
-                if header.is_empty() {
-                    break;
-                }
-                let (name, value) = header.split_once(':').unwrap();
-                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-            }
-            let length = headers
-                .iter()
-                .find(|(n, _)| n == "content-length")
-                .map(|(_, v)| v.parse::<usize>().unwrap());
-            let mut body = Vec::new();
-            match length {
-                Some(length) => {
-                    body.resize(length, 0);
-                    reader.read_exact(&mut body).unwrap();
-                }
-                // Chunked: the chunk sizes and their ends taken out.
-                None => loop {
-                    let mut size = String::new();
-                    reader.read_line(&mut size).unwrap();
-                    let size = usize::from_str_radix(size.trim(), 16).unwrap();
-                    let mut chunk = vec![0; size + 2];
-                    reader.read_exact(&mut chunk).unwrap();
-                    if size == 0 {
-                        break;
-                    }
-                    body.extend_from_slice(&chunk[..size]);
-                },
-            }
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-            stream.write_all(reply.as_bytes()).unwrap();
-            let _ = sender.send(Arrived {
-                line: line.trim_end().to_owned(),
-                headers,
-                body,
-            });
-        }
-    });
-    (url, receiver)
-}
 
 fn command(world: &World, url: &str) -> std::process::Command {
     let mut command = world.command();
@@ -132,7 +23,7 @@ fn command(world: &World, url: &str) -> std::process::Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_command_sends_its_files_and_fields_as_multipart_and_prints_the_answer() {
     let world = World::start().await;
-    let (url, arrived) = server(r#"{"documentId":"doc-7","size":11}"#);
+    let (url, arrived) = server("application/json", r#"{"documentId":"doc-7","size":11}"#);
     let files = tempfile::tempdir().unwrap();
     let report = files.path().join("report.pdf");
     std::fs::write(&report, "%PDF-report").unwrap();
@@ -219,7 +110,7 @@ async fn an_upload_command_sends_its_files_and_fields_as_multipart_and_prints_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_command_names_a_file_it_cannot_open_and_a_missing_required_part() {
     let world = World::start().await;
-    let (url, arrived) = server(r#"{"documentId":"never"}"#);
+    let (url, arrived) = server("application/json", r#"{"documentId":"never"}"#);
     let missing = "/nonexistent/infobip/upload.pdf";
     let run = world.run_with(
         command(&world, &url),
@@ -281,4 +172,64 @@ fn an_upload_command_has_the_help_of_a_generated_command() {
     ] {
         assert!(text.contains(flag), "{flag}: {text}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_goes_to_standard_output_or_to_a_new_output_file() {
+    let world = World::start().await;
+    let (url, arrived) = server("application/octet-stream", "%PDF-downloaded");
+    let run = world
+        .run_with(
+            command(&world, &url),
+            &["uploads-fixture", "download", "--document-id", "d-1"],
+            "",
+        )
+        .expect(0);
+    assert_eq!(run.stdout, "%PDF-downloaded");
+    let request = arrived
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(request.line, "GET /uploads/1/documents/d-1 HTTP/1.1");
+
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("document.pdf");
+    let target = path.to_str().unwrap();
+    let run = world
+        .run_with(
+            command(&world, &url),
+            &[
+                "uploads-fixture",
+                "download",
+                "--document-id",
+                "d-1",
+                "--output-file",
+                target,
+            ],
+            "",
+        )
+        .expect(0);
+    assert_eq!(run.stdout, "");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "%PDF-downloaded");
+
+    // A file that exists is left alone, and the command says so.
+    std::fs::write(&path, "mine").unwrap();
+    let run = world.run_with(
+        command(&world, &url),
+        &[
+            "uploads-fixture",
+            "download-document",
+            "--document-id",
+            "d-1",
+            "--output-file",
+            target,
+        ],
+        "",
+    );
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("exists") && run.stderr.contains(target),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
 }

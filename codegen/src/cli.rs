@@ -2,21 +2,33 @@
 //! CLI generator (clap), finished where the generator stops short.
 //!
 //! The generator gives every operation a `clap::Command` and code that sends the request and
-//! hands the answer to a `CliConfig` the command line implements. Six things are changed
+//! hands the answer to a `CliConfig` the command line implements. These things are changed
 //! afterwards, on the syntax tree:
 //! - a secret parameter (`format: password`, such as `apiKeySecret`) is never a flag, since any
 //!   local user can read a command line in the process list: an optional one is read from
 //!   standard input when `--<name>-stdin` is given, a required one always;
 //! - an answer whose body is not JSON, which the generator leaves as `todo!()`, is written
-//!   to standard output as it comes (an error one becomes an error), so no `todo!()` is left;
+//!   as it comes to standard output, or to the new file `--output-file` names (an error one
+//!   becomes an error), so no `todo!()` is left;
 //! - the enum value parsers' `.unwrap()` becomes a `try_map`, so that the generated code has
 //!   no `unwrap` either;
 //! - `--json-body-template`, which the generator declares (with the help text `XXX`) but never
 //!   implements, is dropped;
 //! - a parameter that is a list (`bulkId`, sent as one pair per value), whose flag the
-//!   generator declares with a value parser clap does not have, becomes a repeatable flag.
+//!   generator declares with a value parser clap does not have, becomes a repeatable flag;
+//! - a top-level body field that is a list of scalars (`scopeGuids`), which the generator
+//!   leaves to `--json-body`, gets a repeatable flag too;
+//! - `--json-body` is read before the flags set their fields, so that a flag changes that
+//!   field of the file's body (the generator read the file last, losing every flag);
+//! - a parameter or body field whose flag would be a global option's (`--profile`,
+//!   `--output`...) or one the command has of its own (`--json-body`, `--output-file`) gets
+//!   `--param-<name>` instead ([`free_flag`], the one place the rename is decided), so that
+//!   it never sets a global option;
 //! - `--json-body` is read by the command line's `crate::api::json_body`, so that `-` is
 //!   standard input and a body that does not fit is refused by field path.
+//!
+//! Each product's file also lists its commands' names (`COMMAND_NAMES`: the `x-cli-name` of
+//! each operation, see `command_names.rs`), refusing two commands of one name.
 //!
 //! The generated code calls the command line's hand-written `crate::api` module for what is
 //! not per operation (printing, reading a secret, the `CliConfig` implementation), as the
@@ -58,7 +70,14 @@ pub(crate) fn generate(
     generated: &OpenAPI,
     renamed_variants: &BTreeMap<String, String>,
 ) -> Result<(TokenStream, BTreeSet<&'static str>), CodegenError> {
+    let names = command_names(product, operations)?;
     let uploads = render_uploads(spec, operations)?;
+    let arrays = array_fields(generated);
+    let downloads: BTreeSet<String> = operations
+        .iter()
+        .filter(|op| crate::bodies::answer(spec, op.operation) == Answer::Stream)
+        .map(|op| op.operation_id.to_snake_case())
+        .collect();
     let mut spec = generated.clone();
     let secrets = take_secret_params(&mut spec);
     let mut generator = progenitor::Generator::new(&crate::client::settings("::infobip_client"));
@@ -71,7 +90,12 @@ pub(crate) fn generate(
     };
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
-    FinishCli { secrets: &secrets }.visit_file_mut(&mut file);
+    FinishCli {
+        secrets: &secrets,
+        arrays: &arrays,
+        downloads: &downloads,
+    }
+    .visit_file_mut(&mut file);
     JsonBodyThroughRim.visit_file_mut(&mut file);
     crate::open_enums::rename_published_other(&mut file, renamed_variants);
     let dependencies = crate::products::optional_dependencies(&file);
@@ -98,6 +122,7 @@ pub(crate) fn generate(
 
         #file
         #uploads
+        #names
     };
     Ok((tokens, dependencies))
 }
@@ -182,6 +207,41 @@ impl<'ast> syn::visit::Visit<'ast> for FromStrType<'_> {
         }
         syn::visit::visit_path(self, path);
     }
+}
+
+/// `COMMAND_NAMES`: each operation's command name (`x-cli-name`, else its operationId), by
+/// operationId; an error naming both when two commands of the product would answer to one
+/// name, or one to a hand-written command's (see `command_names.rs`).
+fn command_names(
+    product: &str,
+    operations: &[OperationView<'_>],
+) -> Result<TokenStream, CodegenError> {
+    let named: Vec<(&str, Option<&str>)> = operations
+        .iter()
+        .map(|op| {
+            let name = op
+                .operation
+                .extensions
+                .get(crate::command_names::NAME_KEY)
+                .and_then(serde_json::Value::as_str);
+            (op.operation_id, name)
+        })
+        .collect();
+    crate::command_names::check(product, &named).map_err(|clash| {
+        CodegenError::CommandNameClash {
+            name: clash.name,
+            first: clash.first,
+            second: clash.second,
+        }
+    })?;
+    let entries = named.iter().map(|(id, name)| {
+        let name = name.unwrap_or(id);
+        quote!((#id, #name))
+    });
+    Ok(quote! {
+        /// Each operation's command name, by operationId (which stays an alias of it).
+        pub const COMMAND_NAMES: &[(&str, &str)] = &[#(#entries),*];
+    })
 }
 
 /// `CliConfig`'s two error methods take the rim's `Error`, which every `send` returns and which
@@ -296,6 +356,7 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
                     #gates
                     crate::api::product_command(
                         #names,
+                        #modules::COMMAND_NAMES,
                         #modules::CliCommand::iter()
                             .map(|operation| {
                                 (
@@ -306,6 +367,16 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
                             .chain(#modules::upload_commands()),
                     )
                     #hidden,
+                )*
+            ]
+        }
+
+        /// Each product's command names, by operationId.
+        pub fn command_names() -> ::std::vec::Vec<(&'static str, &'static [(&'static str, &'static str)])> {
+            ::std::vec![
+                #(
+                    #gates
+                    (#names, #modules::COMMAND_NAMES),
                 )*
             ]
         }
@@ -431,17 +502,41 @@ fn stdin_flag(param: &SecretParam) -> String {
 struct FinishCli<'a> {
     /// By client method name.
     secrets: &'a BTreeMap<String, Vec<SecretParam>>,
+    /// The top-level array fields of each operation's JSON body, by client method name.
+    arrays: &'a BTreeMap<String, ArrayFields>,
+    /// The client method names of the operations whose answer is not JSON.
+    downloads: &'a BTreeSet<String>,
 }
 
 impl VisitMut for FinishCli<'_> {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         let name = function.sig.ident.to_string();
+        let method = name
+            .strip_prefix("cli_")
+            .or_else(|| name.strip_prefix("execute_"));
+        if method.is_some() {
+            // Before codegen's own flags are added: those are never renamed.
+            FreeFlags.visit_impl_item_fn_mut(function);
+        }
         if let Some(method) = name.strip_prefix("cli_") {
             if let Some(params) = self.secrets.get(method) {
                 add_stdin_flags(function, params);
             }
+            if let Some(arrays) = self.arrays.get(method) {
+                add_array_flags(function, &arrays.fields);
+                if arrays.json_body_optional {
+                    OptionalJsonBody.visit_impl_item_fn_mut(function);
+                }
+            }
+            if self.downloads.contains(method) {
+                add_output_file_flag(function);
+            }
         }
         if let Some(method) = name.strip_prefix("execute_") {
+            json_body_first(function);
+            if let Some(arrays) = self.arrays.get(method) {
+                set_array_fields(function, &arrays.fields);
+            }
             if let Some(params) = self.secrets.get(method) {
                 read_secrets(function, params);
             }
@@ -587,7 +682,9 @@ fn raw_answer(expr: &syn::Expr) -> Option<syn::Expr> {
         let pattern = &arm.pat;
         let pattern = quote!(#pattern).to_string();
         arm.body = if pattern.starts_with("Ok") {
-            Box::new(syn::parse_quote!({ crate::api::print_stream(r).await }))
+            Box::new(syn::parse_quote!({
+                crate::api::print_stream(r, matches).await
+            }))
         } else {
             Box::new(syn::parse_quote!({
                 self.config.error(&r);
@@ -677,16 +774,351 @@ fn is_todo_block(expr: &syn::Expr) -> bool {
 }
 
 /// Flags every command has already: clap's own and the command line's global options
-/// (`cli/src/commands/mod.rs`, `Global`). A form field or path parameter of that name would
-/// make clap panic when the command is built.
-const TAKEN_FLAGS: &[&str] = &[
+/// (`cli/src/commands/mod.rs`, `Global`). A parameter or body field of one of these names gets
+/// its flag through [`free_flag`]: it must never set a global option (`--profile prod` would
+/// switch profiles), and clap would refuse the command.
+const GLOBAL_FLAGS: &[&str] = &[
     "help",
     "version",
     "profile",
     "output",
     "sandbox",
+    "debug",
     "show-secrets",
 ];
+
+/// Flags the generator (`--json-body`) or codegen (`--output-file`) give a command.
+const OWN_FLAGS: &[&str] = &["json-body", "output-file"];
+
+/// The prefix of a parameter's flag that would be a global or own flag.
+const RENAMED_PREFIX: &str = "param-";
+
+/// The flag of a parameter or body field (its name in kebab case): `--param-<name>` when that
+/// is a global option's or one the command has of its own (`--param-profile`).
+pub(crate) fn free_flag(flag: &str) -> String {
+    if GLOBAL_FLAGS.contains(&flag) || OWN_FLAGS.contains(&flag) {
+        format!("{RENAMED_PREFIX}{flag}")
+    } else {
+        flag.to_owned()
+    }
+}
+
+/// Renames, inside a generated command's `cli_`/`execute_` function, every flag the generator
+/// named after a parameter or body field that is a global option's (see [`free_flag`]). Its
+/// `--json-body` is the generator's own and stays.
+struct FreeFlags;
+
+impl VisitMut for FreeFlags {
+    fn visit_lit_str_mut(&mut self, literal: &mut syn::LitStr) {
+        let value = literal.value();
+        if value != "json-body" && free_flag(&value) != value {
+            *literal = syn::LitStr::new(&free_flag(&value), literal.span());
+        }
+    }
+
+    /// `value_parser!(..)` and other macros hold no flag name.
+    fn visit_macro_mut(&mut self, _: &mut syn::Macro) {}
+}
+
+/// A top-level field of a JSON body that is a list of scalars (`scopeGuids`): a repeatable
+/// flag, as a scalar field is a flag.
+#[derive(Debug, Clone)]
+struct ArrayField {
+    /// As in the description (`scopeGuids`).
+    api_name: String,
+    /// The flag (`scope-guids`).
+    flag: String,
+    /// The item's Rust type, as the client's builder takes it.
+    item: TokenStream,
+    required: bool,
+}
+
+/// The array fields of each operation's JSON body, by client method name. Only items whose
+/// Rust type is certain are taken (plain strings, integers without bounds, numbers,
+/// booleans): a constrained string or a bounded integer becomes a type of its own in the
+/// client, and the rest stays with `--json-body`.
+fn array_fields(spec: &OpenAPI) -> BTreeMap<String, ArrayFields> {
+    use openapiv3::{SchemaKind, Type, VariantOrUnknownOrEmpty as F};
+    let mut found = BTreeMap::new();
+    let operations = spec
+        .paths
+        .paths
+        .values()
+        .filter_map(ReferenceOr::as_item)
+        .flat_map(|item| item.iter().map(|(_, operation)| operation));
+    for operation in operations {
+        let Some(id) = operation.operation_id.as_deref() else {
+            continue;
+        };
+        let Some(body) = operation.request_body.as_ref().and_then(|b| match b {
+            ReferenceOr::Item(body) => Some(body),
+            ReferenceOr::Reference { reference } => spec
+                .components
+                .as_ref()?
+                .request_bodies
+                .get(reference.strip_prefix("#/components/requestBodies/")?)?
+                .as_item(),
+        }) else {
+            continue;
+        };
+        let Some(schema) = body
+            .content
+            .get("application/json")
+            .and_then(|media| media.schema.as_ref())
+            .and_then(|schema| crate::form::schema(spec, schema))
+        else {
+            continue;
+        };
+        let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
+            continue;
+        };
+        let mut fields = Vec::new();
+        for (name, property) in &object.properties {
+            let Some(property) = crate::form::boxed_schema(spec, property) else {
+                continue;
+            };
+            let SchemaKind::Type(Type::Array(array)) = &property.schema_kind else {
+                continue;
+            };
+            let Some(items) = array
+                .items
+                .as_ref()
+                .and_then(|items| crate::form::boxed_schema(spec, items))
+            else {
+                continue;
+            };
+            let item = match &items.schema_kind {
+                SchemaKind::Type(Type::String(string))
+                    if matches!(string.format, F::Empty)
+                        && string.enumeration.is_empty()
+                        && string.pattern.is_none()
+                        && string.min_length.is_none()
+                        && string.max_length.is_none() =>
+                {
+                    quote!(::std::string::String)
+                }
+                SchemaKind::Type(Type::Integer(integer))
+                    if integer.minimum.is_none()
+                        && integer.maximum.is_none()
+                        && integer.enumeration.is_empty() =>
+                {
+                    match &integer.format {
+                        F::Item(openapiv3::IntegerFormat::Int32) => quote!(i32),
+                        _ => quote!(i64),
+                    }
+                }
+                SchemaKind::Type(Type::Number(number))
+                    if !matches!(number.format, F::Item(openapiv3::NumberFormat::Float))
+                        && number.minimum.is_none()
+                        && number.maximum.is_none() =>
+                {
+                    quote!(f64)
+                }
+                SchemaKind::Type(Type::Boolean(_)) => quote!(bool),
+                _ => continue,
+            };
+            fields.push(ArrayField {
+                api_name: name.clone(),
+                flag: free_flag(&words_kebab(name)),
+                item,
+                required: object.required.contains(name),
+            });
+        }
+        if fields.is_empty() {
+            continue;
+        }
+        // The generator makes `--json-body` required when a required field has no flag; once
+        // the lists have theirs, the flags alone may make the body.
+        let flagged = |name: &String| {
+            fields.iter().any(|f| &f.api_name == name)
+                || object
+                    .properties
+                    .get(name)
+                    .and_then(|p| crate::form::boxed_schema(spec, p))
+                    .is_some_and(|p| {
+                        matches!(
+                            p.schema_kind,
+                            SchemaKind::Type(
+                                Type::String(_)
+                                    | Type::Integer(_)
+                                    | Type::Number(_)
+                                    | Type::Boolean(_)
+                            )
+                        )
+                    })
+        };
+        let json_body_optional = object.required.iter().all(flagged);
+        found.insert(
+            id.to_snake_case(),
+            ArrayFields {
+                fields,
+                json_body_optional,
+            },
+        );
+    }
+    found
+}
+
+/// The array fields of one operation's body.
+#[derive(Debug, Clone)]
+struct ArrayFields {
+    fields: Vec<ArrayField>,
+    /// Whether every required field of the body has a flag once the lists have theirs.
+    json_body_optional: bool,
+}
+
+/// `Arg::new("json-body")...required(true)` becomes `...required(false)`.
+struct OptionalJsonBody;
+
+impl VisitMut for OptionalJsonBody {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        let receiver = &call.receiver;
+        if call.method == "required"
+            && quote!(#receiver)
+                .to_string()
+                .contains("Arg :: new (\"json-body\")")
+        {
+            call.args = syn::parse_quote!(false);
+        }
+    }
+}
+
+/// `allowedIPs` as `allowed-ips`: a run of capitals is one word (heck's kebab case would give
+/// `allowed-i-ps`).
+fn words_kebab(name: &str) -> String {
+    let mut flag = String::new();
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        if c.is_ascii_uppercase()
+            && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
+            flag.push('-');
+        }
+        if c == '_' {
+            flag.push('-');
+        } else {
+            flag.push(c.to_ascii_lowercase());
+        }
+        previous = Some(c);
+    }
+    flag
+}
+
+/// The flag names a `cli_<op>` function declares already.
+fn declared_flags(function: &syn::ImplItemFn) -> BTreeSet<String> {
+    let text = quote!(#function).to_string();
+    text.split("Arg :: new (")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').nth(1))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `cli_<op>`: a repeatable flag for each array field, unless a parameter has its name.
+fn add_array_flags(function: &mut syn::ImplItemFn, fields: &[ArrayField]) {
+    let declared = declared_flags(function);
+    let Some(syn::Stmt::Expr(command, None)) = function.block.stmts.last_mut() else {
+        return;
+    };
+    let mut extended = command.clone();
+    for field in fields.iter().filter(|f| !declared.contains(&f.flag)) {
+        let ArrayField {
+            api_name,
+            flag,
+            item,
+            required,
+        } = field;
+        let help = format!(
+            "The body field `{api_name}`, a list: repeat the flag for each value (given with \
+             --json-body, it replaces the file's list)"
+        );
+        let required = if *required {
+            quote!(.required_unless_present("json-body"))
+        } else {
+            quote!(.required(false))
+        };
+        extended = syn::parse_quote! {
+            #extended.arg(
+                ::clap::Arg::new(#flag)
+                    .long(#flag)
+                    .value_parser(::clap::value_parser!(#item))
+                    .action(::clap::ArgAction::Append)
+                    #required
+                    .help(#help)
+            )
+        };
+    }
+    *command = extended;
+}
+
+/// `execute_<op>`: each array flag given sets its field, after `--json-body` (see
+/// [`json_body_first`]).
+fn set_array_fields(function: &mut syn::ImplItemFn, fields: &[ArrayField]) {
+    let Some(at) = function.block.stmts.iter().position(|stmt| {
+        matches!(stmt, syn::Stmt::Expr(..)) && quote!(#stmt).to_string().contains("\"json-body\"")
+    }) else {
+        return;
+    };
+    for field in fields.iter().rev() {
+        let ArrayField {
+            api_name,
+            flag,
+            item,
+            ..
+        } = field;
+        let setter = Ident::new(&crate::form::field_name(api_name), Span::call_site());
+        let stmt: syn::Stmt = syn::parse_quote! {
+            if let Some(values) = matches.get_many::<#item>(#flag) {
+                let values: ::std::vec::Vec<#item> = values.cloned().collect();
+                request = request.body_map(|body| body.#setter(values));
+            }
+        };
+        function.block.stmts.insert(at + 1, stmt);
+    }
+}
+
+/// `execute_<op>`: the body of `--json-body` is read before the flags set their fields, so
+/// that a flag given with it changes that field of the file's body instead of being lost (the
+/// generator reads the file last, which replaced the whole body).
+fn json_body_first(function: &mut syn::ImplItemFn) {
+    let stmts = &mut function.block.stmts;
+    let Some(request) = stmts.iter().position(|stmt| {
+        matches!(stmt, syn::Stmt::Local(local) if quote!(#local).to_string().starts_with("let mut request"))
+    }) else {
+        return;
+    };
+    let Some(json) = stmts.iter().position(|stmt| {
+        matches!(stmt, syn::Stmt::Expr(..)) && quote!(#stmt).to_string().contains("\"json-body\"")
+    }) else {
+        return;
+    };
+    if json > request {
+        let stmt = stmts.remove(json);
+        stmts.insert(request + 1, stmt);
+    }
+}
+
+/// `cli_<op>` of an operation whose answer is not JSON: `--output-file`.
+fn add_output_file_flag(function: &mut syn::ImplItemFn) {
+    let Some(syn::Stmt::Expr(command, None)) = function.block.stmts.last_mut() else {
+        return;
+    };
+    let arg = output_file_arg();
+    *command = syn::parse_quote!(#command.arg(#arg));
+}
+
+/// The `--output-file` flag of a command whose answer is not JSON (`crate::api::print_stream`
+/// writes it).
+fn output_file_arg() -> TokenStream {
+    quote! {
+        ::clap::Arg::new("output-file")
+            .long("output-file")
+            .value_name("PATH")
+            .value_parser(::clap::value_parser!(::std::path::PathBuf))
+            .help("Write the answer to this new file (refused if it exists) instead of standard output")
+    }
+}
 
 /// One flag of an upload command: a path parameter or a form field.
 struct UploadFlag {
@@ -738,7 +1170,7 @@ fn render_uploads(
             .map(|p| {
                 let api_name = p.parameter_data_ref().name.clone();
                 let flag = UploadFlag {
-                    flag: api_name.to_kebab_case(),
+                    flag: free_flag(&api_name.to_kebab_case()),
                     api_name,
                 };
                 (p, flag)
@@ -747,23 +1179,16 @@ fn render_uploads(
         let field_flags: Vec<UploadFlag> = fields
             .iter()
             .map(|f| UploadFlag {
-                flag: if f.secret {
+                flag: free_flag(&if f.secret {
                     format!("{}-stdin", f.name.to_kebab_case())
                 } else {
                     f.name.to_kebab_case()
-                },
+                }),
                 api_name: f.name.clone(),
             })
             .collect();
         let mut seen = BTreeMap::new();
         for flag in params.iter().map(|(_, f)| f).chain(&field_flags) {
-            if TAKEN_FLAGS.contains(&flag.flag.as_str()) {
-                return Err(failed(format!(
-                    "`{}` would be the flag `--{}`, which every command has already; give the \
-                     upload commands a prefix for it in codegen/src/cli.rs",
-                    flag.api_name, flag.flag
-                )));
-            }
             if let Some(other) = seen.insert(flag.flag.clone(), flag.api_name.clone()) {
                 return Err(failed(format!(
                     "`{other}` and `{}` would both be the flag `--{}`; give the upload commands \
@@ -924,7 +1349,11 @@ fn render_uploads(
                 Ok(())
             }),
             Answer::Empty => quote!(Ok(_) => Ok(()),),
-            Answer::Stream => quote!(Ok(answer) => crate::api::print_stream(answer).await,),
+            Answer::Stream => {
+                let arg = output_file_arg();
+                args.push(quote!(.arg(#arg)));
+                quote!(Ok(answer) => crate::api::print_stream(answer, matches).await,)
+            }
         };
         let about = format!(
             "Uploads a `multipart/form-data` form: each part is a flag (`{}` {} {})",
@@ -1052,7 +1481,10 @@ paths:
         assert!(!code.contains("todo!"), "{code}");
         assert!(!code.contains("unwrap"), "{code}");
         assert!(!code.contains("XXX"), "{code}");
-        assert!(code.contains("crate::api::print_stream(r).await"), "{code}");
+        assert!(
+            code.contains("crate::api::print_stream(r, matches).await"),
+            "{code}"
+        );
         assert!(code.contains("self.config.error(&r)"), "{code}");
         // The optional secret has a stdin flag; the required one is always read; neither is
         // an argument of its own.
@@ -1203,21 +1635,100 @@ components:
     }
 
     #[test]
-    fn a_part_named_like_a_global_flag_is_refused_naming_it() {
+    fn a_part_named_like_a_global_flag_gets_a_flag_of_its_own() {
         let spec = UPLOAD.replace("caption: {type: string}", "output: {type: string}");
-        let error = generated(&spec)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            error.contains("upload-media") && error.contains("`output`"),
-            "{error}"
-        );
+        let code = generated(&spec).unwrap();
+        assert!(code.contains("Arg::new(\"param-output\")"), "{code}");
+        assert!(!code.contains("Arg::new(\"output\")"), "{code}");
         let spec = UPLOAD.replace("caption: {type: string}", "sender: {type: string}");
         let error = generated(&spec)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(error.contains("`--sender`"), "{error}");
+    }
+
+    /// A parameter and a body field named like global options, a list of text and a list of
+    /// objects in the body, and a download.
+    const GLOBALS: &str = r#"
+openapi: 3.0.3
+info: {title: Demo, version: "1"}
+paths:
+  /things:
+    post:
+      operationId: create-things
+      parameters:
+        - {name: profile, in: query, required: false, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [tags]
+              properties:
+                debug: {type: boolean}
+                tags: {type: array, items: {type: string}}
+                sizes: {type: array, items: {type: integer, format: int32}}
+                parts: {type: array, items: {type: object, properties: {a: {type: string}}}}
+      responses:
+        "204": {description: done}
+  /things/export:
+    get:
+      operationId: export-things
+      responses:
+        "200":
+          description: a file
+          content:
+            text/csv: {schema: {type: string}}
+"#;
+
+    #[test]
+    fn global_names_are_renamed_and_lists_of_scalars_are_repeatable_flags() {
+        let code = generated(GLOBALS).unwrap();
+        let code = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        for flag in ["param-profile", "param-debug", "tags", "sizes"] {
+            assert!(
+                code.contains(&format!("Arg::new(\"{flag}\")")),
+                "{flag}: {code}"
+            );
+        }
+        for flag in ["profile", "debug", "parts"] {
+            assert!(
+                !code.contains(&format!("Arg::new(\"{flag}\")")),
+                "{flag}: {code}"
+            );
+        }
+        assert!(
+            code.contains("get_one::<::std::string::String>(\"param-profile\")"),
+            "{code}"
+        );
+        assert!(
+            code.contains("get_many::<::std::string::String>(\"tags\")"),
+            "{code}"
+        );
+        assert!(code.contains("body.tags(values)"), "{code}");
+        assert!(code.contains("get_many::<i32>(\"sizes\")"), "{code}");
+        // The file of --json-body is read before the flags change its fields.
+        let json = code.find("\"json-body\")").unwrap();
+        let flag = code.find("body.tags(values)").unwrap();
+        assert!(json < flag, "{code}");
+        // The required list has a flag now, so the body needs no file.
+        assert!(
+            code.contains(
+                "Arg::new(\"json-body\") .long(\"json-body\") .value_name(\"JSON-FILE\") .required(false)"
+            ),
+            "{code}"
+        );
+        // The download writes to --output-file.
+        assert!(code.contains("Arg::new(\"output-file\")"), "{code}");
+        assert!(
+            code.contains("crate::api::print_stream(r, matches).await"),
+            "{code}"
+        );
+        assert!(
+            code.contains("(\"create-things\", \"create-things\")"),
+            "{code}"
+        );
     }
 }

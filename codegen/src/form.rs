@@ -82,7 +82,10 @@ pub(crate) fn schema<'a>(spec: &'a OpenAPI, item: &'a ReferenceOr<Schema>) -> Op
     }
 }
 
-fn boxed_schema<'a>(spec: &'a OpenAPI, item: &'a ReferenceOr<Box<Schema>>) -> Option<&'a Schema> {
+pub(crate) fn boxed_schema<'a>(
+    spec: &'a OpenAPI,
+    item: &'a ReferenceOr<Box<Schema>>,
+) -> Option<&'a Schema> {
     match item {
         ReferenceOr::Item(schema) => Some(schema),
         ReferenceOr::Reference { reference } => schema(

@@ -34,6 +34,7 @@
 mod bodies;
 mod cli;
 mod client;
+pub mod command_names;
 mod constructors;
 mod form;
 mod idents;
@@ -140,6 +141,21 @@ pub enum CodegenError {
          `cargo xtask import` does"
     )]
     Webhooks(String),
+    /// Two commands of one product would answer to the same name (an `x-cli-name` or an
+    /// operationId), or one would take a hand-written command's.
+    #[error(
+        "the command name `{name}` belongs to {first} and to `{second}`; give `{second}` \
+         another `x-cli-name` (in spec/overlays/<product>.yaml for an imported product, then \
+         `cargo xtask import`), or run `cargo xtask import`, which derives free names"
+    )]
+    CommandNameClash {
+        /// The name.
+        name: String,
+        /// The operationId (or hand-written command) that has it first.
+        first: String,
+        /// The operation that wants it too.
+        second: String,
+    },
     /// One product's description failed; names its file.
     #[error("{path}: {error}")]
     Product {

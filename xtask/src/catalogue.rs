@@ -81,6 +81,7 @@ pub fn run(args: &Args, root: &Path) -> Result<(), String> {
                     document: document_name(from),
                     sha256: crate::import::sha256(&text),
                 }),
+                previous: std::fs::read_to_string(&out).ok(),
             };
             codegen::import(&text, &options).map_err(|e| e.to_string())
         });

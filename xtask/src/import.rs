@@ -81,6 +81,7 @@ pub fn run(args: &Args, root: &Path) -> Result<(), String> {
         existing: own_specs(root, &out)?,
         overlay: overlay(root, &args.product)?,
         source: Some(source(&args.from, &text)),
+        previous: std::fs::read_to_string(&out).ok(),
     };
     let imported = codegen::import(&text, &options).map_err(|e| e.to_string())?;
     write_atomically(&out, &imported.yaml)?;

@@ -20,8 +20,11 @@ use crate::connect::Session;
 use crate::failure::{Failure, Kind};
 use crate::output::Output;
 
-/// The options every command takes.
+/// The options every command takes, listed apart from a command's own flags in its help
+/// (gh's "inherited flags"). No generated flag takes one of their names: codegen renames such
+/// a parameter's flag (`--param-profile`, `codegen/src/cli.rs`).
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The profile to use (saved by `infobip login`). Without it: the INFOBIP_* variables if
     /// INFOBIP_BASE_URL is set, else the default profile
@@ -151,7 +154,12 @@ pub async fn run_product(
     if name == "sms" && operation == "send" {
         return Some(sms::send(context, sub).await);
     }
-    Some(run_operation(context, name, operation, sub).await)
+    let Some(id) = crate::api::operation_id(name, operation) else {
+        return Some(Err(Failure::usage(format!(
+            "`{name}` has no operation `{operation}`"
+        ))));
+    };
+    Some(run_operation(context, name, id, sub).await)
 }
 
 async fn run_operation(

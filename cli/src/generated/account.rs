@@ -225,6 +225,26 @@ impl<T: CliConfig> Cli<T> {
             .about(
                 "Create an API key\n\nCreates a key and returns it with its secret. Limited to 40 creates per day per account.",
             )
+            .arg(
+                ::clap::Arg::new("allowed-ips")
+                    .long("allowed-ips")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `allowedIPs`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("scope-guids")
+                    .long("scope-guids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `scopeGuids`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_api_key() -> ::clap::Command {
         ::clap::Command::new("")
@@ -290,6 +310,26 @@ impl<T: CliConfig> Cli<T> {
             .about(
                 "Update an API key\n\nChanges the given fields of a key. `enabled: false` revokes it; an empty `scopeGuids` removes every scope. Limited to 40 updates per day per account.",
             )
+            .arg(
+                ::clap::Arg::new("allowed-ips")
+                    .long("allowed-ips")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `allowedIPs`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("scope-guids")
+                    .long("scope-guids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `scopeGuids`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_account_balance() -> ::clap::Command {
         ::clap::Command::new("").about("Get the account balance")
@@ -321,17 +361,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_session();
-        if let Some(value) = matches.get_one::<bool>("unsafe") {
-            request = request.body_map(|body| { body.unsafe_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("username") {
-            request = request.body_map(|body| { body.username(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CreateSessionRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("unsafe") {
+            request = request.body_map(|body| { body.unsafe_(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("username") {
+            request = request.body_map(|body| { body.username(value.clone()) });
         }
         self.config.execute_create_session(matches, &mut request)?;
         let result = request.send().await;
@@ -369,17 +409,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_oauth2_token();
-        if let Some(value) = matches.get_one::<::std::string::String>("client-id") {
-            request = request.body_map(|body| { body.client_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<types::GrantType>("grant-type") {
-            request = request.body_map(|body| { body.grant_type(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CreateOAuth2TokenRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("client-id") {
+            request = request.body_map(|body| { body.client_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<types::GrantType>("grant-type") {
+            request = request.body_map(|body| { body.grant_type(value.clone()) });
         }
         self.config.execute_create_oauth2_token(matches, &mut request)?;
         let result = request.send().await;
@@ -442,6 +482,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_api_key();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CreateApiKeyRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("allowed-ips") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.allowed_i_ps(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("scope-guids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.scope_guids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-id") {
             request = request.body_map(|body| { body.account_id(value.clone()) });
         }
@@ -454,10 +510,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("valid-to") {
             request = request.body_map(|body| { body.valid_to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CreateApiKeyRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_api_key(matches, &mut request)?;
         let result = request.send().await;
@@ -498,6 +550,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_api_key();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UpdateApiKeyRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("allowed-ips") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.allowed_i_ps(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("scope-guids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.scope_guids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-id") {
             request = request.body_map(|body| { body.account_id(value.clone()) });
         }
@@ -516,10 +584,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("valid-to") {
             request = request.body_map(|body| { body.valid_to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UpdateApiKeyRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_api_key(matches, &mut request)?;
         let result = request.send().await;
@@ -675,3 +739,14 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("create-session", "create-session"),
+    ("destroy-session", "destroy-session"),
+    ("create-oauth2-token", "create-token"),
+    ("get-api-keys-by-filter", "keys"),
+    ("create-api-key", "create-key"),
+    ("get-api-key", "key"),
+    ("update-api-key", "update-key"),
+    ("get-account-balance", "balance"),
+];

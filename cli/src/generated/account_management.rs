@@ -172,6 +172,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("allowed-ips")
+                    .long("allowed-ips")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `allowedIPs`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_api_key_deprecated() -> ::clap::Command {
         ::clap::Command::new("")
@@ -234,6 +244,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("allowed-ips")
+                    .long("allowed-ips")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `allowedIPs`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -368,6 +388,15 @@ impl<T: CliConfig> Cli<T> {
                     .long("user-key")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
             )
     }
     pub fn cli_search_audit_logs() -> ::clap::Command {
@@ -601,6 +630,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_account();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateAccountRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-key") {
             request = request.account_key(value.clone());
         }
@@ -609,12 +644,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateAccountRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_account(matches, &mut request)?;
         let result = request.send().await;
@@ -667,6 +696,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_api_key_deprecated();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateApiKeyRequestV1,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("allowed-ips") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.allowed_i_ps(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-key") {
             request = request.account_key(value.clone());
         }
@@ -682,12 +723,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("valid-to") {
             request = request.body_map(|body| { body.valid_to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateApiKeyRequestV1,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_api_key_deprecated(matches, &mut request)?;
         let result = request.send().await;
@@ -731,6 +766,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_api_key_deprecated();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateApiKeyRequestV1,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("allowed-ips") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.allowed_i_ps(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-key") {
             request = request.account_key(value.clone());
         }
@@ -749,12 +796,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("valid-to") {
             request = request.body_map(|body| { body.valid_to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateApiKeyRequestV1,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_api_key_deprecated(matches, &mut request)?;
         let result = request.send().await;
@@ -801,7 +842,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_export_audit_logs(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -994,3 +1035,16 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-free-messages-count", "count"),
+    ("get-total-account-balance", "balance"),
+    ("get-all-accounts", "accounts"),
+    ("update-account", "update"),
+    ("get-api-keys-by-filter-deprecated", "keys"),
+    ("create-api-key-deprecated", "create-deprecated"),
+    ("get-api-key-deprecated", "deprecated"),
+    ("update-api-key-deprecated", "update-deprecated"),
+    ("export-audit-logs", "export-logs"),
+    ("search-audit-logs", "search-logs"),
+];

@@ -142,6 +142,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.query_ai_assistant();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SimpleAiAssistantQuery,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("assistant-id") {
             request = request.assistant_id(value.clone());
         }
@@ -157,12 +163,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("use-shared-history") {
             request = request
                 .body_map(|body| { body.use_shared_history(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SimpleAiAssistantQuery,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_query_ai_assistant(matches, &mut request)?;
         let result = request.send().await;
@@ -182,6 +182,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.retrieve_ai_assistant_context();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::RetrieveContextRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("assistant-id") {
             request = request.assistant_id(value.clone());
         }
@@ -200,12 +206,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("use-shared-history") {
             request = request
                 .body_map(|body| { body.use_shared_history(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::RetrieveContextRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_retrieve_ai_assistant_context(matches, &mut request)?;
         let result = request.send().await;
@@ -284,3 +284,8 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("query-ai-assistant", "query-assistant"),
+    ("retrieve-ai-assistant-context", "retrieve-context"),
+];

@@ -111,6 +111,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.start_test();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::TestingStartRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i64>("bot-id") {
             request = request.body_map(|body| { body.bot_id(value.clone()) });
         }
@@ -119,10 +123,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::TestingStartRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_start_test(matches, &mut request)?;
         let result = request.send().await;
@@ -163,18 +163,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_test_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InboundTestingRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i64>("test-id") {
             request = request.test_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("user-destination")
         {
             request = request.body_map(|body| { body.user_destination(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InboundTestingRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_test_message(matches, &mut request)?;
         let result = request.send().await;
@@ -262,3 +262,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("start-test", "start-test"),
+    ("stop-test", "stop-test"),
+    ("send-test-message", "send-message"),
+];

@@ -471,3 +471,10 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-apple-mfb-message", "send-message"),
+    ("send-apple-mfb-event", "send-event"),
+    ("get-outbound-apple-mfb-message-delivery-reports", "reports"),
+    ("get-outbound-apple-mfb-message-logs", "logs"),
+];

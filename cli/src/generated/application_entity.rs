@@ -532,16 +532,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_application();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Application>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("application-name")
         {
             request = request.body_map(|body| { body.application_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Application>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_application(matches, &mut request)?;
         let result = request.send().await;
@@ -582,16 +582,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_application();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ModifyApplication>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("application-name")
         {
             request = request.body_map(|body| { body.application_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ModifyApplication>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_modify_application(matches, &mut request)?;
         let result = request.send().await;
@@ -656,15 +656,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_entity();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Entity>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
             request = request.body_map(|body| { body.entity_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Entity>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_entity(matches, &mut request)?;
         let result = request.send().await;
@@ -705,15 +705,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_entity();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ModifyEntity>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
             request = request.body_map(|body| { body.entity_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ModifyEntity>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_modify_entity(matches, &mut request)?;
         let result = request.send().await;
@@ -793,6 +793,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_resource_association();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ResourceAssociationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -807,12 +813,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
             request = request.body_map(|body| { body.resource_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ResourceAssociationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_resource_association(matches, &mut request)?;
         let result = request.send().await;
@@ -832,6 +832,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_resource_association();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ResourceAssociationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -846,12 +852,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
             request = request.body_map(|body| { body.resource_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ResourceAssociationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_delete_resource_association(matches, &mut request)?;
         let result = request.send().await;
@@ -1079,3 +1079,20 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-applications", "applications"),
+    ("create-application", "create"),
+    ("get-application", "get-application"),
+    ("modify-application", "modify"),
+    ("delete-application", "delete"),
+    ("get-entities", "entities"),
+    ("create-entity", "create-entity"),
+    ("get-entity", "get-entity"),
+    ("modify-entity", "modify-entity"),
+    ("delete-entity", "delete-entity"),
+    ("get-resource-associations", "associations"),
+    ("create-resource-association", "create-association"),
+    ("delete-resource-association", "delete-association"),
+    ("get-resource-association", "association"),
+];

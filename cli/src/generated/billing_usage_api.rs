@@ -63,14 +63,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.query_billing_usage();
-        if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
-            request = request.body_map(|body| { body.callback_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::QueryBillingUsageRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
+            request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
         self.config.execute_query_billing_usage(matches, &mut request)?;
         let result = request.send().await;
@@ -139,3 +139,5 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[("query-billing-usage", "query")];

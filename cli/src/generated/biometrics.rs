@@ -415,6 +415,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_biometrics_extraction_session();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ExtractionSessionRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("cancel-url") {
             request = request.body_map(|body| { body.cancel_url(value.clone()) });
         }
@@ -431,12 +437,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("success-url") {
             request = request.body_map(|body| { body.success_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ExtractionSessionRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_biometrics_extraction_session(matches, &mut request)?;
         let result = request.send().await;
@@ -498,6 +498,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_biometrics_kyc_session();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::KycSessionRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("cancel-url") {
             request = request.body_map(|body| { body.cancel_url(value.clone()) });
         }
@@ -514,10 +518,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("success-url") {
             request = request.body_map(|body| { body.success_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::KycSessionRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_biometrics_kyc_session(matches, &mut request)?;
         let result = request.send().await;
@@ -579,6 +579,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_biometrics_enrollment_session();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::EnrollmentSessionRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("cancel-url") {
             request = request.body_map(|body| { body.cancel_url(value.clone()) });
         }
@@ -595,12 +601,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("success-url") {
             request = request.body_map(|body| { body.success_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::EnrollmentSessionRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_biometrics_enrollment_session(matches, &mut request)?;
         let result = request.send().await;
@@ -662,6 +662,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_biometrics_verification_session();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::VerificationSessionRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("cancel-url") {
             request = request.body_map(|body| { body.cancel_url(value.clone()) });
         }
@@ -678,12 +684,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("success-url") {
             request = request.body_map(|body| { body.success_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::VerificationSessionRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_create_biometrics_verification_session(matches, &mut request)?;
@@ -915,3 +915,19 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-biometrics-scenarios", "scenarios"),
+    ("get-biometrics-extraction-session", "session"),
+    ("create-biometrics-extraction-session", "create-session"),
+    ("delete-biometrics-extraction-session", "delete-session"),
+    ("get-biometrics-kyc-session", "kyc-session"),
+    ("create-biometrics-kyc-session", "create-kyc-session"),
+    ("delete-biometrics-kyc-session", "delete-kyc-session"),
+    ("get-biometrics-enrollment-session", "enrollment-session"),
+    ("create-biometrics-enrollment-session", "create-enrollment-session"),
+    ("delete-biometrics-enrollment-session", "delete-enrollment-session"),
+    ("get-biometrics-verification-session", "verification-session"),
+    ("create-biometrics-verification-session", "create-verification-session"),
+    ("delete-biometrics-verification-session", "delete-verification-session"),
+];

@@ -342,3 +342,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-all-blocklists", "blocklists"),
+    ("create-blocklists", "create-blocklists"),
+    ("delete-blocklists", "delete-blocklists"),
+];

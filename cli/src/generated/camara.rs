@@ -133,10 +133,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("carrier-ids")
+                    .long("carrier-ids")
+                    .value_parser(::clap::value_parser!(i32))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `carrierIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -446,7 +456,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_authorize_number_verify(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -458,6 +468,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.verify_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::NumberVerifyRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
         }
@@ -465,12 +481,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<::infobip_client::uuid::Uuid>("x-correlator")
         {
             request = request.x_correlator(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::NumberVerifyRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_verify_number(matches, &mut request)?;
         let result = request.send().await;
@@ -490,6 +500,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_dcql_request();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DcqlRequestDto>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<i32>("carrier-ids") {
+            let values: ::std::vec::Vec<i32> = values.cloned().collect();
+            request = request.body_map(|body| body.carrier_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("nonce") {
             request = request.body_map(|body| { body.nonce(value.clone()) });
         }
@@ -498,10 +516,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::Ts43UseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DcqlRequestDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_dcql_request(matches, &mut request)?;
         let result = request.send().await;
@@ -542,17 +556,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.verify_number_v2();
-        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
-            request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("x-correlator") {
-            request = request.x_correlator(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::NumberVerifyV2RequestDto,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
+            request = request.body_map(|body| { body.phone_number(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("x-correlator") {
+            request = request.x_correlator(value.clone());
         }
         self.config.execute_verify_number_v2(matches, &mut request)?;
         let result = request.send().await;
@@ -572,6 +586,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.verify_device_location();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CamaraDeviceLocationVerifyRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i32>("accuracy") {
             request = request.body_map(|body| { body.accuracy(value.clone()) });
         }
@@ -583,12 +603,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("ue-port") {
             request = request.body_map(|body| { body.ue_port(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CamaraDeviceLocationVerifyRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_verify_device_location(matches, &mut request)?;
         let result = request.send().await;
@@ -608,17 +622,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.sim_swap_check();
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("max-age") {
-            request = request.body_map(|body| { body.max_age(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
-            request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CamaraSimSwapCheckRequestDto,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("max-age") {
+            request = request.body_map(|body| { body.max_age(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
+            request = request.body_map(|body| { body.phone_number(value.clone()) });
         }
         self.config.execute_sim_swap_check(matches, &mut request)?;
         let result = request.send().await;
@@ -638,14 +652,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.sim_swap_retrieve_date();
-        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
-            request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CamaraSimSwapRetrieveDateRequestDto,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
+            request = request.body_map(|body| { body.phone_number(value.clone()) });
         }
         self.config.execute_sim_swap_retrieve_date(matches, &mut request)?;
         let result = request.send().await;
@@ -665,6 +679,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.know_your_customer_match();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CamaraKycMatchRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -736,12 +756,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("street-number") {
             request = request.body_map(|body| { body.street_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CamaraKycMatchRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_know_your_customer_match(matches, &mut request)?;
         let result = request.send().await;
@@ -889,3 +903,15 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("authorize-number-verify", "authorize-verify"),
+    ("verify-number", "verify-number"),
+    ("create-dcql-request", "create-request"),
+    ("get-device-phone-number", "number"),
+    ("verify-number-v2", "verify-number-v2"),
+    ("verify-device-location", "verify-location"),
+    ("sim-swap-check", "sim-check"),
+    ("sim-swap-retrieve-date", "sim-date"),
+    ("know-your-customer-match", "know-match"),
+];

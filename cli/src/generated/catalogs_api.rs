@@ -483,6 +483,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_catalog();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CreateCatalogDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -491,10 +495,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::CatalogTypes>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CreateCatalogDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_catalog(matches, &mut request)?;
         let result = request.send().await;
@@ -556,6 +556,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_catalog();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UpdateCatalogDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -564,10 +568,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UpdateCatalogDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_catalog(matches, &mut request)?;
         let result = request.send().await;
@@ -608,14 +608,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_catalog_fields();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<types::CreateCatalogFieldDto>,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
         }
         self.config.execute_create_catalog_fields(matches, &mut request)?;
         let result = request.send().await;
@@ -683,6 +683,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_catalog_field();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateCatalogFieldDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i64>("catalog-id") {
             request = request.catalog_id(value.clone());
         }
@@ -691,12 +697,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateCatalogFieldDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_catalog_field(matches, &mut request)?;
         let result = request.send().await;
@@ -746,14 +746,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_items();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<types::CreateCatalogItemDto>,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
         }
         self.config.execute_add_items(matches, &mut request)?;
         let result = request.send().await;
@@ -797,17 +797,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_items();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("query-filter") {
-            request = request.query_filter(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<types::UpdateCatalogValueDto>,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("query-filter") {
+            request = request.query_filter(value.clone());
         }
         self.config.execute_patch_items(matches, &mut request)?;
         let result = request.send().await;
@@ -875,17 +875,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_item();
-        if let Some(value) = matches.get_one::<i64>("catalog-id") {
-            request = request.catalog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i64>("item-id") {
-            request = request.item_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<types::UpdateCatalogValueDto>,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<i64>("catalog-id") {
+            request = request.catalog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("item-id") {
+            request = request.item_id(value.clone());
         }
         self.config.execute_patch_item(matches, &mut request)?;
         let result = request.send().await;
@@ -1137,3 +1137,24 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-catalogs", "get-catalogs"),
+    ("create-catalog", "create-catalog"),
+    ("get-catalog", "catalog"),
+    ("delete-catalog", "delete-catalog"),
+    ("update-catalog", "update-catalog"),
+    ("get-catalog-fields", "fields"),
+    ("create-catalog-fields", "create-fields"),
+    ("get-catalog-field", "field"),
+    ("delete-catalog-field", "delete-field"),
+    ("update-catalog-field", "update-field"),
+    ("get-items", "items"),
+    ("add-items", "add-items"),
+    ("delete-items", "delete-items"),
+    ("patch-items", "patch-items"),
+    ("get-item-by-id", "item"),
+    ("delete-item", "delete-item"),
+    ("patch-item", "patch-item"),
+    ("get-item-count", "count"),
+];

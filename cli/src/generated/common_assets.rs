@@ -51,6 +51,15 @@ impl<T: CliConfig> Cli<T> {
                     )
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_share_saas_resource() -> ::clap::Command {
         ::clap::Command::new("")
@@ -77,10 +86,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("accounts")
+                    .long("accounts")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `accounts`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -126,7 +145,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_export_saas_resource(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -138,6 +157,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.share_saas_resource();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ShareRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("accounts") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.accounts(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("resource-id") {
             request = request.resource_id(value.clone());
         }
@@ -145,10 +174,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::ShareSaasResourceResourceType>("resource-type")
         {
             request = request.resource_type(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ShareRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_share_saas_resource(matches, &mut request)?;
         let result = request.send().await;
@@ -316,3 +341,10 @@ async fn upload_execute_import_saas_resource(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("export-saas-resource", "export-resource"),
+    ("import-saas-resource", "import-resource"),
+    ("share-saas-resource", "share-resource"),
+    ("saas-request-status", "saas-status"),
+];

@@ -2583,6 +2583,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("options")
+                    .long("options")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `options`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_conversation_form_field() -> ::clap::Command {
         ::clap::Command::new("")
@@ -2648,6 +2658,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("options")
+                    .long("options")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `options`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -3560,6 +3580,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_conversations_account_wrap_up_config() -> ::clap::Command {
         ::clap::Command::new("")
@@ -3901,10 +3930,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("queue-ids")
+                    .long("queue-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `queueIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -3959,10 +3998,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("queue-ids")
+                    .long("queue-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `queueIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -4425,6 +4474,26 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("cc")
+                    .long("cc")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `cc`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("attachment-ids")
+                    .long("attachment-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `attachmentIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_webform() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4520,6 +4589,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tag-ids")
+                    .long("tag-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tagIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -4619,6 +4698,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("tag-ids")
+                    .long("tag-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tagIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_create_webform() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4699,6 +4788,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tag-ids")
+                    .long("tag-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tagIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -5105,6 +5204,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ConversationApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5138,12 +5243,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("updated-at")
         {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ConversationApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation(matches, &mut request)?;
         let result = request.send().await;
@@ -5185,6 +5284,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ConversationApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5223,12 +5328,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ConversationApiModel,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_conversation(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5247,6 +5346,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_conversation();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PatchConversationApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5271,12 +5376,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("topic") {
             request = request.body_map(|body| { body.topic(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PatchConversationApiRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_patch_conversation(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5295,18 +5394,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_conversation_tag();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AddTagToConversationApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
         {
             request = request.conversation_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("tag-name") {
             request = request.body_map(|body| { body.tag_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AddTagToConversationApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_conversation_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -5326,18 +5425,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.change_conversation_assignment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AssignAgentApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
         {
             request = request.conversation_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AssignAgentApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_change_conversation_assignment(matches, &mut request)?;
         let result = request.send().await;
@@ -5527,12 +5626,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_tag();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::CreateTagApiRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -5629,6 +5728,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateMessageApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::CreateMessageApiRequestChannel>("channel")
         {
@@ -5646,12 +5751,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateMessageApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_message(matches, &mut request)?;
         let result = request.send().await;
@@ -5671,6 +5770,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_event();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ConversationEventApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::ConversationEventChannel>("channel")
         {
@@ -5688,12 +5793,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ConversationEventType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ConversationEventApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_event(matches, &mut request)?;
         let result = request.send().await;
@@ -5744,6 +5843,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_note();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateNoteApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -5753,12 +5858,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::CreateNoteApiRequestType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateNoteApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_note(matches, &mut request)?;
         let result = request.send().await;
@@ -5886,6 +5985,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_agent();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AgentRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
@@ -5897,10 +6000,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AgentRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_agent(matches, &mut request)?;
         let result = request.send().await;
@@ -5941,6 +6040,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_agent();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AgentRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
@@ -5955,10 +6058,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AgentRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_agent(matches, &mut request)?;
         let result = request.send().await;
@@ -6008,15 +6107,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_agent_status();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AgentStatusRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::AgentStatusGroup>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AgentStatusRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_agent_status(matches, &mut request)?;
         let result = request.send().await;
@@ -6036,15 +6135,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_agent_queue();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::QueueAssignRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
             request = request.body_map(|body| { body.queue_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::QueueAssignRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_agent_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -6154,6 +6253,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_queue();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateQueueApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("external-id") {
             request = request.body_map(|body| { body.external_id(value.clone()) });
         }
@@ -6167,12 +6272,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
         {
             request = request.body_map(|body| { body.working_hours_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateQueueApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -6192,6 +6291,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_queue();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateQueueApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::AutoAssignmentAlgorithm>("auto-assignment-algorithm")
         {
@@ -6238,12 +6343,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
         {
             request = request.body_map(|body| { body.working_hours_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateQueueApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -6382,6 +6481,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.setup_bot();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BotApiModel>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<types::MessageChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -6414,10 +6517,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BotApiModel>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_setup_bot(matches, &mut request)?;
         let result = request.send().await;
@@ -6458,6 +6557,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_bot();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BotApiModel>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bot-id") {
             request = request.bot_id(value.clone());
         }
@@ -6493,10 +6596,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BotApiModel>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_bot(matches, &mut request)?;
         let result = request.send().await;
@@ -6559,15 +6658,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_metadata();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config.execute_create_metadata(matches, &mut request)?;
         let result = request.send().await;
@@ -6609,15 +6708,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_metadata();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config.execute_patch_metadata(matches, &mut request)?;
         let result = request.send().await;
@@ -6741,6 +6840,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_form();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::FormRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("is-default") {
             request = request.body_map(|body| { body.is_default(value.clone()) });
         }
@@ -6749,10 +6852,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::FormRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_form(matches, &mut request)?;
         let result = request.send().await;
@@ -6793,6 +6892,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_form();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::FormRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
@@ -6804,10 +6907,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::FormRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversation_form(matches, &mut request)?;
         let result = request.send().await;
@@ -6878,6 +6977,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_form_field();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::FieldRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("options") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.options(values));
+        }
         if let Some(value) = matches.get_one::<bool>("is-enabled") {
             request = request.body_map(|body| { body.is_enabled(value.clone()) });
         }
@@ -6889,10 +6998,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::FieldType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::FieldRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_form_field(matches, &mut request)?;
         let result = request.send().await;
@@ -6933,6 +7038,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_form_field();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::FieldRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("options") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.options(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
@@ -6947,10 +7062,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::FieldType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::FieldRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversation_form_field(matches, &mut request)?;
         let result = request.send().await;
@@ -7021,6 +7132,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_form_trigger();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Trigger>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("form-id") {
             request = request.body_map(|body| { body.form_id(value.clone()) });
         }
@@ -7035,10 +7150,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Trigger>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_form_trigger(matches, &mut request)?;
         let result = request.send().await;
@@ -7079,6 +7190,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_form_trigger();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Trigger>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("form-id") {
             request = request.body_map(|body| { body.form_id(value.clone()) });
         }
@@ -7096,10 +7211,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Trigger>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversation_form_trigger(matches, &mut request)?;
         let result = request.send().await;
@@ -7140,6 +7251,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_conversation_form_trigger();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Trigger>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("form-id") {
             request = request.body_map(|body| { body.form_id(value.clone()) });
         }
@@ -7157,10 +7272,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Trigger>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_conversation_form_trigger(matches, &mut request)?;
         let result = request.send().await;
@@ -7205,15 +7316,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upsert_conversation_form_dispositions();
-        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
-        {
-            request = request.conversation_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::UpsertDispositionApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
+        {
+            request = request.conversation_id(value.clone());
         }
         self.config
             .execute_upsert_conversation_form_dispositions(matches, &mut request)?;
@@ -7306,14 +7417,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_account_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
-            request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::AccountConfigurationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
+            request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         self.config
             .execute_update_conversation_account_configuration(matches, &mut request)?;
@@ -7355,6 +7466,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation_outbound_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::OutboundCallConversationRequestApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
@@ -7368,12 +7485,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::VoiceClientType>("voice-client-type")
         {
             request = request.body_map(|body| { body.voice_client_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::OutboundCallConversationRequestApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conversation_outbound_call(matches, &mut request)?;
         let result = request.send().await;
@@ -7426,17 +7537,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversations_waiting_strategy();
-        if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
-            request = request.body_map(|body| { body.condition_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::WaitingStrategyApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
+            request = request.body_map(|body| { body.condition_type(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config
             .execute_create_conversations_waiting_strategy(matches, &mut request)?;
@@ -7478,6 +7589,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_waiting_strategy();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::WaitingStrategyApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
             request = request.body_map(|body| { body.condition_type(value.clone()) });
         }
@@ -7486,12 +7603,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::WaitingStrategyApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_waiting_strategy(matches, &mut request)?;
@@ -7553,6 +7664,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_account_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AccountRecordingConfigApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("auto-compose") {
             request = request.body_map(|body| { body.auto_compose(value.clone()) });
         }
@@ -7571,12 +7688,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("outbound") {
             request = request.body_map(|body| { body.outbound(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AccountRecordingConfigApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_account_recording_config(
@@ -7600,6 +7711,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversations_account_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AccountRecordingConfigApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("auto-compose") {
             request = request.body_map(|body| { body.auto_compose(value.clone()) });
         }
@@ -7618,12 +7735,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("outbound") {
             request = request.body_map(|body| { body.outbound(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AccountRecordingConfigApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_create_conversations_account_recording_config(
@@ -7691,6 +7802,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_agent_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AgentRecordingConfigApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
@@ -7712,12 +7829,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("use-default") {
             request = request.body_map(|body| { body.use_default(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AgentRecordingConfigApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_agent_recording_config(matches, &mut request)?;
@@ -7738,6 +7849,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversations_agent_recording_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AgentRecordingConfigApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
@@ -7759,12 +7876,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("use-default") {
             request = request.body_map(|body| { body.use_default(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AgentRecordingConfigApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_create_conversations_agent_recording_config(matches, &mut request)?;
@@ -7900,7 +8011,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_call_recording(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -7931,6 +8042,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_account_wrap_up_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AccountWrapUpApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("can-extend-wrap-up") {
             request = request
                 .body_map(|body| { body.can_extend_wrap_up(value.clone()) });
@@ -7940,12 +8057,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("wrap-up-seconds") {
             request = request.body_map(|body| { body.wrap_up_seconds(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AccountWrapUpApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_conversations_account_wrap_up_config(matches, &mut request)?;
@@ -7966,17 +8077,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_agent_wrap_up_config();
-        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
-            request = request.agent_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("wrap-up-seconds") {
-            request = request.wrap_up_seconds(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::AgentConfigWrapUpApiModel,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
+            request = request.agent_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("wrap-up-seconds") {
+            request = request.wrap_up_seconds(value.clone());
         }
         self.config
             .execute_update_conversations_agent_wrap_up_config(matches, &mut request)?;
@@ -8043,18 +8154,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.transfer_call_to_agent();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TransferToAgentRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
         {
             request = request.conversation_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TransferToAgentRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_transfer_call_to_agent(matches, &mut request)?;
         let result = request.send().await;
@@ -8098,18 +8209,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.transfer_call_to_queue();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TransferToQueueRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
         {
             request = request.conversation_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
             request = request.body_map(|body| { body.queue_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TransferToQueueRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_transfer_call_to_queue(matches, &mut request)?;
         let result = request.send().await;
@@ -8129,6 +8240,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.transfer_call_to_external_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TransferToExternalRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
         {
             request = request.conversation_id(value.clone());
@@ -8139,12 +8256,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TransferToExternalRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_transfer_call_to_external_number(matches, &mut request)?;
         let result = request.send().await;
@@ -8183,6 +8294,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_transfer_to_external_number_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TransferToExternalConfigApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8195,12 +8312,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TransferToExternalConfigApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_update_transfer_to_external_number_config(matches, &mut request)?;
@@ -8239,6 +8350,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_transfer_strategy();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TransferStrategyApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8247,12 +8364,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TransferStrategyApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_transfer_strategy(matches, &mut request)?;
         let result = request.send().await;
@@ -8346,6 +8457,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_hold_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::HoldConfigWithQueuesApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("queue-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.queue_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8363,12 +8486,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::HoldConfigWithQueuesApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_hold_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8409,6 +8526,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_hold_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::HoldConfigWithQueuesApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("queue-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.queue_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -8426,12 +8555,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
             request = request.body_map(|body| { body.updated_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::HoldConfigWithQueuesApiModel,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_hold_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8490,15 +8613,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversations_call_timeout();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CallTimeoutApiModel>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i32>("inbound") {
             request = request.body_map(|body| { body.inbound(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i32>("outbound") {
             request = request.body_map(|body| { body.outbound(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CallTimeoutApiModel>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conversations_call_timeout(matches, &mut request)?;
         let result = request.send().await;
@@ -8592,6 +8715,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_working_hours();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::WorkingHoursApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("close-conversations") {
             request = request
                 .body_map(|body| { body.close_conversations(value.clone()) });
@@ -8621,12 +8750,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("timezone") {
             request = request.body_map(|body| { body.timezone(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::WorkingHoursApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_working_hours(matches, &mut request)?;
         let result = request.send().await;
@@ -8667,6 +8790,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_working_hours();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::WorkingHoursApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("close-conversations") {
             request = request
                 .body_map(|body| { body.close_conversations(value.clone()) });
@@ -8696,12 +8825,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("timezone") {
             request = request.body_map(|body| { body.timezone(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::WorkingHoursApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_working_hours(matches, &mut request)?;
         let result = request.send().await;
@@ -8742,6 +8865,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_working_hours();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::WorkingHoursApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("close-conversations") {
             request = request
                 .body_map(|body| { body.close_conversations(value.clone()) });
@@ -8771,12 +8900,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("timezone") {
             request = request.body_map(|body| { body.timezone(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::WorkingHoursApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_working_hours(matches, &mut request)?;
         let result = request.send().await;
@@ -8817,6 +8940,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_working_hours_holiday();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::HolidaysApiModel>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("enabled") {
             request = request.body_map(|body| { body.enabled(value.clone()) });
         }
@@ -8836,10 +8963,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
         {
             request = request.working_hours_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::HolidaysApiModel>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_working_hours_holiday(matches, &mut request)?;
         let result = request.send().await;
@@ -8957,6 +9080,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::WebFormSubmissionApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("cc") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.cc(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("attachment-ids")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.attachment_ids(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
         }
@@ -8968,12 +9110,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("subject") {
             request = request.body_map(|body| { body.subject(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::WebFormSubmissionApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_submit_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -9014,6 +9150,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::WebFormApiRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tag-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tag_ids(values));
+        }
         if let Some(value) = matches.get_one::<types::ConversationChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -9031,10 +9177,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::WebFormApiRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -9075,6 +9217,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::WebFormApiRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tag-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tag_ids(values));
+        }
         if let Some(value) = matches.get_one::<types::ConversationChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -9092,10 +9244,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::WebFormApiRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -9115,6 +9263,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_webform();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::WebFormApiRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tag-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tag_ids(values));
+        }
         if let Some(value) = matches.get_one::<types::ConversationChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -9129,10 +9287,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::WebFormApiRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_webform(matches, &mut request)?;
         let result = request.send().await;
@@ -10498,3 +10652,134 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-conversations", "get-conversations"),
+    ("create-conversation", "create-conversation"),
+    ("get-conversation", "conversation"),
+    ("update-conversation", "update-conversation"),
+    ("patch-conversation", "patch-conversation"),
+    ("add-conversation-tag", "add-tag"),
+    ("change-conversation-assignment", "change-assignment"),
+    ("unassign-conversation-agent", "unassign-agent"),
+    ("delete-conversation-tag", "delete-tag"),
+    ("route-conversation", "route-conversation"),
+    ("simulate-routing-result-for-conversation", "simulate-result"),
+    ("get-related-comments", "comments"),
+    ("get-linked-conversations", "linked"),
+    ("get-tags", "tags"),
+    ("create-tag", "create-tag"),
+    ("delete-tags", "delete-tags"),
+    ("get-messages", "messages"),
+    ("create-message", "create-message"),
+    ("send-event", "send-event"),
+    ("get-notes", "notes"),
+    ("create-note", "create-note"),
+    ("get-note", "note"),
+    ("get-agents", "agents"),
+    ("create-agent", "create-agent"),
+    ("get-agent", "agent"),
+    ("update-agent", "update-agent"),
+    ("get-agent-conversations", "get-agent-conversations"),
+    ("update-agent-status", "update-status"),
+    ("add-agent-queue", "add-queue"),
+    ("remove-agent-queue", "remove-queue"),
+    ("update-agent-heartbeat", "update-heartbeat"),
+    ("get-queues", "queues"),
+    ("create-queue", "create-queue"),
+    ("update-queue", "update-queue"),
+    ("delete-queue", "delete-queue"),
+    ("get-routing", "routing"),
+    ("update-routing", "update-routing"),
+    ("delete-routing", "delete-routing"),
+    ("get-bots", "bots"),
+    ("setup-bot", "setup-bot"),
+    ("get-bot", "bot"),
+    ("update-bot", "update-bot"),
+    ("delete-bot", "delete-bot"),
+    ("get-metadata", "metadata"),
+    ("create-metadata", "create-metadata"),
+    ("delete-metadata", "delete-metadata"),
+    ("patch-metadata", "patch-metadata"),
+    ("get-templates", "templates"),
+    ("get-template", "template"),
+    ("get-conversation-forms", "forms"),
+    ("create-conversation-form", "create-form"),
+    ("get-conversation-form", "form"),
+    ("update-conversation-form", "update-form"),
+    ("delete-conversation-form", "delete-form"),
+    ("get-conversation-form-fields", "fields"),
+    ("create-conversation-form-field", "create-field"),
+    ("get-conversation-form-field", "field"),
+    ("update-conversation-form-field", "update-field"),
+    ("delete-conversation-form-field", "delete-field"),
+    ("get-conversation-form-triggers", "triggers"),
+    ("create-conversation-form-trigger", "create-trigger"),
+    ("get-conversation-form-trigger", "trigger"),
+    ("update-conversation-form-trigger", "update-trigger"),
+    ("delete-conversation-form-trigger", "delete-trigger"),
+    ("patch-conversation-form-trigger", "patch-trigger"),
+    ("get-conversation-form-dispositions", "dispositions"),
+    ("upsert-conversation-form-dispositions", "upsert-dispositions"),
+    ("delete-conversation-form-disposition", "delete-disposition"),
+    ("assign-conversation-form", "assign-form"),
+    ("un-assign-conversation-form", "un-form"),
+    ("update-conversation-account-configuration", "update-configuration"),
+    ("get-conversations-agent-config", "config"),
+    ("create-conversation-outbound-call", "create-call"),
+    ("get-conversations-waiting-strategies", "strategies"),
+    ("create-conversations-waiting-strategy", "create-strategy"),
+    ("get-conversations-waiting-strategy", "strategy"),
+    ("update-conversations-waiting-strategy", "update-strategy"),
+    ("delete-conversations-waiting-strategy", "delete-strategy"),
+    ("get-conversations-account-recording-config", "recording-config"),
+    ("update-conversations-account-recording-config", "update-config"),
+    ("create-conversations-account-recording-config", "create-config"),
+    ("get-conversations-agent-recording-configs", "configs"),
+    ("get-conversations-agent-recording-config", "agent-recording-config"),
+    ("update-conversations-agent-recording-config", "update-recording-config"),
+    ("create-conversations-agent-recording-config", "create-recording-config"),
+    ("get-conversations-recording-metadata", "recording-metadata"),
+    ("download-call-recording", "download-recording"),
+    ("get-conversations-account-wrap-up-config", "up-config"),
+    ("update-conversations-account-wrap-up-config", "update-up-config"),
+    ("update-conversations-agent-wrap-up-config", "update-wrap-up-config"),
+    ("add-conversations-agent-wrap-up-time", "add-time"),
+    ("clear-conversations-agent-wrap-up-time", "clear-time"),
+    ("transfer-call-to-agent", "transfer-agent"),
+    ("get-transfer-queues", "transfer-queues"),
+    ("transfer-call-to-queue", "transfer-queue"),
+    ("transfer-call-to-external-number", "transfer-number"),
+    ("get-transfer-to-external-number-config", "number-config"),
+    ("update-transfer-to-external-number-config", "update-number-config"),
+    ("get-transfer-strategy", "transfer-strategy"),
+    ("update-transfer-strategy", "update-transfer-strategy"),
+    ("set-call-on-hold", "set-hold"),
+    ("release-call-from-hold", "release-call"),
+    ("get-multiple-hold-configs", "hold-configs"),
+    ("create-hold-config", "create-hold-config"),
+    ("get-hold-config", "hold-config"),
+    ("update-hold-config", "update-hold-config"),
+    ("delete-hold-config", "delete-config"),
+    ("get-conversations-call-timeout", "timeout"),
+    ("update-conversations-call-timeout", "update-timeout"),
+    ("remove-conversations-call-timeout", "remove-timeout"),
+    ("get-filtered-working-hours", "hours"),
+    ("create-working-hours", "create-hours"),
+    ("get-working-hours", "working-hours"),
+    ("update-working-hours", "update-hours"),
+    ("delete-working-hours", "delete-hours"),
+    ("patch-working-hours", "patch-hours"),
+    ("get-working-hours-status", "status"),
+    ("create-working-hours-holiday", "create-holiday"),
+    ("delete-working-hours-holiday", "delete-holiday"),
+    ("get-conversations-tts-supported-placeholders", "placeholders"),
+    ("get-conversations-away-audio-message", "message"),
+    ("delete-conversations-away-audio-message", "delete-message"),
+    ("submit-webform", "submit-webform"),
+    ("get-webform", "webform"),
+    ("update-webform", "update-webform"),
+    ("delete-webform", "delete-webform"),
+    ("patch-webform", "patch-webform"),
+    ("create-webform", "create-webform"),
+];

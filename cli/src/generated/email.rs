@@ -1334,6 +1334,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_mime_email();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SendMimeRequestSchema,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1375,12 +1381,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-url") {
             request = request.body_map(|body| { body.tracking_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SendMimeRequestSchema,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_send_mime_email(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1420,17 +1420,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_emails();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
-            request = request.body_map(|body| { body.send_at(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::BulkRescheduleRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
+            request = request.body_map(|body| { body.send_at(value.clone()) });
         }
         self.config.execute_reschedule_emails(matches, &mut request)?;
         let result = request.send().await;
@@ -1471,17 +1471,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_scheduled_email_statuses();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.bulk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<types::BulkStatus>("status") {
-            request = request.body_map(|body| { body.status(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::BulkUpdateStatusRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.bulk_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<types::BulkStatus>("status") {
+            request = request.body_map(|body| { body.status(value.clone()) });
         }
         self.config.execute_update_scheduled_email_statuses(matches, &mut request)?;
         let result = request.send().await;
@@ -1709,12 +1709,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.validate_email_addresses();
-        if let Some(value) = matches.get_one::<::std::string::String>("to") {
-            request = request.body_map(|body| { body.to(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::ValidationRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
+            request = request.body_map(|body| { body.to(value.clone()) });
         }
         self.config.execute_validate_email_addresses(matches, &mut request)?;
         let result = request.send().await;
@@ -1799,15 +1799,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.request_validations();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ApiBulkRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("validation-request-id")
         {
             request = request
                 .body_map(|body| { body.validation_request_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ApiBulkRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_request_validations(matches, &mut request)?;
         let result = request.send().await;
@@ -1851,6 +1851,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_domain();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AddDomainRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1865,10 +1869,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.targeted_daily_traffic(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AddDomainRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_domain(matches, &mut request)?;
         let result = request.send().await;
@@ -1930,6 +1930,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_tracking_events();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TrackingEventRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("clicks") {
             request = request.body_map(|body| { body.clicks(value.clone()) });
         }
@@ -1941,12 +1947,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("unsubscribe") {
             request = request.body_map(|body| { body.unsubscribe(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TrackingEventRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_tracking_events(matches, &mut request)?;
         let result = request.send().await;
@@ -2205,14 +2205,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_ip_pool();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::IpPoolCreateApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_ip_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -2253,17 +2253,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_ip_pool();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
-            request = request.pool_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::IpPoolCreateApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
+            request = request.pool_id(value.clone());
         }
         self.config.execute_update_ip_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -2304,17 +2304,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.assign_ip_to_pool();
-        if let Some(value) = matches.get_one::<::std::string::String>("ip-id") {
-            request = request.body_map(|body| { body.ip_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
-            request = request.pool_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::IpPoolAssignIpApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("ip-id") {
+            request = request.body_map(|body| { body.ip_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {
+            request = request.pool_id(value.clone());
         }
         self.config.execute_assign_ip_to_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -2427,6 +2427,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.assign_pool_to_domain();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::DomainIpPoolAssignApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("domain-id") {
             request = request.domain_id(value.clone());
         }
@@ -2435,12 +2441,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("priority") {
             request = request.body_map(|body| { body.priority(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::DomainIpPoolAssignApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_assign_pool_to_domain(matches, &mut request)?;
         let result = request.send().await;
@@ -2460,6 +2460,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_domain_pool_priority();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::DomainIpPoolUpdateApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("domain-id") {
             request = request.domain_id(value.clone());
         }
@@ -2468,12 +2474,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("priority") {
             request = request.body_map(|body| { body.priority(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::DomainIpPoolUpdateApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_domain_pool_priority(matches, &mut request)?;
         let result = request.send().await;
@@ -4044,6 +4044,15 @@ fn upload_cli_generate_email_template_preview() -> ::clap::Command {
                 .required(false)
                 .help("The part `placeholders`: a JSON object, as text"),
         )
+        .arg(
+            ::clap::Arg::new("output-file")
+                .long("output-file")
+                .value_name("PATH")
+                .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                .help(
+                    "Write the answer to this new file (refused if it exists) instead of standard output",
+                ),
+        )
 }
 async fn upload_execute_generate_email_template_preview(
     client: &Client,
@@ -4060,7 +4069,7 @@ async fn upload_execute_generate_email_template_preview(
         request = request.template_id(::std::clone::Clone::clone(value));
     }
     match request.send().await {
-        Ok(answer) => crate::api::print_stream(answer).await,
+        Ok(answer) => crate::api::print_stream(answer, matches).await,
         Err(error) => {
             printer.failed(&error);
             Err(::anyhow::Error::new(error))
@@ -4138,3 +4147,58 @@ async fn upload_execute_upload_email_template_attachment(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-email-messages-api", "send-api"),
+    ("upload-binary-content", "upload-content"),
+    ("send-fully-featured-email", "send-featured"),
+    ("send-mime-email", "send-mime"),
+    ("get-scheduled-emails", "emails"),
+    ("reschedule-emails", "reschedule-emails"),
+    ("get-scheduled-email-statuses", "statuses"),
+    ("update-scheduled-email-statuses", "update-statuses"),
+    ("get-email-message-logs", "logs"),
+    ("get-outbound-email-message-delivery-reports", "reports"),
+    ("get-email-logs", "get-email-logs"),
+    ("get-email-delivery-reports", "delivery-reports"),
+    ("validate-email-addresses", "validate-addresses"),
+    ("get-validations", "validations"),
+    ("request-validations", "request-validations"),
+    ("get-all-domains", "domains"),
+    ("add-domain", "add-domain"),
+    ("get-domain-details", "details"),
+    ("delete-domain", "delete-domain"),
+    ("update-tracking-events", "update-events"),
+    ("verify-domain", "verify-domain"),
+    ("get-suppressions", "suppressions"),
+    ("add-suppressions", "add-suppressions"),
+    ("delete-suppressions", "delete-suppressions"),
+    ("get-domains", "get-domains"),
+    ("get-all-ips", "ips"),
+    ("commission-ip", "commission-ip"),
+    ("get-ip-details", "ip-details"),
+    ("decommission-ip", "decommission-ip"),
+    ("get-ip-pools", "pools"),
+    ("create-ip-pool", "create-pool"),
+    ("get-ip-pool", "pool"),
+    ("update-ip-pool", "update-pool"),
+    ("delete-ip-pool", "delete-pool"),
+    ("assign-ip-to-pool", "assign-pool"),
+    ("remove-ip-from-pool", "remove-ip"),
+    ("get-all-ips-paginated", "paginated"),
+    ("get-all-ip-pools-paginated", "pools-paginated"),
+    ("get-ip-domain", "domain"),
+    ("assign-pool-to-domain", "assign-domain"),
+    ("update-domain-pool-priority", "update-priority"),
+    ("remove-ip-pool-from-domain", "remove-pool"),
+    ("get-email-templates", "templates"),
+    ("create-email-template", "create-template"),
+    ("get-email-template", "template"),
+    ("update-email-template", "update-template"),
+    ("delete-email-template", "delete-template"),
+    ("patch-email-template", "patch-template"),
+    ("generate-email-template-preview", "generate-preview"),
+    ("get-email-template-attachments", "attachments"),
+    ("upload-email-template-attachment", "upload-attachment"),
+    ("delete-email-template-attachment", "delete-attachment"),
+];

@@ -421,3 +421,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-instagram-message", "send-message"),
+    ("get-outbound-instagram-message-delivery-reports", "reports"),
+    ("get-outbound-instagram-message-logs", "logs"),
+];

@@ -1151,6 +1151,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_brand_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateTemplateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("is-adult") {
             request = request.body_map(|body| { body.is_adult(value.clone()) });
         }
@@ -1162,12 +1168,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender-group") {
             request = request.body_map(|body| { body.sender_group(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateTemplateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_brand_message_template(matches, &mut request)?;
         let result = request.send().await;
@@ -1214,6 +1214,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_brand_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateTemplateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("is-adult") {
             request = request.body_map(|body| { body.is_adult(value.clone()) });
         }
@@ -1228,12 +1234,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("template-code") {
             request = request.template_code(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateTemplateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_brand_message_template(matches, &mut request)?;
         let result = request.send().await;
@@ -1435,3 +1435,19 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-kakao-alim-message", "send-message"),
+    ("get-outbound-kakao-alim-message-delivery-reports", "reports"),
+    ("get-outbound-kakao-alim-message-logs", "logs"),
+    ("send-kakao-sangdam-message", "send-sangdam-message"),
+    ("get-outbound-kakao-sangdam-message-delivery-reports", "delivery-reports"),
+    ("get-outbound-kakao-sangdam-message-logs", "message-logs"),
+    ("send-kakao-chingu-message", "send-chingu-message"),
+    ("get-outbound-kakao-chingu-message-delivery-reports", "message-delivery-reports"),
+    ("get-outbound-kakao-chingu-message-logs", "chingu-message-logs"),
+    ("get-brand-message-templates", "templates"),
+    ("create-brand-message-template", "create-template"),
+    ("get-brand-message-template", "template"),
+    ("update-brand-message-template", "update-template"),
+];

@@ -186,6 +186,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_article() -> ::clap::Command {
         ::clap::Command::new("")
@@ -256,6 +266,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -846,6 +866,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.search_knowledge_base();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SearchCriteria>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i32>("page") {
             request = request.page(value.clone());
         }
@@ -854,10 +878,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("size") {
             request = request.size(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SearchCriteria>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_search_knowledge_base(matches, &mut request)?;
         let result = request.send().await;
@@ -913,6 +933,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_article();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateUpdateArticleRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("category-id")
         {
@@ -930,12 +962,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateUpdateArticleRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_article(matches, &mut request)?;
         let result = request.send().await;
@@ -981,6 +1007,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_article();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateUpdateArticleRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("article-id")
         {
@@ -1003,12 +1041,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateUpdateArticleRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_article(matches, &mut request)?;
         let result = request.send().await;
@@ -1051,6 +1083,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_article_status();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateArticleStatusRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("article-id")
         {
@@ -1058,12 +1096,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateArticleStatusRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_article_status(matches, &mut request)?;
         let result = request.send().await;
@@ -1138,6 +1170,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_article_comment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CommentCreateUpdateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("article-id")
         {
@@ -1145,12 +1183,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CommentCreateUpdateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_article_comment(matches, &mut request)?;
         let result = request.send().await;
@@ -1170,6 +1202,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_article_comment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CommentCreateUpdateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("article-id")
         {
@@ -1182,12 +1220,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CommentCreateUpdateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_article_comment(matches, &mut request)?;
         let result = request.send().await;
@@ -1335,6 +1367,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_content_tree_node();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateTreeNodeRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
@@ -1350,12 +1388,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ContentVisibility>("visibility") {
             request = request.body_map(|body| { body.visibility(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateTreeNodeRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_content_tree_node(matches, &mut request)?;
         let result = request.send().await;
@@ -1375,6 +1407,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.move_content_tree_node();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::MoveTreeNodeRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("node-id") {
             request = request.node_id(value.clone());
         }
@@ -1385,10 +1421,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<::infobip_client::uuid::Uuid>("target-node-id")
         {
             request = request.body_map(|body| { body.target_node_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::MoveTreeNodeRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_move_content_tree_node(matches, &mut request)?;
         let result = request.send().await;
@@ -1429,17 +1461,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_content_tree_node();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("node-id") {
-            request = request.node_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::UpdateTreeNodeRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("node-id") {
+            request = request.node_id(value.clone());
         }
         self.config.execute_update_content_tree_node(matches, &mut request)?;
         let result = request.send().await;
@@ -1510,12 +1542,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_knowledge_base_tag();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::TagCreateRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_knowledge_base_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -1556,15 +1588,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_knowledge_base_tag();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::TagUpdateRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("tag-id") {
             request = request.tag_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::TagUpdateRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_knowledge_base_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -1995,3 +2027,34 @@ async fn upload_execute_upload_attachment(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("search-knowledge-base", "search"),
+    ("get-articles", "articles"),
+    ("create-article", "create-article"),
+    ("get-article", "article"),
+    ("update-article", "update-article"),
+    ("delete-article", "delete-article"),
+    ("update-article-status", "update-status"),
+    ("get-article-versions", "versions"),
+    ("get-article-comments", "comments"),
+    ("create-article-comment", "create-comment"),
+    ("update-article-comment", "update-comment"),
+    ("delete-article-comment", "delete-comment"),
+    ("get-categories", "categories"),
+    ("get-folders", "folders"),
+    ("get-content-tree-categories", "tree-categories"),
+    ("create-content-tree-node", "create-node"),
+    ("move-content-tree-node", "move-node"),
+    ("get-content-tree-node", "node"),
+    ("update-content-tree-node", "update-node"),
+    ("delete-content-tree-node", "delete-node"),
+    ("get-knowledge-base-tags", "tags"),
+    ("create-knowledge-base-tag", "create-tag"),
+    ("get-knowledge-base-tag", "tag"),
+    ("update-knowledge-base-tag", "update-tag"),
+    ("get-attachment-details", "details"),
+    ("delete-attachment", "delete-attachment"),
+    ("get-attachment-linked-article", "linked-article"),
+    ("upload-attachment", "upload-attachment"),
+];

@@ -451,3 +451,11 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-messages-api-message", "send-message"),
+    ("validate-messages-api-message", "validate-message"),
+    ("send-messages-api-events", "send-events"),
+    ("get-messages-api-delivery-reports", "reports"),
+    ("get-messages-api-inbound-messages", "inbound"),
+];

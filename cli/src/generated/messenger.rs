@@ -332,10 +332,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("data")
+                    .long("data")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `data`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -587,6 +597,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_messenger_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CampaignRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("ad-account-id") {
             request = request.body_map(|body| { body.ad_account_id(value.clone()) });
         }
@@ -601,10 +615,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("page-id") {
             request = request.body_map(|body| { body.page_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CampaignRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_messenger_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -684,6 +694,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_messenger_audience();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateAudienceRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("ad-account-id") {
             request = request.body_map(|body| { body.ad_account_id(value.clone()) });
         }
@@ -695,12 +711,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("page-id") {
             request = request.body_map(|body| { body.page_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateAudienceRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_messenger_audience(matches, &mut request)?;
         let result = request.send().await;
@@ -741,14 +751,20 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upload_messenger_audience_users();
-        if let Some(value) = matches.get_one::<::std::string::String>("audience-id") {
-            request = request.audience_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::AudienceUsersRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("data") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.data(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("audience-id") {
+            request = request.audience_id(value.clone());
         }
         self.config.execute_upload_messenger_audience_users(matches, &mut request)?;
         let result = request.send().await;
@@ -969,3 +985,19 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-messenger-message", "send-message"),
+    ("get-outbound-messenger-message-delivery-reports", "reports"),
+    ("get-outbound-messenger-message-logs", "logs"),
+    ("get-messenger-marketing-subscriptions", "subscriptions"),
+    ("get-messenger-campaigns", "campaigns"),
+    ("create-messenger-campaign", "create-campaign"),
+    ("delete-messenger-campaign", "delete-campaign"),
+    ("get-messenger-ad-accounts", "accounts"),
+    ("get-messenger-audiences", "audiences"),
+    ("create-messenger-audience", "create-audience"),
+    ("delete-messenger-audience", "delete-audience"),
+    ("upload-messenger-audience-users", "upload-users"),
+    ("remove-messenger-audience-user", "remove-user"),
+];

@@ -442,12 +442,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_mms_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::MmsAdvancedRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_mms_message(matches, &mut request)?;
         let result = request.send().await;
@@ -862,3 +862,14 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-mms-messages", "send-messages"),
+    ("send-mms-message", "send-message"),
+    ("upload-binary", "upload-binary"),
+    ("get-inbound-mms-messages", "messages"),
+    ("get-outbound-mms-message-delivery-reports", "reports"),
+    ("deprecated-get-outbound-mms-message-delivery-reports", "delivery-reports"),
+    ("get-outbound-mms-message-logs", "logs"),
+    ("deprecated-get-outbound-mms-message-logs", "message-logs"),
+];

@@ -595,6 +595,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_single_push_notification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PushRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
@@ -628,10 +632,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PushRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_single_push_notification(matches, &mut request)?;
         let result = request.send().await;
@@ -1049,6 +1049,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_new_action();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ActionRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-code")
         {
             request = request.application_code(value.clone());
@@ -1066,10 +1070,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::ActionType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ActionRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_new_action(matches, &mut request)?;
         let result = request.send().await;
@@ -1405,3 +1405,25 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-single-push-notification", "send-notification"),
+    ("send-multiple-push-notifications", "send-multiple-push-notifications"),
+    ("send-push-notifications", "send-notifications"),
+    ("get-push-applications", "applications"),
+    ("get-push-application", "application"),
+    ("get-push-statistics", "statistics"),
+    ("get-push-reports", "reports"),
+    ("receive-push-messages", "receive-messages"),
+    ("get-outbound-push-message-delivery-reports", "delivery-reports"),
+    ("get-outbound-push-message-logs", "logs"),
+    ("list-all-configurations", "list-configurations"),
+    ("create-a-new-configuration", "create-configuration"),
+    ("get-a-single-configuration", "configuration"),
+    ("delete-the-configuration", "delete-configuration"),
+    ("list-all-actions", "list-actions"),
+    ("create-new-action", "create-action"),
+    ("delete-action", "delete-action"),
+    ("delete-push-inbox-messages", "delete-messages"),
+    ("delete-push-inbox-user-message", "delete-message"),
+];

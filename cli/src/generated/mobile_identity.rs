@@ -376,6 +376,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SmvVerifyRequestDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
@@ -393,10 +397,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
             request = request.body_map(|body| { body.return_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SmvVerifyRequestDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_silent_mobile_verification(matches, &mut request)?;
         let result = request.send().await;
@@ -416,6 +416,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.advanced_silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SmvVerifyAdvancedRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
@@ -433,12 +439,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
             request = request.body_map(|body| { body.return_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SmvVerifyAdvancedRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_advanced_silent_mobile_verification(matches, &mut request)?;
         let result = request.send().await;
@@ -458,6 +458,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.synchronous_silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SmvVerifySynchronousRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("consent-granted") {
             request = request.body_map(|body| { body.consent_granted(value.clone()) });
         }
@@ -469,12 +475,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SmvVerifySynchronousRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_synchronous_silent_mobile_verification(matches, &mut request)?;
@@ -495,6 +495,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.initiate_zero_rated_silent_mobile_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InitZeroRatedRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("consent-granted") {
             request = request.body_map(|body| { body.consent_granted(value.clone()) });
         }
@@ -503,12 +509,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("return-url") {
             request = request.body_map(|body| { body.return_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InitZeroRatedRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_initiate_zero_rated_silent_mobile_verification(
@@ -532,14 +532,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.zero_rated_silent_mobile_verification();
-        if let Some(value) = matches.get_one::<::std::string::String>("token") {
-            request = request.body_map(|body| { body.token(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::VerifyZeroRatedRequestDto,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("token") {
+            request = request.body_map(|body| { body.token(value.clone()) });
         }
         self.config
             .execute_zero_rated_silent_mobile_verification(matches, &mut request)?;
@@ -560,6 +560,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.query_number_intelligence();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::NiQueryRequestDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
@@ -568,10 +572,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::NiQueryRequestDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_query_number_intelligence(matches, &mut request)?;
         let result = request.send().await;
@@ -591,6 +591,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.check_sim_swap();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SimSwapCheckRequestDto,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("consent-granted") {
             request = request.body_map(|body| { body.consent_granted(value.clone()) });
         }
@@ -599,12 +605,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SimSwapCheckRequestDto,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_check_sim_swap(matches, &mut request)?;
         let result = request.send().await;
@@ -624,6 +624,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.check_national_identity_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::NinCheckRequestDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("consent-granted") {
             request = request.body_map(|body| { body.consent_granted(value.clone()) });
         }
@@ -637,10 +641,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {
             request = request.body_map(|body| { body.phone_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::NinCheckRequestDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_check_national_identity_number(matches, &mut request)?;
         let result = request.send().await;
@@ -789,3 +789,14 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("silent-mobile-verification", "silent-verification"),
+    ("advanced-silent-mobile-verification", "advanced-verification"),
+    ("synchronous-silent-mobile-verification", "synchronous-verification"),
+    ("initiate-zero-rated-silent-mobile-verification", "initiate-verification"),
+    ("zero-rated-silent-mobile-verification", "zero-verification"),
+    ("query-number-intelligence", "query-intelligence"),
+    ("check-sim-swap", "check-swap"),
+    ("check-national-identity-number", "check-number"),
+];

@@ -160,171 +160,225 @@ pub fn products() -> ::std::vec::Vec<
 pub fn commands() -> ::std::vec::Vec<::clap::Command> {
     ::std::vec![
         crate ::api::product_command("account-management",
-        account_management::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), account_management::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(account_management::upload_commands()),),
-        crate ::api::product_command("account", account::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), account::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(account::upload_commands()),), crate
-        ::api::product_command("ai-assistants", ai_assistants::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), ai_assistants::Cli:: < crate
+        account_management::COMMAND_NAMES, account_management::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), account_management::Cli:: < crate
         ::api::Printer > ::get_command(operation),) })
+        .chain(account_management::upload_commands()),), crate
+        ::api::product_command("account", account::COMMAND_NAMES,
+        account::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        account::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(account::upload_commands()),), crate
+        ::api::product_command("ai-assistants", ai_assistants::COMMAND_NAMES,
+        ai_assistants::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        ai_assistants::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(ai_assistants::upload_commands()),), crate
-        ::api::product_command("answers", answers::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), answers::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(answers::upload_commands()),), crate
-        ::api::product_command("apple-mfb", apple_mfb::CliCommand::iter().map(| operation
-        | { (operation.operation_id(), apple_mfb::Cli:: < crate ::api::Printer >
+        ::api::product_command("answers", answers::COMMAND_NAMES,
+        answers::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        answers::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(answers::upload_commands()),), crate ::api::product_command("apple-mfb",
+        apple_mfb::COMMAND_NAMES, apple_mfb::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), apple_mfb::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(apple_mfb::upload_commands()),), crate
-        ::api::product_command("application-entity",
+        ::api::product_command("application-entity", application_entity::COMMAND_NAMES,
         application_entity::CliCommand::iter().map(| operation | { (operation
         .operation_id(), application_entity::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(application_entity::upload_commands()),),
         crate ::api::product_command("billing-usage-api",
-        billing_usage_api::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), billing_usage_api::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(billing_usage_api::upload_commands()),),
-        crate ::api::product_command("biometrics", biometrics::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), biometrics::Cli:: < crate ::api::Printer
-        > ::get_command(operation),) }).chain(biometrics::upload_commands()),), crate
-        ::api::product_command("blocklist", blocklist::CliCommand::iter().map(| operation
-        | { (operation.operation_id(), blocklist::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(blocklist::upload_commands()),), crate
-        ::api::product_command("camara", camara::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), camara::Cli:: < crate ::api::Printer >
+        billing_usage_api::COMMAND_NAMES, billing_usage_api::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), billing_usage_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(billing_usage_api::upload_commands()),), crate
+        ::api::product_command("biometrics", biometrics::COMMAND_NAMES,
+        biometrics::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        biometrics::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(biometrics::upload_commands()),), crate
+        ::api::product_command("blocklist", blocklist::COMMAND_NAMES,
+        blocklist::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        blocklist::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(blocklist::upload_commands()),), crate ::api::product_command("camara",
+        camara::COMMAND_NAMES, camara::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), camara::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(camara::upload_commands()),), crate
-        ::api::product_command("catalogs-api", catalogs_api::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), catalogs_api::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("catalogs-api", catalogs_api::COMMAND_NAMES,
+        catalogs_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        catalogs_api::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(catalogs_api::upload_commands()),), crate
-        ::api::product_command("common-assets", common_assets::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), common_assets::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("common-assets", common_assets::COMMAND_NAMES,
+        common_assets::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        common_assets::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(common_assets::upload_commands()),), crate
-        ::api::product_command("conversations", conversations::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), conversations::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("conversations", conversations::COMMAND_NAMES,
+        conversations::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        conversations::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(conversations::upload_commands()),), crate ::api::product_command("email",
-        email::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        email::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(email::upload_commands()),), crate ::api::product_command("instagram",
-        instagram::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        instagram::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(instagram::upload_commands()),), crate ::api::product_command("kakao",
-        kakao::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        kakao::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(kakao::upload_commands()),), crate
-        ::api::product_command("knowledge-base", knowledge_base::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), knowledge_base::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        email::COMMAND_NAMES, email::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), email::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(email::upload_commands()),), crate ::api::product_command("instagram",
+        instagram::COMMAND_NAMES, instagram::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), instagram::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(instagram::upload_commands()),), crate
+        ::api::product_command("kakao", kakao::COMMAND_NAMES, kakao::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), kakao::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }).chain(kakao::upload_commands()),),
+        crate ::api::product_command("knowledge-base", knowledge_base::COMMAND_NAMES,
+        knowledge_base::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        knowledge_base::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(knowledge_base::upload_commands()),), crate ::api::product_command("line",
-        line::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        line::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(line::upload_commands()),), crate ::api::product_command("live-chat",
-        live_chat::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        live_chat::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(live_chat::upload_commands()),), crate
-        ::api::product_command("messages-api", messages_api::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), messages_api::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        line::COMMAND_NAMES, line::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), line::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(line::upload_commands()),), crate ::api::product_command("live-chat",
+        live_chat::COMMAND_NAMES, live_chat::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), live_chat::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(live_chat::upload_commands()),), crate
+        ::api::product_command("messages-api", messages_api::COMMAND_NAMES,
+        messages_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        messages_api::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(messages_api::upload_commands()),), crate
-        ::api::product_command("messenger", messenger::CliCommand::iter().map(| operation
-        | { (operation.operation_id(), messenger::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(messenger::upload_commands()),), crate
-        ::api::product_command("metrics-api", metrics_api::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), metrics_api::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("messenger", messenger::COMMAND_NAMES,
+        messenger::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        messenger::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(messenger::upload_commands()),), crate
+        ::api::product_command("metrics-api", metrics_api::COMMAND_NAMES,
+        metrics_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        metrics_api::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(metrics_api::upload_commands()),), crate ::api::product_command("mms",
-        mms::CliCommand::iter().map(| operation | { (operation.operation_id(), mms::Cli::
-        < crate ::api::Printer > ::get_command(operation),) })
-        .chain(mms::upload_commands()),), crate
+        mms::COMMAND_NAMES, mms::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), mms::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(mms::upload_commands()),), crate
         ::api::product_command("mobile-app-messaging",
-        mobile_app_messaging::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), mobile_app_messaging::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(mobile_app_messaging::upload_commands()),),
-        crate ::api::product_command("mobile-identity",
+        mobile_app_messaging::COMMAND_NAMES, mobile_app_messaging::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), mobile_app_messaging::Cli:: <
+        crate ::api::Printer > ::get_command(operation),) })
+        .chain(mobile_app_messaging::upload_commands()),), crate
+        ::api::product_command("mobile-identity", mobile_identity::COMMAND_NAMES,
         mobile_identity::CliCommand::iter().map(| operation | { (operation
         .operation_id(), mobile_identity::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(mobile_identity::upload_commands()),), crate
-        ::api::product_command("moments", moments::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), moments::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(moments::upload_commands()),), crate
+        ::api::product_command("moments", moments::COMMAND_NAMES,
+        moments::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        moments::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(moments::upload_commands()),), crate
         ::api::product_command("number-activation-state",
+        number_activation_state::COMMAND_NAMES,
         number_activation_state::CliCommand::iter().map(| operation | { (operation
         .operation_id(), number_activation_state::Cli:: < crate ::api::Printer >
         ::get_command(operation),) })
         .chain(number_activation_state::upload_commands()),), crate
-        ::api::product_command("number-lookup", number_lookup::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), number_lookup::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("number-lookup", number_lookup::COMMAND_NAMES,
+        number_lookup::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        number_lookup::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(number_lookup::upload_commands()),), crate
-        ::api::product_command("numbers", numbers::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), numbers::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(numbers::upload_commands()),), crate
-        ::api::product_command("omni-failover", omni_failover::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), omni_failover::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("numbers", numbers::COMMAND_NAMES,
+        numbers::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        numbers::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(numbers::upload_commands()),), crate
+        ::api::product_command("omni-failover", omni_failover::COMMAND_NAMES,
+        omni_failover::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        omni_failover::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(omni_failover::upload_commands()),), crate
-        ::api::product_command("open-channel", open_channel::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), open_channel::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("open-channel", open_channel::COMMAND_NAMES,
+        open_channel::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        open_channel::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(open_channel::upload_commands()),), crate
-        ::api::product_command("openapi", openapi::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), openapi::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(openapi::upload_commands()),), crate
-        ::api::product_command("people", people::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), people::Cli:: < crate ::api::Printer >
+        ::api::product_command("openapi", openapi::COMMAND_NAMES,
+        openapi::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        openapi::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(openapi::upload_commands()),), crate ::api::product_command("people",
+        people::COMMAND_NAMES, people::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), people::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(people::upload_commands()),), crate
-        ::api::product_command("rcs", rcs::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), rcs::Cli:: < crate ::api::Printer >
+        ::api::product_command("rcs", rcs::COMMAND_NAMES, rcs::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), rcs::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(rcs::upload_commands()),), crate
-        ::api::product_command("resources", resources::CliCommand::iter().map(| operation
-        | { (operation.operation_id(), resources::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(resources::upload_commands()),), crate
-        ::api::product_command("sending-strategy", sending_strategy::CliCommand::iter()
-        .map(| operation | { (operation.operation_id(), sending_strategy::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
-        .chain(sending_strategy::upload_commands()),), crate
-        ::api::product_command("signals", signals::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), signals::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(signals::upload_commands()),), crate
-        ::api::product_command("sms", sms::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), sms::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(sms::upload_commands()),), crate
-        ::api::product_command("subscriptions-api", subscriptions_api::CliCommand::iter()
-        .map(| operation | { (operation.operation_id(), subscriptions_api::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
-        .chain(subscriptions_api::upload_commands()),), crate
-        ::api::product_command("tiktok", tiktok::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), tiktok::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(tiktok::upload_commands()),), crate
-        ::api::product_command("two-factor", two_factor::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), two_factor::Cli:: < crate ::api::Printer
-        > ::get_command(operation),) }).chain(two_factor::upload_commands()),), crate
-        ::api::product_command("viber", viber::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), viber::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(viber::upload_commands()),), crate
-        ::api::product_command("vocalize", vocalize::CliCommand::iter().map(| operation |
-        { (operation.operation_id(), vocalize::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(vocalize::upload_commands()),), crate
-        ::api::product_command("voice", voice::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), voice::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(voice::upload_commands()),), crate
-        ::api::product_command("webrtc-calls", webrtc_calls::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), webrtc_calls::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
+        ::api::product_command("resources", resources::COMMAND_NAMES,
+        resources::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        resources::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(resources::upload_commands()),), crate
+        ::api::product_command("sending-strategy", sending_strategy::COMMAND_NAMES,
+        sending_strategy::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), sending_strategy::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(sending_strategy::upload_commands()),), crate
+        ::api::product_command("signals", signals::COMMAND_NAMES,
+        signals::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        signals::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(signals::upload_commands()),), crate ::api::product_command("sms",
+        sms::COMMAND_NAMES, sms::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), sms::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(sms::upload_commands()),), crate
+        ::api::product_command("subscriptions-api", subscriptions_api::COMMAND_NAMES,
+        subscriptions_api::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), subscriptions_api::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(subscriptions_api::upload_commands()),),
+        crate ::api::product_command("tiktok", tiktok::COMMAND_NAMES,
+        tiktok::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        tiktok::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(tiktok::upload_commands()),), crate ::api::product_command("two-factor",
+        two_factor::COMMAND_NAMES, two_factor::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), two_factor::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(two_factor::upload_commands()),), crate
+        ::api::product_command("viber", viber::COMMAND_NAMES, viber::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), viber::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }).chain(viber::upload_commands()),),
+        crate ::api::product_command("vocalize", vocalize::COMMAND_NAMES,
+        vocalize::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        vocalize::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(vocalize::upload_commands()),), crate ::api::product_command("voice",
+        voice::COMMAND_NAMES, voice::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), voice::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(voice::upload_commands()),), crate
+        ::api::product_command("webrtc-calls", webrtc_calls::COMMAND_NAMES,
+        webrtc_calls::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        webrtc_calls::Cli:: < crate ::api::Printer > ::get_command(operation),) })
         .chain(webrtc_calls::upload_commands()),), crate
-        ::api::product_command("whatsapp", whatsapp::CliCommand::iter().map(| operation |
-        { (operation.operation_id(), whatsapp::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(whatsapp::upload_commands()),), crate
-        ::api::product_command("zalo", zalo::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), zalo::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(zalo::upload_commands()),), #[cfg(feature =
-        "fixtures")] crate ::api::product_command("uploads-fixture",
+        ::api::product_command("whatsapp", whatsapp::COMMAND_NAMES,
+        whatsapp::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        whatsapp::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(whatsapp::upload_commands()),), crate ::api::product_command("zalo",
+        zalo::COMMAND_NAMES, zalo::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), zalo::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(zalo::upload_commands()),), #[cfg(feature = "fixtures")] crate
+        ::api::product_command("uploads-fixture", uploads_fixture::COMMAND_NAMES,
         uploads_fixture::CliCommand::iter().map(| operation | { (operation
         .operation_id(), uploads_fixture::Cli:: < crate ::api::Printer >
         ::get_command(operation),) }).chain(uploads_fixture::upload_commands()),)
         .hide(true),
+    ]
+}
+/// Each product's command names, by operationId.
+pub fn command_names() -> ::std::vec::Vec<
+    (&'static str, &'static [(&'static str, &'static str)]),
+> {
+    ::std::vec![
+        ("account-management", account_management::COMMAND_NAMES), ("account",
+        account::COMMAND_NAMES), ("ai-assistants", ai_assistants::COMMAND_NAMES),
+        ("answers", answers::COMMAND_NAMES), ("apple-mfb", apple_mfb::COMMAND_NAMES),
+        ("application-entity", application_entity::COMMAND_NAMES), ("billing-usage-api",
+        billing_usage_api::COMMAND_NAMES), ("biometrics", biometrics::COMMAND_NAMES),
+        ("blocklist", blocklist::COMMAND_NAMES), ("camara", camara::COMMAND_NAMES),
+        ("catalogs-api", catalogs_api::COMMAND_NAMES), ("common-assets",
+        common_assets::COMMAND_NAMES), ("conversations", conversations::COMMAND_NAMES),
+        ("email", email::COMMAND_NAMES), ("instagram", instagram::COMMAND_NAMES),
+        ("kakao", kakao::COMMAND_NAMES), ("knowledge-base",
+        knowledge_base::COMMAND_NAMES), ("line", line::COMMAND_NAMES), ("live-chat",
+        live_chat::COMMAND_NAMES), ("messages-api", messages_api::COMMAND_NAMES),
+        ("messenger", messenger::COMMAND_NAMES), ("metrics-api",
+        metrics_api::COMMAND_NAMES), ("mms", mms::COMMAND_NAMES),
+        ("mobile-app-messaging", mobile_app_messaging::COMMAND_NAMES),
+        ("mobile-identity", mobile_identity::COMMAND_NAMES), ("moments",
+        moments::COMMAND_NAMES), ("number-activation-state",
+        number_activation_state::COMMAND_NAMES), ("number-lookup",
+        number_lookup::COMMAND_NAMES), ("numbers", numbers::COMMAND_NAMES),
+        ("omni-failover", omni_failover::COMMAND_NAMES), ("open-channel",
+        open_channel::COMMAND_NAMES), ("openapi", openapi::COMMAND_NAMES), ("people",
+        people::COMMAND_NAMES), ("rcs", rcs::COMMAND_NAMES), ("resources",
+        resources::COMMAND_NAMES), ("sending-strategy", sending_strategy::COMMAND_NAMES),
+        ("signals", signals::COMMAND_NAMES), ("sms", sms::COMMAND_NAMES),
+        ("subscriptions-api", subscriptions_api::COMMAND_NAMES), ("tiktok",
+        tiktok::COMMAND_NAMES), ("two-factor", two_factor::COMMAND_NAMES), ("viber",
+        viber::COMMAND_NAMES), ("vocalize", vocalize::COMMAND_NAMES), ("voice",
+        voice::COMMAND_NAMES), ("webrtc-calls", webrtc_calls::COMMAND_NAMES),
+        ("whatsapp", whatsapp::COMMAND_NAMES), ("zalo", zalo::COMMAND_NAMES),
+        #[cfg(feature = "fixtures")] ("uploads-fixture", uploads_fixture::COMMAND_NAMES),
     ]
 }
 /// Runs the operation `operation` (its operationId) of `product`; `None` if there is

@@ -284,6 +284,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_flow_participants();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AddFlowParticipantsRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
@@ -292,12 +298,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AddFlowParticipantsRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_flow_participants(matches, &mut request)?;
         let result = request.send().await;
@@ -347,6 +347,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_people_to_flow();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::FlowPersonRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i64>("campaign-id") {
             request = request.campaign_id(value.clone());
         }
@@ -358,10 +362,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone") {
             request = request.phone(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::FlowPersonRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_people_to_flow(matches, &mut request)?;
         let result = request.send().await;
@@ -483,6 +483,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_form_data();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::FormDataPayloadMap>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("ib-submission-form-campaign")
         {
@@ -495,10 +499,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::FormDataPayloadMap>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_submit_form_data(matches, &mut request)?;
         let result = request.send().await;
@@ -638,3 +638,14 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("add-flow-participants", "add-participants"),
+    ("get-flow-participants-added-report", "report"),
+    ("add-people-to-flow", "add-flow"),
+    ("remove-people-from-flow", "remove-people"),
+    ("get-forms", "forms"),
+    ("get-form", "form"),
+    ("increment-view-count", "increment-count"),
+    ("submit-form-data", "submit-data"),
+];

@@ -234,6 +234,15 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_single_owned_number() -> ::clap::Command {
         ::clap::Command::new("")
@@ -347,6 +356,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_create_new_configuration() -> ::clap::Command {
         ::clap::Command::new("")
@@ -382,6 +401,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -478,6 +507,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_mms_configuration() -> ::clap::Command {
         ::clap::Command::new("")
@@ -540,6 +579,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("other-actions")
+                    .long("other-actions")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `otherActions`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -626,6 +675,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
                     ),
             )
     }
@@ -1308,6 +1366,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::infobip_client::uuid::Uuid))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_campaigns() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1762,6 +1829,36 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("opt-in-image-urls")
+                    .long("opt-in-image-urls")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `optInImageURLs`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_campaign() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1861,6 +1958,26 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_add_numbers() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1880,6 +1997,26 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_remove_numbers() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1897,6 +2034,26 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("number-keys")
+                    .long("number-keys")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numberKeys`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("numbers")
+                    .long("numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `numbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -2019,6 +2176,15 @@ impl<T: CliConfig> Cli<T> {
                     .long("document-id")
                     .value_parser(::clap::value_parser!(::infobip_client::uuid::Uuid))
                     .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
             )
     }
     pub fn cli_submit_existing_campaign_for_ai_review() -> ::clap::Command {
@@ -2323,6 +2489,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.purchase_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PurchaseNumberRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2335,16 +2507,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.body_map(|body| { body.number_key(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PurchaseNumberRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_purchase_number(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -2377,6 +2543,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_owned_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateOwnedNumberRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2385,12 +2557,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateOwnedNumberRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_owned_number(matches, &mut request)?;
         let result = request.send().await;
@@ -2458,6 +2624,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_sms_configurations();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::StoredMoConfiguration,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2472,12 +2651,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::StoredMoConfiguration,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_modify_sms_configurations(matches, &mut request)?;
         let result = request.send().await;
@@ -2497,6 +2670,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_new_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::MoConfiguration>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2508,10 +2692,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::MoConfiguration>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_new_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -2610,6 +2790,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_mms_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::MmsConfiguration>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2624,10 +2815,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::MmsConfiguration>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_mms_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -2673,6 +2860,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_mms_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::MmsConfiguration>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("other-actions")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.other_actions(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2692,10 +2890,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::MmsConfiguration>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_mms_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -2762,6 +2956,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_voice_setup_on_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::VoiceSetup>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2770,10 +2968,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::VoiceSetup>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_voice_setup_on_number(matches, &mut request)?;
         let result = request.send().await;
@@ -2793,6 +2987,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_voice_setup_on_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::VoiceSetup>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2802,14 +3000,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::VoiceSetup>(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_voice_setup_on_number(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -2863,12 +3057,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_cnam();
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::Cnam>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_update_cnam(matches, &mut request)?;
         let result = request.send().await;
@@ -2888,12 +3082,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_cnam();
-        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
-            request = request.number_key(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::Cnam>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
+            request = request.number_key(value.clone());
         }
         self.config.execute_create_cnam(matches, &mut request)?;
         let result = request.send().await;
@@ -2955,6 +3149,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.validate_emergency_service();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Address>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
@@ -2984,10 +3182,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("zip-code") {
             request = request.body_map(|body| { body.zip_code(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Address>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_validate_emergency_service(matches, &mut request)?;
         let result = request.send().await;
@@ -3028,15 +3222,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_emergency_service();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::EmergencyAddress>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("enabled") {
             request = request.body_map(|body| { body.enabled(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::EmergencyAddress>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_emergency_service(matches, &mut request)?;
         let result = request.send().await;
@@ -3056,15 +3250,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_emergency_service();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::EmergencyAddress>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("enabled") {
             request = request.body_map(|body| { body.enabled(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::EmergencyAddress>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_emergency_service(matches, &mut request)?;
         let result = request.send().await;
@@ -3237,13 +3431,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_brand();
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
-        {
-            request = request.brand_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::Brand>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
+        {
+            request = request.brand_id(value.clone());
         }
         self.config.execute_update_brand(matches, &mut request)?;
         let result = request.send().await;
@@ -3373,16 +3567,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_brand_appeal();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BrandAppealRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
         {
             request = request.brand_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("explanation") {
             request = request.body_map(|body| { body.explanation(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BrandAppealRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_submit_brand_appeal(matches, &mut request)?;
         let result = request.send().await;
@@ -3460,6 +3654,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.vet_brand();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BrandVet>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
         {
             request = request.brand_id(value.clone());
@@ -3494,10 +3692,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("vetted-date")
         {
             request = request.body_map(|body| { body.vetted_date(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BrandVet>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_vet_brand(matches, &mut request)?;
         let result = request.send().await;
@@ -3542,6 +3736,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_brand_vet();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BrandVet>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
         {
             request = request.brand_id(value.clone());
@@ -3577,10 +3775,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.vetted_date(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BrandVet>(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_brand_vet(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3599,13 +3793,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.import_existing_brand_vet();
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
-        {
-            request = request.brand_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::VetImportRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("brand-id")
+        {
+            request = request.brand_id(value.clone());
         }
         self.config.execute_import_existing_brand_vet(matches, &mut request)?;
         let result = request.send().await;
@@ -3635,7 +3829,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_get_brand_enhanced_vet_report(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -3762,6 +3956,32 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_toll_free_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TollFreeUnifiedNumberCampaignApiModel,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches
+            .get_many::<::std::string::String>("opt-in-image-urls")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.opt_in_image_ur_ls(values));
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("additional-information")
         {
@@ -3903,12 +4123,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::TollFreeUseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TollFreeUnifiedNumberCampaignApiModel,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_toll_free_campaign(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3950,14 +4164,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::Campaign>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
             request = request.campaign_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::Campaign>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4000,6 +4214,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.register_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::RegisterCampaignRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -4009,12 +4229,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<::infobip_client::uuid::Uuid>("priority-id")
         {
             request = request.body_map(|body| { body.priority_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::RegisterCampaignRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_register_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4080,16 +4294,28 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_registered_campaign();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::UpdateCampaignRegistrationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_update_registered_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4109,16 +4335,28 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_numbers();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::UpdateCampaignRegistrationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_add_numbers(matches, &mut request)?;
         let result = request.send().await;
@@ -4138,16 +4376,28 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.remove_numbers();
-        if let Some(value) = matches
-            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
-        {
-            request = request.campaign_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::UpdateCampaignRegistrationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("number-keys") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.number_keys(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("numbers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.numbers(values));
+        }
+        if let Some(value) = matches
+            .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
+        {
+            request = request.campaign_id(value.clone());
         }
         self.config.execute_remove_numbers(matches, &mut request)?;
         let result = request.send().await;
@@ -4190,6 +4440,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.appeal_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AppealRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -4197,10 +4451,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("reason") {
             request = request.body_map(|body| { body.reason(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AppealRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_appeal_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -4238,6 +4488,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.attach_number_pool();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AttachNumberPoolRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -4248,12 +4504,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("reason") {
             request = request.body_map(|body| { body.reason(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AttachNumberPoolRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_attach_number_pool(matches, &mut request)?;
         let result = request.send().await;
@@ -4338,7 +4588,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_document_content(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -5241,3 +5491,79 @@ async fn upload_execute_upload_document_metadata(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-available-numbers", "available"),
+    ("list-owned-numbers", "list-owned"),
+    ("purchase-number", "purchase-number"),
+    ("get-single-owned-number", "number"),
+    ("update-owned-number", "update-number"),
+    ("cancel-number", "cancel-number"),
+    ("list-configurations-for-number", "list-configurations"),
+    ("modify-sms-configurations", "modify-configurations"),
+    ("create-new-configuration", "create-configuration"),
+    ("get-single-configuration", "configuration"),
+    ("delete-configuration", "delete-configuration"),
+    ("get-mms-configurations", "configurations"),
+    ("create-mms-configuration", "create-mms-configuration"),
+    ("get-mms-configuration", "mms-configuration"),
+    ("update-mms-configuration", "update-configuration"),
+    ("delete-mms-configuration", "delete-mms-configuration"),
+    ("get-voice-setup-on-number", "on-number"),
+    ("update-voice-setup-on-number", "update-on-number"),
+    ("create-voice-setup-on-number", "create-number"),
+    ("delete-voice-setup-on-number", "delete-number"),
+    ("get-cnam", "cnam"),
+    ("update-cnam", "update-cnam"),
+    ("create-cnam", "create-cnam"),
+    ("delete-cnam", "delete-cnam"),
+    ("get-cnam-status", "status"),
+    ("validate-emergency-service", "validate-service"),
+    ("get-emergency-service", "service"),
+    ("update-emergency-service", "update-service"),
+    ("create-emergency-service", "create-service"),
+    ("delete-emergency-service", "delete-service"),
+    ("get-emergency-service-status", "service-status"),
+    ("get-brands", "brands"),
+    ("create-brand", "create-brand"),
+    ("get-brand", "brand"),
+    ("update-brand", "update-brand"),
+    ("delete-brand", "delete-brand"),
+    ("register-brand", "register-brand"),
+    ("get-brand-registrar-statuses", "statuses"),
+    ("brand-auth-verification", "brand-verification"),
+    ("resend-2fa-mail-brand-auth", "resend-auth"),
+    ("submit-brand-appeal", "submit-appeal"),
+    ("get-brand-appeals", "appeals"),
+    ("get-brand-vets", "vets"),
+    ("vet-brand", "vet-brand"),
+    ("get-brand-vet", "vet"),
+    ("update-brand-vet", "update-vet"),
+    ("import-existing-brand-vet", "import-vet"),
+    ("get-brand-enhanced-vet-report", "report"),
+    ("get-campaigns", "campaigns"),
+    ("create-campaign", "create-campaign"),
+    ("create-toll-free-campaign", "create-free-campaign"),
+    ("get-campaign", "campaign"),
+    ("update-campaign", "update-campaign"),
+    ("delete-campaign", "delete-campaign"),
+    ("register-campaign", "register-campaign"),
+    ("get-campaign-network-statuses", "network-statuses"),
+    ("deregister-campaign", "deregister-campaign"),
+    ("update-registered-campaign", "update-registered-campaign"),
+    ("add-numbers", "add"),
+    ("remove-numbers", "remove"),
+    ("get-campaign-numbers", "get-campaign-numbers"),
+    ("appeal-campaign", "appeal-campaign"),
+    ("get-campaign-priorities", "priorities"),
+    ("attach-number-pool", "attach-pool"),
+    ("detach-number-pool", "detach-pool"),
+    ("get-owned-number-pools", "pools"),
+    ("upload-document-metadata", "upload-metadata"),
+    ("download-document-content", "download-content"),
+    ("submit-existing-campaign-for-ai-review", "submit-campaign"),
+    ("submit-campaign-info-for-ai-review", "submit-info"),
+    ("get-ai-review-results", "results"),
+    ("start-campaign-builder", "start-builder"),
+    ("get-campaign-builder-results", "builder-results"),
+];

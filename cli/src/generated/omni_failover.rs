@@ -394,17 +394,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_omni_failover_scenario();
-        if let Some(value) = matches.get_one::<bool>("default") {
-            request = request.body_map(|body| { body.default(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CreateOrUpdateScenarioRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<bool>("default") {
+            request = request.body_map(|body| { body.default(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_omni_failover_scenario(matches, &mut request)?;
         let result = request.send().await;
@@ -445,6 +445,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_omni_failover_scenario();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateOrUpdateScenarioRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("default") {
             request = request.body_map(|body| { body.default(value.clone()) });
         }
@@ -453,12 +459,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("scenario-key") {
             request = request.scenario_key(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateOrUpdateScenarioRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_omni_failover_scenario(matches, &mut request)?;
         let result = request.send().await;
@@ -478,6 +478,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_omni_failover_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::OmniAdvancedRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
@@ -505,10 +509,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
             request = request.body_map(|body| { body.send_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::OmniAdvancedRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_omni_failover_message(matches, &mut request)?;
         let result = request.send().await;
@@ -735,3 +735,13 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-omni-failover-scenarios", "scenarios"),
+    ("create-omni-failover-scenario", "create-scenario"),
+    ("get-omni-failover-scenario", "scenario"),
+    ("update-omni-failover-scenario", "update-scenario"),
+    ("send-omni-failover-message", "send-message"),
+    ("get-omni-failover-delivery-reports", "reports"),
+    ("get-omni-failover-message-logs", "logs"),
+];

@@ -71,17 +71,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_open_channel_inbound_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
-            request = request.body_map(|body| { body.destination(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.body_map(|body| { body.sender(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::OpenChannelMessageRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
+            request = request.body_map(|body| { body.destination(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.body_map(|body| { body.sender(value.clone()) });
         }
         self.config.execute_send_open_channel_inbound_message(matches, &mut request)?;
         let result = request.send().await;
@@ -152,3 +152,7 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-open-channel-inbound-message", "send-message"),
+];

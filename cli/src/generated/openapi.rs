@@ -193,3 +193,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-openapi", "get-openapi"),
+    ("get-product-level-openapi", "level"),
+    ("get-available-products", "products"),
+];

@@ -423,6 +423,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_create_a_new_person() -> ::clap::Command {
         ::clap::Command::new("")
@@ -594,6 +604,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -844,6 +864,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -1310,6 +1340,26 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("domains")
+                    .long("domains")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `domains`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_delete_company() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1494,10 +1544,30 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("domains")
+                    .long("domains")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `domains`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("tags")
+                    .long("tags")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `tags`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -3111,6 +3181,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("definition-id-list")
+                    .long("definition-id-list")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `definitionIdList`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_events_export_request_status() -> ::clap::Command {
         ::clap::Command::new("")
@@ -3475,6 +3555,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_a_person();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamPersonV2>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -3536,10 +3626,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamPersonV2>(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_a_person(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3558,6 +3644,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_new_person();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamPersonV2>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -3613,10 +3709,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::IamTypeV2>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamPersonV2>(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_a_new_person(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3662,6 +3754,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.partial_person_update();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamPersonV2>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
@@ -3723,10 +3825,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamPersonV2>(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_partial_person_update(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -3745,6 +3843,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.set_person_contact_information();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PersonDestinationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -3753,12 +3857,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PersonDestinationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_set_person_contact_information(matches, &mut request)?;
         let result = request.send().await;
@@ -3778,6 +3876,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_person_contact_information();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PersonDestinationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -3786,12 +3890,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PersonDestinationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_delete_person_contact_information(matches, &mut request)?;
         let result = request.send().await;
@@ -3811,6 +3909,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_person_contact_information();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PersonDestinationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -3819,12 +3923,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PersonDestinationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_person_contact_information(matches, &mut request)?;
         let result = request.send().await;
@@ -4057,6 +4155,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamCompanyV2>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("domains") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.domains(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-manager")
         {
             request = request.body_map(|body| { body.account_manager(value.clone()) });
@@ -4102,10 +4216,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("vat-number") {
             request = request.body_map(|body| { body.vat_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamCompanyV2>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4155,6 +4265,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamCompanyV2>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("domains") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.domains(values));
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("tags") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.tags(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("account-manager")
         {
             request = request.body_map(|body| { body.account_manager(value.clone()) });
@@ -4209,10 +4335,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("vat-number") {
             request = request.body_map(|body| { body.vat_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamCompanyV2>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4302,6 +4424,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.batch_remove_persons_from_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::BatchPersonsToCompanyRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("domain") {
             request = request.domain(value.clone());
         }
@@ -4313,12 +4441,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::BatchPersonsToCompanyRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_batch_remove_persons_from_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4338,6 +4460,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.batch_add_persons_to_company();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::BatchPersonsToCompanyRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("domain") {
             request = request.domain(value.clone());
         }
@@ -4349,12 +4477,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::BatchPersonsToCompanyRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_batch_add_persons_to_company(matches, &mut request)?;
         let result = request.send().await;
@@ -4404,6 +4526,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_new_tag();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamTagV2>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -4415,10 +4541,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamTagV2>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_a_new_tag(matches, &mut request)?;
         let result = request.send().await;
@@ -4480,12 +4602,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.remove_tag_from_people_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::BatchTagRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.name(value.clone());
         }
         self.config.execute_remove_tag_from_people_batch(matches, &mut request)?;
         let result = request.send().await;
@@ -4505,12 +4627,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_tag_to_people_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::BatchTagRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.name(value.clone());
         }
         self.config.execute_add_tag_to_people_batch(matches, &mut request)?;
         let result = request.send().await;
@@ -4560,6 +4682,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_custom_attribute();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IamCustomAttribute>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
@@ -4573,10 +4699,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IamCustomAttribute>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_a_custom_attribute(matches, &mut request)?;
         let result = request.send().await;
@@ -4638,6 +4760,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.append_item_to_custom_attribute();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<::serde_json::Value>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4649,10 +4775,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::PersonUniqueFieldType>("type") {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<::serde_json::Value>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_append_item_to_custom_attribute(matches, &mut request)?;
         let result = request.send().await;
@@ -4712,6 +4834,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.append_list_items();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4725,14 +4855,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_append_list_items(matches, &mut request)?;
         let result = request.send().await;
@@ -4792,6 +4914,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.replace_list_item();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4808,12 +4936,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_replace_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -4833,6 +4955,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_list_item();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4849,12 +4977,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -4948,6 +5070,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.replace_list();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -4961,14 +5091,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_replace_list(matches, &mut request)?;
         let result = request.send().await;
@@ -4988,6 +5110,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_list();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("identifier") {
             request = request.identifier(value.clone());
         }
@@ -5001,14 +5131,6 @@ impl<T: CliConfig> Cli<T> {
             .get_one::<types::PersonUniqueFieldType41037c0c>("type")
         {
             request = request.type_(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_list(matches, &mut request)?;
         let result = request.send().await;
@@ -5060,12 +5182,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_append_list_items();
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<
@@ -5073,6 +5189,12 @@ impl<T: CliConfig> Cli<T> {
                 >,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_append_list_items(matches, &mut request)?;
         let result = request.send().await;
@@ -5124,6 +5246,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_replace_list_item();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("item-id") {
             request = request.item_id(value.clone());
         }
@@ -5132,12 +5260,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
             request = request.person_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_deprecated_replace_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -5157,6 +5279,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_update_list_item();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("item-id") {
             request = request.item_id(value.clone());
         }
@@ -5165,12 +5293,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
             request = request.person_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_deprecated_update_list_item(matches, &mut request)?;
         let result = request.send().await;
@@ -5248,12 +5370,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_replace_list();
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<
@@ -5261,6 +5377,12 @@ impl<T: CliConfig> Cli<T> {
                 >,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_replace_list(matches, &mut request)?;
         let result = request.send().await;
@@ -5280,12 +5402,6 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_update_list();
-        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
-            request = request.list_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
-            request = request.person_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 ::std::vec::Vec<
@@ -5293,6 +5409,12 @@ impl<T: CliConfig> Cli<T> {
                 >,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("list-name") {
+            request = request.list_name(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("person-id") {
+            request = request.person_id(value.clone());
         }
         self.config.execute_deprecated_update_list(matches, &mut request)?;
         let result = request.send().await;
@@ -5336,6 +5458,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_push_device_registration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PushApiInstance>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-code") {
             request = request.app_code(value.clone());
         }
@@ -5351,10 +5477,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("registration-id")
         {
             request = request.body_map(|body| { body.registration_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PushApiInstance>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_push_device_registration(matches, &mut request)?;
         let result = request.send().await;
@@ -5398,6 +5520,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.personalize_push_instance();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PushUserPersonalizationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-code") {
             request = request.app_code(value.clone());
         }
@@ -5415,12 +5543,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("set-device-as-primary") {
             request = request.set_device_as_primary(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PushUserPersonalizationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_personalize_push_instance(matches, &mut request)?;
         let result = request.send().await;
@@ -5464,6 +5586,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_custom_event();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::EventResourceRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("create-person") {
             request = request.create_person(value.clone());
         }
@@ -5480,12 +5608,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("person-id") {
             request = request.person_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::EventResourceRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_custom_event(matches, &mut request)?;
         let result = request.send().await;
@@ -5552,6 +5674,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_event_definition();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::EventDefinitionCreateResource,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
             request = request.body_map(|body| { body.definition_id(value.clone()) });
         }
@@ -5563,12 +5691,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::EventDefinitionCreateResource,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_event_definition(matches, &mut request)?;
         let result = request.send().await;
@@ -5609,6 +5731,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_event_definition();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::EventDefinitionUpdateResource,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
             request = request.definition_id(value.clone());
         }
@@ -5617,12 +5745,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::EventDefinitionUpdateResource,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_event_definition(matches, &mut request)?;
         let result = request.send().await;
@@ -5642,6 +5764,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_events_export_request();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ExportRequestBody>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches
+            .get_many::<::std::string::String>("definition-id-list")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.definition_id_list(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bucket") {
             request = request.body_map(|body| { body.bucket(value.clone()) });
         }
@@ -5663,10 +5797,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("start-time") {
             request = request.body_map(|body| { body.start_time(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ExportRequestBody>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_events_export_request(matches, &mut request)?;
         let result = request.send().await;
@@ -5778,15 +5908,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_segment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SegmentCreateDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SegmentCreateDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_segment(matches, &mut request)?;
         let result = request.send().await;
@@ -5827,6 +5957,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_segment();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SegmentUpdateDto>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -5835,10 +5969,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i64>("segment-id") {
             request = request.segment_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SegmentUpdateDto>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_segment(matches, &mut request)?;
         let result = request.send().await;
@@ -6664,3 +6794,79 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-a-single-person-or-a-list-of-people", "of"),
+    ("update-a-person", "update-person"),
+    ("create-a-new-person", "create-person"),
+    ("delete-a-person", "delete-person"),
+    ("partial-person-update", "partial-update"),
+    ("set-person-contact-information", "set-information"),
+    ("delete-person-contact-information", "delete-information"),
+    ("add-person-contact-information", "add-information"),
+    ("batch-people-create", "batch-create"),
+    ("batch-people-delete", "batch-delete"),
+    ("batch-people-update", "batch-update"),
+    ("match-people-ids", "match-ids"),
+    ("merge-persons", "merge-persons"),
+    ("upsert-persons-full", "upsert-full"),
+    ("upsert-persons-partial", "upsert-partial"),
+    ("get-a-single-company-by-name-or-a-list-of-companies", "company"),
+    ("create-company", "create-company"),
+    ("delete-company", "delete-company"),
+    ("update-company", "update-company"),
+    ("create-companies", "create-companies"),
+    ("delete-companies", "delete-companies"),
+    ("update-companies", "update-companies"),
+    ("batch-remove-persons-from-company", "batch-persons"),
+    ("batch-add-persons-to-company", "batch-company"),
+    ("get-list-of-tags", "tags"),
+    ("create-a-new-tag", "create-tag"),
+    ("get-a-tag", "tag"),
+    ("delete-a-tag", "delete-tag"),
+    ("remove-tag-from-people-batch", "remove-tag"),
+    ("add-tag-to-people-batch", "add-batch"),
+    ("get-a-list-of-custom-attributes", "attributes"),
+    ("create-a-custom-attribute", "create-attribute"),
+    ("get-a-single-custom-attribute", "attribute"),
+    ("delete-a-custom-attribute", "delete-attribute"),
+    ("append-item-to-custom-attribute", "append-attribute"),
+    ("get-list-items", "items"),
+    ("append-list-items", "append-items"),
+    ("delete-list-items", "delete-items"),
+    ("replace-list-item", "replace-item"),
+    ("update-list-item", "update-item"),
+    ("get-lists", "lists"),
+    ("delete-lists", "delete-lists"),
+    ("replace-list", "replace-list"),
+    ("update-list", "update-list"),
+    ("deprecated-get-list-items", "list-items"),
+    ("deprecated-append-list-items", "deprecated-append-list-items"),
+    ("deprecated-delete-list-items", "deprecated-delete-list-items"),
+    ("deprecated-replace-list-item", "deprecated-replace-list-item"),
+    ("deprecated-update-list-item", "deprecated-update-list-item"),
+    ("deprecated-get-lists", "deprecated-get-lists"),
+    ("deprecated-delete-lists", "deprecated-delete-lists"),
+    ("deprecated-replace-list", "deprecated-replace-list"),
+    ("deprecated-update-list", "deprecated-update-list"),
+    ("get-push-device-registration", "registration"),
+    ("update-push-device-registration", "update-registration"),
+    ("depersonalize-push-instance", "depersonalize-instance"),
+    ("personalize-push-instance", "personalize-instance"),
+    ("send-custom-events", "send-events"),
+    ("send-custom-event", "send-event"),
+    ("list-event-definitions", "list-definitions"),
+    ("create-event-definition", "create-definition"),
+    ("get-event-definition", "definition"),
+    ("update-event-definition", "update-definition"),
+    ("create-events-export-request", "create-request"),
+    ("get-events-export-request-status", "status"),
+    ("cancel-events-export-request", "cancel-request"),
+    ("get-events-definitions-for-export", "definitions"),
+    ("get-segments", "segments"),
+    ("create-segment", "create-segment"),
+    ("get-segment", "segment"),
+    ("update-segment", "update-segment"),
+    ("delete-segment", "delete-segment"),
+    ("get-segment-persons", "persons"),
+];

@@ -429,10 +429,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -460,10 +470,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -897,6 +917,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("providers")
+                    .long("providers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `providers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_rcs_template_get() -> ::clap::Command {
         ::clap::Command::new("")
@@ -1011,10 +1041,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("providers")
+                    .long("providers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `providers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -1143,6 +1183,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RcsSendRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1172,10 +1216,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RcsSendRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_rcs_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1217,6 +1257,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_template_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::RcsSendTemplateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1246,12 +1292,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.validity_period_time_unit(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::RcsSendTemplateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_rcs_template_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1432,14 +1472,21 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.capability_check_rcs_destinations_query();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.body_map(|body| { body.sender(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CapabilityCheckSyncRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.body_map(|body| { body.sender(value.clone()) });
         }
         self.config
             .execute_capability_check_rcs_destinations_query(matches, &mut request)?;
@@ -1460,6 +1507,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.capability_check_rcs_destinations_notify();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CapabilityCheckAsyncRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("notify-content-type")
         {
@@ -1471,12 +1531,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.body_map(|body| { body.sender(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CapabilityCheckAsyncRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_capability_check_rcs_destinations_notify(matches, &mut request)?;
@@ -1524,6 +1578,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_rcs_sender();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateRcsSenderApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("banner-url") {
             request = request.body_map(|body| { body.banner_url(value.clone()) });
         }
@@ -1552,12 +1612,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RcsUseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateRcsSenderApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_rcs_sender(matches, &mut request)?;
         let result = request.send().await;
@@ -1598,6 +1652,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_sender();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::EditRcsSenderApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("banner-url") {
             request = request.body_map(|body| { body.banner_url(value.clone()) });
         }
@@ -1624,12 +1684,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::RcsUseCase>("use-case") {
             request = request.body_map(|body| { body.use_case(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::EditRcsSenderApiRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_rcs_sender(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1648,14 +1702,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_sender_platform_parameters();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
-            request = request.sender_name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::EditPlatformParametersApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
+            request = request.sender_name(value.clone());
         }
         self.config
             .execute_update_rcs_sender_platform_parameters(matches, &mut request)?;
@@ -1757,6 +1811,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_rcs_test_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateRcsTestNumberApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("primary") {
             request = request.body_map(|body| { body.primary(value.clone()) });
         }
@@ -1765,12 +1825,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
             request = request.body_map(|body| { body.test_number(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateRcsTestNumberApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_rcs_test_number(matches, &mut request)?;
         let result = request.send().await;
@@ -1814,6 +1868,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_test_number_primary();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateRcsTestNumberPrimaryApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("primary") {
             request = request.body_map(|body| { body.primary(value.clone()) });
         }
@@ -1822,12 +1882,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
             request = request.test_number(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateRcsTestNumberPrimaryApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_rcs_test_number_primary(matches, &mut request)?;
         let result = request.send().await;
@@ -1895,17 +1949,23 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_create_v2();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
-            request = request.body_map(|body| { body.template_name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CreateRcsTemplateRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("providers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.providers(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
+            request = request.body_map(|body| { body.template_name(value.clone()) });
         }
         self.config.execute_rcs_template_create_v2(matches, &mut request)?;
         let result = request.send().await;
@@ -1949,15 +2009,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_update();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RcsTemplateContent>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RcsTemplateContent>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_rcs_template_update(matches, &mut request)?;
         let result = request.send().await;
@@ -1977,15 +2037,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_create();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RcsTemplateContent>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RcsTemplateContent>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_rcs_template_create(matches, &mut request)?;
         let result = request.send().await;
@@ -2053,17 +2113,23 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.rcs_template_register();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
-            request = request.template_name(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::RcsRegisterTemplateRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("providers") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.providers(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
+            request = request.template_name(value.clone());
         }
         self.config.execute_rcs_template_register(matches, &mut request)?;
         let result = request.send().await;
@@ -2453,3 +2519,37 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-rcs-messages", "send-messages"),
+    ("send-rcs-message", "send-message"),
+    ("send-rcs-bulk-message", "send-bulk-message"),
+    ("send-rcs-template-message", "send-template-message"),
+    ("send-rcs-bulk-template-message", "send-bulk-template-message"),
+    ("send-rcs-events", "send-events"),
+    ("get-outbound-rcs-message-delivery-reports", "reports"),
+    ("get-outbound-rcs-message-logs", "logs"),
+    ("capability-check-rcs-destinations-query", "capability-query"),
+    ("capability-check-rcs-destinations-notify", "capability-notify"),
+    ("get-rcs-senders", "senders"),
+    ("create-rcs-sender", "create-sender"),
+    ("get-rcs-sender", "sender"),
+    ("update-rcs-sender", "update-sender"),
+    ("update-rcs-sender-platform-parameters", "update-parameters"),
+    ("get-rcs-sender-launch-status", "status"),
+    ("get-rcs-available-providers", "providers"),
+    ("get-rcs-test-numbers", "numbers"),
+    ("add-rcs-test-number", "add-number"),
+    ("get-rcs-test-number", "number"),
+    ("update-rcs-test-number-primary", "update-primary"),
+    ("refresh-rcs-test-number", "refresh-number"),
+    ("rcs-template-list", "rcs-list"),
+    ("rcs-template-create-v2", "rcs-create"),
+    ("rcs-template-get", "rcs-get"),
+    ("rcs-template-update", "rcs-update"),
+    ("rcs-template-create", "rcs-template-create"),
+    ("rcs-template-delete", "rcs-delete"),
+    ("rcs-template-get-status", "rcs-status"),
+    ("rcs-template-register", "rcs-register"),
+    ("rcs-template-providers", "rcs-providers"),
+];

@@ -298,6 +298,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_delete_document() -> ::clap::Command {
         ::clap::Command::new("")
@@ -445,15 +454,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_resources();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::IbResourcesFilter>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i32>("page") {
             request = request.page(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("size") {
             request = request.size(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::IbResourcesFilter>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_list_resources(matches, &mut request)?;
         let result = request.send().await;
@@ -624,14 +633,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_resource_request();
-        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("id") {
-            request = request.id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::UpdateResourceOrderRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("id") {
+            request = request.id(value.clone());
         }
         self.config.execute_update_resource_request(matches, &mut request)?;
         let result = request.send().await;
@@ -678,7 +687,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_document(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -921,3 +930,20 @@ async fn upload_execute_upload_document(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-inbound-configurations", "configurations"),
+    ("manage-inbound-configuration", "manage-configuration"),
+    ("delete-inbound-configuration", "delete-configuration"),
+    ("list-resources", "list"),
+    ("lookup-resource-coverage", "lookup-coverage"),
+    ("resources-requirements-lookup", "resources-lookup"),
+    ("get-resource-requests", "requests"),
+    ("submit-resource-request", "submit-request"),
+    ("get-resource-request", "request"),
+    ("update-resource-request", "update-request"),
+    ("cancel-resource-request", "cancel-request"),
+    ("upload-document", "upload-document"),
+    ("download-document", "download-document"),
+    ("delete-document", "delete-document"),
+];

@@ -169,6 +169,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_sending_strategy_v2();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SssRequestV2>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
@@ -184,10 +188,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("use-sticky-sender") {
             request = request.body_map(|body| { body.use_sticky_sender(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SssRequestV2>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_sending_strategy_v2(matches, &mut request)?;
         let result = request.send().await;
@@ -309,3 +309,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-sending-strategies-v2", "strategies"),
+    ("create-sending-strategy-v2", "create"),
+    ("delete-sending-strategy-by-sending-strategy-id-v2", "delete"),
+];

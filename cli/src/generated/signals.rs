@@ -36,10 +36,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -49,10 +59,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("phone-numbers")
+                    .long("phone-numbers")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `phoneNumbers`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -93,6 +113,13 @@ impl<T: CliConfig> Cli<T> {
             >(value)?;
             request = request.body(body_value);
         }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
+        }
         self.config.execute_trusted_msisdns_add(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -116,6 +143,13 @@ impl<T: CliConfig> Cli<T> {
                 types::TrustedMsisdnRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("phone-numbers")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.phone_numbers(values));
         }
         self.config.execute_trusted_msisdns_remove(matches, &mut request)?;
         let result = request.send().await;
@@ -227,3 +261,9 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("trusted-msisdns-add", "trusted-add"),
+    ("trusted-msisdns-remove", "trusted-remove"),
+    ("trusted-msisdns-check", "trusted-check"),
+];

@@ -1122,6 +1122,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.preview_sms_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PreviewRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("language-code") {
             request = request.body_map(|body| { body.language_code(value.clone()) });
         }
@@ -1131,10 +1135,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("transliteration")
         {
             request = request.body_map(|body| { body.transliteration(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PreviewRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_preview_sms_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1154,18 +1154,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_sms_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SmsAdvancedTextualRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("include-sms-count-in-response") {
             request = request
                 .body_map(|body| { body.include_sms_count_in_response(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SmsAdvancedTextualRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_sms_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1185,14 +1185,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_binary_sms_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::SmsAdvancedBinaryRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_binary_sms_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1233,15 +1233,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_sms_messages();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BulkRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
             request = request.body_map(|body| { body.send_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BulkRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_reschedule_sms_messages(matches, &mut request)?;
         let result = request.send().await;
@@ -1282,15 +1282,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_scheduled_sms_messages_status();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UpdateStatusRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::BulkStatus>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UpdateStatusRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_scheduled_sms_messages_status(matches, &mut request)?;
         let result = request.send().await;
@@ -1811,3 +1811,25 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-sms-messages", "send-messages"),
+    ("send-sms-messages-over-query-parameters", "send-messages-over-query-parameters"),
+    ("send-sms-message-over-query-parameters", "send-message-over-query-parameters"),
+    ("preview-sms-message", "preview-message"),
+    ("send-sms-message", "send-message"),
+    ("send-binary-sms-message", "send-binary-message"),
+    ("get-scheduled-sms-messages", "messages"),
+    ("reschedule-sms-messages", "reschedule-messages"),
+    ("get-scheduled-sms-messages-status", "status"),
+    ("update-scheduled-sms-messages-status", "update-status"),
+    ("log-end-tag", "log-tag"),
+    ("get-inbound-sms-messages", "inbound-messages"),
+    ("get-outbound-sms-message-delivery-reports-v3", "reports"),
+    ("get-outbound-sms-message-logs-v3", "logs"),
+    (
+        "get-outbound-sms-message-delivery-reports",
+        "get-outbound-sms-message-delivery-reports",
+    ),
+    ("get-outbound-sms-message-logs", "get-outbound-sms-message-logs"),
+];

@@ -881,12 +881,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_subscription();
-        if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
-            request = request.channel(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::SubscriptionRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
+            request = request.channel(value.clone());
         }
         self.config.execute_create_subscription(matches, &mut request)?;
         let result = request.send().await;
@@ -931,18 +931,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_subscription();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::NoIdSubscriptionRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
             request = request.channel(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("subscription-id")
         {
             request = request.subscription_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::NoIdSubscriptionRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_subscription(matches, &mut request)?;
         let result = request.send().await;
@@ -1011,6 +1011,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_profile();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ProfileRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("client-certificate-id")
         {
@@ -1044,10 +1048,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("window-size") {
             request = request.body_map(|body| { body.window_size(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ProfileRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_profile(matches, &mut request)?;
         let result = request.send().await;
@@ -1088,6 +1088,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_profile();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::NoIdProfileRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("client-certificate-id")
         {
@@ -1121,10 +1125,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("window-size") {
             request = request.body_map(|body| { body.window_size(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::NoIdProfileRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_profile(matches, &mut request)?;
         let result = request.send().await;
@@ -1189,15 +1189,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_security_settings();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SecurityRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
             request = request.body_map(|body| { body.auth_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SecurityRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_security_settings(matches, &mut request)?;
         let result = request.send().await;
@@ -1238,15 +1238,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_security_settings();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::NoIdSecurityRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
             request = request.auth_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::NoIdSecurityRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_security_settings(matches, &mut request)?;
         let result = request.send().await;
@@ -1320,6 +1320,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upload_certificate();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CertificateUploadRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("certificate-content")
         {
@@ -1331,12 +1337,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("passphrase") {
             request = request.body_map(|body| { body.passphrase(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CertificateUploadRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_upload_certificate(matches, &mut request)?;
         let result = request.send().await;
@@ -1452,17 +1452,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.test_connection_to_webhook();
-        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
-            request = request.body_map(|body| { body.certificate_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
-            request = request.body_map(|body| { body.webhook_url(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CertificateConnectionTestRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
+            request = request.body_map(|body| { body.certificate_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
+            request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         self.config.execute_test_connection_to_webhook(matches, &mut request)?;
         let result = request.send().await;
@@ -1733,3 +1733,28 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-subscriptions", "get-subscriptions"),
+    ("create-subscription", "create-subscription"),
+    ("get-subscription", "subscription"),
+    ("update-subscription", "update-subscription"),
+    ("delete-subscription", "delete-subscription"),
+    ("get-profiles", "profiles"),
+    ("create-profile", "create-profile"),
+    ("get-profile", "profile"),
+    ("update-profile", "update-profile"),
+    ("delete-profile", "delete-profile"),
+    ("get-security-settings", "settings"),
+    ("create-security-settings", "create-settings"),
+    ("get-security-setting", "setting"),
+    ("update-security-settings", "update-settings"),
+    ("delete-security-settings", "delete-settings"),
+    ("get-certificates-details-page", "page"),
+    ("upload-certificate", "upload-certificate"),
+    ("get-certificate-details", "details"),
+    ("delete-certificate", "delete-certificate"),
+    ("get-certificates-statuses-page", "statuses-page"),
+    ("get-certificate-status", "status"),
+    ("test-connection-to-webhook", "test-webhook"),
+];

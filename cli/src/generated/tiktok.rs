@@ -468,3 +468,10 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-tiktok-messages", "send-messages"),
+    ("send-tiktok-events", "send-events"),
+    ("get-outbound-tiktok-message-delivery-reports", "reports"),
+    ("get-outbound-tiktok-message-logs", "logs"),
+];

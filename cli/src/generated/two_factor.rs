@@ -832,15 +832,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_2fa_application();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ApplicationRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("enabled") {
             request = request.body_map(|body| { body.enabled(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ApplicationRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_2fa_application(matches, &mut request)?;
         let result = request.send().await;
@@ -881,6 +881,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_2fa_application();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ApplicationRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -889,10 +893,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ApplicationRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_2fa_application(matches, &mut request)?;
         let result = request.send().await;
@@ -933,6 +933,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_2fa_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateSmsOrVoiceMessageRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -959,12 +965,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("voice-name") {
             request = request.body_map(|body| { body.voice_name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateSmsOrVoiceMessageRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_2fa_message_template(matches, &mut request)?;
         let result = request.send().await;
@@ -1008,6 +1008,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_2fa_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateSmsOrVoiceMessageRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -1038,12 +1044,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("voice-name") {
             request = request.body_map(|body| { body.voice_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateSmsOrVoiceMessageRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_2fa_message_template(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1062,6 +1062,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_2fa_email_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateEmailMessageRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -1081,12 +1087,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PinType>("pin-type") {
             request = request.body_map(|body| { body.pin_type(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateEmailMessageRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_create_2fa_email_message_template(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1105,6 +1105,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_2fa_email_message_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateEmailMessageRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("app-id") {
             request = request.app_id(value.clone());
         }
@@ -1127,12 +1133,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::PinType>("pin-type") {
             request = request.body_map(|body| { body.pin_type(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateEmailMessageRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_update_2fa_email_message_template(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -1151,6 +1151,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_2fa_pin_code_over_sms();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::StartAuthenticationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1168,12 +1174,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("track-delivery") {
             request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::StartAuthenticationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_2fa_pin_code_over_sms(matches, &mut request)?;
         let result = request.send().await;
@@ -1193,15 +1193,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.resend_2fa_pin_code_over_sms();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ResendPinRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
             request = request.pin_id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("track-delivery") {
             request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ResendPinRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_resend_2fa_pin_code_over_sms(matches, &mut request)?;
         let result = request.send().await;
@@ -1221,6 +1221,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_2fa_pin_code_over_voice();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::StartAuthenticationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1235,12 +1241,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("track-delivery") {
             request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::StartAuthenticationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_2fa_pin_code_over_voice(matches, &mut request)?;
         let result = request.send().await;
@@ -1260,15 +1260,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.resend_2fa_pin_code_over_voice();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ResendPinRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
             request = request.pin_id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("track-delivery") {
             request = request.body_map(|body| { body.track_delivery(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ResendPinRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_resend_2fa_pin_code_over_voice(matches, &mut request)?;
         let result = request.send().await;
@@ -1288,6 +1288,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_2fa_pin_code_over_email();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::StartEmailAuthenticationRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -1299,12 +1305,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::StartEmailAuthenticationRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_2fa_pin_code_over_email(matches, &mut request)?;
         let result = request.send().await;
@@ -1324,14 +1324,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.resend_2fa_pin_code_over_email();
-        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
-            request = request.pin_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::ResendPinRequestViaEmail,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
+            request = request.pin_id(value.clone());
         }
         self.config.execute_resend_2fa_pin_code_over_email(matches, &mut request)?;
         let result = request.send().await;
@@ -1351,15 +1351,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.verify_2fa_phone_number();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::VerifyPinRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("pin") {
             request = request.body_map(|body| { body.pin(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("pin-id") {
             request = request.pin_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::VerifyPinRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_verify_2fa_phone_number(matches, &mut request)?;
         let result = request.send().await;
@@ -1627,3 +1627,24 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-2fa-applications", "applications"),
+    ("create-2fa-application", "create-application"),
+    ("get-2fa-application", "application"),
+    ("update-2fa-application", "update-application"),
+    ("get-2fa-message-templates", "templates"),
+    ("create-2fa-message-template", "create-template"),
+    ("get-2fa-message-template", "template"),
+    ("update-2fa-message-template", "update-template"),
+    ("create-2fa-email-message-template", "create-message-template"),
+    ("update-2fa-email-message-template", "update-message-template"),
+    ("send-2fa-pin-code-over-sms", "send-code"),
+    ("resend-2fa-pin-code-over-sms", "resend-code"),
+    ("send-2fa-pin-code-over-voice", "send-code-over-voice"),
+    ("resend-2fa-pin-code-over-voice", "resend-code-over-voice"),
+    ("send-2fa-pin-code-over-email", "send-code-over-email"),
+    ("resend-2fa-pin-code-over-email", "resend-code-over-email"),
+    ("verify-2fa-phone-number", "verify-number"),
+    ("get-2fa-verification-status", "status"),
+];

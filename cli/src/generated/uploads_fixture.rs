@@ -27,6 +27,8 @@ impl<T: CliConfig> Cli<T> {
         match cmd {
             CliCommand::DownloadDocument => Self::cli_download_document(),
             CliCommand::ReplaceDocument => Self::cli_replace_document(),
+            CliCommand::SearchDocuments => Self::cli_search_documents(),
+            CliCommand::LabelDocuments => Self::cli_label_documents(),
             CliCommand::ExportAuditLog => Self::cli_export_audit_log(),
             CliCommand::CreateNote => Self::cli_create_note(),
         }
@@ -39,6 +41,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_replace_document() -> ::clap::Command {
         ::clap::Command::new("")
@@ -49,11 +60,89 @@ impl<T: CliConfig> Cli<T> {
                     .required(true),
             )
     }
+    pub fn cli_search_documents() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("param-output")
+                    .long("param-output")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("param-profile")
+                    .long("param-profile")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+    }
+    pub fn cli_label_documents() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("note")
+                    .long("note")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("param-sandbox")
+                    .long("param-sandbox")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help(
+                        "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("labels")
+                    .long("labels")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `labels`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("pages")
+                    .long("pages")
+                    .value_parser(::clap::value_parser!(i32))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `pages`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+    }
     pub fn cli_export_audit_log() -> ::clap::Command {
         ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_create_note() -> ::clap::Command {
         ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub async fn execute(
         &self,
@@ -63,6 +152,8 @@ impl<T: CliConfig> Cli<T> {
         match cmd {
             CliCommand::DownloadDocument => self.execute_download_document(matches).await,
             CliCommand::ReplaceDocument => self.execute_replace_document(matches).await,
+            CliCommand::SearchDocuments => self.execute_search_documents(matches).await,
+            CliCommand::LabelDocuments => self.execute_label_documents(matches).await,
             CliCommand::ExportAuditLog => self.execute_export_audit_log(matches).await,
             CliCommand::CreateNote => self.execute_create_note(matches).await,
         }
@@ -78,7 +169,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_document(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -106,6 +197,68 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_search_documents(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.search_documents();
+        if let Some(value) = matches.get_one::<::std::string::String>("param-output") {
+            request = request.output(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("param-profile") {
+            request = request.profile(value.clone());
+        }
+        self.config.execute_search_documents(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_label_documents(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.label_documents();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::LabelRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("labels") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.labels(values));
+        }
+        if let Some(values) = matches.get_many::<i32>("pages") {
+            let values: ::std::vec::Vec<i32> = values.cloned().collect();
+            request = request.body_map(|body| body.pages(values));
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("note") {
+            request = request.body_map(|body| { body.note(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<bool>("param-sandbox") {
+            request = request.body_map(|body| { body.sandbox(value.clone()) });
+        }
+        self.config.execute_label_documents(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
     pub async fn execute_export_audit_log(
         &self,
         matches: &::clap::ArgMatches,
@@ -114,7 +267,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_export_audit_log(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -129,7 +282,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_create_note(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -167,6 +320,20 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_search_documents(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::SearchDocuments,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_label_documents(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::LabelDocuments,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
     fn execute_export_audit_log(
         &self,
         matches: &::clap::ArgMatches,
@@ -186,6 +353,8 @@ pub trait CliConfig {
 pub enum CliCommand {
     DownloadDocument,
     ReplaceDocument,
+    SearchDocuments,
+    LabelDocuments,
     ExportAuditLog,
     CreateNote,
 }
@@ -193,6 +362,7 @@ impl CliCommand {
     pub fn iter() -> impl Iterator<Item = CliCommand> {
         vec![
             CliCommand::DownloadDocument, CliCommand::ReplaceDocument,
+            CliCommand::SearchDocuments, CliCommand::LabelDocuments,
             CliCommand::ExportAuditLog, CliCommand::CreateNote,
         ]
             .into_iter()
@@ -201,6 +371,8 @@ impl CliCommand {
         match self {
             CliCommand::DownloadDocument => "download_document",
             CliCommand::ReplaceDocument => "replace_document",
+            CliCommand::SearchDocuments => "search_documents",
+            CliCommand::LabelDocuments => "label_documents",
             CliCommand::ExportAuditLog => "export_audit_log",
             CliCommand::CreateNote => "create_note",
         }
@@ -357,3 +529,13 @@ async fn upload_execute_upload_document(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("upload-document", "upload"),
+    ("download-document", "download"),
+    ("replace-document", "replace"),
+    ("search-documents", "search"),
+    ("label-documents", "label"),
+    ("export-audit-log", "export-log"),
+    ("create-note", "create-note"),
+];

@@ -755,12 +755,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_text_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::BulkTextMessage>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_viber_text_message(matches, &mut request)?;
         let result = request.send().await;
@@ -780,6 +780,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_image_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ViberImageMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -810,10 +814,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-data") {
             request = request.body_map(|body| { body.tracking_data(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ViberImageMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_viber_image_message(matches, &mut request)?;
         let result = request.send().await;
@@ -833,6 +833,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_file_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ViberFileMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -864,10 +868,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-data") {
             request = request.body_map(|body| { body.tracking_data(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ViberFileMessage>(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_send_viber_file_message(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -886,6 +886,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_video_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ViberVideoMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -909,10 +913,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-data") {
             request = request.body_map(|body| { body.tracking_data(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ViberVideoMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_viber_video_message(matches, &mut request)?;
         let result = request.send().await;
@@ -1077,15 +1077,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_viber_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::TemplateRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<types::TemplateCategory>("category") {
             request = request.body_map(|body| { body.category(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::TemplateRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_viber_template(matches, &mut request)?;
         let result = request.send().await;
@@ -1476,3 +1476,20 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-viber-messages", "send-messages"),
+    ("send-viber-text-message", "send-text-message"),
+    ("send-viber-image-message", "send-image-message"),
+    ("send-viber-file-message", "send-file-message"),
+    ("send-viber-video-message", "send-video-message"),
+    ("get-outbound-viber-message-delivery-reports", "reports"),
+    ("get-outbound-viber-message-logs", "logs"),
+    ("get-viber-templates", "templates"),
+    ("create-viber-template", "create-template"),
+    ("get-viber-template", "template"),
+    ("delete-viber-template", "delete-template"),
+    ("send-viber-bot-message", "send-message"),
+    ("get-outbound-viber-bot-message-logs", "message-logs"),
+    ("get-outbound-viber-bot-message-delivery-reports", "delivery-reports"),
+];

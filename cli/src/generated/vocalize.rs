@@ -356,6 +356,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.vocalize_create_campaign();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CampaignCreatePayload,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("active-from")
         {
             request = request.body_map(|body| { body.active_from(value.clone()) });
@@ -370,12 +376,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CampaignCreatePayload,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_vocalize_create_campaign(matches, &mut request)?;
         let result = request.send().await;
@@ -441,6 +441,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.vocalize_update_campaign_settings();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CampaignSettingsValue,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::infobip_client::uuid::Uuid>("campaign-id")
         {
@@ -465,12 +471,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.stt_model_provider(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CampaignSettingsValue,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_vocalize_update_campaign_settings(matches, &mut request)?;
         let result = request.send().await;
@@ -574,6 +574,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.vocalize_submit_entry();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ScoreBase>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("audio-url") {
             request = request.body_map(|body| { body.audio_url(value.clone()) });
         }
@@ -593,10 +597,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("user-id") {
             request = request.body_map(|body| { body.user_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ScoreBase>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_vocalize_submit_entry(matches, &mut request)?;
         let result = request.send().await;
@@ -784,3 +784,16 @@ pub async fn execute_upload(
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     ::std::option::Option::None
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("vocalize-get-my-campaigns", "vocalize-campaigns"),
+    ("vocalize-create-campaign", "vocalize-campaign"),
+    ("vocalize-get-campaign", "vocalize-get-campaign"),
+    ("vocalize-delete-campaign", "vocalize-delete-campaign"),
+    ("vocalize-update-campaign-settings", "vocalize-settings"),
+    ("vocalize-get-campaign-leaderboard", "vocalize-leaderboard"),
+    ("vocalize-get-campaign-stats", "vocalize-stats"),
+    ("vocalize-reset-campaign", "vocalize-reset-campaign"),
+    ("vocalize-submit-entry", "vocalize-entry"),
+    ("vocalize-get-score-stats", "vocalize-score-stats"),
+];

@@ -657,10 +657,20 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("json-body")
                     .long("json-body")
                     .value_name("JSON-FILE")
-                    .required(true)
+                    .required(false)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("call-ids")
+                    .long("call-ids")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required_unless_present("json-body")
+                    .help(
+                        "The body field `callIds`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -1234,6 +1244,26 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help(
                         "The whole JSON body: the path of a file, or `-` for standard input",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("key-phrases")
+                    .long("key-phrases")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `keyPhrases`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("custom-dictionary")
+                    .long("custom-dictionary")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `customDictionary`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
                     ),
             )
     }
@@ -3505,6 +3535,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_delete_recording_file() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4222,6 +4261,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_ivr_upload_get_files() -> ::clap::Command {
         ::clap::Command::new("")
@@ -4918,6 +4966,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_update_call_route_status() -> ::clap::Command {
         ::clap::Command::new("")
@@ -5382,17 +5439,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_calls_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
-            request = request.body_map(|body| { body.id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CallsConfigurationCreateRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+            request = request.body_map(|body| { body.id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_calls_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -5435,6 +5492,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_calls_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CallsConfigurationUpdateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("calls-configuration-id")
         {
@@ -5442,12 +5505,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CallsConfigurationUpdateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_calls_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -5551,6 +5608,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CallRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("calls-configuration-id")
         {
@@ -5576,10 +5637,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
             request = request.body_map(|body| { body.parent_call_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CallRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5706,6 +5763,12 @@ impl<T: CliConfig> Cli<T> {
             let body_value = crate::api::json_body::<types::ConnectRequest>(value)?;
             request = request.body(body_value);
         }
+        if let Some(values) = matches.get_many::<::std::string::String>("call-ids") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.call_ids(values));
+        }
         self.config.execute_connect_calls(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -5724,18 +5787,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.connect_with_new_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ConnectWithNewCallRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
             request = request
                 .body_map(|body| { body.connect_on_early_media(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ConnectWithNewCallRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_connect_with_new_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5776,17 +5839,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.pre_answer_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<bool>("ringing") {
-            request = request.body_map(|body| { body.ringing(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::PublicPreAnswerRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("ringing") {
+            request = request.body_map(|body| { body.ringing(value.clone()) });
         }
         self.config.execute_pre_answer_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5806,12 +5869,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.answer_call();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::AnswerRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_answer_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5831,15 +5894,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.hangup_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PublicHangupRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::PublicErrorCode>("error-code") {
             request = request.body_map(|body| { body.error_code(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PublicHangupRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_hangup_call(matches, &mut request)?;
         let result = request.send().await;
@@ -5859,6 +5922,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_play_file();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PublicPlayRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -5870,10 +5937,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i64>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PublicPlayRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_call_play_file(matches, &mut request)?;
         let result = request.send().await;
@@ -5893,14 +5956,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_stop_playing_file();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::PublicStopPlayRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_call_stop_playing_file(matches, &mut request)?;
         let result = request.send().await;
@@ -5920,6 +5983,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_say_text();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PublicSayRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -5936,10 +6003,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PublicSayRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_call_say_text(matches, &mut request)?;
         let result = request.send().await;
@@ -5959,15 +6022,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_send_dtmf();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DtmfSendRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("dtmf") {
             request = request.body_map(|body| { body.dtmf(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DtmfSendRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_call_send_dtmf(matches, &mut request)?;
         let result = request.send().await;
@@ -5987,6 +6050,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_capture_dtmf();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DtmfCaptureRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -6001,10 +6068,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DtmfCaptureRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_call_capture_dtmf(matches, &mut request)?;
         let result = request.send().await;
@@ -6024,6 +6087,26 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_capture_speech();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SpeechCaptureRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("key-phrases") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.key_phrases(values));
+        }
+        if let Some(values) = matches
+            .get_many::<::std::string::String>("custom-dictionary")
+        {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.custom_dictionary(values));
+        }
         if let Some(value) = matches.get_one::<bool>("advanced-formatting") {
             request = request
                 .body_map(|body| { body.advanced_formatting(value.clone()) });
@@ -6044,12 +6127,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SpeechCaptureRequest,
-            >(value)?;
-            request = request.body(body_value);
-        }
         self.config.execute_call_capture_speech(matches, &mut request)?;
         let result = request.send().await;
         match result {
@@ -6068,14 +6145,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_start_transcription();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::PublicStartTranscriptionRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_call_start_transcription(matches, &mut request)?;
         let result = request.send().await;
@@ -6116,14 +6193,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_start_recording();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::RecordingStartRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_call_start_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -6164,14 +6241,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.start_media_stream();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::StartMediaStreamRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
         }
         self.config.execute_start_media_stream(matches, &mut request)?;
         let result = request.send().await;
@@ -6212,17 +6289,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.call_send_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
-            request = request.call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("message") {
-            request = request.body_map(|body| { body.message(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::CallSendMessageRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
+            request = request.call_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
+            request = request.body_map(|body| { body.message(value.clone()) });
         }
         self.config.execute_call_send_message(matches, &mut request)?;
         let result = request.send().await;
@@ -6242,6 +6319,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.application_transfer();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ApplicationTransferRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -6255,12 +6338,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i32>("timeout") {
             request = request.body_map(|body| { body.timeout(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ApplicationTransferRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_application_transfer(matches, &mut request)?;
         let result = request.send().await;
@@ -6371,6 +6448,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conference();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ConferenceRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("calls-configuration-id")
         {
@@ -6382,10 +6463,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ConferenceRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_conference(matches, &mut request)?;
         let result = request.send().await;
@@ -6426,6 +6503,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conference();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UpdateRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("blind") {
             request = request.body_map(|body| { body.blind(value.clone()) });
         }
@@ -6437,10 +6518,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("muted") {
             request = request.body_map(|body| { body.muted(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UpdateRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conference(matches, &mut request)?;
         let result = request.send().await;
@@ -6529,16 +6606,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_new_conference_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AddNewCallRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
             request = request.conference_id(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
             request = request
                 .body_map(|body| { body.connect_on_early_media(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AddNewCallRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_new_conference_call(matches, &mut request)?;
         let result = request.send().await;
@@ -6558,6 +6635,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_existing_conference_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::AddExistingCallRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("call-id") {
             request = request.call_id(value.clone());
         }
@@ -6567,12 +6650,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("connect-on-early-media") {
             request = request
                 .body_map(|body| { body.connect_on_early_media(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::AddExistingCallRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_existing_conference_call(matches, &mut request)?;
         let result = request.send().await;
@@ -6616,6 +6693,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conference_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UpdateCallRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("blind") {
             request = request.body_map(|body| { body.blind(value.clone()) });
         }
@@ -6630,10 +6711,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("muted") {
             request = request.body_map(|body| { body.muted(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UpdateCallRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_conference_call(matches, &mut request)?;
         let result = request.send().await;
@@ -6674,17 +6751,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_play_file();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<i32>("loop-count") {
-            request = request.body_map(|body| { body.loop_count(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::ConferencePlayRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i32>("loop-count") {
+            request = request.body_map(|body| { body.loop_count(value.clone()) });
         }
         self.config.execute_conference_play_file(matches, &mut request)?;
         let result = request.send().await;
@@ -6725,6 +6802,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_say_text();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ConferenceSayRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
             request = request.conference_id(value.clone());
         }
@@ -6741,12 +6824,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ConferenceSayRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_conference_say_text(matches, &mut request)?;
         let result = request.send().await;
@@ -6766,6 +6843,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_start_recording();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::ConferenceRecordingRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
             request = request.conference_id(value.clone());
         }
@@ -6774,12 +6857,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RecordingType>("recording-type") {
             request = request.body_map(|body| { body.recording_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::ConferenceRecordingRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_conference_start_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -6820,17 +6897,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_broadcast_webrtc_text();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("text") {
-            request = request.body_map(|body| { body.text(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::ConferenceBroadcastWebrtcTextRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.body_map(|body| { body.text(value.clone()) });
         }
         self.config.execute_conference_broadcast_webrtc_text(matches, &mut request)?;
         let result = request.send().await;
@@ -6850,17 +6927,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.conference_send_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
-            request = request.conference_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("message") {
-            request = request.body_map(|body| { body.message(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::ConferenceSendMessageRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
+            request = request.conference_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
+            request = request.body_map(|body| { body.message(value.clone()) });
         }
         self.config.execute_conference_send_message(matches, &mut request)?;
         let result = request.send().await;
@@ -6926,15 +7003,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_dialog();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DialogRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i32>("max-duration") {
             request = request.body_map(|body| { body.max_duration(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
             request = request.body_map(|body| { body.parent_call_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DialogRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_dialog(matches, &mut request)?;
         let result = request.send().await;
@@ -6954,6 +7031,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_dialog_with_existing_calls();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::DialogWithExistingCallsRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("child-call-id") {
             request = request.child_call_id(value.clone());
         }
@@ -6962,12 +7045,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
             request = request.parent_call_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::DialogWithExistingCallsRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_dialog_with_existing_calls(matches, &mut request)?;
         let result = request.send().await;
@@ -7101,15 +7178,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_play_file();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DialogPlayRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
             request = request.dialog_id(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("loop-count") {
             request = request.body_map(|body| { body.loop_count(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DialogPlayRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_dialog_play_file(matches, &mut request)?;
         let result = request.send().await;
@@ -7129,6 +7206,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_say_text();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DialogSayRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
             request = request.dialog_id(value.clone());
         }
@@ -7145,10 +7226,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DialogSayRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_dialog_say_text(matches, &mut request)?;
         let result = request.send().await;
@@ -7189,6 +7266,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_start_recording();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::DialogRecordingRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
             request = request.dialog_id(value.clone());
         }
@@ -7197,12 +7280,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RecordingType>("recording-type") {
             request = request.body_map(|body| { body.recording_type(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::DialogRecordingRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_dialog_start_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -7243,17 +7320,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_broadcast_webrtc_text();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("text") {
-            request = request.body_map(|body| { body.text(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::DialogBroadcastWebrtcTextRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
+            request = request.body_map(|body| { body.text(value.clone()) });
         }
         self.config.execute_dialog_broadcast_webrtc_text(matches, &mut request)?;
         let result = request.send().await;
@@ -7273,17 +7350,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_send_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("message") {
-            request = request.body_map(|body| { body.message(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::DialogSendMessageRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
+            request = request.body_map(|body| { body.message(value.clone()) });
         }
         self.config.execute_dialog_send_message(matches, &mut request)?;
         let result = request.send().await;
@@ -7303,14 +7380,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dialog_transfer_accept();
-        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
-            request = request.dialog_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::DialogAcceptTransferRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("dialog-id") {
+            request = request.dialog_id(value.clone());
         }
         self.config.execute_dialog_transfer_accept(matches, &mut request)?;
         let result = request.send().await;
@@ -7421,14 +7498,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_sip_trunk();
-        if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
-            request = request.sip_trunk_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::SipTrunkUpdateRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
+            request = request.sip_trunk_id(value.clone());
         }
         self.config.execute_update_sip_trunk(matches, &mut request)?;
         let result = request.send().await;
@@ -7511,6 +7588,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.set_sip_trunk_status();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::SipTrunkStatusRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::SipTrunkAdminStatus>("admin-status")
         {
@@ -7518,12 +7601,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sip-trunk-id") {
             request = request.sip_trunk_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::SipTrunkStatusRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_set_sip_trunk_status(matches, &mut request)?;
         let result = request.send().await;
@@ -7567,6 +7644,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_sip_trunk_service_address();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PublicSipTrunkServiceAddressRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
@@ -7590,12 +7673,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("suite") {
             request = request.body_map(|body| { body.suite(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PublicSipTrunkServiceAddressRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_sip_trunk_service_address(matches, &mut request)?;
         let result = request.send().await;
@@ -7638,6 +7715,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_sip_trunk_service_address();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::PublicSipTrunkServiceAddressRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
@@ -7666,12 +7749,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("suite") {
             request = request.body_map(|body| { body.suite(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::PublicSipTrunkServiceAddressRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_sip_trunk_service_address(matches, &mut request)?;
         let result = request.send().await;
@@ -8049,6 +8126,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.compose_conference_recording();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::OnDemandComposition>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("conference-id") {
             request = request.conference_id(value.clone());
         }
@@ -8058,10 +8139,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RecordingLocation>("location") {
             request = request.location(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::OnDemandComposition>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_compose_conference_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -8196,6 +8273,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.compose_dialog_recording();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::OnDemandComposition>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("delete-call-recordings") {
             request = request
                 .body_map(|body| { body.delete_call_recordings(value.clone()) });
@@ -8205,10 +8286,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::RecordingLocation>("location") {
             request = request.location(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::OnDemandComposition>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_compose_dialog_recording(matches, &mut request)?;
         let result = request.send().await;
@@ -8240,7 +8317,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_recording_file(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -8347,16 +8424,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_media_stream_config();
-        if let Some(value) = matches
-            .get_one::<::std::string::String>("media-stream-config-id")
-        {
-            request = request.media_stream_config_id(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::MediaStreamConfigRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches
+            .get_one::<::std::string::String>("media-stream-config-id")
+        {
+            request = request.media_stream_config_id(value.clone());
         }
         self.config.execute_update_media_stream_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8399,6 +8476,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_bulk();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BulkRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
@@ -8407,10 +8488,6 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request
                 .body_map(|body| { body.calls_configuration_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BulkRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_bulk(matches, &mut request)?;
         let result = request.send().await;
@@ -8451,16 +8528,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_bulk();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RescheduleRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("start-time")
         {
             request = request.body_map(|body| { body.start_time(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RescheduleRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_reschedule_bulk(matches, &mut request)?;
         let result = request.send().await;
@@ -8543,6 +8620,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_markup_language_call();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::MarkupRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("external-id") {
             request = request.body_map(|body| { body.external_id(value.clone()) });
         }
@@ -8551,10 +8632,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::MarkupRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_markup_language_call(matches, &mut request)?;
         let result = request.send().await;
@@ -8598,6 +8675,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_markup_language_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::MarkupLanguageConfigRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("error-url") {
             request = request.body_map(|body| { body.error_url(value.clone()) });
         }
@@ -8612,12 +8695,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::MarkupLanguageConfigRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_markup_language_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8658,6 +8735,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_markup_language_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::MarkupLanguageConfigRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("config-id") {
             request = request.config_id(value.clone());
         }
@@ -8675,12 +8758,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::MarkupLanguageConfigRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_markup_language_config(matches, &mut request)?;
         let result = request.send().await;
@@ -8721,6 +8798,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_single_voice_tts();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SingleTtsApiRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("audio-file-url") {
             request = request.body_map(|body| { body.audio_file_url(value.clone()) });
         }
@@ -8735,10 +8816,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SingleTtsApiRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_single_voice_tts(matches, &mut request)?;
         let result = request.send().await;
@@ -8780,14 +8857,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_advanced_voice_tts();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::AdvancedTtsApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_advanced_voice_tts(matches, &mut request)?;
         let result = request.send().await;
@@ -8852,15 +8929,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.reschedule_sent_bulk();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BulkRequesta15a35d4>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("send-at") {
             request = request.body_map(|body| { body.send_at(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BulkRequesta15a35d4>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_reschedule_sent_bulk(matches, &mut request)?;
         let result = request.send().await;
@@ -8901,15 +8978,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.manage_sent_bulks_status();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BulkStatusRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::BulkStatus287f18f0>("status") {
             request = request.body_map(|body| { body.status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BulkStatusRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_manage_sent_bulks_status(matches, &mut request)?;
         let result = request.send().await;
@@ -8969,6 +9046,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_a_voice_ivr_scenario();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateScenarioRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -8986,12 +9069,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("record") {
             request = request.body_map(|body| { body.record(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateScenarioRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_a_voice_ivr_scenario(matches, &mut request)?;
         let result = request.send().await;
@@ -9032,6 +9109,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_voice_ivr_scenario();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::UpdateScenarioRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
@@ -9052,12 +9135,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("record") {
             request = request.body_map(|body| { body.record(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::UpdateScenarioRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_voice_ivr_scenario(matches, &mut request)?;
         let result = request.send().await;
@@ -9098,14 +9175,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_voice_messages_with_an_ivr_scenario();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::LaunchScenarioRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config
             .execute_send_voice_messages_with_an_ivr_scenario(matches, &mut request)?;
@@ -9162,7 +9239,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_search_voice_ivr_recorded_file(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -9198,14 +9275,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_click_to_call_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::ClickToCallApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_click_to_call_message(matches, &mut request)?;
         let result = request.send().await;
@@ -9360,6 +9437,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_number_masking_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SetupBody>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("backup-callback-url")
         {
@@ -9382,10 +9463,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("status-url") {
             request = request.body_map(|body| { body.status_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SetupBody>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_number_masking_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -9426,6 +9503,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_number_masking_configuration();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::SetupBody>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("backup-callback-url")
         {
@@ -9451,10 +9532,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("status-url") {
             request = request.body_map(|body| { body.status_url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::SetupBody>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_number_masking_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -9495,15 +9572,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.upload_audio_files();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UploadBody>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UploadBody>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_upload_audio_files(matches, &mut request)?;
         let result = request.send().await;
@@ -9541,15 +9618,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_number_masking_credentials();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CredentialsBody>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
             request = request.body_map(|body| { body.api_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CredentialsBody>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_number_masking_credentials(matches, &mut request)?;
         let result = request.send().await;
@@ -9569,15 +9646,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_number_masking_credentials();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CredentialsBody>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
             request = request.body_map(|body| { body.api_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CredentialsBody>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_number_masking_credentials(matches, &mut request)?;
         let result = request.send().await;
@@ -9642,15 +9719,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_call_route();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RouteRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("transfer-only") {
             request = request.body_map(|body| { body.transfer_only(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RouteRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_call_route(matches, &mut request)?;
         let result = request.send().await;
@@ -9691,6 +9768,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_call_route();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RouteRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
@@ -9699,10 +9780,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("transfer-only") {
             request = request.body_map(|body| { body.transfer_only(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RouteRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_call_route(matches, &mut request)?;
         let result = request.send().await;
@@ -9743,15 +9820,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.set_order_call_route();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RouteOrderRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("order") {
             request = request.body_map(|body| { body.order(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("route-id") {
             request = request.route_id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RouteOrderRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_set_order_call_route(matches, &mut request)?;
         let result = request.send().await;
@@ -9881,7 +9958,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_recording_file_download(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -9893,15 +9970,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_call_route_status();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::RouteStatusRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("route-id") {
             request = request.route_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::RouteStatus>("route-status") {
             request = request.body_map(|body| { body.route_status(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::RouteStatusRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_call_route_status(matches, &mut request)?;
         let result = request.send().await;
@@ -9921,18 +9998,18 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.simulate_route_selection();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::RouteSimulatorRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("use-disabled-routes") {
             request = request
                 .body_map(|body| { body.use_disabled_routes(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::RouteSimulatorRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_simulate_route_selection(matches, &mut request)?;
         let result = request.send().await;
@@ -11603,3 +11680,164 @@ async fn upload_execute_ivr_upload_audio_file(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("get-calls-configurations", "configurations"),
+    ("create-calls-configuration", "create-configuration"),
+    ("get-calls-configuration", "configuration"),
+    ("update-calls-configuration", "update-configuration"),
+    ("delete-calls-configuration", "delete-configuration"),
+    ("get-calls", "calls"),
+    ("create-call", "create-call"),
+    ("get-call", "call"),
+    ("get-calls-history", "history"),
+    ("get-call-history", "call-history"),
+    ("connect-calls", "connect-calls"),
+    ("connect-with-new-call", "connect"),
+    ("send-ringing", "send-ringing"),
+    ("pre-answer-call", "pre-call"),
+    ("answer-call", "answer-call"),
+    ("hangup-call", "hangup-call"),
+    ("call-play-file", "call-file"),
+    ("call-stop-playing-file", "call-playing-file"),
+    ("call-say-text", "call-text"),
+    ("call-send-dtmf", "call-dtmf"),
+    ("call-capture-dtmf", "call-capture-dtmf"),
+    ("call-capture-speech", "call-speech"),
+    ("call-start-transcription", "call-transcription"),
+    ("call-stop-transcription", "call-stop-transcription"),
+    ("call-start-recording", "call-recording"),
+    ("call-stop-recording", "call-stop-recording"),
+    ("start-media-stream", "start-stream"),
+    ("stop-media-stream", "stop-stream"),
+    ("call-send-message", "call-message"),
+    ("application-transfer", "application-transfer"),
+    ("application-transfer-accept", "application-accept"),
+    ("application-transfer-reject", "application-reject"),
+    ("get-conferences", "conferences"),
+    ("create-conference", "create-conference"),
+    ("get-conference", "conference"),
+    ("update-conference", "update-conference"),
+    ("get-conferences-history", "conferences-history"),
+    ("get-conference-history", "conference-history"),
+    ("add-new-conference-call", "add-call"),
+    ("add-existing-conference-call", "add-conference-call"),
+    ("remove-conference-call", "remove-call"),
+    ("update-conference-call", "update-call"),
+    ("hangup-conference", "hangup-conference"),
+    ("conference-play-file", "conference-file"),
+    ("conference-stop-playing-file", "conference-playing-file"),
+    ("conference-say-text", "conference-text"),
+    ("conference-start-recording", "conference-recording"),
+    ("conference-stop-recording", "conference-stop-recording"),
+    ("conference-broadcast-webrtc-text", "conference-webrtc-text"),
+    ("conference-send-message", "conference-message"),
+    ("get-dialogs", "dialogs"),
+    ("create-dialog", "create-dialog"),
+    ("create-dialog-with-existing-calls", "create-dialog-with-existing-calls"),
+    ("get-dialog", "dialog"),
+    ("get-dialogs-history", "dialogs-history"),
+    ("get-dialog-history", "dialog-history"),
+    ("hangup-dialog", "hangup-dialog"),
+    ("dialog-play-file", "dialog-file"),
+    ("dialog-say-text", "dialog-text"),
+    ("dialog-stop-playing-file", "dialog-playing-file"),
+    ("dialog-start-recording", "dialog-recording"),
+    ("dialog-stop-recording", "dialog-stop-recording"),
+    ("dialog-broadcast-webrtc-text", "dialog-webrtc-text"),
+    ("dialog-send-message", "dialog-message"),
+    ("dialog-transfer-accept", "dialog-accept"),
+    ("dialog-transfer-reject", "dialog-reject"),
+    ("get-sip-trunks", "trunks"),
+    ("create-sip-trunk", "create-trunk"),
+    ("get-sip-trunk", "trunk"),
+    ("update-sip-trunk", "update-trunk"),
+    ("delete-sip-trunk", "delete-trunk"),
+    ("reset-sip-trunk-password", "reset-password"),
+    ("get-sip-trunk-status", "status"),
+    ("set-sip-trunk-status", "set-status"),
+    ("get-sip-trunk-service-addresses", "addresses"),
+    ("create-sip-trunk-service-address", "create-address"),
+    ("get-sip-trunk-service-address", "address"),
+    ("update-sip-trunk-service-address", "update-address"),
+    ("delete-sip-trunk-service-address", "delete-address"),
+    ("get-countries", "countries"),
+    ("get-regions", "regions"),
+    ("get-calls-files", "files"),
+    ("upload-calls-audio-file", "upload-file"),
+    ("get-calls-file", "file"),
+    ("delete-calls-file", "delete-file"),
+    ("get-calls-recordings", "recordings"),
+    ("get-call-recordings", "call-recordings"),
+    ("delete-call-recordings", "delete-recordings"),
+    ("get-conferences-recordings", "conferences-recordings"),
+    ("get-conference-recordings", "conference-recordings"),
+    ("delete-conference-recordings", "delete-conference-recordings"),
+    ("compose-conference-recording", "compose-recording"),
+    ("get-dialogs-recordings", "dialogs-recordings"),
+    ("get-dialog-recordings", "dialog-recordings"),
+    ("delete-dialog-recordings", "delete-dialog-recordings"),
+    ("compose-dialog-recording", "compose-dialog-recording"),
+    ("download-recording-file", "download-file"),
+    ("delete-recording-file", "delete-recording-file"),
+    ("get-media-stream-configs", "configs"),
+    ("create-media-stream-config", "create-config"),
+    ("get-media-stream-config", "config"),
+    ("update-media-stream-config", "update-config"),
+    ("delete-media-stream-config", "delete-config"),
+    ("create-bulk", "create-bulk"),
+    ("get-bulk-status", "bulk-status"),
+    ("reschedule-bulk", "reschedule-bulk"),
+    ("pause-bulk", "pause-bulk"),
+    ("resume-bulk", "resume-bulk"),
+    ("cancel-bulk", "cancel-bulk"),
+    ("create-markup-language-call", "create-language-call"),
+    ("get-markup-language-config-list", "list"),
+    ("create-markup-language-config", "create-language-config"),
+    ("get-markup-language-config", "language-config"),
+    ("update-markup-language-config", "update-language-config"),
+    ("delete-markup-language-config", "delete-language-config"),
+    ("send-single-voice-tts", "send-tts"),
+    ("send-multiple-voice-tts", "send-multiple-tts"),
+    ("send-advanced-voice-tts", "send-advanced-tts"),
+    ("get-voices", "voices"),
+    ("get-sent-bulks", "bulks"),
+    ("reschedule-sent-bulk", "reschedule-sent-bulk"),
+    ("get-sent-bulks-status", "bulks-status"),
+    ("manage-sent-bulks-status", "manage-status"),
+    ("search-voice-ivr-scenarios", "search-scenarios"),
+    ("create-a-voice-ivr-scenario", "create-scenario"),
+    ("get-a-voice-ivr-scenario", "scenario"),
+    ("update-voice-ivr-scenario", "update-scenario"),
+    ("delete-a-voice-ivr-scenario", "delete-scenario"),
+    ("send-voice-messages-with-an-ivr-scenario", "send-messages"),
+    ("search-voice-ivr-recorded-files", "search-files"),
+    ("search-voice-ivr-recorded-file", "search-file"),
+    ("ivr-upload-get-files", "ivr-files"),
+    ("ivr-upload-audio-file", "ivr-file"),
+    ("send-click-to-call-message", "send-message"),
+    ("get-voice-delivery-reports", "reports"),
+    ("get-voice-delivery-reports-deprecated", "deprecated"),
+    ("get-sent-voice-logs", "logs"),
+    ("get-number-masking-configurations", "masking-configurations"),
+    ("create-number-masking-configuration", "create-masking-configuration"),
+    ("get-number-masking-configuration", "masking-configuration"),
+    ("update-number-masking-configuration", "update-masking-configuration"),
+    ("delete-number-masking-configuration", "delete-masking-configuration"),
+    ("upload-audio-files", "upload-files"),
+    ("get-number-masking-credentials", "credentials"),
+    ("update-number-masking-credentials", "update-credentials"),
+    ("create-number-masking-credentials", "create-credentials"),
+    ("delete-number-masking-credentials", "delete-credentials"),
+    ("get-call-routes", "routes"),
+    ("create-call-route", "create-route"),
+    ("get-call-route", "route"),
+    ("update-call-route", "update-route"),
+    ("delete-call-route", "delete-route"),
+    ("set-order-call-route", "set-route"),
+    ("search-call-routing-recording", "search-recording"),
+    ("delete-by-correlation-id", "delete"),
+    ("recording-file-download", "recording-download"),
+    ("update-call-route-status", "update-status"),
+    ("simulate-route-selection", "simulate-selection"),
+];

@@ -241,6 +241,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_user_activity() -> ::clap::Command {
         ::clap::Command::new("")
@@ -488,6 +497,15 @@ impl<T: CliConfig> Cli<T> {
                     .long("range")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
             )
     }
     pub fn cli_get_call_links() -> ::clap::Command {
@@ -969,6 +987,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub async fn execute(
         &self,
@@ -1043,6 +1070,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.generate_webrtc_token();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::TokenRequestModel>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
@@ -1051,10 +1082,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<i64>("time-to-live") {
             request = request.body_map(|body| { body.time_to_live(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::TokenRequestModel>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_generate_webrtc_token(matches, &mut request)?;
         let result = request.send().await;
@@ -1098,14 +1125,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.save_push_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::PushConfigurationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_save_push_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -1146,17 +1173,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_push_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
-            request = request.id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::PushConfigurationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_update_push_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -1197,17 +1224,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_push_configuration();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
-            request = request.id(value.clone());
-        }
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::PushConfigurationRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_patch_push_configuration(matches, &mut request)?;
         let result = request.send().await;
@@ -1299,7 +1326,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_file(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -1442,7 +1469,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_webrtc_recording_by_id(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -1478,6 +1505,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_call_link();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CallLinkRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<::std::string::String>("call-link-config-id")
         {
@@ -1492,10 +1523,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<bool>("show-identity") {
             request = request.body_map(|body| { body.show_identity(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CallLinkRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_call_link(matches, &mut request)?;
         let result = request.send().await;
@@ -1581,6 +1608,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CallLinkConfigRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<bool>("is-default") {
             request = request.body_map(|body| { body.is_default(value.clone()) });
         }
@@ -1589,12 +1622,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("subdomain-id") {
             request = request.body_map(|body| { body.subdomain_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CallLinkConfigRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_config(matches, &mut request)?;
         let result = request.send().await;
@@ -1635,6 +1662,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CallLinkConfigRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
@@ -1646,12 +1679,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("subdomain-id") {
             request = request.body_map(|body| { body.subdomain_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CallLinkConfigRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_config(matches, &mut request)?;
         let result = request.send().await;
@@ -1692,6 +1719,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_config();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CallLinkConfigRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
@@ -1703,12 +1736,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("subdomain-id") {
             request = request.body_map(|body| { body.subdomain_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CallLinkConfigRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_patch_config(matches, &mut request)?;
         let result = request.send().await;
@@ -1812,12 +1839,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_subdomain();
-        if let Some(value) = matches.get_one::<::std::string::String>("name") {
-            request = request.body_map(|body| { body.name(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::SubdomainRequest>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
+            request = request.body_map(|body| { body.name(value.clone()) });
         }
         self.config.execute_create_subdomain(matches, &mut request)?;
         let result = request.send().await;
@@ -1956,7 +1983,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_call_link_recording(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -2388,3 +2415,41 @@ async fn upload_execute_upload_image(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("generate-webrtc-token", "generate-token"),
+    ("get-push-configurations", "configurations"),
+    ("save-push-configuration", "save-configuration"),
+    ("get-push-configuration", "configuration"),
+    ("update-push-configuration", "update-configuration"),
+    ("delete-push-configuration", "delete-configuration"),
+    ("patch-push-configuration", "patch-configuration"),
+    ("get-files", "files"),
+    ("get-file", "file"),
+    ("delete-file", "delete-file"),
+    ("download-file", "download-file"),
+    ("get-user-activity", "activity"),
+    ("get-webrtc-recordings", "recordings"),
+    ("delete-webrtc-recording-by-id", "delete-recording"),
+    ("download-webrtc-recording-by-id", "download-recording"),
+    ("get-call-links", "links"),
+    ("create-call-link", "create-link"),
+    ("get-call-link", "link"),
+    ("delete-call-link", "delete-link"),
+    ("get-configs", "configs"),
+    ("create-config", "create-config"),
+    ("get-config", "config"),
+    ("update-config", "update-config"),
+    ("delete-config", "delete-config"),
+    ("patch-config", "patch-config"),
+    ("get-images", "images"),
+    ("upload-image", "upload-image"),
+    ("get-image", "image"),
+    ("delete-image", "delete-image"),
+    ("get-subdomains", "subdomains"),
+    ("create-subdomain", "create-subdomain"),
+    ("delete-subdomain", "delete-subdomain"),
+    ("get-call-link-recordings", "link-recordings"),
+    ("delete-call-link-recording", "delete-link-recording"),
+    ("download-call-link-recording", "download-link-recording"),
+];

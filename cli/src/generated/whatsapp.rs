@@ -1426,6 +1426,15 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
+            )
     }
     pub fn cli_get_whatsapp_media_metadata() -> ::clap::Command {
         ::clap::Command::new("")
@@ -2210,6 +2219,16 @@ impl<T: CliConfig> Cli<T> {
                         "The whole JSON body: the path of a file, or `-` for standard input",
                     ),
             )
+            .arg(
+                ::clap::Arg::new("websites")
+                    .long("websites")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .action(::clap::ArgAction::Append)
+                    .required(false)
+                    .help(
+                        "The body field `websites`, a list: repeat the flag for each value (given with --json-body, it replaces the file's list)",
+                    ),
+            )
     }
     pub fn cli_get_whatsapp_sender_business_logo() -> ::clap::Command {
         ::clap::Command::new("")
@@ -2218,6 +2237,15 @@ impl<T: CliConfig> Cli<T> {
                     .long("sender")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
+            )
+            .arg(
+                ::clap::Arg::new("output-file")
+                    .long("output-file")
+                    .value_name("PATH")
+                    .value_parser(::clap::value_parser!(::std::path::PathBuf))
+                    .help(
+                        "Write the answer to this new file (refused if it exists) instead of standard output",
+                    ),
             )
     }
     pub fn cli_get_whatsapp_calling_permission() -> ::clap::Command {
@@ -2681,12 +2709,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_template_message();
-        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
-            request = request.body_map(|body| { body.bulk_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<types::BulkMessage>(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
+            request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         self.config.execute_send_whatsapp_template_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2706,6 +2734,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_text_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::TextMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2726,10 +2758,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::TextMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_text_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2749,6 +2777,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_document_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::DocumentMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2769,10 +2801,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::DocumentMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_document_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2792,6 +2820,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_image_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ImageMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2812,10 +2844,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ImageMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_image_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2835,6 +2863,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_audio_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AudioMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2855,10 +2887,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AudioMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_audio_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2878,6 +2906,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_video_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::VideoMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2898,10 +2930,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::VideoMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_video_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2921,6 +2949,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_sticker_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::StickerMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2941,10 +2973,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::StickerMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_sticker_message(matches, &mut request)?;
         let result = request.send().await;
@@ -2964,6 +2992,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_location_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::LocationMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -2984,10 +3016,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::LocationMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_location_message(matches, &mut request)?;
         let result = request.send().await;
@@ -3007,6 +3035,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_contact_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::ContactsMessage>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3027,10 +3059,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::ContactsMessage>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_send_whatsapp_contact_message(matches, &mut request)?;
         let result = request.send().await;
@@ -3050,6 +3078,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_buttons_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveButtonsMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3070,12 +3104,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveButtonsMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_buttons_message(matches, &mut request)?;
@@ -3096,6 +3124,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_list_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveListMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3116,12 +3150,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveListMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_list_message(matches, &mut request)?;
@@ -3142,6 +3170,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_media_carousel_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveMediaCarouselMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3162,12 +3196,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveMediaCarouselMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_media_carousel_message(
@@ -3193,6 +3221,12 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_location_request_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveLocationRequestMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3213,12 +3247,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveLocationRequestMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_location_request_message(
@@ -3242,6 +3270,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_product_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveProductMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3262,12 +3296,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveProductMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_product_message(matches, &mut request)?;
@@ -3288,6 +3316,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_multi_product_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveMultiProductMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3308,12 +3342,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveMultiProductMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_multi_product_message(
@@ -3337,6 +3365,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_order_details_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveOrderDetailsMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3357,12 +3391,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveOrderDetailsMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_order_details_message(
@@ -3386,6 +3414,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_order_status_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveOrderStatusMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3406,12 +3440,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveOrderStatusMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_order_status_message(
@@ -3435,6 +3463,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_flow_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveFlowMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3455,12 +3489,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveFlowMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_flow_message(matches, &mut request)?;
@@ -3481,6 +3509,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_url_button_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveUrlButtonMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3501,12 +3535,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveUrlButtonMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_url_button_message(
@@ -3532,6 +3560,12 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_call_permission_request_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveCallPermissionRequestMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3552,12 +3586,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveCallPermissionRequestMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_call_permission_request_message(
@@ -3581,6 +3609,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_voice_button_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveVoiceButtonMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3601,12 +3635,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveVoiceButtonMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_voice_button_message(
@@ -3632,6 +3660,12 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_in_thread_authentication_request_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveInThreadAuthenticationRequestMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3652,12 +3686,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveInThreadAuthenticationRequestMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_in_thread_authentication_request_message(
@@ -3683,6 +3711,12 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_request_contact_info_message();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::InteractiveRequestContactInfoMessage,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
@@ -3703,12 +3737,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::InteractiveRequestContactInfoMessage,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config
             .execute_send_whatsapp_interactive_request_contact_info_message(
@@ -3765,7 +3793,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_download_whatsapp_inbound_media(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -3918,14 +3946,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_whatsapp_template();
-        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
-            request = request.sender(value.clone());
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::TemplatePublicApiRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
+            request = request.sender(value.clone());
         }
         self.config.execute_create_whatsapp_template(matches, &mut request)?;
         let result = request.send().await;
@@ -3993,6 +4021,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.edit_whatsapp_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::TemplateEditPublicApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::TemplateEditPublicApiRequestCategory>("category")
         {
@@ -4006,12 +4040,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::EditSubCategory>("sub-category") {
             request = request.body_map(|body| { body.sub_category(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::TemplateEditPublicApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_edit_whatsapp_template(matches, &mut request)?;
         let result = request.send().await;
@@ -4052,6 +4080,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.deprecated_create_whatsapp_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::V1TemplatePublicApiRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches
             .get_one::<types::V1TemplatePublicApiRequestCategory>("category")
         {
@@ -4065,12 +4099,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::V1TemplatePublicApiRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_deprecated_create_whatsapp_template(matches, &mut request)?;
         let result = request.send().await;
@@ -4191,6 +4219,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_whatsapp_flow();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::CreateFlowRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("clone-flow-id") {
             request = request.body_map(|body| { body.clone_flow_id(value.clone()) });
         }
@@ -4199,10 +4231,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::CreateFlowRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_whatsapp_flow(matches, &mut request)?;
         let result = request.send().await;
@@ -4246,6 +4274,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_whatsapp_flow();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UpdateFlowRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("flow-id") {
             request = request.flow_id(value.clone());
         }
@@ -4254,10 +4286,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UpdateFlowRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_whatsapp_flow(matches, &mut request)?;
         let result = request.send().await;
@@ -4325,15 +4353,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_whatsapp_flow_json();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::AddFlowJson>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("flow-id") {
             request = request.flow_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::AddFlowJson>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_whatsapp_flow_json(matches, &mut request)?;
         let result = request.send().await;
@@ -4401,6 +4429,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.generate_whatsapp_flow();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::GenerateFlowRequestApiData,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("prompt") {
             request = request.body_map(|body| { body.prompt(value.clone()) });
         }
@@ -4409,12 +4443,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::GenerateFlowRequestApiData,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_generate_whatsapp_flow(matches, &mut request)?;
         let result = request.send().await;
@@ -4434,15 +4462,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_whatsapp_media();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::UrlDeletionRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("url") {
             request = request.body_map(|body| { body.url(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::UrlDeletionRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_delete_whatsapp_media(matches, &mut request)?;
         let result = request.send().await;
@@ -4509,6 +4537,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_whatsapp_sender_business_info();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::BusinessInfoRequest>(value)?;
+            request = request.body(body_value);
+        }
+        if let Some(values) = matches.get_many::<::std::string::String>("websites") {
+            let values: ::std::vec::Vec<::std::string::String> = values
+                .cloned()
+                .collect();
+            request = request.body_map(|body| body.websites(values));
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("about") {
             request = request.body_map(|body| { body.about(value.clone()) });
         }
@@ -4529,10 +4567,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::BusinessVertical>("vertical") {
             request = request.body_map(|body| { body.vertical(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::BusinessInfoRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_update_whatsapp_sender_business_info(matches, &mut request)?;
         let result = request.send().await;
@@ -4558,7 +4592,7 @@ impl<T: CliConfig> Cli<T> {
         self.config.execute_get_whatsapp_sender_business_logo(matches, &mut request)?;
         let result = request.send().await;
         match result {
-            Ok(r) => crate::api::print_stream(r).await,
+            Ok(r) => crate::api::print_stream(r, matches).await,
             Err(r) => {
                 self.config.error(&r);
                 Err(anyhow::Error::new(r))
@@ -4615,6 +4649,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_whatsapp_sender();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::PhoneNumberRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<i64>("business-account-id") {
             request = request.business_account_id(value.clone());
         }
@@ -4632,10 +4670,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::NumberType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::PhoneNumberRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_add_whatsapp_sender(matches, &mut request)?;
         let result = request.send().await;
@@ -4655,6 +4689,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.retry_whatsapp_sender_verification();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::OtpRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("locale") {
             request = request.body_map(|body| { body.locale(value.clone()) });
         }
@@ -4663,10 +4701,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<types::NumberType>("type") {
             request = request.body_map(|body| { body.type_(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::OtpRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_retry_whatsapp_sender_verification(matches, &mut request)?;
         let result = request.send().await;
@@ -4686,15 +4720,15 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.verify_whatsapp_sender();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::VerifyCodeRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.body_map(|body| { body.code(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::VerifyCodeRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_verify_whatsapp_sender(matches, &mut request)?;
         let result = request.send().await;
@@ -4738,6 +4772,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.confirm_whatsapp_identity();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::IdentityConfirmation,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("hash") {
             request = request.body_map(|body| { body.hash(value.clone()) });
         }
@@ -4746,12 +4786,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("user-number") {
             request = request.user_number(value.clone());
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::IdentityConfirmation,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_confirm_whatsapp_identity(matches, &mut request)?;
         let result = request.send().await;
@@ -4795,14 +4829,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_whatsapp_conversions();
-        if let Some(value) = matches.get_one::<::std::string::String>("source-id") {
-            request = request.body_map(|body| { body.source_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::ConversionEventRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("source-id") {
+            request = request.body_map(|body| { body.source_id(value.clone()) });
         }
         self.config.execute_submit_whatsapp_conversions(matches, &mut request)?;
         let result = request.send().await;
@@ -4822,14 +4856,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.submit_waba_whatsapp_conversions();
-        if let Some(value) = matches.get_one::<::std::string::String>("source-id") {
-            request = request.body_map(|body| { body.source_id(value.clone()) });
-        }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_value = crate::api::json_body::<
                 types::WabaConversionEventRequest,
             >(value)?;
             request = request.body(body_value);
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("source-id") {
+            request = request.body_map(|body| { body.source_id(value.clone()) });
         }
         self.config.execute_submit_waba_whatsapp_conversions(matches, &mut request)?;
         let result = request.send().await;
@@ -5607,3 +5641,76 @@ async fn upload_execute_upload_whatsapp_sender_public_key(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-whatsapp-template-message", "send-message"),
+    ("send-whatsapp-text-message", "send-text-message"),
+    ("send-whatsapp-document-message", "send-document-message"),
+    ("send-whatsapp-image-message", "send-image-message"),
+    ("send-whatsapp-audio-message", "send-audio-message"),
+    ("send-whatsapp-video-message", "send-video-message"),
+    ("send-whatsapp-sticker-message", "send-sticker-message"),
+    ("send-whatsapp-location-message", "send-location-message"),
+    ("send-whatsapp-contact-message", "send-contact-message"),
+    ("send-whatsapp-interactive-buttons-message", "send-buttons-message"),
+    ("send-whatsapp-interactive-list-message", "send-list-message"),
+    ("send-whatsapp-interactive-media-carousel-message", "send-carousel-message"),
+    ("send-whatsapp-interactive-location-request-message", "send-request-message"),
+    ("send-whatsapp-interactive-product-message", "send-product-message"),
+    ("send-whatsapp-interactive-multi-product-message", "send-multi-product-message"),
+    ("send-whatsapp-interactive-order-details-message", "send-details-message"),
+    ("send-whatsapp-interactive-order-status-message", "send-status-message"),
+    ("send-whatsapp-interactive-flow-message", "send-flow-message"),
+    ("send-whatsapp-interactive-url-button-message", "send-button-message"),
+    (
+        "send-whatsapp-interactive-call-permission-request-message",
+        "send-permission-request-message",
+    ),
+    ("send-whatsapp-interactive-voice-button-message", "send-voice-button-message"),
+    (
+        "send-whatsapp-interactive-in-thread-authentication-request-message",
+        "send-authentication-request-message",
+    ),
+    ("send-whatsapp-interactive-request-contact-info-message", "send-info-message"),
+    ("send-whatsapp-events", "send-events"),
+    ("download-whatsapp-inbound-media", "download-media"),
+    ("get-whatsapp-media-metadata", "metadata"),
+    ("mark-whatsapp-message-as-read", "mark-read"),
+    ("get-whatsapp-upi-payu-payment-status", "status"),
+    ("get-whatsapp-brazil-payment-status", "payment-status"),
+    ("get-whatsapp-upi-payment-status", "upi-payment-status"),
+    ("get-whatsapp-templates", "templates"),
+    ("create-whatsapp-template", "create-template"),
+    ("delete-whatsapp-template", "delete-template"),
+    ("get-whatsapp-template", "template"),
+    ("edit-whatsapp-template", "edit-template"),
+    ("deprecated-get-whatsapp-templates", "deprecated-get-whatsapp-templates"),
+    ("deprecated-create-whatsapp-template", "deprecated-create-whatsapp-template"),
+    ("get-account-whatsapp-templates", "account-templates"),
+    ("get-whatsapp-flows", "flows"),
+    ("create-whatsapp-flow", "create-flow"),
+    ("delete-whatsapp-flow", "delete-flow"),
+    ("update-whatsapp-flow", "update-flow"),
+    ("publish-whatsapp-flow", "publish-flow"),
+    ("get-whatsapp-flow-json", "json"),
+    ("add-whatsapp-flow-json", "add-json"),
+    ("deprecate-whatsapp-flow", "deprecate-flow"),
+    ("get-whatsapp-flow-preview", "preview"),
+    ("generate-whatsapp-flow", "generate-flow"),
+    ("delete-whatsapp-media", "delete-media"),
+    ("get-whatsapp-senders-quality", "quality"),
+    ("get-whatsapp-sender-business-info", "info"),
+    ("update-whatsapp-sender-business-info", "update-info"),
+    ("get-whatsapp-sender-business-logo", "logo"),
+    ("get-whatsapp-calling-permission", "permission"),
+    ("get-whatsapp-sender-public-key", "key"),
+    ("upload-whatsapp-sender-public-key", "upload-key"),
+    ("add-whatsapp-sender", "add-sender"),
+    ("retry-whatsapp-sender-verification", "retry-verification"),
+    ("verify-whatsapp-sender", "verify-sender"),
+    ("get-whatsapp-identity", "identity"),
+    ("confirm-whatsapp-identity", "confirm-identity"),
+    ("delete-whatsapp-identity", "delete-identity"),
+    ("submit-whatsapp-conversions", "submit-conversions"),
+    ("submit-waba-whatsapp-conversions", "submit-waba-conversions"),
+];

@@ -423,6 +423,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.edit_zalo_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<types::EditTemplateRequest>(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("note") {
             request = request.body_map(|body| { body.note(value.clone()) });
         }
@@ -437,10 +441,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-id") {
             request = request.body_map(|body| { body.tracking_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<types::EditTemplateRequest>(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_edit_zalo_template(matches, &mut request)?;
         let result = request.send().await;
@@ -460,6 +460,12 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_zalo_template();
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_value = crate::api::json_body::<
+                types::CreateTemplateRequest,
+            >(value)?;
+            request = request.body(body_value);
+        }
         if let Some(value) = matches.get_one::<::std::string::String>("note") {
             request = request.body_map(|body| { body.note(value.clone()) });
         }
@@ -471,12 +477,6 @@ impl<T: CliConfig> Cli<T> {
         }
         if let Some(value) = matches.get_one::<::std::string::String>("tracking-id") {
             request = request.body_map(|body| { body.tracking_id(value.clone()) });
-        }
-        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
-            let body_value = crate::api::json_body::<
-                types::CreateTemplateRequest,
-            >(value)?;
-            request = request.body(body_value);
         }
         self.config.execute_create_zalo_template(matches, &mut request)?;
         let result = request.send().await;
@@ -741,3 +741,16 @@ async fn upload_execute_upload_zalo_media(
         }
     }
 }
+/// Each operation's command name, by operationId (which stays an alias of it).
+pub const COMMAND_NAMES: &[(&str, &str)] = &[
+    ("send-zalo-message", "send-message"),
+    ("get-zalo-logs", "logs"),
+    ("get-zalo-templates", "templates"),
+    ("get-zalo-template", "template"),
+    ("edit-zalo-template", "edit-template"),
+    ("create-zalo-template", "create-template"),
+    ("upload-zalo-media", "upload-media"),
+    ("get-zalo-quota", "quota"),
+    ("get-zalo-public-key", "key"),
+    ("create-zalo-public-key", "create-key"),
+];

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod stub;
+
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 

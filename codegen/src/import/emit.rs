@@ -69,7 +69,8 @@ pub(crate) fn build(
     options: &ImportOptions,
     overlay: Option<&Value>,
 ) -> Result<Built, ImportError> {
-    let paths = paths(doc, ops, kept);
+    let names = command_names(doc, ops, kept, options);
+    let paths = paths(doc, ops, kept, &names);
     let hook_roots: Vec<Value> = hooks.iter().map(Hook::root).collect();
     // One root per operation, so that names go to the operations in document order, then the
     // webhooks' payloads.
@@ -149,8 +150,92 @@ pub(crate) fn build(
     })
 }
 
+/// The command name of each kept operation, by operationId: the one the description being
+/// refreshed gives it, else one the rule derives (`command_names.rs`).
+fn command_names(
+    doc: &Value,
+    ops: &[Op],
+    kept: &BTreeSet<usize>,
+    options: &ImportOptions,
+) -> BTreeMap<String, String> {
+    let previous = options
+        .previous
+        .as_deref()
+        .map(previous_names)
+        .unwrap_or_default();
+    let unnamed: Vec<crate::command_names::Unnamed<'_>> = kept
+        .iter()
+        .filter_map(|i| {
+            let op = &ops[*i];
+            let id = op.id.as_deref()?;
+            Some(crate::command_names::Unnamed {
+                operation_id: id,
+                deprecated: op.deprecated
+                    || op
+                        .get(doc)
+                        .and_then(|o| o.get("deprecated"))
+                        .and_then(Value::as_bool)
+                        == Some(true),
+                kept: previous.get(id).map(String::as_str),
+            })
+        })
+        .collect();
+    crate::command_names::derive(&options.product, &unnamed)
+}
+
+/// The `x-cli-name` of each operation of a written description, by operationId.
+fn previous_names(text: &str) -> BTreeMap<String, String> {
+    let Ok(tree) = serde_yaml::from_str::<Value>(text) else {
+        return BTreeMap::new();
+    };
+    let items = tree
+        .get("paths")
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_mapping)
+        .flat_map(|item| item.values());
+    items
+        .filter_map(|op| {
+            let id = op.get("operationId")?.as_str()?;
+            let name = op.get(crate::command_names::NAME_KEY)?.as_str()?;
+            Some((id.to_owned(), name.to_owned()))
+        })
+        .collect()
+}
+
+/// The operation with its command's name written right after its operationId.
+fn named(operation: &Value, names: &BTreeMap<String, String>) -> Value {
+    let Some(map) = operation.as_mapping() else {
+        return operation.clone();
+    };
+    let name = map
+        .get("operationId")
+        .and_then(Value::as_str)
+        .and_then(|id| names.get(id));
+    let Some(name) = name else {
+        return operation.clone();
+    };
+    let mut out = Mapping::new();
+    for (key, value) in map {
+        if key.as_str() == Some(crate::command_names::NAME_KEY) {
+            continue;
+        }
+        out.insert(key.clone(), value.clone());
+        if key.as_str() == Some("operationId") {
+            out.insert(crate::command_names::NAME_KEY.into(), name.as_str().into());
+        }
+    }
+    Value::Mapping(out)
+}
+
 /// The kept operations, in document order, with the path-level keys of their path items.
-fn paths(doc: &Value, ops: &[Op], kept: &BTreeSet<usize>) -> Value {
+fn paths(
+    doc: &Value,
+    ops: &[Op],
+    kept: &BTreeSet<usize>,
+    names: &BTreeMap<String, String>,
+) -> Value {
     let mut paths = Mapping::new();
     let Some(source) = doc.get("paths").and_then(Value::as_mapping) else {
         return Value::Mapping(paths);
@@ -172,7 +257,7 @@ fn paths(doc: &Value, ops: &[Op], kept: &BTreeSet<usize>) -> Value {
             };
             if METHODS.contains(&key) {
                 if is_kept(key) {
-                    out.insert(key.into(), value.clone());
+                    out.insert(key.into(), named(value, names));
                     any = true;
                 }
             } else if key != "servers" {

@@ -12,7 +12,7 @@
 //!    siblings, `const`), duplicate enum values, discriminated unions (see
 //!    `discriminator.rs`), error responses without a body, every error body pointed at one
 //!    shared `ErrorBody` (see `errors.rs`). Vendor extensions other than `x-scopes` and
-//!    `x-deprecationInformation` on operations, and (without `--keep-docs`) descriptions,
+//!    `x-deprecationInformation` on operations (and the `x-cli-name` the import writes), and (without `--keep-docs`) descriptions,
 //!    summaries, titles and examples are dropped, so that no prose of Infobip's lands in the
 //!    repository.
 //! 2. **Merges** identical copies of a schema and **renames** content-hash keys
@@ -23,10 +23,13 @@
 //!    and path) are left out: the project's description wins. By default, an operation that
 //!    cannot be generated is left out and reported with the JSON pointer of the construct at
 //!    fault; when it was named, the import fails.
-//! 4. **Trims** to what the kept operations and webhooks reach (`webhooks.rs`: each kind's JSON
+//! 4. **Names** each kept operation's command (`x-cli-name`): the name it has in the
+//!    description being refreshed ([`ImportOptions::previous`]) if it has one, else one derived
+//!    by the rule of [`command_names`](crate::command_names).
+//! 5. **Trims** to what the kept operations and webhooks reach (`webhooks.rs`: each kind's JSON
 //!    payload, kept as `x-webhooks`), writes it in a stable order (see
-//!    `emit.rs`) with the product's overlay applied (`overlay.rs`), and checks the result with
-//!    the codegen's own validation and progenitor.
+//!    `emit.rs`) with the product's overlay applied (`overlay.rs`, which may set a name by
+//!    hand), and checks the result with the codegen's own validation and progenitor.
 //!
 //! ```
 //! let published = r##"{"openapi":"3.1.0","info":{"title":"t","version":"1"},
@@ -86,6 +89,10 @@ pub struct ImportOptions {
     pub overlay: Option<String>,
     /// Where the document came from, recorded in the description's `info.x-source`.
     pub source: Option<Source>,
+    /// The description being refreshed (`spec/<product>.yaml` as it is), whose commands'
+    /// names (`x-cli-name`) are kept: a refresh never renames a command. See
+    /// [`command_names`](crate::command_names) for how a new operation is named.
+    pub previous: Option<String>,
 }
 
 /// The published document a description was imported from.

@@ -21,6 +21,56 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`LabelRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct LabelRequest {
+        pub labels: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub note: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub pages: ::std::vec::Vec<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sandbox: ::std::option::Option<bool>,
+    }
+    impl LabelRequest {
+        pub fn builder() -> builder::LabelRequest {
+            Default::default()
+        }
+        /// With the required fields (`labels`); set the others with the setters.
+        pub fn new(
+            labels: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                labels: labels.into(),
+                note: ::std::option::Option::None,
+                pages: ::std::default::Default::default(),
+                sandbox: ::std::option::Option::None,
+            }
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pages`.
+        pub fn pages(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i32>>,
+        ) -> Self {
+            self.pages = value.into();
+            self
+        }
+        /// Sets `sandbox`.
+        pub fn sandbox(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.sandbox = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
     ///`UploadResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -52,6 +102,105 @@ pub mod types {
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct LabelRequest {
+            labels: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            note: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pages: ::std::result::Result<::std::vec::Vec<i32>, ::std::string::String>,
+            sandbox: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LabelRequest {
+            fn default() -> Self {
+                Self {
+                    labels: Err("no value supplied for labels".to_string()),
+                    note: Ok(Default::default()),
+                    pages: Ok(Default::default()),
+                    sandbox: Ok(Default::default()),
+                }
+            }
+        }
+        impl LabelRequest {
+            pub fn labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for labels: {e}")
+                    });
+                self
+            }
+            pub fn note<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.note = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for note: {e}")
+                    });
+                self
+            }
+            pub fn pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pages: {e}")
+                    });
+                self
+            }
+            pub fn sandbox<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sandbox = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sandbox: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LabelRequest> for super::LabelRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LabelRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    labels: value.labels?,
+                    note: value.note?,
+                    pages: value.pages?,
+                    sandbox: value.sandbox?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LabelRequest> for LabelRequest {
+            fn from(value: super::LabelRequest) -> Self {
+                Self {
+                    labels: Ok(value.labels),
+                    note: Ok(value.note),
+                    pages: Ok(value.pages),
+                    sandbox: Ok(value.sandbox),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct UploadResult {
             document_id: ::std::result::Result<
@@ -232,6 +381,29 @@ let response = client.replace_document()
 ```*/
     pub fn replace_document(&self) -> builder::ReplaceDocument<'_> {
         builder::ReplaceDocument::new(self)
+    }
+    /**Sends a `GET` request to `/uploads/1/documents`
+
+```ignore
+let response = client.search_documents()
+    .output(output)
+    .profile(profile)
+    .send()
+    .await;
+```*/
+    pub fn search_documents(&self) -> builder::SearchDocuments<'_> {
+        builder::SearchDocuments::new(self)
+    }
+    /**Sends a `POST` request to `/uploads/1/documents`
+
+```ignore
+let response = client.label_documents()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn label_documents(&self) -> builder::LabelDocuments<'_> {
+        builder::LabelDocuments::new(self)
     }
     /**Sends a `GET` request to `/uploads/1/export`
 
@@ -450,6 +622,219 @@ pub mod builder {
                 204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(&super::operations::REPLACE_DOCUMENT, response)
+                        .await
+                }
+            }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
+    }
+    /**Builder for [`Client::search_documents`]
+
+[`Client::search_documents`]: super::Client::search_documents*/
+    #[derive(Debug, Clone)]
+    pub struct SearchDocuments<'a> {
+        client: &'a super::Client,
+        output: Result<Option<::std::string::String>, String>,
+        profile: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
+    }
+    impl<'a> SearchDocuments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                output: Ok(None),
+                profile: Ok(None),
+                call_timeout: ::std::option::Option::None,
+            }
+        }
+        pub fn output<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.output = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for output failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn profile<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.profile = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for profile failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/uploads/1/documents`
+        pub async fn send(self) -> Result<ResponseValue<types::UploadResult>, Error> {
+            let Self { client, output, profile, call_timeout } = self;
+            let output = output
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_DOCUMENTS,
+                    e,
+                ))?;
+            let profile = profile
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::SEARCH_DOCUMENTS,
+                    e,
+                ))?;
+            let url = format!("{}/uploads/1/documents", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("output", &output))
+                .query(&progenitor_client::QueryParam::new("profile", &profile))
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::SEARCH_DOCUMENTS,
+                    e,
+                ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::SEARCH_DOCUMENTS,
+                    request,
+                )
+                .await?;
+            match response.status().as_u16() {
+                200u16 => {
+                    crate::call::json(&super::operations::SEARCH_DOCUMENTS, response)
+                        .await
+                }
+                _ => {
+                    crate::call::failure(&super::operations::SEARCH_DOCUMENTS, response)
+                        .await
+                }
+            }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
+    }
+    /**Builder for [`Client::label_documents`]
+
+[`Client::label_documents`]: super::Client::label_documents*/
+    #[derive(Debug, Clone)]
+    pub struct LabelDocuments<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::LabelRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
+    }
+    impl<'a> LabelDocuments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::LabelRequest>,
+            <V as std::convert::TryInto<types::LabelRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `LabelRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::LabelRequest,
+            ) -> types::builder::LabelRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/uploads/1/documents`
+        pub async fn send(self) -> Result<ResponseValue<types::UploadResult>, Error> {
+            let Self { client, body, call_timeout } = self;
+            let body = body
+                .and_then(|v| {
+                    types::LabelRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(|e| crate::call::invalid_request(
+                    &super::operations::LABEL_DOCUMENTS,
+                    e,
+                ))?;
+            let url = format!("{}/uploads/1/documents", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()
+                .map_err(|e| crate::call::transport_error(
+                    &super::operations::LABEL_DOCUMENTS,
+                    e,
+                ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
+            let response = crate::call::execute(
+                    &client.inner,
+                    &client.client,
+                    &super::operations::LABEL_DOCUMENTS,
+                    request,
+                )
+                .await?;
+            match response.status().as_u16() {
+                200u16 => {
+                    crate::call::json(&super::operations::LABEL_DOCUMENTS, response)
+                        .await
+                }
+                _ => {
+                    crate::call::failure(&super::operations::LABEL_DOCUMENTS, response)
                         .await
                 }
             }

@@ -49,6 +49,30 @@ pub static REPLACE_DOCUMENT: Operation = Operation {
     repeatable: false,
     reads_secrets: None,
 };
+///`search-documents`: GET /uploads/1/documents
+pub static SEARCH_DOCUMENTS: Operation = Operation {
+    product: "uploads-fixture",
+    id: "search-documents",
+    method_name: "search_documents",
+    http_method: "GET",
+    path: "/uploads/1/documents",
+    schemes: &[Scheme::OAuth2, Scheme::Basic, Scheme::ApiKeyHeader],
+    scopes: &[],
+    repeatable: true,
+    reads_secrets: None,
+};
+///`label-documents`: POST /uploads/1/documents
+pub static LABEL_DOCUMENTS: Operation = Operation {
+    product: "uploads-fixture",
+    id: "label-documents",
+    method_name: "label_documents",
+    http_method: "POST",
+    path: "/uploads/1/documents",
+    schemes: &[Scheme::OAuth2, Scheme::Basic, Scheme::ApiKeyHeader],
+    scopes: &[],
+    repeatable: false,
+    reads_secrets: None,
+};
 ///`export-audit-log`: GET /uploads/1/export
 pub static EXPORT_AUDIT_LOG: Operation = Operation {
     product: "uploads-fixture",
@@ -78,6 +102,8 @@ pub static ALL: &[&Operation] = &[
     &UPLOAD_DOCUMENT,
     &DOWNLOAD_DOCUMENT,
     &REPLACE_DOCUMENT,
+    &SEARCH_DOCUMENTS,
+    &LABEL_DOCUMENTS,
     &EXPORT_AUDIT_LOG,
     &CREATE_NOTE,
 ];
@@ -88,6 +114,8 @@ pub fn by_method_name(name: &str) -> Option<&'static Operation> {
         "upload_document" => Some(&UPLOAD_DOCUMENT),
         "download_document" => Some(&DOWNLOAD_DOCUMENT),
         "replace_document" => Some(&REPLACE_DOCUMENT),
+        "search_documents" => Some(&SEARCH_DOCUMENTS),
+        "label_documents" => Some(&LABEL_DOCUMENTS),
         "export_audit_log" => Some(&EXPORT_AUDIT_LOG),
         "create_note" => Some(&CREATE_NOTE),
         _ => None,
