@@ -28,10 +28,17 @@ pub(crate) fn render(specs: &[Spec]) -> Result<Vec<GeneratedFile>, CodegenError>
             path: format!("{SANDBOX_DESCRIPTIONS}/{}.json", spec.product),
             contents: format!("{json}\n"),
         });
-        entries.push_str(&format!(
-            "    (\"{product}\", include_str!(\"../../descriptions/{product}.json\")),\n",
-            product = spec.product
-        ));
+        // As rustfmt lays it out (`cargo fmt --check` reads this file too): a tuple on one
+        // line when its contents fit in 60 columns (rustfmt's width for a call's arguments).
+        let product = &spec.product;
+        let inner = format!("\"{product}\", include_str!(\"../../descriptions/{product}.json\")");
+        if inner.len() <= 60 {
+            entries.push_str(&format!("    ({inner}),\n"));
+        } else {
+            entries.push_str(&format!(
+                "    (\n        \"{product}\",\n        include_str!(\"../../descriptions/{product}.json\"),\n    ),\n"
+            ));
+        }
     }
     files.push(GeneratedFile {
         path: SANDBOX_DOCUMENTS.to_owned(),
