@@ -180,3 +180,21 @@ async fn a_described_path_with_another_method_is_405() {
     let (status, _) = refusal(env.request(reqwest::Method::DELETE, QUERY)).await;
     assert_eq!(status, 405);
 }
+
+#[tokio::test]
+async fn a_violation_never_repeats_the_value_sent() {
+    let env = Env::new().await;
+    // The validator's own words repeat the offending value: a secret would come back, and a
+    // megabyte body would come back twenty times over.
+    let secret = "s3cr3t-".repeat(10);
+    let (status, violations) = refusal(env.query(json!({"to": secret}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(!violations[0].1.contains("s3cr3t"), "{violations:?}");
+
+    let long = "4".repeat(900 * 1024);
+    let response = env.query(json!({"to": long})).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.unwrap();
+    assert!(body.len() < 4096, "{} bytes", body.len());
+}

@@ -26,6 +26,9 @@ use super::catalogue::{resolve, Location, Operation, Parameter};
 /// Every problem found, as `(property path, what is wrong)`; the first 20 are enough to fix a
 /// request by.
 const MAX_VIOLATIONS: usize = 20;
+/// The longest explanation of one violation, in characters: the validator's words can list
+/// a request's own property names, which a hostile body makes as long as it likes.
+const MAX_PROBLEM_CHARS: usize = 300;
 
 /// The operation's body validators, built at their first use (building one compiles the
 /// schemas it reaches).
@@ -235,12 +238,22 @@ fn violation(error: &jsonschema::ValidationError<'_>) -> (String, String) {
             }
             "is required".to_owned()
         }
-        _ => error.to_string(),
+        // Masked: the validator's own words repeat the offending value, which may be a
+        // secret, and which a 1 MiB body would turn into a 20 MiB answer.
+        _ => shortened(error.masked_with("the value").to_string()),
     };
     if path.is_empty() {
         path.push_str("(body)");
     }
     (path, problem)
+}
+
+/// `text` cut to [`MAX_PROBLEM_CHARS`], marked as cut.
+fn shortened(text: String) -> String {
+    match text.char_indices().nth(MAX_PROBLEM_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
 }
 
 /// OpenAPI 3.0's schema dialect as draft 4 (see the module documentation). `schemas` is true
