@@ -204,6 +204,8 @@ fn action(status: StatusCode) -> &'static str {
         403 => "Use credentials whose API scopes include one this endpoint requires.",
         404 => "Check the identifier in the path.",
         429 => "Slow down; retry after the time in the Retry-After header.",
+        // A wrong method, media type or size: the same request fails again, however late.
+        400..=499 => "Check the request against the API description and correct it.",
         _ => "Try again later.",
     }
 }

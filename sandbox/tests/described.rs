@@ -198,3 +198,42 @@ async fn a_violation_never_repeats_the_value_sent() {
     let body = response.text().await.unwrap();
     assert!(body.len() < 4096, "{} bytes", body.len());
 }
+
+#[tokio::test]
+async fn a_refusal_of_method_or_media_type_says_to_correct_the_request() {
+    let env = Env::new().await;
+    let text = env
+        .request(reqwest::Method::POST, QUERY)
+        .header("content-type", "text/plain")
+        .body("to=41793026727");
+    let untyped = env
+        .request(reqwest::Method::POST, QUERY)
+        .body(r#"{"to": ["41793026727"]}"#);
+    let delete = env.request(reqwest::Method::DELETE, QUERY);
+    for (request, status) in [(text, 415), (untyped, 415), (delete, 405)] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["action"], "Check the request against the API description and correct it.",
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_judged_before_scopes_before_the_request() {
+    let env = Env::new().await;
+    let url = format!("{}{QUERY}", env.sandbox.base_url());
+    let broken = || {
+        env.http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{")
+    };
+    let (status, _) = refusal(broken()).await;
+    assert_eq!(status, 401);
+    let sms_only = env.key(&[SMS_SCOPE]).await;
+    let (status, _) = refusal(broken().header("authorization", format!("App {sms_only}"))).await;
+    assert_eq!(status, 403);
+}
