@@ -237,3 +237,21 @@ async fn credentials_are_judged_before_scopes_before_the_request() {
     let (status, _) = refusal(broken().header("authorization", format!("App {sms_only}"))).await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_header_parameter_that_is_not_text_is_named_as_such() {
+    let env = Env::new().await;
+    let value = reqwest::header::HeaderValue::from_bytes(b"\xffsession").unwrap();
+    let request = env
+        .request(reqwest::Method::GET, "/biometrics/1/kyc/sessions")
+        .header("X-Session-Id", value);
+    let (status, violations) = refusal(request).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        violations,
+        vec![(
+            "X-Session-Id".to_owned(),
+            "must be visible ASCII text".to_owned()
+        )]
+    );
+}

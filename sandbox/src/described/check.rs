@@ -73,7 +73,16 @@ pub(crate) fn request(
                 .collect(),
         };
         if values.is_empty() {
-            if parameter.required {
+            // Sent, but not as text: saying it is missing would send the caller looking in
+            // the wrong place.
+            if parameter.location == Location::Header
+                && headers.contains_key(parameter.name.as_str())
+            {
+                violations.push((
+                    parameter.name.clone(),
+                    "must be visible ASCII text".to_owned(),
+                ));
+            } else if parameter.required {
                 violations.push((parameter.name.clone(), "is required".to_owned()));
             }
             continue;
@@ -153,6 +162,16 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
+    if media.is_empty() {
+        let accepted: Vec<&str> = declared.content.iter().map(|(m, _)| m.as_str()).collect();
+        return Err(Failure::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "The request has a body but no Content-Type: send one of {}",
+                accepted.join(", ")
+            ),
+        ));
+    }
     let Some((_, schema)) = declared
         .content
         .iter()
