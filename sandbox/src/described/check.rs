@@ -216,20 +216,61 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
 
 /// A validator for `schema`, whose `$ref`s point into the description `root`.
 pub(crate) fn validator(root: &Value, schema: &Value) -> Result<Validator, String> {
-    let components = root
-        .pointer("/components/schemas")
-        .map_or(Value::Null, |schemas| json_schema(root, schemas, true));
     // `allOf` around the schema: draft 4 ignores whatever sits beside a `$ref`, and the root
     // must hold the components the references point to.
     let document = serde_json::json!({
         "allOf": [json_schema(root, schema, false)],
-        "components": {"schemas": components},
+        "components": {"schemas": reachable(root, schema)},
     });
     jsonschema::options()
         .with_draft(Draft::Draft4)
         .should_validate_formats(false)
         .build(&document)
         .map_err(|e| e.to_string())
+}
+
+/// The components `schema` refers to, directly or through one another, as draft 4: only
+/// those, since every validator keeps its own copy (the whole of a large description's, for
+/// each of its operations, came to hundreds of megabytes once all were built).
+fn reachable(root: &Value, schema: &Value) -> Map<String, Value> {
+    const PREFIX: &str = "#/components/schemas/";
+    let mut kept = Map::new();
+    let mut pending = vec![schema];
+    while let Some(value) = pending.pop() {
+        let mut refs = Vec::new();
+        references(value, &mut refs);
+        for reference in refs {
+            let Some(name) = reference.strip_prefix(PREFIX) else {
+                continue;
+            };
+            let name = name.replace("~1", "/").replace("~0", "~");
+            if kept.contains_key(&name) {
+                continue;
+            }
+            let Some(target) = root.pointer(&reference[1..]) else {
+                continue;
+            };
+            kept.insert(name, json_schema(root, target, false));
+            pending.push(target);
+        }
+    }
+    kept
+}
+
+/// Every `$ref` within `value`, at any depth.
+fn references<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(object) => {
+            for (key, inner) in object {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(reference)) => out.push(reference),
+                    _ => references(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
+        _ => {}
+    }
 }
 
 /// `(property path, what is wrong)` for one validation error: the path in the form Infobip's
@@ -373,6 +414,22 @@ mod tests {
             false,
         );
         assert_eq!(converted["required"], json!(["name"]));
+    }
+
+    #[test]
+    fn a_validator_holds_only_the_components_it_reaches() {
+        let root = json!({"components": {"schemas": {
+            "Outer": {"type": "object", "properties": {"inner": {"$ref": "#/components/schemas/Inner"}}},
+            "Inner": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+            "Unrelated": {"type": "string"}
+        }}});
+        let kept = reachable(&root, &json!({"$ref": "#/components/schemas/Outer"}));
+        let mut names: Vec<&str> = kept.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Inner", "Outer"]);
+        let validator = validator(&root, &json!({"$ref": "#/components/schemas/Outer"})).unwrap();
+        assert!(validator.is_valid(&json!({"inner": {"name": "x"}})));
+        assert!(!validator.is_valid(&json!({"inner": {}})));
     }
 
     #[test]
