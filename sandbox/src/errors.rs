@@ -199,11 +199,15 @@ fn oauth_error(status: StatusCode) -> String {
 
 fn action(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        400 => "Check the request against the API description and correct it.",
         401 => "Check the credentials and the Authorization header's scheme, then try again.",
         403 => "Use credentials whose API scopes include one this endpoint requires.",
         404 => "Check the identifier in the path.",
         429 => "Slow down; retry after the time in the Retry-After header.",
+        // A 400, or a wrong method, media type or size: the same request fails again,
+        // however late.
+        code if (400..500).contains(&code) => {
+            "Check the request against the API description and correct it."
+        }
         _ => "Try again later.",
     }
 }

@@ -180,3 +180,78 @@ async fn a_described_path_with_another_method_is_405() {
     let (status, _) = refusal(env.request(reqwest::Method::DELETE, QUERY)).await;
     assert_eq!(status, 405);
 }
+
+#[tokio::test]
+async fn a_violation_never_repeats_the_value_sent() {
+    let env = Env::new().await;
+    // The validator's own words repeat the offending value: a secret would come back, and a
+    // megabyte body would come back twenty times over.
+    let secret = "s3cr3t-".repeat(10);
+    let (status, violations) = refusal(env.query(json!({"to": secret}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(!violations[0].1.contains("s3cr3t"), "{violations:?}");
+
+    let long = "4".repeat(900 * 1024);
+    let response = env.query(json!({"to": long})).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.unwrap();
+    assert!(body.len() < 4096, "{} bytes", body.len());
+}
+
+#[tokio::test]
+async fn a_refusal_of_method_or_media_type_says_to_correct_the_request() {
+    let env = Env::new().await;
+    let text = env
+        .request(reqwest::Method::POST, QUERY)
+        .header("content-type", "text/plain")
+        .body("to=41793026727");
+    let untyped = env
+        .request(reqwest::Method::POST, QUERY)
+        .body(r#"{"to": ["41793026727"]}"#);
+    let delete = env.request(reqwest::Method::DELETE, QUERY);
+    for (request, status) in [(text, 415), (untyped, 415), (delete, 405)] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["action"], "Check the request against the API description and correct it.",
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_judged_before_scopes_before_the_request() {
+    let env = Env::new().await;
+    let url = format!("{}{QUERY}", env.sandbox.base_url());
+    let broken = || {
+        env.http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{")
+    };
+    let (status, _) = refusal(broken()).await;
+    assert_eq!(status, 401);
+    let sms_only = env.key(&[SMS_SCOPE]).await;
+    let (status, _) = refusal(broken().header("authorization", format!("App {sms_only}"))).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_header_parameter_that_is_not_text_is_named_as_such() {
+    let env = Env::new().await;
+    let value = reqwest::header::HeaderValue::from_bytes(b"\xffsession").unwrap();
+    let request = env
+        .request(reqwest::Method::GET, "/biometrics/1/kyc/sessions")
+        .header("X-Session-Id", value);
+    let (status, violations) = refusal(request).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        violations,
+        vec![(
+            "X-Session-Id".to_owned(),
+            "must be visible ASCII text".to_owned()
+        )]
+    );
+}

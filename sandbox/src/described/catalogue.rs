@@ -133,23 +133,24 @@ impl Catalogue {
     }
 
     /// The operation a request is for: of those whose template matches the path, the one with
-    /// the most literal segments (`/senders/verified` before `/senders/{sender}`). `Err` when
-    /// the path is described but not for this method.
+    /// the most literal segments (`/senders/verified` before `/senders/{sender}`), then the one
+    /// whose first literal comes first, so a tie never hangs on the descriptions' order. `Err`
+    /// when the path is described but not for this method.
     pub fn find(&self, method: &Method, path: &str) -> Result<&Operation, NotDescribed> {
         let path = path.strip_suffix('/').unwrap_or(path);
         let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let mut best: Option<(&Operation, usize)> = None;
+        let mut best: Option<(&Operation, (usize, u64))> = None;
         let mut other_method = false;
         for operation in &self.operations {
-            let Some(literals) = operation.matches(&segments) else {
+            let Some(rank) = operation.matches(&segments) else {
                 continue;
             };
             if operation.method != *method {
                 other_method = true;
                 continue;
             }
-            if best.is_none_or(|(_, most)| literals > most) {
-                best = Some((operation, literals));
+            if best.is_none_or(|(_, most)| rank > most) {
+                best = Some((operation, rank));
             }
         }
         match best {
@@ -246,8 +247,11 @@ impl Operation {
                 status: 200,
                 content: None,
             });
+        // An operation without its own `security` has the description's (OpenAPI 3.0); an
+        // empty list of its own means no credentials.
         let schemes = operation
             .get("security")
+            .or_else(|| root.get("security"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -278,21 +282,28 @@ impl Operation {
         })
     }
 
-    /// The number of literal segments, when the template matches.
-    fn matches(&self, segments: &[&str]) -> Option<usize> {
+    /// When the template matches: its number of literal segments, and where they stand (the
+    /// first segment the highest bit; a path of more than 64 segments is not one of Infobip's).
+    fn matches(&self, segments: &[&str]) -> Option<(usize, u64)> {
         if segments.len() != self.segments.len() {
             return None;
         }
         let mut literals = 0;
-        for (wanted, given) in self.segments.iter().zip(segments) {
+        let mut places = 0_u64;
+        for (index, (wanted, given)) in self.segments.iter().zip(segments).enumerate() {
             match wanted {
-                Segment::Literal(literal) if literal == given => literals += 1,
+                Segment::Literal(literal) if literal == given => {
+                    literals += 1;
+                    if let Some(bit) = 63_usize.checked_sub(index) {
+                        places |= 1 << bit;
+                    }
+                }
                 Segment::Literal(_) => return None,
                 Segment::Parameter if given.is_empty() => return None,
                 Segment::Parameter => {}
             }
         }
-        Some(literals)
+        Some((literals, places))
     }
 
     /// The path parameters' values, by name, in the template's order.
@@ -397,6 +408,23 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_without_security_has_the_descriptions() {
+        let text = serde_json::json!({
+            "security": [{"Basic": []}],
+            "components": {"securitySchemes": {"Basic": {"type": "http", "scheme": "basic"}}},
+            "paths": {
+                "/demo/1/guarded": {"get": {"operationId": "guarded"}},
+                "/demo/1/open": {"get": {"operationId": "open", "security": []}}
+            }
+        })
+        .to_string();
+        let catalogue = Catalogue::read(&[("demo", &text)]).unwrap();
+        let schemes = |path| &catalogue.find(&Method::GET, path).unwrap().schemes;
+        assert_eq!(schemes("/demo/1/guarded"), &vec![SchemeUsed::Basic]);
+        assert!(schemes("/demo/1/open").is_empty());
+    }
+
+    #[test]
     fn a_literal_segment_wins_over_a_parameter() {
         let catalogue = Catalogue::get().unwrap();
         let found = catalogue.find(&Method::GET, "/account/1/balance").unwrap();
@@ -409,6 +437,15 @@ mod tests {
             catalogue.find(&Method::GET, "/nowhere/1").err(),
             Some(NotDescribed::Path)
         );
+    }
+
+    #[test]
+    fn of_two_templates_with_as_many_literals_the_earlier_literal_wins() {
+        let catalogue = Catalogue::get().unwrap();
+        let found = catalogue
+            .find(&Method::GET, "/calls/1/sip-trunks/service-addresses/status")
+            .unwrap();
+        assert_eq!(found.id, "get-sip-trunk-service-address");
     }
 
     #[test]

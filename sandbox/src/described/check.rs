@@ -26,6 +26,9 @@ use super::catalogue::{resolve, Location, Operation, Parameter};
 /// Every problem found, as `(property path, what is wrong)`; the first 20 are enough to fix a
 /// request by.
 const MAX_VIOLATIONS: usize = 20;
+/// The longest explanation of one violation, in characters: the validator's words can list
+/// a request's own property names, which a hostile body makes as long as it likes.
+const MAX_PROBLEM_CHARS: usize = 300;
 
 /// The operation's body validators, built at their first use (building one compiles the
 /// schemas it reaches).
@@ -70,7 +73,16 @@ pub(crate) fn request(
                 .collect(),
         };
         if values.is_empty() {
-            if parameter.required {
+            // Sent, but not as text: saying it is missing would send the caller looking in
+            // the wrong place.
+            if parameter.location == Location::Header
+                && headers.contains_key(parameter.name.as_str())
+            {
+                violations.push((
+                    parameter.name.clone(),
+                    "must be visible ASCII text".to_owned(),
+                ));
+            } else if parameter.required {
                 violations.push((parameter.name.clone(), "is required".to_owned()));
             }
             continue;
@@ -150,6 +162,16 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
+    if media.is_empty() {
+        let accepted: Vec<&str> = declared.content.iter().map(|(m, _)| m.as_str()).collect();
+        return Err(Failure::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "The request has a body but no Content-Type: send one of {}",
+                accepted.join(", ")
+            ),
+        ));
+    }
     let Some((_, schema)) = declared
         .content
         .iter()
@@ -194,20 +216,61 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
 
 /// A validator for `schema`, whose `$ref`s point into the description `root`.
 pub(crate) fn validator(root: &Value, schema: &Value) -> Result<Validator, String> {
-    let components = root
-        .pointer("/components/schemas")
-        .map_or(Value::Null, |schemas| json_schema(root, schemas, true));
     // `allOf` around the schema: draft 4 ignores whatever sits beside a `$ref`, and the root
     // must hold the components the references point to.
     let document = serde_json::json!({
         "allOf": [json_schema(root, schema, false)],
-        "components": {"schemas": components},
+        "components": {"schemas": reachable(root, schema)},
     });
     jsonschema::options()
         .with_draft(Draft::Draft4)
         .should_validate_formats(false)
         .build(&document)
         .map_err(|e| e.to_string())
+}
+
+/// The components `schema` refers to, directly or through one another, as draft 4: only
+/// those, since every validator keeps its own copy (the whole of a large description's, for
+/// each of its operations, came to hundreds of megabytes once all were built).
+fn reachable(root: &Value, schema: &Value) -> Map<String, Value> {
+    const PREFIX: &str = "#/components/schemas/";
+    let mut kept = Map::new();
+    let mut pending = vec![schema];
+    while let Some(value) = pending.pop() {
+        let mut refs = Vec::new();
+        references(value, &mut refs);
+        for reference in refs {
+            let Some(name) = reference.strip_prefix(PREFIX) else {
+                continue;
+            };
+            let name = name.replace("~1", "/").replace("~0", "~");
+            if kept.contains_key(&name) {
+                continue;
+            }
+            let Some(target) = root.pointer(&reference[1..]) else {
+                continue;
+            };
+            kept.insert(name, json_schema(root, target, false));
+            pending.push(target);
+        }
+    }
+    kept
+}
+
+/// Every `$ref` within `value`, at any depth.
+fn references<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(object) => {
+            for (key, inner) in object {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(reference)) => out.push(reference),
+                    _ => references(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
+        _ => {}
+    }
 }
 
 /// `(property path, what is wrong)` for one validation error: the path in the form Infobip's
@@ -235,12 +298,22 @@ fn violation(error: &jsonschema::ValidationError<'_>) -> (String, String) {
             }
             "is required".to_owned()
         }
-        _ => error.to_string(),
+        // Masked: the validator's own words repeat the offending value, which may be a
+        // secret, and which a 1 MiB body would turn into a 20 MiB answer.
+        _ => shortened(error.masked_with("the value").to_string()),
     };
     if path.is_empty() {
         path.push_str("(body)");
     }
     (path, problem)
+}
+
+/// `text` cut to [`MAX_PROBLEM_CHARS`], marked as cut.
+fn shortened(text: String) -> String {
+    match text.char_indices().nth(MAX_PROBLEM_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
 }
 
 /// OpenAPI 3.0's schema dialect as draft 4 (see the module documentation). `schemas` is true
@@ -341,6 +414,22 @@ mod tests {
             false,
         );
         assert_eq!(converted["required"], json!(["name"]));
+    }
+
+    #[test]
+    fn a_validator_holds_only_the_components_it_reaches() {
+        let root = json!({"components": {"schemas": {
+            "Outer": {"type": "object", "properties": {"inner": {"$ref": "#/components/schemas/Inner"}}},
+            "Inner": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+            "Unrelated": {"type": "string"}
+        }}});
+        let kept = reachable(&root, &json!({"$ref": "#/components/schemas/Outer"}));
+        let mut names: Vec<&str> = kept.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Inner", "Outer"]);
+        let validator = validator(&root, &json!({"$ref": "#/components/schemas/Outer"})).unwrap();
+        assert!(validator.is_valid(&json!({"inner": {"name": "x"}})));
+        assert!(!validator.is_valid(&json!({"inner": {}})));
     }
 
     #[test]
