@@ -200,6 +200,21 @@ pub fn operation_ids(product: &str) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// The name a user types for an operation's command: its short name (`logs`), else its
+/// operationId, which stays an alias of it.
+pub fn command_name(product: &str, id: &str) -> String {
+    crate::generated::commands()
+        .into_iter()
+        .find(|command| command.get_name() == product)
+        .and_then(|command| {
+            command
+                .get_subcommands()
+                .find(|s| s.get_name() == id || s.get_all_aliases().any(|a| a == id))
+                .map(|s| s.get_name().to_owned())
+        })
+        .unwrap_or_else(|| id.to_owned())
+}
+
 /// Whether `product` has generated commands.
 pub fn is_product(product: &str) -> bool {
     crate::generated::products()

@@ -234,6 +234,7 @@ fn may_have_been_done(operation: &Operation) -> String {
             .filter(|(method, id)| *method == "GET" && id.contains(word))
             .map(|(_, id)| id)
             .max()
+            .map(|id| crate::api::command_name(product, id))
     };
     let check = match (latest("logs"), latest("reports")) {
         (Some(id), _) => format!("`infobip {product} {id}` lists what was sent"),
@@ -290,10 +291,7 @@ mod tests {
             let failure = Failure::of_call(&error, Scheme::ApiKeyHeader);
             let hint = failure.hint.clone().unwrap_or_default();
             assert!(hint.contains("may have received it"), "{failure}");
-            assert!(
-                hint.contains("`infobip sms get-outbound-sms-message-logs-v3`"),
-                "{failure}"
-            );
+            assert!(hint.contains("`infobip sms logs`"), "{failure}");
             assert!(!failure.message.contains("refused"), "{failure}");
         }
     }

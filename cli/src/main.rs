@@ -1,8 +1,9 @@
 //! `infobip`: every operation of Infobip's API from the command line, with a sign-in that
 //! remembers its token between runs.
 //!
-//! The commands of the operations (`infobip sms send-sms-messages`, `infobip account
-//! get-account-balance`) are generated from `spec/` by `cargo xtask regen` into `generated/`;
+//! The commands of the operations (`infobip sms send-messages`, `infobip account balance`,
+//! each also reachable by its operationId) are generated from `spec/` by `cargo xtask regen`
+//! into `generated/`;
 //! the rest (`login`, `logout`, `profile`, `token`, `whoami`, `api-key`, `api`, `sms send`,
 //! `completion`, `sandbox`) are written by hand in `commands/`. Everything goes through one `infobip_auth::Infobip`
 //! connection, whose OAuth token or IBSSO session is kept in an encrypted file store, so that
@@ -37,7 +38,8 @@ const ABOUT: &str = "Infobip's API from the command line.
 
 Sign in once (`infobip login`), or set the INFOBIP_* variables, or add --sandbox to try \
 anything against a local Infobip with a demo account. Every operation of every product has a \
-command (`infobip sms send-sms-messages --json-body msg.json`), printing Infobip's JSON answer.";
+command, by a short name (`infobip account balance`, `infobip sms logs --limit 5`) or by its \
+operationId, printing Infobip's JSON answer.";
 
 /// The whole command tree: the global options, the hand-written commands, and one command
 /// per product with its generated operations (and, for SMS, `send`).

@@ -68,10 +68,7 @@ async fn a_send_without_an_answer_says_how_to_check_before_sending_again() {
     // Before: "check the base URL and the network".
     assert!(!hint.contains("network"), "{hint}");
     assert!(hint.contains("may have received it"), "{hint}");
-    assert!(
-        hint.contains("`infobip sms get-outbound-sms-message-logs-v3`"),
-        "{hint}"
-    );
+    assert!(hint.contains("`infobip sms logs`"), "{hint}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
