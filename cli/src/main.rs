@@ -41,18 +41,31 @@ anything against a local Infobip with a demo account. Every operation of every p
 command, by a short name (`infobip account balance`, `infobip sms logs --limit 5`) or by its \
 operationId, printing Infobip's JSON answer.";
 
+/// Said after [`ABOUT`] by a build without the `full` feature, whose products are fewer.
+const PARTIAL_BUILD: &str = "This build has the commands of some products only (it was built \
+without the `full` feature); `infobip api METHOD PATH` reaches every other.";
+
+/// [`ABOUT`], and what a smaller build lacks.
+fn about() -> String {
+    if cfg!(feature = "full") {
+        ABOUT.to_owned()
+    } else {
+        format!("{ABOUT}\n\n{PARTIAL_BUILD}")
+    }
+}
+
 /// The whole command tree: the global options, the hand-written commands, and one command
 /// per product with its generated operations (and, for SMS, `send`).
 pub fn command() -> clap::Command {
     let command = clap::Command::new("infobip")
         .version(env!("CARGO_PKG_VERSION"))
-        .about(ABOUT)
+        .about(about())
         .after_help(EXIT_CODES)
         .subcommand_required(true)
         .arg_required_else_help(true);
     let command = Global::augment_args(command);
     // The derive would take the enum's own documentation as the program's description.
-    let command = HandWritten::augment_subcommands(command).about(ABOUT);
+    let command = HandWritten::augment_subcommands(command).about(about());
     generated::commands()
         .into_iter()
         .fold(command, |command, product| {

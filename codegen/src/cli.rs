@@ -307,16 +307,32 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| String::from("no message"))
 }
 
+/// The products whose commands the command line always has: its hand-written commands
+/// (`login`, `whoami`, `api-key`, `sms send`) use their types, and `account balance` beside
+/// `whoami` is what a user expects of any build. Every other product's commands come with the
+/// command line's feature of the product's name.
+pub(crate) const ALWAYS_BUILT: [&str; 2] = ["account", "sms"];
+
 /// `cli/src/generated/mod.rs`: the product modules, each product's command, and how to run
-/// one of its operations. The fixture product's module is there too, behind the command
-/// line's `fixtures` feature (its tests only).
+/// one of its operations, each product behind the command line's feature of its name (but
+/// [`ALWAYS_BUILT`]). The fixture product's module is there too, behind the command line's
+/// `fixtures` feature (its tests only).
 pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
     let mut modules: Vec<Ident> = specs
         .iter()
         .map(|spec| Ident::new(&spec.product.to_snake_case(), Span::call_site()))
         .collect();
     let mut names: Vec<&str> = specs.iter().map(|spec| spec.product.as_str()).collect();
-    let mut gates: Vec<TokenStream> = specs.iter().map(|_| TokenStream::new()).collect();
+    let mut gates: Vec<TokenStream> = names
+        .iter()
+        .map(|&product| {
+            if ALWAYS_BUILT.contains(&product) {
+                TokenStream::new()
+            } else {
+                quote!(#[cfg(feature = #product)])
+            }
+        })
+        .collect();
     modules.push(Ident::new(
         &crate::FIXTURE_PRODUCT.to_snake_case(),
         Span::call_site(),
@@ -416,6 +432,29 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
             crate::api::impl_cli_config!(#modules);
         )*
     }
+}
+
+/// The command line's manifest with its generated features section rewritten: `full` (the
+/// default) with every product, and a feature per product that enables the client's. The
+/// [`ALWAYS_BUILT`] products have one too, which adds nothing, so that a list of features
+/// written for the client works for the command line.
+pub(crate) fn render_features(manifest: &str, specs: &[Spec]) -> Result<String, CodegenError> {
+    let all: Vec<String> = specs.iter().map(|s| format!("\"{}\"", s.product)).collect();
+    let mut section = format!(
+        "# Every product's commands: what `cargo install` builds. A smaller build, for a smaller\n\
+         # binary and less memory to compile it: `--no-default-features --features sms,whatsapp`.\n\
+         full = [{}]\n",
+        all.join(", ")
+    );
+    for spec in specs {
+        let product = &spec.product;
+        if ALWAYS_BUILT.contains(&product.as_str()) {
+            section.push_str(&format!("{product} = []\n"));
+        } else {
+            section.push_str(&format!("{product} = [\"infobip-client/{product}\"]\n"));
+        }
+    }
+    crate::products::replace_features(manifest, crate::CLI_MANIFEST, &section)
 }
 
 /// Removes every secret parameter from the operations (so that the generator makes no flag of

@@ -13,8 +13,9 @@
 //!   operations (progenitor's CLI generator, see `cli.rs`);
 //!
 //! and for all of them `generated-client/src/products.rs` (one module per product, behind a
-//! cargo feature of the product's name), the features section of
-//! `generated-client/Cargo.toml`, and `cli/src/generated/mod.rs` (each product's command).
+//! cargo feature of the product's name), the features sections of `generated-client/Cargo.toml`
+//! and `cli/Cargo.toml`, and `cli/src/generated/mod.rs` (each product's command, behind the
+//! command line's feature of the product's name).
 //!
 //! Every description is validated before progenitor sees it (see [`validate`]), and the output
 //! is a pure function of the input texts, so regenerating twice gives the same bytes.
@@ -25,8 +26,8 @@
 //! ```
 //! let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
 //! let specs = codegen::read_specs(root)?;
-//! let manifest = std::fs::read_to_string(root.join(codegen::CLIENT_MANIFEST))?;
-//! let output = codegen::render(&specs, &manifest)?;
+//! let manifests = codegen::Manifests::read(root)?;
+//! let output = codegen::render(&specs, &manifests)?;
 //! assert!(output.files.iter().any(|f| f.path == "generated-client/src/account/mod.rs"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -70,6 +71,9 @@ pub const SPEC_DIR: &str = "spec";
 pub const CLIENT_SRC: &str = "generated-client/src";
 /// The generated crate's manifest, whose features section regeneration writes.
 pub const CLIENT_MANIFEST: &str = "generated-client/Cargo.toml";
+/// The command line's manifest, whose features section (a feature per product) regeneration
+/// writes.
+pub const CLI_MANIFEST: &str = "cli/Cargo.toml";
 /// Where the command line's generated commands go, relative to the workspace root: one file
 /// per product and a `mod.rs`.
 pub const CLI_GENERATED: &str = "cli/src/generated";
@@ -126,14 +130,13 @@ pub enum CodegenError {
         /// What went wrong.
         reason: String,
     },
-    /// The generated crate's manifest lacks the markers around its features section.
+    /// A manifest whose features regeneration writes lacks the markers around that section.
     #[error(
-        "{CLIENT_MANIFEST} has no `{}` ... `{}` section for the product features; \
-         restore it from git",
-        products::FEATURES_BEGIN,
-        products::FEATURES_END
+        "{0} has no `{begin}` ... `{end}` section for the product features; restore it from git",
+        begin = products::FEATURES_BEGIN,
+        end = products::FEATURES_END
     )]
-    ManifestMarkers,
+    ManifestMarkers(String),
     /// The description's `x-webhooks` is not what the import writes.
     #[error(
         "the description's x-webhooks cannot be generated ({0}); write each kind as \
@@ -250,9 +253,34 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
 }
 
-/// Renders every product, plus the module list and the manifest's features section.
-/// `manifest` is the current text of [`CLIENT_MANIFEST`]; only its features section changes.
-pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
+/// The current text of the manifests whose features section regeneration writes.
+#[derive(Debug, Clone)]
+pub struct Manifests {
+    /// [`CLIENT_MANIFEST`].
+    pub client: String,
+    /// [`CLI_MANIFEST`].
+    pub cli: String,
+}
+
+impl Manifests {
+    /// Reads both from the workspace at `root`.
+    pub fn read(root: &Path) -> Result<Self, CodegenError> {
+        let read = |path: &str| {
+            std::fs::read_to_string(root.join(path)).map_err(|e| CodegenError::Io {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })
+        };
+        Ok(Self {
+            client: read(CLIENT_MANIFEST)?,
+            cli: read(CLI_MANIFEST)?,
+        })
+    }
+}
+
+/// Renders every product, plus the module lists and the manifests' features sections. Only
+/// the features sections of `manifests` change.
+pub fn render(specs: &[Spec], manifests: &Manifests) -> Result<Output, CodegenError> {
     let mut outputs = Vec::new();
     for spec in specs {
         let output =
@@ -289,7 +317,11 @@ pub fn render(specs: &[Spec], manifest: &str) -> Result<Output, CodegenError> {
     });
     files.push(GeneratedFile {
         path: CLIENT_MANIFEST.to_owned(),
-        contents: products::render_features(manifest, &features)?,
+        contents: products::render_features(&manifests.client, &features)?,
+    });
+    files.push(GeneratedFile {
+        path: CLI_MANIFEST.to_owned(),
+        contents: cli::render_features(&manifests.cli, specs)?,
     });
     files.push(GeneratedFile {
         path: format!("{CLI_GENERATED}/mod.rs"),

@@ -270,19 +270,11 @@ pub(crate) fn render_features(
     manifest: &str,
     products: &[(&str, &BTreeSet<&str>)],
 ) -> Result<String, CodegenError> {
-    let begin = manifest
-        .find(FEATURES_BEGIN)
-        .ok_or(CodegenError::ManifestMarkers)?;
-    let end = manifest[begin..]
-        .find(FEATURES_END)
-        .map(|at| begin + at)
-        .ok_or(CodegenError::ManifestMarkers)?;
-    let mut section = format!("{FEATURES_BEGIN}\n");
     let all: Vec<String> = products.iter().map(|(p, _)| format!("\"{p}\"")).collect();
-    section.push_str(&format!(
+    let mut section = format!(
         "# Every product: what the workspace's own tests build.\nfull = [{}]\n",
         all.join(", ")
-    ));
+    );
     for (product, dependencies) in products {
         let deps: Vec<String> = dependencies
             .iter()
@@ -290,8 +282,24 @@ pub(crate) fn render_features(
             .collect();
         section.push_str(&format!("{product} = [{}]\n", deps.join(", ")));
     }
+    replace_features(manifest, crate::CLIENT_MANIFEST, &section)
+}
+
+/// `manifest` (the text of the file `path`) with the lines between its generated features
+/// markers replaced by `section`.
+pub(crate) fn replace_features(
+    manifest: &str,
+    path: &str,
+    section: &str,
+) -> Result<String, CodegenError> {
+    let missing = || CodegenError::ManifestMarkers(path.to_owned());
+    let begin = manifest.find(FEATURES_BEGIN).ok_or_else(missing)?;
+    let end = manifest[begin..]
+        .find(FEATURES_END)
+        .map(|at| begin + at)
+        .ok_or_else(missing)?;
     Ok(format!(
-        "{}{section}{}",
+        "{}{FEATURES_BEGIN}\n{section}{}",
         &manifest[..begin],
         &manifest[end..]
     ))

@@ -149,10 +149,8 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 fn regen(check: bool) -> Result<(), String> {
     let root = workspace_root();
     let specs = codegen::read_specs(&root).map_err(|e| e.to_string())?;
-    let manifest_path = root.join(codegen::CLIENT_MANIFEST);
-    let manifest = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
-    let output = codegen::render(&specs, &manifest).map_err(|e| e.to_string())?;
+    let manifests = codegen::Manifests::read(&root).map_err(|e| e.to_string())?;
+    let output = codegen::render(&specs, &manifests).map_err(|e| e.to_string())?;
 
     for (spec, product) in specs.iter().zip(&output.products) {
         println!(

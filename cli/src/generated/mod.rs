@@ -3,98 +3,143 @@
 
 //! Every product's commands, generated from `spec/` by `cargo xtask regen`.
 use ::infobip_client::Connection as _;
+#[cfg(feature = "account-management")]
 #[rustfmt::skip]
 pub mod account_management;
 #[rustfmt::skip]
 pub mod account;
+#[cfg(feature = "ai-assistants")]
 #[rustfmt::skip]
 pub mod ai_assistants;
+#[cfg(feature = "answers")]
 #[rustfmt::skip]
 pub mod answers;
+#[cfg(feature = "apple-mfb")]
 #[rustfmt::skip]
 pub mod apple_mfb;
+#[cfg(feature = "application-entity")]
 #[rustfmt::skip]
 pub mod application_entity;
+#[cfg(feature = "billing-usage-api")]
 #[rustfmt::skip]
 pub mod billing_usage_api;
+#[cfg(feature = "biometrics")]
 #[rustfmt::skip]
 pub mod biometrics;
+#[cfg(feature = "blocklist")]
 #[rustfmt::skip]
 pub mod blocklist;
+#[cfg(feature = "camara")]
 #[rustfmt::skip]
 pub mod camara;
+#[cfg(feature = "catalogs-api")]
 #[rustfmt::skip]
 pub mod catalogs_api;
+#[cfg(feature = "common-assets")]
 #[rustfmt::skip]
 pub mod common_assets;
+#[cfg(feature = "conversations")]
 #[rustfmt::skip]
 pub mod conversations;
+#[cfg(feature = "email")]
 #[rustfmt::skip]
 pub mod email;
+#[cfg(feature = "instagram")]
 #[rustfmt::skip]
 pub mod instagram;
+#[cfg(feature = "kakao")]
 #[rustfmt::skip]
 pub mod kakao;
+#[cfg(feature = "knowledge-base")]
 #[rustfmt::skip]
 pub mod knowledge_base;
+#[cfg(feature = "line")]
 #[rustfmt::skip]
 pub mod line;
+#[cfg(feature = "live-chat")]
 #[rustfmt::skip]
 pub mod live_chat;
+#[cfg(feature = "messages-api")]
 #[rustfmt::skip]
 pub mod messages_api;
+#[cfg(feature = "messenger")]
 #[rustfmt::skip]
 pub mod messenger;
+#[cfg(feature = "metrics-api")]
 #[rustfmt::skip]
 pub mod metrics_api;
+#[cfg(feature = "mms")]
 #[rustfmt::skip]
 pub mod mms;
+#[cfg(feature = "mobile-app-messaging")]
 #[rustfmt::skip]
 pub mod mobile_app_messaging;
+#[cfg(feature = "mobile-identity")]
 #[rustfmt::skip]
 pub mod mobile_identity;
+#[cfg(feature = "moments")]
 #[rustfmt::skip]
 pub mod moments;
+#[cfg(feature = "number-activation-state")]
 #[rustfmt::skip]
 pub mod number_activation_state;
+#[cfg(feature = "number-lookup")]
 #[rustfmt::skip]
 pub mod number_lookup;
+#[cfg(feature = "numbers")]
 #[rustfmt::skip]
 pub mod numbers;
+#[cfg(feature = "omni-failover")]
 #[rustfmt::skip]
 pub mod omni_failover;
+#[cfg(feature = "open-channel")]
 #[rustfmt::skip]
 pub mod open_channel;
+#[cfg(feature = "openapi")]
 #[rustfmt::skip]
 pub mod openapi;
+#[cfg(feature = "people")]
 #[rustfmt::skip]
 pub mod people;
+#[cfg(feature = "rcs")]
 #[rustfmt::skip]
 pub mod rcs;
+#[cfg(feature = "resources")]
 #[rustfmt::skip]
 pub mod resources;
+#[cfg(feature = "sending-strategy")]
 #[rustfmt::skip]
 pub mod sending_strategy;
+#[cfg(feature = "signals")]
 #[rustfmt::skip]
 pub mod signals;
 #[rustfmt::skip]
 pub mod sms;
+#[cfg(feature = "subscriptions-api")]
 #[rustfmt::skip]
 pub mod subscriptions_api;
+#[cfg(feature = "tiktok")]
 #[rustfmt::skip]
 pub mod tiktok;
+#[cfg(feature = "two-factor")]
 #[rustfmt::skip]
 pub mod two_factor;
+#[cfg(feature = "viber")]
 #[rustfmt::skip]
 pub mod viber;
+#[cfg(feature = "vocalize")]
 #[rustfmt::skip]
 pub mod vocalize;
+#[cfg(feature = "voice")]
 #[rustfmt::skip]
 pub mod voice;
+#[cfg(feature = "webrtc-calls")]
 #[rustfmt::skip]
 pub mod webrtc_calls;
+#[cfg(feature = "whatsapp")]
 #[rustfmt::skip]
 pub mod whatsapp;
+#[cfg(feature = "zalo")]
 #[rustfmt::skip]
 pub mod zalo;
 #[cfg(feature = "fixtures")]
@@ -105,243 +150,275 @@ pub fn products() -> ::std::vec::Vec<
     (&'static str, &'static [&'static ::infobip_client::Operation]),
 > {
     ::std::vec![
-        ("account-management", ::infobip_client::account_management::operations::ALL),
-        ("account", ::infobip_client::account::operations::ALL), ("ai-assistants",
-        ::infobip_client::ai_assistants::operations::ALL), ("answers",
-        ::infobip_client::answers::operations::ALL), ("apple-mfb",
-        ::infobip_client::apple_mfb::operations::ALL), ("application-entity",
-        ::infobip_client::application_entity::operations::ALL), ("billing-usage-api",
-        ::infobip_client::billing_usage_api::operations::ALL), ("biometrics",
-        ::infobip_client::biometrics::operations::ALL), ("blocklist",
-        ::infobip_client::blocklist::operations::ALL), ("camara",
-        ::infobip_client::camara::operations::ALL), ("catalogs-api",
-        ::infobip_client::catalogs_api::operations::ALL), ("common-assets",
-        ::infobip_client::common_assets::operations::ALL), ("conversations",
-        ::infobip_client::conversations::operations::ALL), ("email",
-        ::infobip_client::email::operations::ALL), ("instagram",
-        ::infobip_client::instagram::operations::ALL), ("kakao",
-        ::infobip_client::kakao::operations::ALL), ("knowledge-base",
-        ::infobip_client::knowledge_base::operations::ALL), ("line",
-        ::infobip_client::line::operations::ALL), ("live-chat",
-        ::infobip_client::live_chat::operations::ALL), ("messages-api",
-        ::infobip_client::messages_api::operations::ALL), ("messenger",
-        ::infobip_client::messenger::operations::ALL), ("metrics-api",
-        ::infobip_client::metrics_api::operations::ALL), ("mms",
-        ::infobip_client::mms::operations::ALL), ("mobile-app-messaging",
-        ::infobip_client::mobile_app_messaging::operations::ALL), ("mobile-identity",
-        ::infobip_client::mobile_identity::operations::ALL), ("moments",
-        ::infobip_client::moments::operations::ALL), ("number-activation-state",
-        ::infobip_client::number_activation_state::operations::ALL), ("number-lookup",
-        ::infobip_client::number_lookup::operations::ALL), ("numbers",
-        ::infobip_client::numbers::operations::ALL), ("omni-failover",
-        ::infobip_client::omni_failover::operations::ALL), ("open-channel",
-        ::infobip_client::open_channel::operations::ALL), ("openapi",
-        ::infobip_client::openapi::operations::ALL), ("people",
-        ::infobip_client::people::operations::ALL), ("rcs",
-        ::infobip_client::rcs::operations::ALL), ("resources",
-        ::infobip_client::resources::operations::ALL), ("sending-strategy",
-        ::infobip_client::sending_strategy::operations::ALL), ("signals",
-        ::infobip_client::signals::operations::ALL), ("sms",
-        ::infobip_client::sms::operations::ALL), ("subscriptions-api",
-        ::infobip_client::subscriptions_api::operations::ALL), ("tiktok",
-        ::infobip_client::tiktok::operations::ALL), ("two-factor",
-        ::infobip_client::two_factor::operations::ALL), ("viber",
-        ::infobip_client::viber::operations::ALL), ("vocalize",
-        ::infobip_client::vocalize::operations::ALL), ("voice",
-        ::infobip_client::voice::operations::ALL), ("webrtc-calls",
-        ::infobip_client::webrtc_calls::operations::ALL), ("whatsapp",
-        ::infobip_client::whatsapp::operations::ALL), ("zalo",
-        ::infobip_client::zalo::operations::ALL), #[cfg(feature = "fixtures")]
-        ("uploads-fixture", ::infobip_client::uploads_fixture::operations::ALL),
+        #[cfg(feature = "account-management")] ("account-management",
+        ::infobip_client::account_management::operations::ALL), ("account",
+        ::infobip_client::account::operations::ALL), #[cfg(feature = "ai-assistants")]
+        ("ai-assistants", ::infobip_client::ai_assistants::operations::ALL),
+        #[cfg(feature = "answers")] ("answers",
+        ::infobip_client::answers::operations::ALL), #[cfg(feature = "apple-mfb")]
+        ("apple-mfb", ::infobip_client::apple_mfb::operations::ALL), #[cfg(feature =
+        "application-entity")] ("application-entity",
+        ::infobip_client::application_entity::operations::ALL), #[cfg(feature =
+        "billing-usage-api")] ("billing-usage-api",
+        ::infobip_client::billing_usage_api::operations::ALL), #[cfg(feature =
+        "biometrics")] ("biometrics", ::infobip_client::biometrics::operations::ALL),
+        #[cfg(feature = "blocklist")] ("blocklist",
+        ::infobip_client::blocklist::operations::ALL), #[cfg(feature = "camara")]
+        ("camara", ::infobip_client::camara::operations::ALL), #[cfg(feature =
+        "catalogs-api")] ("catalogs-api",
+        ::infobip_client::catalogs_api::operations::ALL), #[cfg(feature =
+        "common-assets")] ("common-assets",
+        ::infobip_client::common_assets::operations::ALL), #[cfg(feature =
+        "conversations")] ("conversations",
+        ::infobip_client::conversations::operations::ALL), #[cfg(feature = "email")]
+        ("email", ::infobip_client::email::operations::ALL), #[cfg(feature =
+        "instagram")] ("instagram", ::infobip_client::instagram::operations::ALL),
+        #[cfg(feature = "kakao")] ("kakao", ::infobip_client::kakao::operations::ALL),
+        #[cfg(feature = "knowledge-base")] ("knowledge-base",
+        ::infobip_client::knowledge_base::operations::ALL), #[cfg(feature = "line")]
+        ("line", ::infobip_client::line::operations::ALL), #[cfg(feature = "live-chat")]
+        ("live-chat", ::infobip_client::live_chat::operations::ALL), #[cfg(feature =
+        "messages-api")] ("messages-api",
+        ::infobip_client::messages_api::operations::ALL), #[cfg(feature = "messenger")]
+        ("messenger", ::infobip_client::messenger::operations::ALL), #[cfg(feature =
+        "metrics-api")] ("metrics-api", ::infobip_client::metrics_api::operations::ALL),
+        #[cfg(feature = "mms")] ("mms", ::infobip_client::mms::operations::ALL),
+        #[cfg(feature = "mobile-app-messaging")] ("mobile-app-messaging",
+        ::infobip_client::mobile_app_messaging::operations::ALL), #[cfg(feature =
+        "mobile-identity")] ("mobile-identity",
+        ::infobip_client::mobile_identity::operations::ALL), #[cfg(feature = "moments")]
+        ("moments", ::infobip_client::moments::operations::ALL), #[cfg(feature =
+        "number-activation-state")] ("number-activation-state",
+        ::infobip_client::number_activation_state::operations::ALL), #[cfg(feature =
+        "number-lookup")] ("number-lookup",
+        ::infobip_client::number_lookup::operations::ALL), #[cfg(feature = "numbers")]
+        ("numbers", ::infobip_client::numbers::operations::ALL), #[cfg(feature =
+        "omni-failover")] ("omni-failover",
+        ::infobip_client::omni_failover::operations::ALL), #[cfg(feature =
+        "open-channel")] ("open-channel",
+        ::infobip_client::open_channel::operations::ALL), #[cfg(feature = "openapi")]
+        ("openapi", ::infobip_client::openapi::operations::ALL), #[cfg(feature =
+        "people")] ("people", ::infobip_client::people::operations::ALL), #[cfg(feature =
+        "rcs")] ("rcs", ::infobip_client::rcs::operations::ALL), #[cfg(feature =
+        "resources")] ("resources", ::infobip_client::resources::operations::ALL),
+        #[cfg(feature = "sending-strategy")] ("sending-strategy",
+        ::infobip_client::sending_strategy::operations::ALL), #[cfg(feature = "signals")]
+        ("signals", ::infobip_client::signals::operations::ALL), ("sms",
+        ::infobip_client::sms::operations::ALL), #[cfg(feature = "subscriptions-api")]
+        ("subscriptions-api", ::infobip_client::subscriptions_api::operations::ALL),
+        #[cfg(feature = "tiktok")] ("tiktok", ::infobip_client::tiktok::operations::ALL),
+        #[cfg(feature = "two-factor")] ("two-factor",
+        ::infobip_client::two_factor::operations::ALL), #[cfg(feature = "viber")]
+        ("viber", ::infobip_client::viber::operations::ALL), #[cfg(feature = "vocalize")]
+        ("vocalize", ::infobip_client::vocalize::operations::ALL), #[cfg(feature =
+        "voice")] ("voice", ::infobip_client::voice::operations::ALL), #[cfg(feature =
+        "webrtc-calls")] ("webrtc-calls",
+        ::infobip_client::webrtc_calls::operations::ALL), #[cfg(feature = "whatsapp")]
+        ("whatsapp", ::infobip_client::whatsapp::operations::ALL), #[cfg(feature =
+        "zalo")] ("zalo", ::infobip_client::zalo::operations::ALL), #[cfg(feature =
+        "fixtures")] ("uploads-fixture",
+        ::infobip_client::uploads_fixture::operations::ALL),
     ]
 }
 /// One command per product, named after it, with a subcommand per operation (the
 /// uploads' after the others).
 pub fn commands() -> ::std::vec::Vec<::clap::Command> {
     ::std::vec![
-        crate ::api::product_command("account-management",
-        account_management::COMMAND_NAMES, account_management::CliCommand::iter().map(|
-        operation | { (operation.operation_id(), account_management::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) })
-        .chain(account_management::upload_commands()),), crate
-        ::api::product_command("account", account::COMMAND_NAMES,
+        #[cfg(feature = "account-management")] crate
+        ::api::product_command("account-management", account_management::COMMAND_NAMES,
+        account_management::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), account_management::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(account_management::upload_commands()),),
+        crate ::api::product_command("account", account::COMMAND_NAMES,
         account::CliCommand::iter().map(| operation | { (operation.operation_id(),
         account::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(account::upload_commands()),), crate
+        .chain(account::upload_commands()),), #[cfg(feature = "ai-assistants")] crate
         ::api::product_command("ai-assistants", ai_assistants::COMMAND_NAMES,
         ai_assistants::CliCommand::iter().map(| operation | { (operation.operation_id(),
         ai_assistants::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(ai_assistants::upload_commands()),), crate
+        .chain(ai_assistants::upload_commands()),), #[cfg(feature = "answers")] crate
         ::api::product_command("answers", answers::COMMAND_NAMES,
         answers::CliCommand::iter().map(| operation | { (operation.operation_id(),
         answers::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(answers::upload_commands()),), crate ::api::product_command("apple-mfb",
-        apple_mfb::COMMAND_NAMES, apple_mfb::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), apple_mfb::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(apple_mfb::upload_commands()),), crate
-        ::api::product_command("application-entity", application_entity::COMMAND_NAMES,
-        application_entity::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), application_entity::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(application_entity::upload_commands()),),
-        crate ::api::product_command("billing-usage-api",
+        .chain(answers::upload_commands()),), #[cfg(feature = "apple-mfb")] crate
+        ::api::product_command("apple-mfb", apple_mfb::COMMAND_NAMES,
+        apple_mfb::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        apple_mfb::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(apple_mfb::upload_commands()),), #[cfg(feature = "application-entity")]
+        crate ::api::product_command("application-entity",
+        application_entity::COMMAND_NAMES, application_entity::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), application_entity::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(application_entity::upload_commands()),), #[cfg(feature =
+        "billing-usage-api")] crate ::api::product_command("billing-usage-api",
         billing_usage_api::COMMAND_NAMES, billing_usage_api::CliCommand::iter().map(|
         operation | { (operation.operation_id(), billing_usage_api::Cli:: < crate
         ::api::Printer > ::get_command(operation),) })
-        .chain(billing_usage_api::upload_commands()),), crate
-        ::api::product_command("biometrics", biometrics::COMMAND_NAMES,
+        .chain(billing_usage_api::upload_commands()),), #[cfg(feature = "biometrics")]
+        crate ::api::product_command("biometrics", biometrics::COMMAND_NAMES,
         biometrics::CliCommand::iter().map(| operation | { (operation.operation_id(),
         biometrics::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(biometrics::upload_commands()),), crate
+        .chain(biometrics::upload_commands()),), #[cfg(feature = "blocklist")] crate
         ::api::product_command("blocklist", blocklist::COMMAND_NAMES,
         blocklist::CliCommand::iter().map(| operation | { (operation.operation_id(),
         blocklist::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(blocklist::upload_commands()),), crate ::api::product_command("camara",
-        camara::COMMAND_NAMES, camara::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), camara::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(camara::upload_commands()),), crate
+        .chain(blocklist::upload_commands()),), #[cfg(feature = "camara")] crate
+        ::api::product_command("camara", camara::COMMAND_NAMES,
+        camara::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        camara::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(camara::upload_commands()),), #[cfg(feature = "catalogs-api")] crate
         ::api::product_command("catalogs-api", catalogs_api::COMMAND_NAMES,
         catalogs_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
         catalogs_api::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(catalogs_api::upload_commands()),), crate
-        ::api::product_command("common-assets", common_assets::COMMAND_NAMES,
+        .chain(catalogs_api::upload_commands()),), #[cfg(feature = "common-assets")]
+        crate ::api::product_command("common-assets", common_assets::COMMAND_NAMES,
         common_assets::CliCommand::iter().map(| operation | { (operation.operation_id(),
         common_assets::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(common_assets::upload_commands()),), crate
-        ::api::product_command("conversations", conversations::COMMAND_NAMES,
+        .chain(common_assets::upload_commands()),), #[cfg(feature = "conversations")]
+        crate ::api::product_command("conversations", conversations::COMMAND_NAMES,
         conversations::CliCommand::iter().map(| operation | { (operation.operation_id(),
         conversations::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(conversations::upload_commands()),), crate ::api::product_command("email",
-        email::COMMAND_NAMES, email::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), email::Cli:: < crate ::api::Printer > ::get_command(operation),)
-        }).chain(email::upload_commands()),), crate ::api::product_command("instagram",
+        .chain(conversations::upload_commands()),), #[cfg(feature = "email")] crate
+        ::api::product_command("email", email::COMMAND_NAMES, email::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), email::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }).chain(email::upload_commands()),),
+        #[cfg(feature = "instagram")] crate ::api::product_command("instagram",
         instagram::COMMAND_NAMES, instagram::CliCommand::iter().map(| operation | {
         (operation.operation_id(), instagram::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(instagram::upload_commands()),), crate
-        ::api::product_command("kakao", kakao::COMMAND_NAMES, kakao::CliCommand::iter()
-        .map(| operation | { (operation.operation_id(), kakao::Cli:: < crate
-        ::api::Printer > ::get_command(operation),) }).chain(kakao::upload_commands()),),
-        crate ::api::product_command("knowledge-base", knowledge_base::COMMAND_NAMES,
+        ::get_command(operation),) }).chain(instagram::upload_commands()),),
+        #[cfg(feature = "kakao")] crate ::api::product_command("kakao",
+        kakao::COMMAND_NAMES, kakao::CliCommand::iter().map(| operation | { (operation
+        .operation_id(), kakao::Cli:: < crate ::api::Printer > ::get_command(operation),)
+        }).chain(kakao::upload_commands()),), #[cfg(feature = "knowledge-base")] crate
+        ::api::product_command("knowledge-base", knowledge_base::COMMAND_NAMES,
         knowledge_base::CliCommand::iter().map(| operation | { (operation.operation_id(),
         knowledge_base::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(knowledge_base::upload_commands()),), crate ::api::product_command("line",
-        line::COMMAND_NAMES, line::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), line::Cli:: < crate ::api::Printer > ::get_command(operation),)
-        }).chain(line::upload_commands()),), crate ::api::product_command("live-chat",
+        .chain(knowledge_base::upload_commands()),), #[cfg(feature = "line")] crate
+        ::api::product_command("line", line::COMMAND_NAMES, line::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), line::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }).chain(line::upload_commands()),),
+        #[cfg(feature = "live-chat")] crate ::api::product_command("live-chat",
         live_chat::COMMAND_NAMES, live_chat::CliCommand::iter().map(| operation | {
         (operation.operation_id(), live_chat::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(live_chat::upload_commands()),), crate
-        ::api::product_command("messages-api", messages_api::COMMAND_NAMES,
-        messages_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        messages_api::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(messages_api::upload_commands()),), crate
-        ::api::product_command("messenger", messenger::COMMAND_NAMES,
-        messenger::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        messenger::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(messenger::upload_commands()),), crate
-        ::api::product_command("metrics-api", metrics_api::COMMAND_NAMES,
-        metrics_api::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        metrics_api::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(metrics_api::upload_commands()),), crate ::api::product_command("mms",
-        mms::COMMAND_NAMES, mms::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), mms::Cli:: < crate ::api::Printer > ::get_command(operation),)
-        }).chain(mms::upload_commands()),), crate
+        ::get_command(operation),) }).chain(live_chat::upload_commands()),),
+        #[cfg(feature = "messages-api")] crate ::api::product_command("messages-api",
+        messages_api::COMMAND_NAMES, messages_api::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), messages_api::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(messages_api::upload_commands()),),
+        #[cfg(feature = "messenger")] crate ::api::product_command("messenger",
+        messenger::COMMAND_NAMES, messenger::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), messenger::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(messenger::upload_commands()),),
+        #[cfg(feature = "metrics-api")] crate ::api::product_command("metrics-api",
+        metrics_api::COMMAND_NAMES, metrics_api::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), metrics_api::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(metrics_api::upload_commands()),),
+        #[cfg(feature = "mms")] crate ::api::product_command("mms", mms::COMMAND_NAMES,
+        mms::CliCommand::iter().map(| operation | { (operation.operation_id(), mms::Cli::
+        < crate ::api::Printer > ::get_command(operation),) })
+        .chain(mms::upload_commands()),), #[cfg(feature = "mobile-app-messaging")] crate
         ::api::product_command("mobile-app-messaging",
         mobile_app_messaging::COMMAND_NAMES, mobile_app_messaging::CliCommand::iter()
         .map(| operation | { (operation.operation_id(), mobile_app_messaging::Cli:: <
         crate ::api::Printer > ::get_command(operation),) })
-        .chain(mobile_app_messaging::upload_commands()),), crate
-        ::api::product_command("mobile-identity", mobile_identity::COMMAND_NAMES,
-        mobile_identity::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), mobile_identity::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(mobile_identity::upload_commands()),), crate
+        .chain(mobile_app_messaging::upload_commands()),), #[cfg(feature =
+        "mobile-identity")] crate ::api::product_command("mobile-identity",
+        mobile_identity::COMMAND_NAMES, mobile_identity::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), mobile_identity::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(mobile_identity::upload_commands()),), #[cfg(feature = "moments")] crate
         ::api::product_command("moments", moments::COMMAND_NAMES,
         moments::CliCommand::iter().map(| operation | { (operation.operation_id(),
         moments::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(moments::upload_commands()),), crate
-        ::api::product_command("number-activation-state",
+        .chain(moments::upload_commands()),), #[cfg(feature = "number-activation-state")]
+        crate ::api::product_command("number-activation-state",
         number_activation_state::COMMAND_NAMES,
         number_activation_state::CliCommand::iter().map(| operation | { (operation
         .operation_id(), number_activation_state::Cli:: < crate ::api::Printer >
         ::get_command(operation),) })
-        .chain(number_activation_state::upload_commands()),), crate
-        ::api::product_command("number-lookup", number_lookup::COMMAND_NAMES,
-        number_lookup::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        number_lookup::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(number_lookup::upload_commands()),), crate
-        ::api::product_command("numbers", numbers::COMMAND_NAMES,
-        numbers::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        numbers::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(numbers::upload_commands()),), crate
-        ::api::product_command("omni-failover", omni_failover::COMMAND_NAMES,
-        omni_failover::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        omni_failover::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(omni_failover::upload_commands()),), crate
-        ::api::product_command("open-channel", open_channel::COMMAND_NAMES,
-        open_channel::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        open_channel::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(open_channel::upload_commands()),), crate
-        ::api::product_command("openapi", openapi::COMMAND_NAMES,
-        openapi::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        openapi::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(openapi::upload_commands()),), crate ::api::product_command("people",
-        people::COMMAND_NAMES, people::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), people::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(people::upload_commands()),), crate
+        .chain(number_activation_state::upload_commands()),), #[cfg(feature =
+        "number-lookup")] crate ::api::product_command("number-lookup",
+        number_lookup::COMMAND_NAMES, number_lookup::CliCommand::iter().map(| operation |
+        { (operation.operation_id(), number_lookup::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(number_lookup::upload_commands()),),
+        #[cfg(feature = "numbers")] crate ::api::product_command("numbers",
+        numbers::COMMAND_NAMES, numbers::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), numbers::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(numbers::upload_commands()),), #[cfg(feature
+        = "omni-failover")] crate ::api::product_command("omni-failover",
+        omni_failover::COMMAND_NAMES, omni_failover::CliCommand::iter().map(| operation |
+        { (operation.operation_id(), omni_failover::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(omni_failover::upload_commands()),),
+        #[cfg(feature = "open-channel")] crate ::api::product_command("open-channel",
+        open_channel::COMMAND_NAMES, open_channel::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), open_channel::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(open_channel::upload_commands()),),
+        #[cfg(feature = "openapi")] crate ::api::product_command("openapi",
+        openapi::COMMAND_NAMES, openapi::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), openapi::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(openapi::upload_commands()),), #[cfg(feature
+        = "people")] crate ::api::product_command("people", people::COMMAND_NAMES,
+        people::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        people::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(people::upload_commands()),), #[cfg(feature = "rcs")] crate
         ::api::product_command("rcs", rcs::COMMAND_NAMES, rcs::CliCommand::iter().map(|
         operation | { (operation.operation_id(), rcs::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(rcs::upload_commands()),), crate
-        ::api::product_command("resources", resources::COMMAND_NAMES,
+        ::get_command(operation),) }).chain(rcs::upload_commands()),), #[cfg(feature =
+        "resources")] crate ::api::product_command("resources", resources::COMMAND_NAMES,
         resources::CliCommand::iter().map(| operation | { (operation.operation_id(),
         resources::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(resources::upload_commands()),), crate
-        ::api::product_command("sending-strategy", sending_strategy::COMMAND_NAMES,
+        .chain(resources::upload_commands()),), #[cfg(feature = "sending-strategy")]
+        crate ::api::product_command("sending-strategy", sending_strategy::COMMAND_NAMES,
         sending_strategy::CliCommand::iter().map(| operation | { (operation
         .operation_id(), sending_strategy::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(sending_strategy::upload_commands()),), crate
-        ::api::product_command("signals", signals::COMMAND_NAMES,
-        signals::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        signals::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(signals::upload_commands()),), crate ::api::product_command("sms",
-        sms::COMMAND_NAMES, sms::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), sms::Cli:: < crate ::api::Printer > ::get_command(operation),)
-        }).chain(sms::upload_commands()),), crate
-        ::api::product_command("subscriptions-api", subscriptions_api::COMMAND_NAMES,
-        subscriptions_api::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), subscriptions_api::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(subscriptions_api::upload_commands()),),
-        crate ::api::product_command("tiktok", tiktok::COMMAND_NAMES,
+        ::get_command(operation),) }).chain(sending_strategy::upload_commands()),),
+        #[cfg(feature = "signals")] crate ::api::product_command("signals",
+        signals::COMMAND_NAMES, signals::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), signals::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(signals::upload_commands()),), crate
+        ::api::product_command("sms", sms::COMMAND_NAMES, sms::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), sms::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(sms::upload_commands()),), #[cfg(feature =
+        "subscriptions-api")] crate ::api::product_command("subscriptions-api",
+        subscriptions_api::COMMAND_NAMES, subscriptions_api::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), subscriptions_api::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(subscriptions_api::upload_commands()),), #[cfg(feature = "tiktok")] crate
+        ::api::product_command("tiktok", tiktok::COMMAND_NAMES,
         tiktok::CliCommand::iter().map(| operation | { (operation.operation_id(),
         tiktok::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(tiktok::upload_commands()),), crate ::api::product_command("two-factor",
-        two_factor::COMMAND_NAMES, two_factor::CliCommand::iter().map(| operation | {
-        (operation.operation_id(), two_factor::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(two_factor::upload_commands()),), crate
+        .chain(tiktok::upload_commands()),), #[cfg(feature = "two-factor")] crate
+        ::api::product_command("two-factor", two_factor::COMMAND_NAMES,
+        two_factor::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        two_factor::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(two_factor::upload_commands()),), #[cfg(feature = "viber")] crate
         ::api::product_command("viber", viber::COMMAND_NAMES, viber::CliCommand::iter()
         .map(| operation | { (operation.operation_id(), viber::Cli:: < crate
         ::api::Printer > ::get_command(operation),) }).chain(viber::upload_commands()),),
-        crate ::api::product_command("vocalize", vocalize::COMMAND_NAMES,
-        vocalize::CliCommand::iter().map(| operation | { (operation.operation_id(),
-        vocalize::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(vocalize::upload_commands()),), crate ::api::product_command("voice",
-        voice::COMMAND_NAMES, voice::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), voice::Cli:: < crate ::api::Printer > ::get_command(operation),)
-        }).chain(voice::upload_commands()),), crate
+        #[cfg(feature = "vocalize")] crate ::api::product_command("vocalize",
+        vocalize::COMMAND_NAMES, vocalize::CliCommand::iter().map(| operation | {
+        (operation.operation_id(), vocalize::Cli:: < crate ::api::Printer >
+        ::get_command(operation),) }).chain(vocalize::upload_commands()),), #[cfg(feature
+        = "voice")] crate ::api::product_command("voice", voice::COMMAND_NAMES,
+        voice::CliCommand::iter().map(| operation | { (operation.operation_id(),
+        voice::Cli:: < crate ::api::Printer > ::get_command(operation),) })
+        .chain(voice::upload_commands()),), #[cfg(feature = "webrtc-calls")] crate
         ::api::product_command("webrtc-calls", webrtc_calls::COMMAND_NAMES,
         webrtc_calls::CliCommand::iter().map(| operation | { (operation.operation_id(),
         webrtc_calls::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(webrtc_calls::upload_commands()),), crate
+        .chain(webrtc_calls::upload_commands()),), #[cfg(feature = "whatsapp")] crate
         ::api::product_command("whatsapp", whatsapp::COMMAND_NAMES,
         whatsapp::CliCommand::iter().map(| operation | { (operation.operation_id(),
         whatsapp::Cli:: < crate ::api::Printer > ::get_command(operation),) })
-        .chain(whatsapp::upload_commands()),), crate ::api::product_command("zalo",
-        zalo::COMMAND_NAMES, zalo::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), zalo::Cli:: < crate ::api::Printer > ::get_command(operation),)
-        }).chain(zalo::upload_commands()),), #[cfg(feature = "fixtures")] crate
-        ::api::product_command("uploads-fixture", uploads_fixture::COMMAND_NAMES,
-        uploads_fixture::CliCommand::iter().map(| operation | { (operation
-        .operation_id(), uploads_fixture::Cli:: < crate ::api::Printer >
-        ::get_command(operation),) }).chain(uploads_fixture::upload_commands()),)
-        .hide(true),
+        .chain(whatsapp::upload_commands()),), #[cfg(feature = "zalo")] crate
+        ::api::product_command("zalo", zalo::COMMAND_NAMES, zalo::CliCommand::iter()
+        .map(| operation | { (operation.operation_id(), zalo::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) }).chain(zalo::upload_commands()),),
+        #[cfg(feature = "fixtures")] crate ::api::product_command("uploads-fixture",
+        uploads_fixture::COMMAND_NAMES, uploads_fixture::CliCommand::iter().map(|
+        operation | { (operation.operation_id(), uploads_fixture::Cli:: < crate
+        ::api::Printer > ::get_command(operation),) })
+        .chain(uploads_fixture::upload_commands()),).hide(true),
     ]
 }
 /// Each product's command names, by operationId.
@@ -349,35 +426,53 @@ pub fn command_names() -> ::std::vec::Vec<
     (&'static str, &'static [(&'static str, &'static str)]),
 > {
     ::std::vec![
-        ("account-management", account_management::COMMAND_NAMES), ("account",
-        account::COMMAND_NAMES), ("ai-assistants", ai_assistants::COMMAND_NAMES),
-        ("answers", answers::COMMAND_NAMES), ("apple-mfb", apple_mfb::COMMAND_NAMES),
-        ("application-entity", application_entity::COMMAND_NAMES), ("billing-usage-api",
-        billing_usage_api::COMMAND_NAMES), ("biometrics", biometrics::COMMAND_NAMES),
-        ("blocklist", blocklist::COMMAND_NAMES), ("camara", camara::COMMAND_NAMES),
-        ("catalogs-api", catalogs_api::COMMAND_NAMES), ("common-assets",
-        common_assets::COMMAND_NAMES), ("conversations", conversations::COMMAND_NAMES),
-        ("email", email::COMMAND_NAMES), ("instagram", instagram::COMMAND_NAMES),
-        ("kakao", kakao::COMMAND_NAMES), ("knowledge-base",
-        knowledge_base::COMMAND_NAMES), ("line", line::COMMAND_NAMES), ("live-chat",
-        live_chat::COMMAND_NAMES), ("messages-api", messages_api::COMMAND_NAMES),
-        ("messenger", messenger::COMMAND_NAMES), ("metrics-api",
-        metrics_api::COMMAND_NAMES), ("mms", mms::COMMAND_NAMES),
-        ("mobile-app-messaging", mobile_app_messaging::COMMAND_NAMES),
-        ("mobile-identity", mobile_identity::COMMAND_NAMES), ("moments",
-        moments::COMMAND_NAMES), ("number-activation-state",
-        number_activation_state::COMMAND_NAMES), ("number-lookup",
-        number_lookup::COMMAND_NAMES), ("numbers", numbers::COMMAND_NAMES),
-        ("omni-failover", omni_failover::COMMAND_NAMES), ("open-channel",
-        open_channel::COMMAND_NAMES), ("openapi", openapi::COMMAND_NAMES), ("people",
-        people::COMMAND_NAMES), ("rcs", rcs::COMMAND_NAMES), ("resources",
-        resources::COMMAND_NAMES), ("sending-strategy", sending_strategy::COMMAND_NAMES),
-        ("signals", signals::COMMAND_NAMES), ("sms", sms::COMMAND_NAMES),
-        ("subscriptions-api", subscriptions_api::COMMAND_NAMES), ("tiktok",
-        tiktok::COMMAND_NAMES), ("two-factor", two_factor::COMMAND_NAMES), ("viber",
-        viber::COMMAND_NAMES), ("vocalize", vocalize::COMMAND_NAMES), ("voice",
-        voice::COMMAND_NAMES), ("webrtc-calls", webrtc_calls::COMMAND_NAMES),
-        ("whatsapp", whatsapp::COMMAND_NAMES), ("zalo", zalo::COMMAND_NAMES),
+        #[cfg(feature = "account-management")] ("account-management",
+        account_management::COMMAND_NAMES), ("account", account::COMMAND_NAMES),
+        #[cfg(feature = "ai-assistants")] ("ai-assistants",
+        ai_assistants::COMMAND_NAMES), #[cfg(feature = "answers")] ("answers",
+        answers::COMMAND_NAMES), #[cfg(feature = "apple-mfb")] ("apple-mfb",
+        apple_mfb::COMMAND_NAMES), #[cfg(feature = "application-entity")]
+        ("application-entity", application_entity::COMMAND_NAMES), #[cfg(feature =
+        "billing-usage-api")] ("billing-usage-api", billing_usage_api::COMMAND_NAMES),
+        #[cfg(feature = "biometrics")] ("biometrics", biometrics::COMMAND_NAMES),
+        #[cfg(feature = "blocklist")] ("blocklist", blocklist::COMMAND_NAMES),
+        #[cfg(feature = "camara")] ("camara", camara::COMMAND_NAMES), #[cfg(feature =
+        "catalogs-api")] ("catalogs-api", catalogs_api::COMMAND_NAMES), #[cfg(feature =
+        "common-assets")] ("common-assets", common_assets::COMMAND_NAMES), #[cfg(feature
+        = "conversations")] ("conversations", conversations::COMMAND_NAMES),
+        #[cfg(feature = "email")] ("email", email::COMMAND_NAMES), #[cfg(feature =
+        "instagram")] ("instagram", instagram::COMMAND_NAMES), #[cfg(feature = "kakao")]
+        ("kakao", kakao::COMMAND_NAMES), #[cfg(feature = "knowledge-base")]
+        ("knowledge-base", knowledge_base::COMMAND_NAMES), #[cfg(feature = "line")]
+        ("line", line::COMMAND_NAMES), #[cfg(feature = "live-chat")] ("live-chat",
+        live_chat::COMMAND_NAMES), #[cfg(feature = "messages-api")] ("messages-api",
+        messages_api::COMMAND_NAMES), #[cfg(feature = "messenger")] ("messenger",
+        messenger::COMMAND_NAMES), #[cfg(feature = "metrics-api")] ("metrics-api",
+        metrics_api::COMMAND_NAMES), #[cfg(feature = "mms")] ("mms", mms::COMMAND_NAMES),
+        #[cfg(feature = "mobile-app-messaging")] ("mobile-app-messaging",
+        mobile_app_messaging::COMMAND_NAMES), #[cfg(feature = "mobile-identity")]
+        ("mobile-identity", mobile_identity::COMMAND_NAMES), #[cfg(feature = "moments")]
+        ("moments", moments::COMMAND_NAMES), #[cfg(feature = "number-activation-state")]
+        ("number-activation-state", number_activation_state::COMMAND_NAMES),
+        #[cfg(feature = "number-lookup")] ("number-lookup",
+        number_lookup::COMMAND_NAMES), #[cfg(feature = "numbers")] ("numbers",
+        numbers::COMMAND_NAMES), #[cfg(feature = "omni-failover")] ("omni-failover",
+        omni_failover::COMMAND_NAMES), #[cfg(feature = "open-channel")] ("open-channel",
+        open_channel::COMMAND_NAMES), #[cfg(feature = "openapi")] ("openapi",
+        openapi::COMMAND_NAMES), #[cfg(feature = "people")] ("people",
+        people::COMMAND_NAMES), #[cfg(feature = "rcs")] ("rcs", rcs::COMMAND_NAMES),
+        #[cfg(feature = "resources")] ("resources", resources::COMMAND_NAMES),
+        #[cfg(feature = "sending-strategy")] ("sending-strategy",
+        sending_strategy::COMMAND_NAMES), #[cfg(feature = "signals")] ("signals",
+        signals::COMMAND_NAMES), ("sms", sms::COMMAND_NAMES), #[cfg(feature =
+        "subscriptions-api")] ("subscriptions-api", subscriptions_api::COMMAND_NAMES),
+        #[cfg(feature = "tiktok")] ("tiktok", tiktok::COMMAND_NAMES), #[cfg(feature =
+        "two-factor")] ("two-factor", two_factor::COMMAND_NAMES), #[cfg(feature =
+        "viber")] ("viber", viber::COMMAND_NAMES), #[cfg(feature = "vocalize")]
+        ("vocalize", vocalize::COMMAND_NAMES), #[cfg(feature = "voice")] ("voice",
+        voice::COMMAND_NAMES), #[cfg(feature = "webrtc-calls")] ("webrtc-calls",
+        webrtc_calls::COMMAND_NAMES), #[cfg(feature = "whatsapp")] ("whatsapp",
+        whatsapp::COMMAND_NAMES), #[cfg(feature = "zalo")] ("zalo", zalo::COMMAND_NAMES),
         #[cfg(feature = "fixtures")] ("uploads-fixture", uploads_fixture::COMMAND_NAMES),
     ]
 }
@@ -391,6 +486,7 @@ pub async fn execute(
     matches: &::clap::ArgMatches,
 ) -> ::std::option::Option<::anyhow::Result<()>> {
     match product {
+        #[cfg(feature = "account-management")]
         "account-management" => {
             let client: ::infobip_client::account_management::Client = infobip.product();
             match account_management::CliCommand::iter()
@@ -429,6 +525,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "ai-assistants")]
         "ai-assistants" => {
             let client: ::infobip_client::ai_assistants::Client = infobip.product();
             match ai_assistants::CliCommand::iter()
@@ -447,6 +544,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "answers")]
         "answers" => {
             let client: ::infobip_client::answers::Client = infobip.product();
             match answers::CliCommand::iter()
@@ -462,6 +560,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "apple-mfb")]
         "apple-mfb" => {
             let client: ::infobip_client::apple_mfb::Client = infobip.product();
             match apple_mfb::CliCommand::iter()
@@ -480,6 +579,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "application-entity")]
         "application-entity" => {
             let client: ::infobip_client::application_entity::Client = infobip.product();
             match application_entity::CliCommand::iter()
@@ -503,6 +603,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "billing-usage-api")]
         "billing-usage-api" => {
             let client: ::infobip_client::billing_usage_api::Client = infobip.product();
             match billing_usage_api::CliCommand::iter()
@@ -526,6 +627,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "biometrics")]
         "biometrics" => {
             let client: ::infobip_client::biometrics::Client = infobip.product();
             match biometrics::CliCommand::iter()
@@ -544,6 +646,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "blocklist")]
         "blocklist" => {
             let client: ::infobip_client::blocklist::Client = infobip.product();
             match blocklist::CliCommand::iter()
@@ -562,6 +665,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "camara")]
         "camara" => {
             let client: ::infobip_client::camara::Client = infobip.product();
             match camara::CliCommand::iter()
@@ -577,6 +681,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "catalogs-api")]
         "catalogs-api" => {
             let client: ::infobip_client::catalogs_api::Client = infobip.product();
             match catalogs_api::CliCommand::iter()
@@ -595,6 +700,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "common-assets")]
         "common-assets" => {
             let client: ::infobip_client::common_assets::Client = infobip.product();
             match common_assets::CliCommand::iter()
@@ -613,6 +719,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "conversations")]
         "conversations" => {
             let client: ::infobip_client::conversations::Client = infobip.product();
             match conversations::CliCommand::iter()
@@ -631,6 +738,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "email")]
         "email" => {
             let client: ::infobip_client::email::Client = infobip.product();
             match email::CliCommand::iter()
@@ -646,6 +754,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "instagram")]
         "instagram" => {
             let client: ::infobip_client::instagram::Client = infobip.product();
             match instagram::CliCommand::iter()
@@ -664,6 +773,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "kakao")]
         "kakao" => {
             let client: ::infobip_client::kakao::Client = infobip.product();
             match kakao::CliCommand::iter()
@@ -679,6 +789,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "knowledge-base")]
         "knowledge-base" => {
             let client: ::infobip_client::knowledge_base::Client = infobip.product();
             match knowledge_base::CliCommand::iter()
@@ -697,6 +808,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "line")]
         "line" => {
             let client: ::infobip_client::line::Client = infobip.product();
             match line::CliCommand::iter()
@@ -712,6 +824,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "live-chat")]
         "live-chat" => {
             let client: ::infobip_client::live_chat::Client = infobip.product();
             match live_chat::CliCommand::iter()
@@ -730,6 +843,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "messages-api")]
         "messages-api" => {
             let client: ::infobip_client::messages_api::Client = infobip.product();
             match messages_api::CliCommand::iter()
@@ -748,6 +862,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "messenger")]
         "messenger" => {
             let client: ::infobip_client::messenger::Client = infobip.product();
             match messenger::CliCommand::iter()
@@ -766,6 +881,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "metrics-api")]
         "metrics-api" => {
             let client: ::infobip_client::metrics_api::Client = infobip.product();
             match metrics_api::CliCommand::iter()
@@ -784,6 +900,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "mms")]
         "mms" => {
             let client: ::infobip_client::mms::Client = infobip.product();
             match mms::CliCommand::iter()
@@ -799,6 +916,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "mobile-app-messaging")]
         "mobile-app-messaging" => {
             let client: ::infobip_client::mobile_app_messaging::Client = infobip
                 .product();
@@ -823,6 +941,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "mobile-identity")]
         "mobile-identity" => {
             let client: ::infobip_client::mobile_identity::Client = infobip.product();
             match mobile_identity::CliCommand::iter()
@@ -846,6 +965,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "moments")]
         "moments" => {
             let client: ::infobip_client::moments::Client = infobip.product();
             match moments::CliCommand::iter()
@@ -861,6 +981,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "number-activation-state")]
         "number-activation-state" => {
             let client: ::infobip_client::number_activation_state::Client = infobip
                 .product();
@@ -885,6 +1006,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "number-lookup")]
         "number-lookup" => {
             let client: ::infobip_client::number_lookup::Client = infobip.product();
             match number_lookup::CliCommand::iter()
@@ -903,6 +1025,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "numbers")]
         "numbers" => {
             let client: ::infobip_client::numbers::Client = infobip.product();
             match numbers::CliCommand::iter()
@@ -918,6 +1041,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "omni-failover")]
         "omni-failover" => {
             let client: ::infobip_client::omni_failover::Client = infobip.product();
             match omni_failover::CliCommand::iter()
@@ -936,6 +1060,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "open-channel")]
         "open-channel" => {
             let client: ::infobip_client::open_channel::Client = infobip.product();
             match open_channel::CliCommand::iter()
@@ -954,6 +1079,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "openapi")]
         "openapi" => {
             let client: ::infobip_client::openapi::Client = infobip.product();
             match openapi::CliCommand::iter()
@@ -969,6 +1095,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "people")]
         "people" => {
             let client: ::infobip_client::people::Client = infobip.product();
             match people::CliCommand::iter()
@@ -984,6 +1111,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "rcs")]
         "rcs" => {
             let client: ::infobip_client::rcs::Client = infobip.product();
             match rcs::CliCommand::iter()
@@ -999,6 +1127,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "resources")]
         "resources" => {
             let client: ::infobip_client::resources::Client = infobip.product();
             match resources::CliCommand::iter()
@@ -1017,6 +1146,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "sending-strategy")]
         "sending-strategy" => {
             let client: ::infobip_client::sending_strategy::Client = infobip.product();
             match sending_strategy::CliCommand::iter()
@@ -1040,6 +1170,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "signals")]
         "signals" => {
             let client: ::infobip_client::signals::Client = infobip.product();
             match signals::CliCommand::iter()
@@ -1070,6 +1201,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "subscriptions-api")]
         "subscriptions-api" => {
             let client: ::infobip_client::subscriptions_api::Client = infobip.product();
             match subscriptions_api::CliCommand::iter()
@@ -1093,6 +1225,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "tiktok")]
         "tiktok" => {
             let client: ::infobip_client::tiktok::Client = infobip.product();
             match tiktok::CliCommand::iter()
@@ -1108,6 +1241,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "two-factor")]
         "two-factor" => {
             let client: ::infobip_client::two_factor::Client = infobip.product();
             match two_factor::CliCommand::iter()
@@ -1126,6 +1260,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "viber")]
         "viber" => {
             let client: ::infobip_client::viber::Client = infobip.product();
             match viber::CliCommand::iter()
@@ -1141,6 +1276,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "vocalize")]
         "vocalize" => {
             let client: ::infobip_client::vocalize::Client = infobip.product();
             match vocalize::CliCommand::iter()
@@ -1156,6 +1292,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "voice")]
         "voice" => {
             let client: ::infobip_client::voice::Client = infobip.product();
             match voice::CliCommand::iter()
@@ -1171,6 +1308,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "webrtc-calls")]
         "webrtc-calls" => {
             let client: ::infobip_client::webrtc_calls::Client = infobip.product();
             match webrtc_calls::CliCommand::iter()
@@ -1189,6 +1327,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "whatsapp")]
         "whatsapp" => {
             let client: ::infobip_client::whatsapp::Client = infobip.product();
             match whatsapp::CliCommand::iter()
@@ -1204,6 +1343,7 @@ pub async fn execute(
                 }
             }
         }
+        #[cfg(feature = "zalo")]
         "zalo" => {
             let client: ::infobip_client::zalo::Client = infobip.product();
             match zalo::CliCommand::iter()
@@ -1246,52 +1386,97 @@ pub async fn execute(
         _ => ::std::option::Option::None,
     }
 }
+#[cfg(feature = "account-management")]
 crate::api::impl_cli_config!(account_management);
 crate::api::impl_cli_config!(account);
+#[cfg(feature = "ai-assistants")]
 crate::api::impl_cli_config!(ai_assistants);
+#[cfg(feature = "answers")]
 crate::api::impl_cli_config!(answers);
+#[cfg(feature = "apple-mfb")]
 crate::api::impl_cli_config!(apple_mfb);
+#[cfg(feature = "application-entity")]
 crate::api::impl_cli_config!(application_entity);
+#[cfg(feature = "billing-usage-api")]
 crate::api::impl_cli_config!(billing_usage_api);
+#[cfg(feature = "biometrics")]
 crate::api::impl_cli_config!(biometrics);
+#[cfg(feature = "blocklist")]
 crate::api::impl_cli_config!(blocklist);
+#[cfg(feature = "camara")]
 crate::api::impl_cli_config!(camara);
+#[cfg(feature = "catalogs-api")]
 crate::api::impl_cli_config!(catalogs_api);
+#[cfg(feature = "common-assets")]
 crate::api::impl_cli_config!(common_assets);
+#[cfg(feature = "conversations")]
 crate::api::impl_cli_config!(conversations);
+#[cfg(feature = "email")]
 crate::api::impl_cli_config!(email);
+#[cfg(feature = "instagram")]
 crate::api::impl_cli_config!(instagram);
+#[cfg(feature = "kakao")]
 crate::api::impl_cli_config!(kakao);
+#[cfg(feature = "knowledge-base")]
 crate::api::impl_cli_config!(knowledge_base);
+#[cfg(feature = "line")]
 crate::api::impl_cli_config!(line);
+#[cfg(feature = "live-chat")]
 crate::api::impl_cli_config!(live_chat);
+#[cfg(feature = "messages-api")]
 crate::api::impl_cli_config!(messages_api);
+#[cfg(feature = "messenger")]
 crate::api::impl_cli_config!(messenger);
+#[cfg(feature = "metrics-api")]
 crate::api::impl_cli_config!(metrics_api);
+#[cfg(feature = "mms")]
 crate::api::impl_cli_config!(mms);
+#[cfg(feature = "mobile-app-messaging")]
 crate::api::impl_cli_config!(mobile_app_messaging);
+#[cfg(feature = "mobile-identity")]
 crate::api::impl_cli_config!(mobile_identity);
+#[cfg(feature = "moments")]
 crate::api::impl_cli_config!(moments);
+#[cfg(feature = "number-activation-state")]
 crate::api::impl_cli_config!(number_activation_state);
+#[cfg(feature = "number-lookup")]
 crate::api::impl_cli_config!(number_lookup);
+#[cfg(feature = "numbers")]
 crate::api::impl_cli_config!(numbers);
+#[cfg(feature = "omni-failover")]
 crate::api::impl_cli_config!(omni_failover);
+#[cfg(feature = "open-channel")]
 crate::api::impl_cli_config!(open_channel);
+#[cfg(feature = "openapi")]
 crate::api::impl_cli_config!(openapi);
+#[cfg(feature = "people")]
 crate::api::impl_cli_config!(people);
+#[cfg(feature = "rcs")]
 crate::api::impl_cli_config!(rcs);
+#[cfg(feature = "resources")]
 crate::api::impl_cli_config!(resources);
+#[cfg(feature = "sending-strategy")]
 crate::api::impl_cli_config!(sending_strategy);
+#[cfg(feature = "signals")]
 crate::api::impl_cli_config!(signals);
 crate::api::impl_cli_config!(sms);
+#[cfg(feature = "subscriptions-api")]
 crate::api::impl_cli_config!(subscriptions_api);
+#[cfg(feature = "tiktok")]
 crate::api::impl_cli_config!(tiktok);
+#[cfg(feature = "two-factor")]
 crate::api::impl_cli_config!(two_factor);
+#[cfg(feature = "viber")]
 crate::api::impl_cli_config!(viber);
+#[cfg(feature = "vocalize")]
 crate::api::impl_cli_config!(vocalize);
+#[cfg(feature = "voice")]
 crate::api::impl_cli_config!(voice);
+#[cfg(feature = "webrtc-calls")]
 crate::api::impl_cli_config!(webrtc_calls);
+#[cfg(feature = "whatsapp")]
 crate::api::impl_cli_config!(whatsapp);
+#[cfg(feature = "zalo")]
 crate::api::impl_cli_config!(zalo);
 #[cfg(feature = "fixtures")]
 crate::api::impl_cli_config!(uploads_fixture);
