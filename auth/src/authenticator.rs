@@ -483,7 +483,7 @@ impl InfobipAuth {
             && self.calls.policy(operation).is_none()
             && !operation.is_unauthenticated()
             && operation.reads_secrets.is_none()
-            && !redact::has_secret(request.url())
+            && !infobip_client::redact::url_has_secret(request.url())
     }
 
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.

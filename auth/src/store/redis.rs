@@ -132,12 +132,8 @@ impl NodeUrl {
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err(refused(format!("{what}names no host; {EXPECTED}")));
         }
-        let mut shown = parsed.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("[redacted]"));
-        }
         Ok(Self {
-            shown: shown.to_string(),
+            shown: infobip_client::redact::redacted_url(&parsed).to_string(),
             parsed,
         })
     }
