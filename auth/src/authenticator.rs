@@ -531,8 +531,8 @@ impl InfobipAuth {
             Credential::Renewing(tokens) if self.ends_token(operation).is_some() => {
                 match tokens.current_header() {
                     Some(header) => header,
-                    None if tokens.shared() => return Ready::Stored(tokens),
-                    None => return Ready::Done(Err(AuthError::NoSession)),
+                    // A client sharing the tokens may hold one.
+                    None => return Ready::Stored(tokens),
                 }
             }
             Credential::Renewing(tokens) => match tokens.fresh_header() {

@@ -613,8 +613,9 @@ impl ClientBuilder {
             self.clock.clone(),
             scheme,
         ));
+        // A shared store wraps the scheme's source.
         #[cfg(feature = "token-store")]
-        let fleet = match self.sharing.store {
+        let source: Arc<dyn TokenSource> = match self.sharing.store {
             Some(choice) => {
                 let timeout = self.sharing.timeout;
                 let (store, key) = match choice {
@@ -624,22 +625,18 @@ impl ClientBuilder {
                         (open_redis_cluster(&nodes, timeout)?, key)
                     }
                 };
-                let clock = self.clock.clone();
-                Some(Fleet::new(
+                Fleet::new(
                     store,
                     &key,
                     &base_url,
-                    source.clone(),
-                    login.clone(),
+                    source,
                     fleet_settings,
-                    clock,
-                ))
+                    self.clock.clone(),
+                )
             }
-            None => None,
+            None => source,
         };
-        #[cfg(not(feature = "token-store"))]
-        let fleet = None;
-        let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
+        let tokens = Tokens::new(source, login, self.cooldown, self.clock);
         let credential = Credential::Renewing(Arc::new(tokens));
         Ok((base_url, http, auth(credential, rotation)))
     }

@@ -17,7 +17,7 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{Entry, KeepAlive, TokenSource, UserCredentials};
+use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
 use crate::cache::{Lifetime, Token};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
@@ -173,6 +173,7 @@ impl TokenSource for Ibsso {
         &'a self,
         login: &'a Login,
         replacing: Option<Arc<Token>>,
+        _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>> {
         Box::pin(self.create(login, replacing))
     }

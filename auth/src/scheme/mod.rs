@@ -48,11 +48,14 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     /// never keep one each.
     fn one_per_user(&self) -> bool;
 
-    /// Obtains a new token. `replacing` is the token it replaces, if any.
+    /// Obtains a new token. `replacing` is the token it replaces, if any; `pause` says how
+    /// long this client will wait before its next login if this one fails (a source shared
+    /// with other clients shares the failure for as long).
     fn fetch<'a>(
         &'a self,
         login: &'a Login,
         replacing: Option<Arc<Token>>,
+        pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>>;
 
     /// Ends `token` at Infobip (a logout); `Ok` when there is nothing to end.
@@ -86,7 +89,39 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
 
     /// The user's credentials, whose password a rotating secret replaces.
     fn credentials(&self) -> &UserCredentials;
+
+    // What a source that shares its tokens with other clients (the fleet, which wraps a
+    // scheme's source) is told of their use; a scheme's own source shares nothing.
+
+    /// Where the tokens are shared: the store key of the current secret's entry.
+    fn store_key(&self) -> Option<String> {
+        None
+    }
+
+    /// A token of this source is about to be sent.
+    fn used(&self, _header: &HeaderValue) {}
+
+    /// The server refused the token sent as `header` (a 401): it is never handed out again.
+    fn rejected(&self, _header: &HeaderValue) {}
+
+    /// The token sent as `header` is dropped (refused, ended or replaced): nobody may use it.
+    fn discard<'a>(&'a self, _header: &'a HeaderValue) -> BoxFuture<'a, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// The pause after a failed login is over for every client sharing the tokens.
+    fn clear_failure(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// A valid token another client obtained (for a logout from a client that holds none).
+    fn current(&self) -> BoxFuture<'_, Option<Token>> {
+        Box::pin(std::future::ready(None))
+    }
 }
+
+/// How long a client pauses its logins after `error`: see [`TokenSource::fetch`].
+pub(crate) type Pause<'a> = &'a (dyn Fn(&AuthError) -> Duration + Send + Sync);
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.
 #[cfg_attr(not(feature = "token-store"), allow(dead_code))]

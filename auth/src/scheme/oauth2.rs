@@ -12,7 +12,7 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{epoch_millis, Entry, KeepAlive, TokenSource, UserCredentials};
+use super::{epoch_millis, Entry, KeepAlive, Pause, TokenSource, UserCredentials};
 use crate::cache::{later, refresh_margin, Lifetime, Token};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::validate::sensitive_header;
@@ -119,6 +119,7 @@ impl TokenSource for OAuth2 {
         &'a self,
         login: &'a Login,
         _replacing: Option<Arc<Token>>,
+        _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>> {
         Box::pin(self.create(login))
     }
