@@ -325,7 +325,7 @@ impl InfobipAuth {
                     Ok(response)
                 }
             };
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            span.record("duration_ms", crate::clock::millis(started.elapsed()));
             result
         }
         .instrument(span)

@@ -10,8 +10,9 @@ use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
+use crate::clock::{later, millis, Clock};
+use crate::error::AuthError;
 use crate::retry::LoginCooldown;
-use crate::{AuthError, Clock};
 
 /// A token or session in the cache.
 pub(crate) struct Token {
@@ -159,13 +160,6 @@ impl Token {
 /// How stale the recorded last use of a session may be (see [`Token::touch`]).
 const TOUCH_GRANULARITY_NANOS: u64 = 1_000_000_000;
 
-/// `at + by`, without overflowing `Instant` on a huge duration (a century is forever enough).
-pub(crate) fn later(at: Instant, by: Duration) -> Instant {
-    at.checked_add(by)
-        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(at)
-}
-
 /// How early a token is renewed: a tenth of its life, at least 10 s and at most 5 minutes,
 /// and never more than half of its life, so that a short-lived token is not renewed on every
 /// call. `configured` replaces the tenth-of-life rule but is still capped at half the life.
@@ -310,7 +304,7 @@ impl Lease {
                 drop(failure);
                 tracing::warn!(
                     error = %error,
-                    pause_ms = pause.as_millis() as u64,
+                    pause_ms = millis(pause),
                     "login failed; no new login until the cool-down is over"
                 );
                 let still_current = inner.current.load_full();

@@ -114,7 +114,7 @@ where
             operation = operation.id,
             attempt,
             status,
-            delay_ms = delay.as_millis() as u64,
+            delay_ms = crate::clock::millis(delay),
             "sending again"
         );
         // The answer's connection goes back to the pool before the wait.

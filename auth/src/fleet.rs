@@ -19,7 +19,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Freshness, Token};
-use crate::clock::Clock;
+use crate::clock::{millis, Clock};
 use crate::error::AuthError;
 use crate::login::Login;
 use crate::scheme::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
@@ -587,7 +587,7 @@ impl Fleet {
         let Some(keep_alive) = self.source.keep_alive() else {
             return;
         };
-        let every = u64::try_from(keep_alive.every.as_millis()).unwrap_or(u64::MAX);
+        let every = millis(keep_alive.every);
         let now = self.since_created();
         let last = self.last_extend.load(Ordering::Relaxed);
         if last != u64::MAX && now.saturating_sub(last) < every {
@@ -621,7 +621,7 @@ impl Fleet {
     }
 
     fn since_created(&self) -> u64 {
-        u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+        millis(self.created.elapsed()).min(u64::MAX - 1)
     }
 
     /// Whether `sealed` holds the token sent as `header`.

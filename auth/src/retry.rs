@@ -179,7 +179,7 @@ where
         };
         tracing::debug!(
             attempt = attempts,
-            delay_ms = delay.as_millis() as u64,
+            delay_ms = crate::clock::millis(delay),
             cause = %cause,
             "retrying"
         );

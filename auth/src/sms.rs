@@ -148,7 +148,7 @@ impl Pages<'_> {
                 .unwrap_or(Duration::from_secs(1 << waits.min(6)));
             waits += 1;
             tracing::info!(
-                wait_ms = wait.as_millis() as u64,
+                wait_ms = crate::clock::millis(wait),
                 waits,
                 "the SMS logs allow 120 calls a minute; waiting before the next page"
             );

@@ -125,7 +125,7 @@ pub(crate) async fn destroy(login: &Login, header: HeaderValue) -> Result<(), Au
             Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
         };
         let span = tracing::Span::current();
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("duration_ms", crate::clock::millis(started.elapsed()));
         span.record("attempts", 1);
         match &outcome {
             Ok(what) => {

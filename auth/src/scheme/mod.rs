@@ -208,11 +208,3 @@ pub(crate) fn api_key_header(key: &SecretString) -> Result<HeaderValue, ConfigEr
     check_secret("api_key", key, true)?;
     sensitive_header("api_key", "App", key.expose_secret())
 }
-
-/// Milliseconds since the epoch, for times that other processes read.
-#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
-pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}

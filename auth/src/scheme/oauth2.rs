@@ -12,8 +12,9 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{epoch_millis, Entry, KeepAlive, Pause, TokenSource, UserCredentials};
-use crate::cache::{later, refresh_margin, Lifetime, Token};
+use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
+use crate::cache::{refresh_margin, Lifetime, Token};
+use crate::clock::{epoch_millis, later, millis};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::validate::sensitive_header;
 use crate::{retry, AuthError};
@@ -153,11 +154,7 @@ impl TokenSource for OAuth2 {
         }
         // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
         let wall = epoch_millis(wall);
-        let at = |i: &Instant| {
-            wall.saturating_add(
-                u64::try_from(i.saturating_duration_since(now).as_millis()).unwrap_or(u64::MAX),
-            )
-        };
+        let at = |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
         let entry = Entry {
             token: token.secret.expose_secret().to_owned(),
             refresh_at_ms: Some(at(refresh_at)),
@@ -179,7 +176,7 @@ impl TokenSource for OAuth2 {
         // The store's own expiry bounds it too: one clock for the fleet, whatever the hosts'
         // wall clocks say.
         if let Some(ttl) = ttl {
-            left = left.min(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            left = left.min(millis(ttl));
         }
         if left == 0 {
             return None;

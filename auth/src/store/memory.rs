@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use infobip_client::BoxFuture;
 
 use super::{StoreError, Stored, TokenStore};
+use crate::clock::later;
 
 /// The in-process [`TokenStore`]: clients built with the same `MemoryStore` (it is cheap to
 /// clone, and clones share their contents) share their tokens and fetch them once.
@@ -49,12 +50,6 @@ impl MemoryStore {
     }
 }
 
-fn deadline(now: Instant, ttl: Duration) -> Instant {
-    // An absurd TTL means "for as long as this process lives".
-    now.checked_add(ttl)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
-}
-
 impl TokenStore for MemoryStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
         self.with(|entries, now| {
@@ -77,7 +72,7 @@ impl TokenStore for MemoryStore {
             }
             let entry = Entry {
                 value: value.to_vec(),
-                expires_at: deadline(now, ttl),
+                expires_at: later(now, ttl),
             };
             entries.insert(key.to_owned(), entry);
             true
@@ -97,7 +92,7 @@ impl TokenStore for MemoryStore {
             if holds {
                 let entry = Entry {
                     value,
-                    expires_at: deadline(now, ttl),
+                    expires_at: later(now, ttl),
                 };
                 entries.insert(key.to_owned(), entry);
             }
@@ -127,7 +122,7 @@ impl TokenStore for MemoryStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.with(|entries, now| match entries.get_mut(key) {
             Some(e) if e.value == expected => {
-                e.expires_at = deadline(now, ttl);
+                e.expires_at = later(now, ttl);
                 true
             }
             _ => false,

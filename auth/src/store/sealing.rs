@@ -16,7 +16,7 @@ use sha2::Sha256;
 use zeroize::{Zeroize as _, Zeroizing};
 
 use super::StoreError;
-use crate::ConfigError;
+use crate::error::ConfigError;
 
 /// The first byte of every stored value: the layout (nonce, then ciphertext) and what is
 /// encrypted may change; a reader that does not know the version treats the entry as missing.
