@@ -16,13 +16,15 @@ use tracing::Instrument;
 use crate::call_retry::{self, CallRetry};
 use crate::clock::Clock;
 use crate::deprecation::Notices;
+use crate::error::AuthError;
+use crate::failure::AuthFailure;
 use crate::login::auth_span;
 use crate::redact;
 use crate::rotation::Rotation;
 use crate::scheme::{api_key_header, basic_header, UserCredentials};
 use crate::tokens::Tokens;
 use crate::trace;
-use crate::{AuthError, AuthFailure};
+use crate::validate::same_origin;
 
 /// What the client authenticates with.
 pub(crate) enum Credential {
@@ -149,7 +151,7 @@ impl InfobipAuth {
 
     /// What a new secret becomes before it replaces the current one: checked as the first one
     /// was, so that one the connection cannot use never becomes current.
-    fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::ConfigError> {
+    fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::error::ConfigError> {
         let copy = || SecretString::from(secret.expose_secret());
         match &self.credential {
             Credential::Static { kind, .. } => match kind {
@@ -555,15 +557,6 @@ enum Ready<'a> {
     Stored(&'a Arc<Tokens>),
 }
 
-/// Whether `response` came from the origin `sent_to` was sent to: a client that follows
-/// redirects may hand back another host's answer, whose 401 is not Infobip's.
-fn from_origin(response: &reqwest::Response, sent_to: &reqwest::Url) -> bool {
-    let answered = response.url();
-    answered.scheme() == sent_to.scheme()
-        && answered.host() == sent_to.host()
-        && answered.port_or_known_default() == sent_to.port_or_known_default()
-}
-
 /// What sends a prepared request: the product client's transport, or a middleware chain.
 pub(crate) trait Sender: Sync {
     /// What a failed send reports.
@@ -676,13 +669,14 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// Whether `response` came from where the request went (see [`from_origin`]); true when
+    /// Whether `response` came from where the request went (a client that follows redirects
+    /// may hand back another host's answer, whose 401 is not Infobip's); true when
     /// there is nothing to replay, which is decided later.
     fn answered_by_origin(&self, response: &reqwest::Response) -> bool {
         match self {
-            Replay::Copy(Some(retry)) => from_origin(response, retry.url()),
+            Replay::Copy(Some(retry)) => same_origin(response.url(), retry.url()),
             Replay::Copy(None) => true,
-            Replay::Rebuilt { sent_to, .. } => from_origin(response, sent_to),
+            Replay::Rebuilt { sent_to, .. } => same_origin(response.url(), sent_to),
         }
     }
 

@@ -11,9 +11,14 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::authenticator::{Credential, InfobipAuth, StaticKind};
 use crate::cache::refresh_margin;
 use crate::call_retry::CallRetry;
+use crate::clock::{Clock, SystemClock};
+use crate::connection::Infobip;
+use crate::error::ConfigError;
 #[cfg(feature = "token-store")]
 use crate::fleet::{Fleet, StoreSettings};
 use crate::login::{login_client, Login};
+use crate::retry::{LoginCooldown, RetryPolicy};
+use crate::rotation::SecretSource;
 use crate::rotation::{read_at_connect, Rotation};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
@@ -22,7 +27,6 @@ use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
 use crate::store::{EncryptionKey, TokenStore};
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
-use crate::{Clock, ConfigError, Infobip, LoginCooldown, RetryPolicy, SecretSource, SystemClock};
 
 pub(crate) enum Credentials {
     Basic {

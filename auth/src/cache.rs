@@ -543,7 +543,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ManualClock;
+    use crate::test_util::ManualClock;
     use std::sync::atomic::AtomicUsize;
 
     fn cache(serve_stale: bool, clock: &ManualClock) -> TokenCache {

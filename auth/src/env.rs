@@ -3,11 +3,13 @@
 #[cfg(feature = "token-store")]
 use secrecy::SecretString;
 
+use crate::builder::ClientBuilder;
 #[cfg(feature = "token-store")]
 use crate::builder::StoreChoice;
+use crate::connection::Infobip;
+use crate::error::ConfigError;
 #[cfg(feature = "token-store")]
 use crate::store::EncryptionKey;
-use crate::{ClientBuilder, ConfigError, Infobip};
 
 /// The base URL, e.g. `https://xxxxx.api.infobip.com`. Required.
 pub const BASE_URL: &str = "INFOBIP_BASE_URL";
@@ -178,7 +180,7 @@ fn cluster_nodes(value: &str) -> Result<Vec<SecretString>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RetryPolicy;
+    use crate::retry::RetryPolicy;
     use infobip_client::Scheme;
     use std::collections::HashMap;
 

@@ -775,7 +775,7 @@ mod tests {
     use crate::scheme::UserCredentials;
     use crate::store::sealing::hex;
     use crate::store::MemoryStore;
-    use crate::ManualClock;
+    use crate::test_util::ManualClock;
 
     const BASE_URL: &str = "https://api.infobip.com";
 

@@ -12,7 +12,8 @@ use infobip_client::sms::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3;
 use infobip_client::sms::types::{LogResponseSmsLogSmsMessageContent, SmsLogSmsMessageContent};
 use infobip_client::{Error, ErrorKind};
 
-use crate::{Clock, Infobip};
+use crate::clock::Clock;
+use crate::connection::Infobip;
 
 /// One entry of the SMS logs, as [`Infobip::sms_logs`] yields them.
 pub type SmsLog = SmsLogSmsMessageContent;

@@ -19,10 +19,10 @@ use tracing::Instrument;
 
 use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
 use crate::cache::{Lifetime, Token};
+use crate::error::{AuthError, Cause};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
 use crate::validate::sensitive_header;
-use crate::{AuthError, Cause};
 
 const PREFIX: &str = "IBSSO";
 

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::cache::Token;
+use crate::error::{AuthError, ConfigError};
 use crate::login::Login;
 use crate::validate::{check_secret, check_username, sensitive_header};
-use crate::{AuthError, ConfigError};
 
 /// A scheme whose credential is a token that Infobip issues and this crate renews.
 pub(crate) trait TokenSource: Send + Sync + 'static {

@@ -15,9 +15,10 @@ use tracing::Instrument;
 use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
 use crate::cache::{refresh_margin, Lifetime, Token};
 use crate::clock::{epoch_millis, later, millis};
+use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
+use crate::retry;
 use crate::validate::sensitive_header;
-use crate::{retry, AuthError};
 
 const PREFIX: &str = "Bearer";
 
