@@ -9,7 +9,6 @@ use infobip_client::{Products as _, Scheme};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::authenticator::{Credential, InfobipAuth, StaticKind};
-use crate::cache::refresh_margin;
 use crate::call_retry::CallRetry;
 use crate::clock::{Clock, SystemClock};
 use crate::connection::Infobip;
@@ -25,6 +24,7 @@ use crate::scheme::oauth2::OAuth2;
 use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
 #[cfg(feature = "token-store")]
 use crate::store::{EncryptionKey, TokenStore};
+use crate::token::refresh_margin;
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
 

@@ -18,13 +18,13 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Freshness, Token};
 use crate::clock::{millis, Clock};
 use crate::error::AuthError;
 use crate::login::Login;
 use crate::scheme::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
 use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
 use crate::store::{StoreError, TokenStore};
+use crate::token::{Freshness, Token};
 
 /// At most one warning about the store per this period; the others are counted.
 const WARN_EVERY: Duration = Duration::from_secs(30);

@@ -203,6 +203,7 @@ mod sms;
 pub mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod test_util;
+mod token;
 mod tokens;
 mod trace;
 mod validate;

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use reqwest::header::HeaderValue;
 use tracing::Instrument;
 
-use crate::cache::{Lease, Token, TokenCache};
+use crate::cache::{Lease, TokenCache};
 use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::login::Login;
 use crate::retry::LoginCooldown;
 use crate::scheme::TokenSource;
+use crate::token::Token;
 
 pub(crate) struct Tokens {
     pub(crate) source: Arc<dyn TokenSource>,

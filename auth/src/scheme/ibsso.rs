@@ -18,10 +18,10 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
-use crate::cache::{Lifetime, Token};
 use crate::error::{AuthError, Cause};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
+use crate::token::{Lifetime, Token};
 use crate::validate::sensitive_header;
 
 const PREFIX: &str = "IBSSO";

@@ -17,9 +17,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::cache::Token;
 use crate::error::{AuthError, ConfigError};
 use crate::login::Login;
+use crate::token::Token;
 use crate::validate::{check_secret, check_username, sensitive_header};
 
 /// A scheme whose credential is a token that Infobip issues and this crate renews.

@@ -13,11 +13,11 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
-use crate::cache::{refresh_margin, Lifetime, Token};
 use crate::clock::{epoch_millis, later, millis};
 use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry;
+use crate::token::{refresh_margin, Lifetime, Token};
 use crate::validate::sensitive_header;
 
 const PREFIX: &str = "Bearer";
