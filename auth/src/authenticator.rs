@@ -26,8 +26,8 @@ use crate::tokens::Tokens;
 use crate::trace;
 use crate::validate::same_origin;
 
-/// What the client authenticates with.
-pub(crate) enum Credential {
+/// Where the `Authorization` header comes from: computed once, or a renewing token.
+pub(crate) enum HeaderSource {
     /// Basic and API key: one header, computed at build time (and again when a rotating
     /// secret changes).
     Static {
@@ -54,9 +54,9 @@ enum Prepared {
     Password(SecretString),
 }
 
-impl Credential {
+impl HeaderSource {
     pub(crate) fn fixed(header: HeaderValue, kind: StaticKind) -> Self {
-        Credential::Static {
+        HeaderSource::Static {
             header: ArcSwap::from_pointee(header),
             kind,
         }
@@ -66,7 +66,7 @@ impl Credential {
 /// The authenticator behind every client built by [`ClientBuilder`](crate::ClientBuilder).
 pub struct InfobipAuth {
     scheme: Scheme,
-    credential: Credential,
+    credential: HeaderSource,
     /// A secret read again from its source, if it was given one.
     rotation: Option<Rotation>,
     /// What login calls go through, whoever makes them: no redirects.
@@ -85,7 +85,7 @@ impl fmt::Debug for InfobipAuth {
         debug
             .field("scheme", &self.scheme)
             .field("credentials", &"[redacted]");
-        if let Credential::Renewing(tokens) = &self.credential {
+        if let HeaderSource::Renewing(tokens) = &self.credential {
             debug
                 .field("username", &tokens.source.user())
                 .field("token_cached", &tokens.has_token())
@@ -98,7 +98,7 @@ impl fmt::Debug for InfobipAuth {
 impl InfobipAuth {
     pub(crate) fn new(
         scheme: Scheme,
-        credential: Credential,
+        credential: HeaderSource,
         rotation: Option<Rotation>,
         login_http: reqwest::Client,
         calls: CallRetry,
@@ -132,10 +132,10 @@ impl InfobipAuth {
             return false;
         };
         match (prepared, &self.credential) {
-            (Prepared::Header(made), Credential::Static { header, .. }) => {
+            (Prepared::Header(made), HeaderSource::Static { header, .. }) => {
                 header.store(Arc::new(made));
             }
-            (Prepared::Password(password), Credential::Renewing(tokens)) => {
+            (Prepared::Password(password), HeaderSource::Renewing(tokens)) => {
                 if let Err(error) = tokens.source.credentials().set_password(password) {
                     // Checked by `prepare`; kept for the day the two checks part ways.
                     tracing::warn!(error = %error, "the new secret cannot be used; keeping the current one");
@@ -154,7 +154,7 @@ impl InfobipAuth {
     fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::error::ConfigError> {
         let copy = || SecretString::from(secret.expose_secret());
         match &self.credential {
-            Credential::Static { kind, .. } => match kind {
+            HeaderSource::Static { kind, .. } => match kind {
                 StaticKind::ApiKey => api_key_header(secret),
                 StaticKind::Basic(username) => {
                     UserCredentials::new(("username", username.clone()), ("password", copy()))
@@ -162,7 +162,7 @@ impl InfobipAuth {
                 }
             }
             .map(Prepared::Header),
-            Credential::Renewing(_) => {
+            HeaderSource::Renewing(_) => {
                 crate::validate::check_secret("password", secret, false)?;
                 Ok(Prepared::Password(copy()))
             }
@@ -179,8 +179,8 @@ impl InfobipAuth {
     #[doc(hidden)]
     pub fn store_key(&self) -> Option<String> {
         match &self.credential {
-            Credential::Renewing(tokens) => tokens.store_key(),
-            Credential::Static { .. } => None,
+            HeaderSource::Renewing(tokens) => tokens.store_key(),
+            HeaderSource::Static { .. } => None,
         }
     }
 
@@ -190,14 +190,14 @@ impl InfobipAuth {
     /// schemes without anything to end.
     pub async fn logout(&self) -> Result<(), AuthError> {
         match &self.credential {
-            Credential::Renewing(tokens) => tokens.logout().await,
-            Credential::Static { .. } => Ok(()),
+            HeaderSource::Renewing(tokens) => tokens.logout().await,
+            HeaderSource::Static { .. } => Ok(()),
         }
     }
 
     /// Ends the pause after a failed login, here and in a shared store.
     pub async fn clear_login_cooldown(&self) {
-        if let Credential::Renewing(tokens) = &self.credential {
+        if let HeaderSource::Renewing(tokens) = &self.credential {
             tokens.clear_cooldown().await;
         }
     }
@@ -223,7 +223,7 @@ impl InfobipAuth {
     /// forgotten once it has been sent.
     fn ends_token(&self, operation: &'static Operation) -> Option<&Arc<Tokens>> {
         match &self.credential {
-            Credential::Renewing(tokens)
+            HeaderSource::Renewing(tokens)
                 if tokens
                     .source
                     .end_operation()
@@ -354,11 +354,11 @@ impl InfobipAuth {
         }
         match (self.ends_token(operation), &self.credential) {
             (Some(tokens), _) => Box::pin(self.send_ending(sender, tokens, request)).await,
-            (None, Credential::Renewing(tokens)) => {
+            (None, HeaderSource::Renewing(tokens)) => {
                 self.send_with_reauth(operation, sender, tokens, request, rebuild)
                     .await
             }
-            (None, Credential::Static { header, .. }) if self.rotation.is_some() => {
+            (None, HeaderSource::Static { header, .. }) if self.rotation.is_some() => {
                 Box::pin(self.send_rotating(operation, sender, header, request, rebuild)).await
             }
             _ => sender.send(request).await,
@@ -480,7 +480,7 @@ impl InfobipAuth {
     /// could come back with a secret in it (no secret in its URL, no secret in the answer).
     /// Such a request goes to the transport as it is: the API key's hot path.
     fn sends_as_is(&self, operation: &'static Operation, request: &reqwest::Request) -> bool {
-        matches!(self.credential, Credential::Static { .. })
+        matches!(self.credential, HeaderSource::Static { .. })
             && self.rotation.is_none()
             && self.calls.policy(operation).is_none()
             && !operation.is_unauthenticated()
@@ -529,15 +529,15 @@ impl InfobipAuth {
             return Ready::Done(Err(error));
         }
         let header = match &self.credential {
-            Credential::Static { header, .. } => HeaderValue::clone(&header.load()),
-            Credential::Renewing(tokens) if self.ends_token(operation).is_some() => {
+            HeaderSource::Static { header, .. } => HeaderValue::clone(&header.load()),
+            HeaderSource::Renewing(tokens) if self.ends_token(operation).is_some() => {
                 match tokens.current_header() {
                     Some(header) => header,
                     // A client sharing the tokens may hold one.
                     None => return Ready::Stored(tokens),
                 }
             }
-            Credential::Renewing(tokens) => match tokens.fresh_header() {
+            HeaderSource::Renewing(tokens) => match tokens.fresh_header() {
                 Some(header) => header,
                 None => return Ready::Fetch(tokens),
             },

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{millis, Clock};
 use crate::error::AuthError;
 use crate::login::Login;
-use crate::scheme::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
+use crate::scheme::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
 use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
 use crate::store::{StoreError, TokenStore};
 use crate::token::{Freshness, Token};
@@ -419,7 +419,7 @@ impl Fleet {
         let Some(stored) = self.bounded(self.store.load(&keys.entry)).await? else {
             return Ok(None);
         };
-        let Some(entry) = self.sealer.open::<Entry>(&keys.entry, &stored.value) else {
+        let Some(entry) = self.sealer.open::<SharedToken>(&keys.entry, &stored.value) else {
             self.warn(&StoreError::new(
                 "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
             ));
@@ -628,7 +628,7 @@ impl Fleet {
     fn holds(&self, keys: &Keys, sealed: &[u8], header: &HeaderValue) -> bool {
         let now = self.clock.now();
         self.sealer
-            .open::<Entry>(&keys.entry, sealed)
+            .open::<SharedToken>(&keys.entry, sealed)
             .and_then(|entry| {
                 // Any TTL: only the token matters here.
                 self.source
@@ -718,13 +718,13 @@ impl TokenSource for Fleet {
         token: &Token,
         now: Instant,
         wall: SystemTime,
-    ) -> Option<(Entry, Duration)> {
+    ) -> Option<(SharedToken, Duration)> {
         self.source.entry_for(token, now, wall)
     }
 
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         wall: SystemTime,

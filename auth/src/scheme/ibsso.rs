@@ -17,7 +17,7 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
+use super::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
 use crate::error::{AuthError, Cause};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
@@ -191,9 +191,9 @@ impl TokenSource for Ibsso {
         token: &Token,
         _now: Instant,
         _wall: SystemTime,
-    ) -> Option<(Entry, Duration)> {
+    ) -> Option<(SharedToken, Duration)> {
         // The store's expiry is the session's idle clock, restarted by every user.
-        let entry = Entry {
+        let entry = SharedToken {
             token: token.secret.expose_secret().to_owned(),
             refresh_at_ms: None,
             expires_at_ms: None,
@@ -203,7 +203,7 @@ impl TokenSource for Ibsso {
 
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         _wall: SystemTime,

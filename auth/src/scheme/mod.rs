@@ -68,15 +68,19 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     /// What a shared store keeps for `token`, and for how long; `None` if it must not be
     /// shared (it has no life left).
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
-    fn entry_for(&self, token: &Token, now: Instant, wall: SystemTime)
-        -> Option<(Entry, Duration)>;
+    fn entry_for(
+        &self,
+        token: &Token,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(SharedToken, Duration)>;
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         wall: SystemTime,
@@ -136,7 +140,7 @@ pub(crate) struct KeepAlive {
 /// What a shared store keeps for a token (encrypted before it leaves the process).
 #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Serialize, Deserialize)]
-pub(crate) struct Entry {
+pub(crate) struct SharedToken {
     pub(crate) token: String,
     /// Wall-clock milliseconds; a fixed-life token's renewal time and expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,7 +149,7 @@ pub(crate) struct Entry {
     pub(crate) expires_at_ms: Option<u64>,
 }
 
-impl Drop for Entry {
+impl Drop for SharedToken {
     fn drop(&mut self) {
         self.token.zeroize();
     }

@@ -12,7 +12,7 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{Entry, KeepAlive, Pause, TokenSource, UserCredentials};
+use super::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
 use crate::clock::{epoch_millis, later, millis};
 use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
@@ -140,7 +140,7 @@ impl TokenSource for OAuth2 {
         token: &Token,
         now: Instant,
         wall: SystemTime,
-    ) -> Option<(Entry, Duration)> {
+    ) -> Option<(SharedToken, Duration)> {
         let Lifetime::Fixed {
             refresh_at,
             expires_at,
@@ -156,7 +156,7 @@ impl TokenSource for OAuth2 {
         // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
         let wall = epoch_millis(wall);
         let at = |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
-        let entry = Entry {
+        let entry = SharedToken {
             token: token.secret.expose_secret().to_owned(),
             refresh_at_ms: Some(at(refresh_at)),
             expires_at_ms: Some(at(expires_at)),
@@ -166,7 +166,7 @@ impl TokenSource for OAuth2 {
 
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         wall: SystemTime,

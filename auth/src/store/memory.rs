@@ -14,17 +14,18 @@ use crate::clock::later;
 /// clone, and clones share their contents) share their tokens and fetch them once.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
+    entries: Arc<Mutex<HashMap<String, Expiring>>>,
 }
 
-struct Entry {
+/// A value and when it stops being one.
+struct Expiring {
     value: Vec<u8>,
     expires_at: Instant,
 }
 
-impl fmt::Debug for Entry {
+impl fmt::Debug for Expiring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Entry([redacted])")
+        f.write_str("Expiring([redacted])")
     }
 }
 
@@ -37,7 +38,7 @@ impl MemoryStore {
     /// Runs `f` on the live entries (expired ones are dropped first), as one atomic step.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut HashMap<String, Entry>, Instant) -> T,
+        f: impl FnOnce(&mut HashMap<String, Expiring>, Instant) -> T,
     ) -> BoxFuture<'static, Result<T, StoreError>>
     where
         T: Send + 'static,
@@ -70,7 +71,7 @@ impl TokenStore for MemoryStore {
             if entries.contains_key(key) {
                 return false;
             }
-            let entry = Entry {
+            let entry = Expiring {
                 value: value.to_vec(),
                 expires_at: later(now, ttl),
             };
@@ -90,7 +91,7 @@ impl TokenStore for MemoryStore {
         self.with(|entries, now| {
             let holds = entries.get(guard).is_some_and(|e| e.value == expected);
             if holds {
-                let entry = Entry {
+                let entry = Expiring {
                     value,
                     expires_at: later(now, ttl),
                 };
