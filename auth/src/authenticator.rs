@@ -188,7 +188,7 @@ impl InfobipAuth {
     /// the store holds, whichever process created it). A session the server already ended
     /// counts as ended. The next call that needs a session logs in again. A no-op for the
     /// schemes without anything to end.
-    pub async fn logout(&self) -> Result<(), AuthError> {
+    pub(crate) async fn logout(&self) -> Result<(), AuthError> {
         match &self.credential {
             HeaderSource::Renewing(tokens) => tokens.logout().await,
             HeaderSource::Static { .. } => Ok(()),
@@ -196,7 +196,7 @@ impl InfobipAuth {
     }
 
     /// Ends the pause after a failed login, here and in a shared store.
-    pub async fn clear_login_cooldown(&self) {
+    pub(crate) async fn clear_login_cooldown(&self) {
         if let HeaderSource::Renewing(tokens) = &self.credential {
             tokens.clear_cooldown().await;
         }

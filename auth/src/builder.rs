@@ -258,7 +258,7 @@ impl ClientBuilder {
     }
 
     /// [`api_key`](Self::api_key) with the key read from `source` (a
-    /// [`SecretFile`](crate::SecretFile) a secrets manager rewrites, say), and read again every
+    /// [`SecretFile`](crate::secret::SecretFile) a secrets manager rewrites, say), and read again every
     /// [`secret_check_interval`](Self::secret_check_interval) and after a 401: a rotated key
     /// takes effect without a restart.
     pub fn api_key_from(source: impl SecretSource) -> Self {

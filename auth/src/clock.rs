@@ -7,6 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infobip_client::BoxFuture;
 
+#[cfg(any(test, feature = "test-util"))]
+pub use crate::test_util::ManualClock;
 /// The time source behind every expiry decision and every backoff wait.
 ///
 /// Injectable so that expiry logic can be tested without waiting: `ManualClock` (feature

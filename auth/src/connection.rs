@@ -148,18 +148,6 @@ impl Infobip {
             base: self.0.origin.origin().ascii_serialization(),
         }
     }
-
-    /// Ends the IBSSO session the connection holds (see
-    /// [`ClientExt::logout`](crate::ClientExt::logout)).
-    pub async fn logout(&self) -> Result<(), AuthError> {
-        self.authenticator().logout().await
-    }
-
-    /// Ends the pause after a failed login (see
-    /// [`ClientExt::clear_login_cooldown`](crate::ClientExt::clear_login_cooldown)).
-    pub async fn clear_login_cooldown(&self) {
-        self.authenticator().clear_login_cooldown().await;
-    }
 }
 
 impl Connection for Infobip {
