@@ -277,15 +277,14 @@ fn a_lock_holder_that_dies_is_taken_over_within_the_lease() {
     let took = killed.elapsed();
     assert_eq!(infobip.sandbox.count(Endpoint::CreateOAuth2Token), 2);
     // The holder renewed its lease every second, so the lock outlived it by 2 to 3 s: the
-    // taker waited for that (a lock that was ignored would not make it wait), and no longer.
+    // taker waited for that (a lock that was ignored would not make it wait), and took over
+    // when it lapsed, not after waiting out the longest fetch (minutes); ten leases leave a
+    // loaded machine room.
     assert!(
         took >= lease - lease / 3 - Duration::from_millis(100),
         "did not wait for the lease: {took:?}"
     );
-    assert!(
-        took < lease + Duration::from_secs(5),
-        "took over in {took:?}"
-    );
+    assert!(took < lease * 10, "took over in {took:?}");
 }
 
 // ---------------------------------------------------------------------------------------
