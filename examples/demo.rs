@@ -8,7 +8,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use infobip_auth::{ClientBuilder, ClientExt as _, Infobip, ManualClock};
+use infobip_auth::clock::ManualClock;
+use infobip_auth::{ClientBuilder, ClientExt as _, Infobip};
 use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::account::Client;
 use infobip_client::sms::types::{
@@ -479,10 +480,10 @@ struct SandboxClock(ManualClock);
 
 impl infobip_sandbox::Clock for SandboxClock {
     fn now(&self) -> std::time::Instant {
-        infobip_auth::Clock::now(&self.0)
+        infobip_auth::clock::Clock::now(&self.0)
     }
 
     fn wall(&self) -> std::time::SystemTime {
-        infobip_auth::Clock::wall(&self.0)
+        infobip_auth::clock::Clock::wall(&self.0)
     }
 }

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::{Server, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion};
-use infobip_auth::{ClientBuilder, ManualClock};
+use infobip_auth::clock::ManualClock;
+use infobip_auth::ClientBuilder;
 use infobip_client::account::Client;
 use tokio::task::JoinSet;
 

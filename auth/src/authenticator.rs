@@ -16,16 +16,18 @@ use tracing::Instrument;
 use crate::call_retry::{self, CallRetry};
 use crate::clock::Clock;
 use crate::deprecation::Notices;
+use crate::error::AuthError;
+use crate::failure::AuthFailure;
 use crate::login::auth_span;
 use crate::redact;
 use crate::rotation::Rotation;
 use crate::scheme::{api_key_header, basic_header, UserCredentials};
 use crate::tokens::Tokens;
 use crate::trace;
-use crate::{AuthError, AuthFailure};
+use crate::validate::same_origin;
 
-/// What the client authenticates with.
-pub(crate) enum Credential {
+/// Where the `Authorization` header comes from: computed once, or a renewing token.
+pub(crate) enum HeaderSource {
     /// Basic and API key: one header, computed at build time (and again when a rotating
     /// secret changes).
     Static {
@@ -52,9 +54,9 @@ enum Prepared {
     Password(SecretString),
 }
 
-impl Credential {
+impl HeaderSource {
     pub(crate) fn fixed(header: HeaderValue, kind: StaticKind) -> Self {
-        Credential::Static {
+        HeaderSource::Static {
             header: ArcSwap::from_pointee(header),
             kind,
         }
@@ -64,7 +66,7 @@ impl Credential {
 /// The authenticator behind every client built by [`ClientBuilder`](crate::ClientBuilder).
 pub struct InfobipAuth {
     scheme: Scheme,
-    credential: Credential,
+    credential: HeaderSource,
     /// A secret read again from its source, if it was given one.
     rotation: Option<Rotation>,
     /// What login calls go through, whoever makes them: no redirects.
@@ -83,7 +85,7 @@ impl fmt::Debug for InfobipAuth {
         debug
             .field("scheme", &self.scheme)
             .field("credentials", &"[redacted]");
-        if let Credential::Renewing(tokens) = &self.credential {
+        if let HeaderSource::Renewing(tokens) = &self.credential {
             debug
                 .field("username", &tokens.source.user())
                 .field("token_cached", &tokens.has_token())
@@ -96,7 +98,7 @@ impl fmt::Debug for InfobipAuth {
 impl InfobipAuth {
     pub(crate) fn new(
         scheme: Scheme,
-        credential: Credential,
+        credential: HeaderSource,
         rotation: Option<Rotation>,
         login_http: reqwest::Client,
         calls: CallRetry,
@@ -130,10 +132,10 @@ impl InfobipAuth {
             return false;
         };
         match (prepared, &self.credential) {
-            (Prepared::Header(made), Credential::Static { header, .. }) => {
+            (Prepared::Header(made), HeaderSource::Static { header, .. }) => {
                 header.store(Arc::new(made));
             }
-            (Prepared::Password(password), Credential::Renewing(tokens)) => {
+            (Prepared::Password(password), HeaderSource::Renewing(tokens)) => {
                 if let Err(error) = tokens.source.credentials().set_password(password) {
                     // Checked by `prepare`; kept for the day the two checks part ways.
                     tracing::warn!(error = %error, "the new secret cannot be used; keeping the current one");
@@ -149,10 +151,10 @@ impl InfobipAuth {
 
     /// What a new secret becomes before it replaces the current one: checked as the first one
     /// was, so that one the connection cannot use never becomes current.
-    fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::ConfigError> {
+    fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::error::ConfigError> {
         let copy = || SecretString::from(secret.expose_secret());
         match &self.credential {
-            Credential::Static { kind, .. } => match kind {
+            HeaderSource::Static { kind, .. } => match kind {
                 StaticKind::ApiKey => api_key_header(secret),
                 StaticKind::Basic(username) => {
                     UserCredentials::new(("username", username.clone()), ("password", copy()))
@@ -160,7 +162,7 @@ impl InfobipAuth {
                 }
             }
             .map(Prepared::Header),
-            Credential::Renewing(_) => {
+            HeaderSource::Renewing(_) => {
                 crate::validate::check_secret("password", secret, false)?;
                 Ok(Prepared::Password(copy()))
             }
@@ -177,8 +179,8 @@ impl InfobipAuth {
     #[doc(hidden)]
     pub fn store_key(&self) -> Option<String> {
         match &self.credential {
-            Credential::Renewing(tokens) => tokens.store_key(),
-            Credential::Static { .. } => None,
+            HeaderSource::Renewing(tokens) => tokens.store_key(),
+            HeaderSource::Static { .. } => None,
         }
     }
 
@@ -186,16 +188,16 @@ impl InfobipAuth {
     /// the store holds, whichever process created it). A session the server already ended
     /// counts as ended. The next call that needs a session logs in again. A no-op for the
     /// schemes without anything to end.
-    pub async fn logout(&self) -> Result<(), AuthError> {
+    pub(crate) async fn logout(&self) -> Result<(), AuthError> {
         match &self.credential {
-            Credential::Renewing(tokens) => tokens.logout().await,
-            Credential::Static { .. } => Ok(()),
+            HeaderSource::Renewing(tokens) => tokens.logout().await,
+            HeaderSource::Static { .. } => Ok(()),
         }
     }
 
     /// Ends the pause after a failed login, here and in a shared store.
-    pub async fn clear_login_cooldown(&self) {
-        if let Credential::Renewing(tokens) = &self.credential {
+    pub(crate) async fn clear_login_cooldown(&self) {
+        if let HeaderSource::Renewing(tokens) = &self.credential {
             tokens.clear_cooldown().await;
         }
     }
@@ -221,7 +223,7 @@ impl InfobipAuth {
     /// forgotten once it has been sent.
     fn ends_token(&self, operation: &'static Operation) -> Option<&Arc<Tokens>> {
         match &self.credential {
-            Credential::Renewing(tokens)
+            HeaderSource::Renewing(tokens)
                 if tokens
                     .source
                     .end_operation()
@@ -325,7 +327,7 @@ impl InfobipAuth {
                     Ok(response)
                 }
             };
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            span.record("duration_ms", crate::clock::millis(started.elapsed()));
             result
         }
         .instrument(span)
@@ -352,11 +354,11 @@ impl InfobipAuth {
         }
         match (self.ends_token(operation), &self.credential) {
             (Some(tokens), _) => Box::pin(self.send_ending(sender, tokens, request)).await,
-            (None, Credential::Renewing(tokens)) => {
+            (None, HeaderSource::Renewing(tokens)) => {
                 self.send_with_reauth(operation, sender, tokens, request, rebuild)
                     .await
             }
-            (None, Credential::Static { header, .. }) if self.rotation.is_some() => {
+            (None, HeaderSource::Static { header, .. }) if self.rotation.is_some() => {
                 Box::pin(self.send_rotating(operation, sender, header, request, rebuild)).await
             }
             _ => sender.send(request).await,
@@ -478,12 +480,12 @@ impl InfobipAuth {
     /// could come back with a secret in it (no secret in its URL, no secret in the answer).
     /// Such a request goes to the transport as it is: the API key's hot path.
     fn sends_as_is(&self, operation: &'static Operation, request: &reqwest::Request) -> bool {
-        matches!(self.credential, Credential::Static { .. })
+        matches!(self.credential, HeaderSource::Static { .. })
             && self.rotation.is_none()
             && self.calls.policy(operation).is_none()
             && !operation.is_unauthenticated()
             && operation.reads_secrets.is_none()
-            && !redact::has_secret(request.url())
+            && !infobip_client::redact::url_has_secret(request.url())
     }
 
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.
@@ -527,15 +529,15 @@ impl InfobipAuth {
             return Ready::Done(Err(error));
         }
         let header = match &self.credential {
-            Credential::Static { header, .. } => HeaderValue::clone(&header.load()),
-            Credential::Renewing(tokens) if self.ends_token(operation).is_some() => {
+            HeaderSource::Static { header, .. } => HeaderValue::clone(&header.load()),
+            HeaderSource::Renewing(tokens) if self.ends_token(operation).is_some() => {
                 match tokens.current_header() {
                     Some(header) => header,
-                    None if tokens.shared() => return Ready::Stored(tokens),
-                    None => return Ready::Done(Err(AuthError::NoSession)),
+                    // A client sharing the tokens may hold one.
+                    None => return Ready::Stored(tokens),
                 }
             }
-            Credential::Renewing(tokens) => match tokens.fresh_header() {
+            HeaderSource::Renewing(tokens) => match tokens.fresh_header() {
                 Some(header) => header,
                 None => return Ready::Fetch(tokens),
             },
@@ -553,15 +555,6 @@ enum Ready<'a> {
     Fetch(&'a Arc<Tokens>),
     /// The token to end is not cached here, but may be in the shared store.
     Stored(&'a Arc<Tokens>),
-}
-
-/// Whether `response` came from the origin `sent_to` was sent to: a client that follows
-/// redirects may hand back another host's answer, whose 401 is not Infobip's.
-fn from_origin(response: &reqwest::Response, sent_to: &reqwest::Url) -> bool {
-    let answered = response.url();
-    answered.scheme() == sent_to.scheme()
-        && answered.host() == sent_to.host()
-        && answered.port_or_known_default() == sent_to.port_or_known_default()
 }
 
 /// What sends a prepared request: the product client's transport, or a middleware chain.
@@ -676,13 +669,14 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// Whether `response` came from where the request went (see [`from_origin`]); true when
+    /// Whether `response` came from where the request went (a client that follows redirects
+    /// may hand back another host's answer, whose 401 is not Infobip's); true when
     /// there is nothing to replay, which is decided later.
     fn answered_by_origin(&self, response: &reqwest::Response) -> bool {
         match self {
-            Replay::Copy(Some(retry)) => from_origin(response, retry.url()),
+            Replay::Copy(Some(retry)) => same_origin(response.url(), retry.url()),
             Replay::Copy(None) => true,
-            Replay::Rebuilt { sent_to, .. } => from_origin(response, sent_to),
+            Replay::Rebuilt { sent_to, .. } => same_origin(response.url(), sent_to),
         }
     }
 

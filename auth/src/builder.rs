@@ -8,23 +8,29 @@ use infobip_client::account::Client;
 use infobip_client::{Products as _, Scheme};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::authenticator::{Credential, InfobipAuth, StaticKind};
-use crate::cache::refresh_margin;
+use crate::authenticator::{HeaderSource, InfobipAuth, StaticKind};
 use crate::call_retry::CallRetry;
+use crate::clock::{Clock, SystemClock};
+use crate::connection::Infobip;
+use crate::error::ConfigError;
 #[cfg(feature = "token-store")]
 use crate::fleet::{Fleet, StoreSettings};
 use crate::login::{login_client, Login};
+use crate::retry::{LoginCooldown, RetryPolicy};
+use crate::rotation::SecretSource;
 use crate::rotation::{read_at_connect, Rotation};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
 use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
 #[cfg(feature = "token-store")]
 use crate::store::{EncryptionKey, TokenStore};
+use crate::token::refresh_margin;
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
-use crate::{Clock, ConfigError, Infobip, LoginCooldown, RetryPolicy, SecretSource, SystemClock};
 
-pub(crate) enum Credentials {
+/// The scheme chosen and its credentials as given (secrets not read yet: a file or a
+/// callback is read by `build`).
+pub(crate) enum GivenCredentials {
     Basic {
         username: String,
         password: SecretInput,
@@ -71,30 +77,33 @@ impl SecretInput {
     }
 }
 
-impl Credentials {
+impl GivenCredentials {
     pub(crate) fn scheme(&self) -> Scheme {
         match self {
-            Credentials::Basic { .. } => Scheme::Basic,
-            Credentials::ApiKey { .. } => Scheme::ApiKeyHeader,
-            Credentials::Ibsso { .. } => Scheme::IbssoTokenHeader,
-            Credentials::OAuth2 { .. } => Scheme::OAuth2,
+            GivenCredentials::Basic { .. } => Scheme::Basic,
+            GivenCredentials::ApiKey { .. } => Scheme::ApiKeyHeader,
+            GivenCredentials::Ibsso { .. } => Scheme::IbssoTokenHeader,
+            GivenCredentials::OAuth2 { .. } => Scheme::OAuth2,
         }
     }
 
     fn username(&self) -> Option<&str> {
         match self {
-            Credentials::Basic { username, .. } | Credentials::Ibsso { username, .. } => {
+            GivenCredentials::Basic { username, .. } | GivenCredentials::Ibsso { username, .. } => {
                 Some(username)
             }
-            Credentials::OAuth2 { client_id, .. } => Some(client_id),
-            Credentials::ApiKey { .. } => None,
+            GivenCredentials::OAuth2 { client_id, .. } => Some(client_id),
+            GivenCredentials::ApiKey { .. } => None,
         }
     }
 
     /// Whether the scheme has tokens that a store could share.
     #[cfg(feature = "token-store")]
     fn renews(&self) -> bool {
-        matches!(self, Credentials::Ibsso { .. } | Credentials::OAuth2 { .. })
+        matches!(
+            self,
+            GivenCredentials::Ibsso { .. } | GivenCredentials::OAuth2 { .. }
+        )
     }
 }
 
@@ -105,7 +114,7 @@ impl Credentials {
 /// the [`base_url`](Self::base_url), adjust what you need, then [`build`](Self::build).
 /// Everything is validated in `build`, which names the offending setting.
 pub struct ClientBuilder {
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: GivenCredentials,
     base_url: Option<String>,
     http: Option<reqwest::Client>,
     timeout: Duration,
@@ -201,7 +210,7 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    pub(crate) fn new(credentials: Credentials) -> Self {
+    pub(crate) fn new(credentials: GivenCredentials) -> Self {
         Self {
             credentials,
             base_url: None,
@@ -230,7 +239,7 @@ impl ClientBuilder {
     /// HTTP Basic: `Authorization: Basic base64(username:password)` on every request.
     /// Simple, but the password travels with each call.
     pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        Self::new(Credentials::Basic {
+        Self::new(GivenCredentials::Basic {
             username: username.into(),
             password: SecretInput::Fixed(password.into()),
         })
@@ -238,7 +247,7 @@ impl ClientBuilder {
 
     /// API key: `Authorization: App <key>`. Cannot call the API key management operations.
     pub fn api_key(key: impl Into<SecretString>) -> Self {
-        Self::new(Credentials::ApiKey {
+        Self::new(GivenCredentials::ApiKey {
             key: SecretInput::Fixed(key.into()),
         })
     }
@@ -249,11 +258,11 @@ impl ClientBuilder {
     }
 
     /// [`api_key`](Self::api_key) with the key read from `source` (a
-    /// [`SecretFile`](crate::SecretFile) a secrets manager rewrites, say), and read again every
+    /// [`SecretFile`](crate::secret::SecretFile) a secrets manager rewrites, say), and read again every
     /// [`secret_check_interval`](Self::secret_check_interval) and after a 401: a rotated key
     /// takes effect without a restart.
     pub fn api_key_from(source: impl SecretSource) -> Self {
-        Self::new(Credentials::ApiKey {
+        Self::new(GivenCredentials::ApiKey {
             key: SecretInput::From(Arc::new(source)),
         })
     }
@@ -261,7 +270,7 @@ impl ClientBuilder {
     /// [`basic`](Self::basic) with the password read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does.
     pub fn basic_from(username: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(Credentials::Basic {
+        Self::new(GivenCredentials::Basic {
             username: username.into(),
             password: SecretInput::From(Arc::new(source)),
         })
@@ -271,7 +280,7 @@ impl ClientBuilder {
     /// [`api_key_from`](Self::api_key_from) does; when it changes, the session obtained with
     /// the old one is ended and the next call logs in with the new one.
     pub fn ibsso_from(username: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(Credentials::Ibsso {
+        Self::new(GivenCredentials::Ibsso {
             username: username.into(),
             password: SecretInput::From(Arc::new(source)),
         })
@@ -281,7 +290,7 @@ impl ClientBuilder {
     /// [`api_key_from`](Self::api_key_from) does; when it changes, the token obtained with the
     /// old one is dropped and the next call fetches one with the new one.
     pub fn oauth2_from(client_id: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(Credentials::OAuth2 {
+        Self::new(GivenCredentials::OAuth2 {
             client_id: client_id.into(),
             client_secret: SecretInput::From(Arc::new(source)),
         })
@@ -291,7 +300,7 @@ impl ClientBuilder {
     /// again when the session idles out or is rejected. End it with
     /// [`ClientExt::logout`](crate::ClientExt::logout).
     pub fn ibsso(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        Self::new(Credentials::Ibsso {
+        Self::new(GivenCredentials::Ibsso {
             username: username.into(),
             password: SecretInput::Fixed(password.into()),
         })
@@ -300,7 +309,7 @@ impl ClientBuilder {
     /// OAuth 2.0 client credentials (the account's username and password): fetches a token on
     /// first use, sends `Authorization: Bearer <token>`, renews it before it expires.
     pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
-        Self::new(Credentials::OAuth2 {
+        Self::new(GivenCredentials::OAuth2 {
             client_id: client_id.into(),
             client_secret: SecretInput::Fixed(client_secret.into()),
         })
@@ -552,22 +561,23 @@ impl ClientBuilder {
             })
         };
         let (source, rotation): (Arc<dyn TokenSource>, _) = match self.credentials {
-            Credentials::Basic { username, password } => {
+            GivenCredentials::Basic { username, password } => {
                 let (password, from) = password.resolve(read_timeout)?;
                 let rotation = rotation(from, &password);
                 let credentials =
                     UserCredentials::new(("username", username), ("password", password))?;
                 let header = basic_header(&credentials)?;
-                let credential = Credential::fixed(header, StaticKind::Basic(credentials.username));
+                let credential =
+                    HeaderSource::fixed(header, StaticKind::Basic(credentials.username));
                 return Ok((base_url, http, auth(credential, rotation)));
             }
-            Credentials::ApiKey { key } => {
+            GivenCredentials::ApiKey { key } => {
                 let (key, from) = key.resolve(read_timeout)?;
                 let rotation = rotation(from, &key);
-                let credential = Credential::fixed(api_key_header(&key)?, StaticKind::ApiKey);
+                let credential = HeaderSource::fixed(api_key_header(&key)?, StaticKind::ApiKey);
                 return Ok((base_url, http, auth(credential, rotation)));
             }
-            Credentials::Ibsso { username, password } => {
+            GivenCredentials::Ibsso { username, password } => {
                 let (password, from) = password.resolve(read_timeout)?;
                 let rotation = rotation(from, &password);
                 if shares && self.unsafe_session == Some(false) {
@@ -589,7 +599,7 @@ impl ClientBuilder {
                 );
                 (Arc::new(source), rotation)
             }
-            Credentials::OAuth2 {
+            GivenCredentials::OAuth2 {
                 client_id,
                 client_secret,
             } => {
@@ -613,8 +623,9 @@ impl ClientBuilder {
             self.clock.clone(),
             scheme,
         ));
+        // A shared store wraps the scheme's source.
         #[cfg(feature = "token-store")]
-        let fleet = match self.sharing.store {
+        let source: Arc<dyn TokenSource> = match self.sharing.store {
             Some(choice) => {
                 let timeout = self.sharing.timeout;
                 let (store, key) = match choice {
@@ -624,23 +635,19 @@ impl ClientBuilder {
                         (open_redis_cluster(&nodes, timeout)?, key)
                     }
                 };
-                let clock = self.clock.clone();
-                Some(Fleet::new(
+                Fleet::new(
                     store,
                     &key,
                     &base_url,
-                    source.clone(),
-                    login.clone(),
+                    source,
                     fleet_settings,
-                    clock,
-                ))
+                    self.clock.clone(),
+                )
             }
-            None => None,
+            None => source,
         };
-        #[cfg(not(feature = "token-store"))]
-        let fleet = None;
-        let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
-        let credential = Credential::Renewing(Arc::new(tokens));
+        let tokens = Tokens::new(source, login, self.cooldown, self.clock);
+        let credential = HeaderSource::Renewing(Arc::new(tokens));
         Ok((base_url, http, auth(credential, rotation)))
     }
 

@@ -13,8 +13,9 @@ use infobip_client::Operation;
 use reqwest::header::RETRY_AFTER;
 use reqwest::StatusCode;
 
+use crate::clock::Clock;
 use crate::retry::retry_after;
-use crate::{Clock, RetryPolicy};
+use crate::retry::RetryPolicy;
 
 /// How product calls are retried (see [`ClientBuilder::read_retry`] and
 /// [`ClientBuilder::write_retry`]).
@@ -114,7 +115,7 @@ where
             operation = operation.id,
             attempt,
             status,
-            delay_ms = delay.as_millis() as u64,
+            delay_ms = crate::clock::millis(delay),
             "sending again"
         );
         // The answer's connection goes back to the pool before the wait.

@@ -1,4 +1,5 @@
-//! The time source behind every expiry decision and every backoff wait.
+//! The time source behind every expiry decision and every backoff wait, and the arithmetic
+//! on its times (saturating: a huge duration means "for as long as this process lives").
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,6 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infobip_client::BoxFuture;
 
+#[cfg(any(test, feature = "test-util"))]
+pub use crate::test_util::ManualClock;
 /// The time source behind every expiry decision and every backoff wait.
 ///
 /// Injectable so that expiry logic can be tested without waiting: `ManualClock` (feature
@@ -52,4 +55,23 @@ impl Clock for SystemClock {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
+}
+
+/// `at + by`, without overflowing `Instant` on a huge duration (a century is forever enough).
+pub(crate) fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(at)
+}
+
+/// `duration` in whole milliseconds, saturating: for logs, and for other processes.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the epoch, for times that other processes read.
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
+pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, millis)
 }

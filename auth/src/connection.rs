@@ -8,7 +8,9 @@ use std::sync::Arc;
 use infobip_client::{Auth, Connection, ProductClient, Scheme, HAND_WRITTEN};
 
 use crate::authenticator::InfobipAuth;
-use crate::{AuthError, AuthFailure, Clock, ConfigError};
+use crate::clock::Clock;
+use crate::error::{AuthError, ConfigError};
+use crate::failure::AuthFailure;
 
 /// A connection to Infobip: credentials configured once, every product's client taken from it.
 ///
@@ -106,13 +108,7 @@ impl Infobip {
     /// Whether `url` goes to the connection's origin (scheme, host and port of the base URL):
     /// the only place credentials are sent.
     pub fn owns(&self, url: &reqwest::Url) -> bool {
-        // `Url::origin` would allocate twice per call; the base URL is http(s) (checked when
-        // the connection is made), whose origin is exactly these three parts, and the URL
-        // parser has already lower-cased and IDNA-encoded both hosts.
-        let base = &self.0.origin;
-        url.scheme() == base.scheme()
-            && url.host() == base.host()
-            && url.port_or_known_default() == base.port_or_known_default()
+        crate::validate::same_origin(url, &self.0.origin)
     }
 
     /// Adds the connection's credentials to a request written by hand (a product not in
@@ -151,18 +147,6 @@ impl Infobip {
             origin: url.origin().ascii_serialization(),
             base: self.0.origin.origin().ascii_serialization(),
         }
-    }
-
-    /// Ends the IBSSO session the connection holds (see
-    /// [`ClientExt::logout`](crate::ClientExt::logout)).
-    pub async fn logout(&self) -> Result<(), AuthError> {
-        self.authenticator().logout().await
-    }
-
-    /// Ends the pause after a failed login (see
-    /// [`ClientExt::clear_login_cooldown`](crate::ClientExt::clear_login_cooldown)).
-    pub async fn clear_login_cooldown(&self) {
-        self.authenticator().clear_login_cooldown().await;
     }
 }
 

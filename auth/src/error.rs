@@ -1,5 +1,7 @@
 //! What can go wrong: a setting refused at build time ([`ConfigError`]), and credentials that
-//! could not be obtained or used at run time ([`AuthError`]).
+//! could not be obtained or used at run time ([`AuthError`], carried in a call's error as an
+//! [`AuthFailure`]); a request written by hand that got no answer ([`SendError`]); an
+//! operation the API key's scopes do not cover ([`ScopeRefusal`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,6 +11,9 @@ use infobip_client::{Operation, Scheme};
 
 use infobip_client::InfobipError;
 
+pub use crate::connection::SendError;
+pub use crate::failure::AuthFailure;
+pub use crate::refusal::ScopeRefusal;
 /// A builder setting or environment variable that cannot be used. Returned by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build) and
 /// [`ClientBuilder::from_env`](crate::ClientBuilder::from_env), before anything is sent.

@@ -8,7 +8,7 @@ use std::fmt;
 
 use infobip_client::{Operation, Scheme};
 
-use crate::AuthError;
+use crate::error::AuthError;
 
 /// An auth failure raised by this crate before (or instead of) sending a call: no token could
 /// be obtained, or the operation does not accept the configured scheme. Nothing was sent.

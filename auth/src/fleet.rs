@@ -1,6 +1,7 @@
-//! Distributed single-flight over a [`TokenStore`]: one process fetches, the others wait for
-//! what it stores, and a dead holder's lock is taken over when its lease runs out. What the
-//! token is (its store entry, its expiry, whether it idles out) is the token source's business.
+//! Distributed single-flight over a [`TokenStore`]: a [`TokenSource`] that wraps a scheme's
+//! and shares its tokens. One process fetches, the others wait for what it stores, and a dead
+//! holder's lock is taken over when its lease runs out. What the token is (its store entry,
+//! its expiry, whether it idles out) is the wrapped source's business.
 //!
 //! A credential's entry, lock and remembered failure are named after the credential itself
 //! (base URL, scheme, user and secret, fingerprinted with a key only the fleet holds), so
@@ -9,20 +10,21 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
 
-use infobip_client::Operation;
+use infobip_client::{BoxFuture, Operation};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Freshness, Token};
+use crate::clock::{millis, Clock};
+use crate::error::AuthError;
 use crate::login::Login;
-use crate::scheme::{Entry, TokenSource};
+use crate::scheme::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
 use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
 use crate::store::{StoreError, TokenStore};
-use crate::{AuthError, Clock};
+use crate::token::{Freshness, Token};
 
 /// At most one warning about the store per this period; the others are counted.
 const WARN_EVERY: Duration = Duration::from_secs(30);
@@ -38,14 +40,16 @@ pub(crate) struct StoreSettings {
     pub(crate) max_wait: Duration,
 }
 
-/// One account's tokens in a shared store.
+/// One account's tokens in a shared store: the wrapped source's, fetched by one process at a
+/// time.
 pub(crate) struct Fleet {
+    /// Itself, for the background work a use starts.
+    me: Weak<Fleet>,
     store: Arc<dyn TokenStore>,
     sealer: Sealer,
     fingerprints: Fingerprints,
     base_url: String,
     source: Arc<dyn TokenSource>,
-    login: Arc<Login>,
     /// The store keys of the secret last seen, made again when it changes.
     keys: Mutex<Arc<Keys>>,
     /// This process's id in the lock.
@@ -137,14 +141,14 @@ impl Fleet {
         encryption: &EncryptionKey,
         base_url: &str,
         source: Arc<dyn TokenSource>,
-        login: Arc<Login>,
         settings: StoreSettings,
         clock: Arc<dyn Clock>,
-    ) -> Self {
+    ) -> Arc<Self> {
         let fingerprints = Fingerprints::new(encryption);
         let secret = source.credentials().password();
         let keys = Keys::new(&fingerprints, base_url, &*source, secret);
-        Self {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             store,
             sealer: Sealer::new(encryption),
             fingerprints,
@@ -152,19 +156,18 @@ impl Fleet {
             keys: Mutex::new(Arc::new(keys)),
             owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
             source,
-            login,
             settings,
             clock,
             warnings: Mutex::new(Warnings::default()),
             rejected: Mutex::new(None),
             last_extend: AtomicU64::new(u64::MAX),
             created: Instant::now(),
-        }
+        })
     }
 
     /// The store key of this client's entry, for its current secret (tests inspect the store
     /// through it).
-    pub(crate) fn key(&self) -> String {
+    fn key(&self) -> String {
         self.keys().entry.clone()
     }
 
@@ -194,12 +197,13 @@ impl Fleet {
     /// fails, the fetch runs anyway: the store must never stop calls. A failure is shared
     /// with the fleet for `pause(error)`: the same pause this process keeps before its next
     /// login.
-    pub(crate) async fn obtain(
+    async fn obtain(
         &self,
+        login: &Login,
         previous: Option<Arc<Token>>,
-        pause: impl FnOnce(&AuthError) -> Duration,
+        pause: Pause<'_>,
     ) -> Result<Token, AuthError> {
-        let fetch = |previous| self.source.fetch(&self.login, previous);
+        let fetch = |previous| self.source.fetch(login, previous, pause);
         let now = self.clock.now();
         let previous_valid = previous
             .as_ref()
@@ -262,7 +266,7 @@ impl Fleet {
                 Ok(true) => Ok(token),
                 // The lock was taken over while this process fetched: the new holder's token
                 // stands for the fleet.
-                Ok(false) => Ok(self.defer_to_fleet(keys, token).await),
+                Ok(false) => Ok(self.defer_to_fleet(login, keys, token).await),
                 Err(error) => {
                     self.warn(&error);
                     Ok(token)
@@ -415,7 +419,7 @@ impl Fleet {
         let Some(stored) = self.bounded(self.store.load(&keys.entry)).await? else {
             return Ok(None);
         };
-        let Some(entry) = self.sealer.open::<Entry>(&keys.entry, &stored.value) else {
+        let Some(entry) = self.sealer.open::<SharedToken>(&keys.entry, &stored.value) else {
             self.warn(&StoreError::new(
                 "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
             ));
@@ -439,7 +443,7 @@ impl Fleet {
     /// After the lock was taken over during this process's fetch: a token the user may hold
     /// only one of (a session) is ended in favour of the one the store now holds, so that the
     /// fleet does not keep two; other tokens are simply kept.
-    async fn defer_to_fleet(&self, keys: &Keys, own: Token) -> Token {
+    async fn defer_to_fleet(&self, login: &Login, keys: &Keys, own: Token) -> Token {
         if !self.source.one_per_user() {
             return own;
         }
@@ -449,7 +453,7 @@ impl Fleet {
             // this process keeps its own, as it would without a store.
             _ => return own,
         };
-        if let Err(error) = self.source.end(&self.login, &own).await {
+        if let Err(error) = self.source.end(login, &own).await {
             tracing::warn!(error = %error, "could not end this process's session after the lock was taken over");
         }
         tracing::info!(
@@ -519,7 +523,7 @@ impl Fleet {
     }
 
     /// Removes the shared failure, so that the fleet logs in again at once.
-    pub(crate) async fn clear_failure(&self) {
+    async fn clear_failure(&self) {
         let keys = self.keys();
         let result = async {
             if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
@@ -536,7 +540,7 @@ impl Fleet {
 
     /// The valid token in the store, fresh or not (for a logout from a process that does
     /// not hold the token itself).
-    pub(crate) async fn current(&self) -> Option<Token> {
+    async fn current(&self) -> Option<Token> {
         match self.read(&self.keys()).await {
             Ok(found) => found.map(|f| f.token),
             Err(error) => {
@@ -546,14 +550,9 @@ impl Fleet {
         }
     }
 
-    /// Marks the token sent as `used` as rejected by the server.
-    pub(crate) fn reject(&self, used: &HeaderValue) {
-        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(used.clone());
-    }
-
     /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
     /// it was logged out), so that no other process picks it up.
-    pub(crate) async fn discard(&self, used: &HeaderValue) {
+    async fn discard(&self, used: &HeaderValue) {
         let keys = self.keys();
         let result = async {
             if let Some(sealed) = self.stored_as(&keys, used).await? {
@@ -584,11 +583,11 @@ impl Fleet {
     /// For a token that idles out: restarts the stored copy's expiry if this process has not
     /// done so for a while, in the background. Called on every use; cheap when there is
     /// nothing to do.
-    pub(crate) fn used(self: &Arc<Self>, header: &HeaderValue) {
+    fn used(&self, header: &HeaderValue) {
         let Some(keep_alive) = self.source.keep_alive() else {
             return;
         };
-        let every = u64::try_from(keep_alive.every.as_millis()).unwrap_or(u64::MAX);
+        let every = millis(keep_alive.every);
         let now = self.since_created();
         let last = self.last_extend.load(Ordering::Relaxed);
         if last != u64::MAX && now.saturating_sub(last) < every {
@@ -601,7 +600,9 @@ impl Fleet {
         {
             return;
         }
-        let this = self.clone();
+        let Some(this) = self.me.upgrade() else {
+            return;
+        };
         let header = header.clone();
         tokio::spawn(async move {
             let keys = this.keys();
@@ -620,14 +621,14 @@ impl Fleet {
     }
 
     fn since_created(&self) -> u64 {
-        u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+        millis(self.created.elapsed()).min(u64::MAX - 1)
     }
 
     /// Whether `sealed` holds the token sent as `header`.
     fn holds(&self, keys: &Keys, sealed: &[u8], header: &HeaderValue) -> bool {
         let now = self.clock.now();
         self.sealer
-            .open::<Entry>(&keys.entry, sealed)
+            .open::<SharedToken>(&keys.entry, sealed)
             .and_then(|entry| {
                 // Any TTL: only the token matters here.
                 self.source
@@ -668,6 +669,102 @@ impl Fleet {
     }
 }
 
+/// The wrapped source's tokens, shared: its own answers pass through, its fetches go through
+/// the store's single-flight.
+impl TokenSource for Fleet {
+    fn name(&self) -> &'static str {
+        self.source.name()
+    }
+
+    fn user(&self) -> &str {
+        self.source.user()
+    }
+
+    fn login_operation(&self) -> &'static Operation {
+        self.source.login_operation()
+    }
+
+    fn end_operation(&self) -> Option<&'static Operation> {
+        self.source.end_operation()
+    }
+
+    fn serves_stale(&self) -> bool {
+        self.source.serves_stale()
+    }
+
+    fn one_per_user(&self) -> bool {
+        self.source.one_per_user()
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        login: &'a Login,
+        replacing: Option<Arc<Token>>,
+        pause: Pause<'a>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+        Box::pin(self.obtain(login, replacing, pause))
+    }
+
+    fn end<'a>(
+        &'a self,
+        login: &'a Login,
+        token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        self.source.end(login, token)
+    }
+
+    fn entry_for(
+        &self,
+        token: &Token,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(SharedToken, Duration)> {
+        self.source.entry_for(token, now, wall)
+    }
+
+    fn token_from_entry(
+        &self,
+        entry: &SharedToken,
+        ttl: Option<Duration>,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(Token, bool)> {
+        self.source.token_from_entry(entry, ttl, now, wall)
+    }
+
+    fn keep_alive(&self) -> Option<KeepAlive> {
+        self.source.keep_alive()
+    }
+
+    fn credentials(&self) -> &UserCredentials {
+        self.source.credentials()
+    }
+
+    fn store_key(&self) -> Option<String> {
+        Some(self.key())
+    }
+
+    fn used(&self, header: &HeaderValue) {
+        Fleet::used(self, header);
+    }
+
+    fn rejected(&self, header: &HeaderValue) {
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(header.clone());
+    }
+
+    fn discard<'a>(&'a self, header: &'a HeaderValue) -> BoxFuture<'a, ()> {
+        Box::pin(Fleet::discard(self, header))
+    }
+
+    fn clear_failure(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Fleet::clear_failure(self))
+    }
+
+    fn current(&self) -> BoxFuture<'_, Option<Token>> {
+        Box::pin(Fleet::current(self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sha2::{Digest as _, Sha256};
@@ -678,7 +775,7 @@ mod tests {
     use crate::scheme::UserCredentials;
     use crate::store::sealing::hex;
     use crate::store::MemoryStore;
-    use crate::ManualClock;
+    use crate::test_util::ManualClock;
 
     const BASE_URL: &str = "https://api.infobip.com";
 
@@ -690,20 +787,12 @@ mod tests {
         .unwrap()
     }
 
-    fn fleet_of(source: Arc<dyn TokenSource>, base_url: &str, encryption: [u8; 32]) -> Fleet {
+    fn fleet_of(source: Arc<dyn TokenSource>, base_url: &str, encryption: [u8; 32]) -> Arc<Fleet> {
         Fleet::new(
             Arc::new(MemoryStore::new()),
             &EncryptionKey::from_bytes(encryption),
             base_url,
             source,
-            Arc::new(Login::new(
-                String::from(base_url),
-                reqwest::Client::new(),
-                Duration::from_secs(1),
-                crate::RetryPolicy::default(),
-                Arc::new(ManualClock::new()),
-                infobip_client::Scheme::OAuth2,
-            )),
             StoreSettings {
                 lease: Duration::from_secs(10),
                 timeout: Duration::from_secs(1),
@@ -713,7 +802,7 @@ mod tests {
         )
     }
 
-    fn fleet(user: &str, secret: &str, encryption: [u8; 32]) -> Fleet {
+    fn fleet(user: &str, secret: &str, encryption: [u8; 32]) -> Arc<Fleet> {
         let source = Arc::new(OAuth2::new(credentials(user, secret), None));
         fleet_of(source, BASE_URL, encryption)
     }
@@ -761,7 +850,7 @@ mod tests {
 
     #[test]
     fn every_part_of_the_credential_changes_the_key() {
-        let key = |fleet: Fleet| fleet.key();
+        let key = |fleet: Arc<Fleet>| fleet.key();
         let alice = key(fleet("alice", "password-1", [1; 32]));
         let others = [
             key(fleet("alice", "password-2", [1; 32])),

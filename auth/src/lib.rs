@@ -22,10 +22,11 @@
 //!
 //! [`ClientBuilder::connect`] gives an [`Infobip`]: the credentials configured once, each
 //! enabled product's client taken from it (`infobip.sms()`, `infobip.account()`, through
-//! [`Products`]), all sharing one token or session. It also authenticates requests written by
-//! hand ([`Infobip::authorize`], [`Infobip::send`]) and, with the `middleware` feature, the
-//! requests of a `reqwest_middleware` client (`Infobip::middleware`). With the `sms`
-//! feature, `Infobip::sms_logs` reads the SMS logs as one stream.
+//! [`Products`](infobip_client::Products)), all sharing one token or session. It also
+//! authenticates requests written by hand ([`Infobip::authorize`], [`Infobip::send`]) and,
+//! with the `middleware` feature, the requests of a `reqwest_middleware` client
+//! (`Infobip::middleware`). With the `sms` feature, `Infobip::sms_logs` reads the SMS logs as
+//! one stream.
 //!
 //! ```no_run
 //! use infobip_auth::ClientBuilder;
@@ -181,56 +182,52 @@ mod buffered;
 mod builder;
 mod cache;
 mod call_retry;
-mod clock;
+pub mod clock;
 mod connection;
 mod deprecation;
 pub mod env;
-mod error;
+pub mod error;
 mod failure;
 #[cfg(feature = "token-store")]
 mod fleet;
 mod login;
 #[cfg(feature = "middleware")]
-mod middleware;
+pub mod middleware;
 mod redact;
 mod refusal;
-mod retry;
+pub mod retry;
 mod rotation;
 mod scheme;
 #[cfg(feature = "sms")]
-mod sms;
+pub mod sms;
 #[cfg(feature = "token-store")]
 pub mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod test_util;
+mod token;
 mod tokens;
 mod trace;
 mod validate;
+
+/// Secrets that change while the service runs, read again from a file or a callback
+/// ([`ClientBuilder::api_key_from`] and the other `_from` settings).
+pub mod secret {
+    pub use crate::rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
+}
 
 use std::future::Future;
 
 use infobip_client::ClientInfo;
 
+// What nearly every user names; the rest is grouped in the modules above.
 pub use authenticator::InfobipAuth;
 pub use builder::ClientBuilder;
-pub use clock::{Clock, SystemClock};
-pub use connection::{Infobip, SendError};
-pub use error::{AuthError, Cause, ConfigError, TransportError};
-pub use failure::AuthFailure;
-pub use infobip_client::{BoxFuture, Connection, Operation, Products, Scheme};
-#[cfg(feature = "middleware")]
-pub use middleware::InfobipMiddleware;
-pub use refusal::ScopeRefusal;
-pub use retry::{LoginCooldown, RetryPolicy};
-pub use rotation::{SecretFile, SecretFn, SecretSource, SecretSourceError};
-#[cfg(feature = "sms")]
-pub use sms::SmsLog;
-#[cfg(all(any(test, feature = "test-util"), feature = "token-store"))]
-pub use test_util::store_key;
-#[cfg(any(test, feature = "test-util"))]
-pub use test_util::ManualClock;
+pub use connection::Infobip;
+pub use error::{AuthError, AuthFailure};
+pub use infobip_client::Scheme;
 
-/// What a product client built by this crate can do beyond the generated operations.
+/// What a connection ([`Infobip`]) or a product client built by this crate can do beyond the
+/// generated operations: the one way to log out.
 pub trait ClientExt {
     /// Ends the IBSSO session this client holds (a session the server already ended counts as
     /// ended); for the other schemes there is nothing to end and this returns `Ok`. The next
@@ -243,10 +240,10 @@ pub trait ClientExt {
     /// The scheme the client was built with, or `None` for a client not built by this crate.
     fn auth_scheme(&self) -> Option<Scheme>;
 
-    /// Ends the pause after a failed login (see [`LoginCooldown`]): the next call that needs
-    /// a token logs in at once. Call it after fixing what made the login fail (rotated
-    /// credentials, say); with a shared token store it also clears the failure the fleet
-    /// shares. A no-op for schemes without logins.
+    /// Ends the pause after a failed login (see [`LoginCooldown`](retry::LoginCooldown)): the
+    /// next call that needs a token logs in at once. Call it after fixing what made the login
+    /// fail (rotated credentials, say); with a shared token store it also clears the failure
+    /// the fleet shares. A no-op for schemes without logins.
     fn clear_login_cooldown(&self) -> impl Future<Output = ()> + Send;
 }
 
@@ -269,6 +266,20 @@ impl<C: ClientInfo<infobip_client::Auth> + Sync> ClientExt for C {
         if let Some(auth) = self.inner().downcast_ref::<InfobipAuth>() {
             auth.clear_login_cooldown().await;
         }
+    }
+}
+
+impl ClientExt for Infobip {
+    async fn logout(&self) -> Result<(), AuthError> {
+        self.authenticator().logout().await
+    }
+
+    fn auth_scheme(&self) -> Option<Scheme> {
+        Some(self.scheme())
+    }
+
+    async fn clear_login_cooldown(&self) {
+        self.authenticator().clear_login_cooldown().await;
     }
 }
 

@@ -13,9 +13,11 @@ use infobip_client::{
 };
 use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
 
+use crate::clock::Clock;
+use crate::error::{AuthError, Cause, TransportError};
+use crate::retry::RetryPolicy;
 use crate::retry::{self, Failure};
 use crate::validate::sensitive_header;
-use crate::{AuthError, Cause, Clock, RetryPolicy, TransportError};
 
 /// A span for a token, session or retry step; the outcome and timing are recorded at its end.
 macro_rules! auth_span {
@@ -52,13 +54,13 @@ pub(crate) struct Login {
 pub(crate) fn login_client(
     timeout: Duration,
     connect_timeout: Duration,
-) -> Result<reqwest::Client, crate::ConfigError> {
+) -> Result<reqwest::Client, crate::error::ConfigError> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| crate::ConfigError {
+        .map_err(|e| crate::error::ConfigError {
             field: "http_client",
             reason: format!("the HTTP client for logins could not be created ({e})"),
         })

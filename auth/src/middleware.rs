@@ -5,7 +5,7 @@ use infobip_client::{BoxFuture, HAND_WRITTEN};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::authenticator::Sender;
-use crate::{Infobip, SendError};
+use crate::connection::{Infobip, SendError};
 
 /// Adds a connection's credentials to the requests of a `reqwest_middleware` client that go
 /// to the connection's origin, and retries such a request once after a 401 with a new token;

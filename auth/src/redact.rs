@@ -3,93 +3,14 @@
 //! that could not be read (it may hold an `apiKeySecret` or a token), which progenitor's error
 //! would print whole.
 
-use infobip_client::redact::{is_secret_name, redact_json};
+use infobip_client::redact::{redact_json, redacted_url, scrub, url_has_secret, url_secret_values};
 use infobip_client::Operation;
-
-/// The values of `url`'s secret query parameters, as sent and as decoded: what an answer
-/// that echoes the request could quote.
-fn secret_values(url: &reqwest::Url) -> Vec<String> {
-    let mut values = Vec::new();
-    if let Some(query) = url.query() {
-        for pair in query.split('&') {
-            if let Some((name, raw)) = pair.split_once('=') {
-                let decoded = url::form_urlencoded::parse(pair.as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
-                let name = url::form_urlencoded::parse(name.as_bytes())
-                    .next()
-                    .map(|(n, _)| n.into_owned())
-                    .unwrap_or_default();
-                if is_secret_name(&name) && !raw.is_empty() {
-                    values.push(raw.to_owned());
-                    values.push(decoded);
-                }
-            }
-        }
-    }
-    if let Some(password) = url.password() {
-        values.push(password.to_owned());
-    }
-    values.retain(|v| !v.is_empty());
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    values.dedup();
-    values
-}
-
-/// `bytes` with every occurrence of `secrets` replaced by `[redacted]`.
-fn scrub(bytes: &[u8], secrets: &[String]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    for secret in secrets {
-        let needle = secret.as_bytes();
-        let mut scrubbed = Vec::with_capacity(out.len());
-        let mut i = 0;
-        while i < out.len() {
-            if out[i..].starts_with(needle) {
-                scrubbed.extend_from_slice(b"[redacted]");
-                i += needle.len();
-            } else {
-                scrubbed.push(out[i]);
-                i += 1;
-            }
-        }
-        out = scrubbed;
-    }
-    out
-}
-
-/// Whether `url` carries a secret: a user-info password, or a query parameter whose name
-/// says it is one.
-pub(crate) fn has_secret(url: &reqwest::Url) -> bool {
-    url.password().is_some() || url.query_pairs().any(|(name, _)| is_secret_name(&name))
-}
-
-/// `url` with its secret query values and user-info password replaced by `[redacted]`.
-fn redacted(url: &reqwest::Url) -> reqwest::Url {
-    let mut url = url.clone();
-    let _ = url.set_password(None);
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(name, value)| {
-            let value = if is_secret_name(&name) {
-                String::from("[redacted]")
-            } else {
-                value.into_owned()
-            };
-            (name.into_owned(), value)
-        })
-        .collect();
-    if !pairs.is_empty() {
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    url
-}
 
 /// A transport error whose URL holds no secret.
 pub(crate) fn error(mut error: reqwest::Error) -> reqwest::Error {
     if let Some(url) = error.url_mut() {
-        if has_secret(url) {
-            *url = redacted(url);
+        if url_has_secret(url) {
+            *url = redacted_url(url);
         }
     }
     error
@@ -105,7 +26,7 @@ pub(crate) async fn response(
     let check = operation
         .reads_secrets
         .filter(|_| response.status().is_success());
-    if check.is_none() && !has_secret(response.url()) {
+    if check.is_none() && !url_has_secret(response.url()) {
         return Ok(response);
     }
     if check.is_none() && response.status().is_success() && !crate::trace::is_json(&response) {
@@ -120,11 +41,11 @@ pub(crate) async fn response(
 /// `response` with its URL's secrets and their echoes in its headers taken out, its body
 /// untouched.
 fn streamed(response: reqwest::Response) -> reqwest::Response {
-    let echoed = secret_values(response.url());
+    let echoed = url_secret_values(response.url());
     let mut parts = crate::buffered::Parts {
         status: response.status(),
         version: response.version(),
-        url: redacted(response.url()),
+        url: redacted_url(response.url()),
         headers: response.headers().clone(),
     };
     scrub_headers(&mut parts.headers, &echoed);
@@ -153,8 +74,8 @@ async fn rewrite(
 ) -> reqwest::Result<reqwest::Response> {
     // What the request's URL held may come back in the answer (an error page that echoes the
     // request line, a `Location` back to it): it is taken out of the headers and the body.
-    let echoed = secret_values(response.url());
-    let url = redacted(response.url());
+    let echoed = url_secret_values(response.url());
+    let url = redacted_url(response.url());
     if !response.status().is_success() {
         return Ok(error_answer(response, url, &echoed).await);
     }
@@ -264,36 +185,6 @@ fn withheld(body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_query_values_and_passwords_are_redacted_and_the_rest_kept() {
-        let url = reqwest::Url::parse(
-            "https://u:pw-S3CRET@x.api.infobip.com/settings/2/api-keys?name=a%20b&apiKeySecret=k-S3CRET&page=2",
-        )
-        .unwrap();
-        assert!(has_secret(&url));
-        let shown = redacted(&url).to_string();
-        assert!(!shown.contains("S3CRET"), "{shown}");
-        assert!(
-            shown.contains("name=a+b") && shown.contains("page=2"),
-            "{shown}"
-        );
-        assert!(shown.contains("apiKeySecret=%5Bredacted%5D"), "{shown}");
-        let plain = reqwest::Url::parse("https://x.api.infobip.com/account/1/balance").unwrap();
-        assert!(!has_secret(&plain));
-    }
-
-    #[test]
-    fn echoed_query_secrets_are_found_raw_and_decoded() {
-        let url = reqwest::Url::parse("https://h/p?apiKeySecret=a%2Fb+c&name=x").unwrap();
-        let values = secret_values(&url);
-        assert!(values.contains(&String::from("a%2Fb+c")), "{values:?}");
-        assert!(values.contains(&String::from("a/b c")), "{values:?}");
-        assert_eq!(
-            scrub(b"echo a/b c and a%2Fb+c, name=x", &values),
-            b"echo [redacted] and [redacted], name=x"
-        );
-    }
 
     #[test]
     fn a_download_is_handed_on_unread_with_its_url_made_safe() {

@@ -76,7 +76,7 @@ impl std::error::Error for ScopeRefusal {
     }
 }
 
-impl crate::Infobip {
+impl crate::connection::Infobip {
     /// The refusal inside `error`, a failed call made through this connection: `None` unless
     /// Infobip answered 403. See [`ScopeRefusal`].
     pub fn scope_refusal(&self, error: &Error) -> Option<ScopeRefusal> {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder as _, ExponentialBuilder};
 use infobip_client::Operation;
 
-use crate::{AuthError, Cause, Clock};
+use crate::clock::Clock;
+use crate::error::{AuthError, Cause};
 
 /// How requests are retried when they fail transiently: the token and session endpoints
 /// ([`ClientBuilder::retry_policy`](crate::ClientBuilder::retry_policy): 429, 5xx, connection
@@ -179,7 +180,7 @@ where
         };
         tracing::debug!(
             attempt = attempts,
-            delay_ms = delay.as_millis() as u64,
+            delay_ms = crate::clock::millis(delay),
             cause = %cause,
             "retrying"
         );
@@ -203,7 +204,7 @@ pub(crate) fn transient(status: u16) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ManualClock;
+    use crate::test_util::ManualClock;
     use infobip_client::account::operations::CREATE_OAUTH2_TOKEN;
 
     fn unavailable(retry_after: Option<Duration>, may_have_acted: bool) -> Failure {

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
-use crate::{Clock, ConfigError};
+use crate::clock::Clock;
+use crate::error::ConfigError;
 
 /// Where a secret (an API key, a password) is read from, each time the connection checks
 /// whether it changed (every [`secret_check_interval`](crate::ClientBuilder::secret_check_interval),
@@ -586,7 +587,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::ManualClock;
+    use crate::test_util::ManualClock;
 
     const INTERVAL: Duration = Duration::from_secs(10);
 

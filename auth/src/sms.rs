@@ -12,7 +12,8 @@ use infobip_client::sms::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3;
 use infobip_client::sms::types::{LogResponseSmsLogSmsMessageContent, SmsLogSmsMessageContent};
 use infobip_client::{Error, ErrorKind};
 
-use crate::{Clock, Infobip};
+use crate::clock::Clock;
+use crate::connection::Infobip;
 
 /// One entry of the SMS logs, as [`Infobip::sms_logs`] yields them.
 pub type SmsLog = SmsLogSmsMessageContent;
@@ -148,7 +149,7 @@ impl Pages<'_> {
                 .unwrap_or(Duration::from_secs(1 << waits.min(6)));
             waits += 1;
             tracing::info!(
-                wait_ms = wait.as_millis() as u64,
+                wait_ms = crate::clock::millis(wait),
                 waits,
                 "the SMS logs allow 120 calls a minute; waiting before the next page"
             );

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infobip_client::BoxFuture;
 
-use crate::Clock;
+use crate::clock::Clock;
 
 /// A clock that only moves when [`advance`](Self::advance) is called; `sleep` advances it at
 /// once and records how long was asked for, so tests can assert backoff and `Retry-After`.
@@ -89,6 +89,6 @@ pub fn store_key<C: infobip_client::ClientInfo<infobip_client::Auth>>(
 ) -> Option<String> {
     client
         .inner()
-        .downcast_ref::<crate::InfobipAuth>()
-        .and_then(crate::InfobipAuth::store_key)
+        .downcast_ref::<crate::authenticator::InfobipAuth>()
+        .and_then(crate::authenticator::InfobipAuth::store_key)
 }

@@ -1,23 +1,23 @@
-//! A renewing credential: a token source behind the cache (and, when configured, a store
-//! shared with other clients). The hooks ask it for a header; it decides whether the cached
-//! token will do, and starts the one fetch when it will not.
+//! A renewing credential: a token source (a scheme's, or the fleet wrapping it) behind the
+//! cache. The hooks ask it for a header; it decides whether the cached token will do, and
+//! starts the one fetch when it will not.
 
 use std::sync::Arc;
 
 use reqwest::header::HeaderValue;
 use tracing::Instrument;
 
-use crate::cache::{Lease, Token, TokenCache};
-#[cfg(feature = "token-store")]
-use crate::fleet::Fleet;
+use crate::cache::{Lease, TokenCache};
+use crate::clock::Clock;
+use crate::error::AuthError;
 use crate::login::Login;
+use crate::retry::LoginCooldown;
 use crate::scheme::TokenSource;
-use crate::{AuthError, Clock, LoginCooldown};
+use crate::token::Token;
 
 pub(crate) struct Tokens {
     pub(crate) source: Arc<dyn TokenSource>,
     cache: TokenCache,
-    fleet: Option<Arc<Fleet>>,
     login: Arc<Login>,
     clock: Arc<dyn Clock>,
 }
@@ -26,14 +26,12 @@ impl Tokens {
     pub(crate) fn new(
         source: Arc<dyn TokenSource>,
         login: Arc<Login>,
-        fleet: Option<Fleet>,
         cooldown: LoginCooldown,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             cache: TokenCache::new(source.serves_stale(), cooldown, clock.clone()),
             source,
-            fleet: fleet.map(Arc::new),
             login,
             clock,
         }
@@ -41,7 +39,7 @@ impl Tokens {
 
     /// The key of the shared store entry, for the current secret, if there is a store.
     pub(crate) fn store_key(&self) -> Option<String> {
-        self.fleet.as_deref().map(Fleet::key)
+        self.source.store_key()
     }
 
     /// Whether a token is cached, whatever its state.
@@ -65,9 +63,7 @@ impl Tokens {
 
     fn use_token(&self, token: &Token) -> HeaderValue {
         token.touch(self.clock.now());
-        if let Some(fleet) = &self.fleet {
-            fleet.used(&token.header);
-        }
+        self.source.used(&token.header);
         token.header.clone()
     }
 
@@ -76,22 +72,13 @@ impl Tokens {
         self.cache.peek().map(|token| token.header.clone())
     }
 
-    /// Whether a token this process has not cached may be in a shared store.
-    pub(crate) fn shared(&self) -> bool {
-        self.fleet.is_some()
-    }
-
     /// The header of the token to end: the cached one, else the shared store's (a process
     /// that has made no call yet ends the fleet's session, as [`logout`](Self::logout) does).
     pub(crate) async fn header_to_end(&self) -> Option<HeaderValue> {
         if let Some(header) = self.current_header() {
             return Some(header);
         }
-        self.fleet
-            .as_ref()?
-            .current()
-            .await
-            .map(|token| token.header)
+        self.source.current().await.map(|token| token.header)
     }
 
     /// Starts a fetch in its own task, so that it finishes (and the session it creates is
@@ -100,16 +87,10 @@ impl Tokens {
         let this = self.clone();
         let fetch = async move {
             let previous = lease.previous();
-            let result = match &this.fleet {
-                Some(fleet) => {
-                    // The fleet shares a failure for as long as this process will pause.
-                    let pause = |error: &AuthError| this.cache.next_pause(error);
-                    fleet.obtain(previous, pause).await
-                }
-                None => this.source.fetch(&this.login, previous).await,
-            };
-            if let (Some(outdated), Some(fleet)) = (lease.complete(result), &this.fleet) {
-                fleet.discard(&outdated.header).await;
+            let pause = |error: &AuthError| this.cache.next_pause(error);
+            let result = this.source.fetch(&this.login, previous, &pause).await;
+            if let Some(outdated) = lease.complete(result) {
+                this.source.discard(&outdated.header).await;
             }
         };
         tokio::spawn(fetch.in_current_span());
@@ -122,20 +103,16 @@ impl Tokens {
     /// 401 does not prove it dead (a gateway's 401, a session bound to another address), and
     /// one left alive but forgotten would block new sessions; the next login ends it first.
     pub(crate) async fn rejected(&self, used: &HeaderValue) -> bool {
-        if let Some(fleet) = &self.fleet {
-            // Before the cache lets go of it, so that no fetch from now on takes it from the
-            // store again.
-            fleet.reject(used);
-        }
+        // Before the cache lets go of it, so that no fetch from now on takes it from a
+        // shared store again.
+        self.source.rejected(used);
         let dropped = if self.source.one_per_user() {
             self.cache.retire_if(used)
         } else {
             self.cache.invalidate(used)
         };
         if dropped {
-            if let Some(fleet) = &self.fleet {
-                fleet.discard(used).await;
-            }
+            self.source.discard(used).await;
         }
         dropped
     }
@@ -155,9 +132,7 @@ impl Tokens {
     /// ended it, it must not be sent again.
     pub(crate) async fn ended(&self, used: &HeaderValue) {
         self.cache.invalidate(used);
-        if let Some(fleet) = &self.fleet {
-            fleet.discard(used).await;
-        }
+        self.source.discard(used).await;
     }
 
     /// The credentials changed: the token obtained with the old ones is retired (the next call
@@ -176,9 +151,7 @@ impl Tokens {
     /// Ends the pause after a failed login, here and in the shared store.
     pub(crate) async fn clear_cooldown(&self) {
         self.cache.clear_failure();
-        if let Some(fleet) = &self.fleet {
-            fleet.clear_failure().await;
-        }
+        self.source.clear_failure().await;
     }
 
     /// Ends the token this client holds (with a shared store: the one the store holds,
@@ -199,27 +172,21 @@ impl Tokens {
             async move {
                 let lease = this.cache.exclusive().await;
                 let held = lease.previous();
-                let token = match (held, &this.fleet) {
-                    (Some(token), _) => token,
-                    // Another process of the fleet obtained it: the logout still ends it.
-                    (None, Some(fleet)) => match fleet.current().await {
+                let token = match held {
+                    Some(token) => token,
+                    // Another client sharing the tokens obtained it: the logout still ends it.
+                    None => match this.source.current().await {
                         Some(token) => Arc::new(token),
                         None => {
                             lease.release(None);
                             return Ok(());
                         }
                     },
-                    (None, None) => {
-                        lease.release(None);
-                        return Ok(());
-                    }
                 };
                 let result = this.source.end(&this.login, &token).await;
                 match &result {
                     Ok(()) => {
-                        if let Some(fleet) = &this.fleet {
-                            fleet.discard(&token.header).await;
-                        }
+                        this.source.discard(&token.header).await;
                         lease.release(None);
                     }
                     // Still alive server-side: keep holding it.
@@ -231,48 +198,8 @@ impl Tokens {
         );
         task.await.unwrap_or_else(|join| {
             Err(AuthError::Logout {
-                cause: crate::Cause::Other(format!("the logout task failed ({join})")),
+                cause: crate::error::Cause::Other(format!("the logout task failed ({join})")),
             })
         })
-    }
-}
-
-/// Without the `token-store` feature there is no fleet: a type with no values, so that the
-/// code that would use one is known unreachable and compiles to nothing.
-#[cfg(not(feature = "token-store"))]
-pub(crate) enum Fleet {}
-
-#[cfg(not(feature = "token-store"))]
-impl Fleet {
-    fn key(&self) -> String {
-        match *self {}
-    }
-
-    fn used(self: &Arc<Self>, _: &HeaderValue) {
-        match **self {}
-    }
-
-    async fn obtain(
-        &self,
-        _: Option<Arc<Token>>,
-        _: impl FnOnce(&AuthError) -> std::time::Duration,
-    ) -> Result<Token, AuthError> {
-        match *self {}
-    }
-
-    async fn discard(&self, _: &HeaderValue) {
-        match *self {}
-    }
-
-    fn reject(&self, _: &HeaderValue) {
-        match *self {}
-    }
-
-    async fn clear_failure(&self) {
-        match *self {}
-    }
-
-    async fn current(&self) -> Option<Token> {
-        match *self {}
     }
 }

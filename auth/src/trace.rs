@@ -61,7 +61,7 @@ pub(crate) async fn answered(
     request_method: &reqwest::Method,
     response: reqwest::Result<reqwest::Response>,
 ) -> reqwest::Result<reqwest::Response> {
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.record("duration_ms", crate::clock::millis(started.elapsed()));
     let response = match response {
         Ok(response) => response,
         Err(error) => {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::ConfigError;
+use crate::error::ConfigError;
 
 pub(crate) fn check_username(field: &'static str, value: &str) -> Result<(), ConfigError> {
     if value.trim().is_empty() {
@@ -121,6 +121,17 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether `url` has `base`'s origin (scheme, host and port): the only place credentials go,
+/// and the only place whose 401 is Infobip's.
+pub(crate) fn same_origin(url: &reqwest::Url, base: &reqwest::Url) -> bool {
+    // `Url::origin` would allocate twice per call; the base URL is http(s) (checked when the
+    // connection is made), whose origin is exactly these three parts, and the URL parser has
+    // already lower-cased and IDNA-encoded both hosts.
+    url.scheme() == base.scheme()
+        && url.host() == base.host()
+        && url.port_or_known_default() == base.port_or_known_default()
 }
 
 fn is_loopback(host: &str) -> bool {

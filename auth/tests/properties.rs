@@ -7,7 +7,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use infobip_auth::{env, ClientBuilder, ConfigError};
+use infobip_auth::error::ConfigError;
+use infobip_auth::{env, ClientBuilder};
 use infobip_client::ClientInfo as _;
 use infobip_client::{ApiError, ApiException, ErrorBody};
 use infobip_client::{InfobipError, Resource, Violation};

@@ -6,7 +6,8 @@
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
-use infobip_auth::{Operation, Scheme};
+use infobip_auth::Scheme;
+use infobip_client::Operation;
 use infobip_client::{ByteStream, ResponseValue, Secret};
 use serde::Serialize;
 

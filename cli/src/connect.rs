@@ -123,7 +123,7 @@ fn with_store(
     builder: ClientBuilder,
 ) -> Result<
     (
-        Result<Infobip, infobip_auth::ConfigError>,
+        Result<Infobip, infobip_auth::error::ConfigError>,
         Option<FileStore>,
     ),
     Failure,

@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use infobip_auth::{AuthError, AuthFailure, Cause, Operation, Scheme, ScopeRefusal};
+use infobip_auth::error::Cause;
+use infobip_auth::error::ScopeRefusal;
+use infobip_auth::{AuthError, AuthFailure, Scheme};
+use infobip_client::Operation;
 use infobip_client::{ErrorKind, InfobipError};
 
 /// The exit codes, as `--help` lists them.

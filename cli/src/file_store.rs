@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use infobip_auth::error::ConfigError;
 use infobip_auth::store::{EncryptionKey, StoreError, Stored, TokenStore};
-use infobip_auth::ConfigError;
 use infobip_client::BoxFuture;
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};

@@ -142,3 +142,113 @@ pub fn redact_text(text: &str) -> Option<String> {
         out
     })
 }
+
+/// Whether `url` carries a secret: a user-info password, or a query parameter whose name says
+/// it is one.
+pub fn url_has_secret(url: &reqwest::Url) -> bool {
+    url.password().is_some() || url.query_pairs().any(|(name, _)| is_secret_name(&name))
+}
+
+/// `url` with its user-info password and the values of its secret query parameters replaced
+/// by `[redacted]`: what is shown of a URL in an error, a log line or a trace.
+pub fn redacted_url(url: &reqwest::Url) -> reqwest::Url {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("[redacted]"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if is_secret_name(&name) {
+                    String::from("[redacted]")
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url
+}
+
+/// The secrets of `url` (its secret query parameters' values, as sent and as decoded, and its
+/// user-info password), longest first: what an answer that echoes the request could quote.
+pub fn url_secret_values(url: &reqwest::Url) -> Vec<String> {
+    let query = url.query().unwrap_or_default();
+    // `query_pairs` decodes the same non-empty `&`-separated pieces, in order.
+    let raw_pairs = query.split('&').filter(|pair| !pair.is_empty());
+    let mut values = Vec::new();
+    for (raw, (name, value)) in raw_pairs.zip(url.query_pairs()) {
+        if is_secret_name(&name) {
+            values.extend(raw.split_once('=').map(|(_, raw)| raw.to_owned()));
+            values.push(value.into_owned());
+        }
+    }
+    values.extend(url.password().map(str::to_owned));
+    values.retain(|v| !v.is_empty());
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+}
+
+/// `bytes` with every occurrence of each of `secrets` replaced by `[redacted]`.
+pub fn scrub(bytes: &[u8], secrets: &[String]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for secret in secrets.iter().map(String::as_bytes) {
+        let mut scrubbed = Vec::with_capacity(out.len());
+        let mut rest = out.as_slice();
+        while !rest.is_empty() {
+            if rest.starts_with(secret) {
+                scrubbed.extend_from_slice(b"[redacted]");
+                rest = &rest[secret.len()..];
+            } else {
+                scrubbed.push(rest[0]);
+                rest = &rest[1..];
+            }
+        }
+        out = scrubbed;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_shows_no_password_and_no_secret_query_value_and_keeps_the_rest() {
+        let url = reqwest::Url::parse(
+            "https://u:pw-S3CRET@h.example/a?name=a%20b&apiKeySecret=k-S3CRET&access_token=t-S3CRET&page=2",
+        )
+        .unwrap();
+        assert!(url_has_secret(&url));
+        let shown = redacted_url(&url).to_string();
+        assert!(!shown.contains("S3CRET"), "{shown}");
+        assert!(
+            shown.starts_with("https://u:%5Bredacted%5D@h.example/a?"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("name=a+b") && shown.contains("page=2"),
+            "{shown}"
+        );
+        assert!(shown.contains("apiKeySecret=%5Bredacted%5D"), "{shown}");
+        let plain = reqwest::Url::parse("https://h.example/account/1/balance?page=2").unwrap();
+        assert!(!url_has_secret(&plain));
+        assert_eq!(redacted_url(&plain), plain);
+    }
+
+    #[test]
+    fn a_urls_secrets_are_found_as_sent_and_decoded_and_scrubbed_from_an_echo() {
+        let url =
+            reqwest::Url::parse("https://u:pw@h/p?apiKeySecret=a%2Fb+c&name=x&&token=").unwrap();
+        let values = url_secret_values(&url);
+        assert_eq!(values, ["a%2Fb+c", "a/b c", "pw"]);
+        assert_eq!(
+            scrub(b"echo a/b c and a%2Fb+c, name=x", &values),
+            b"echo [redacted] and [redacted], name=x"
+        );
+    }
+}

@@ -300,14 +300,14 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ThisThread {
     }
 }
 
-/// A client's clock (an `infobip_auth::ManualClock` in tests) as the sandbox's time source,
+/// A client's clock (an `infobip_auth::clock::ManualClock` in tests) as the sandbox's time source,
 /// so that one fake clock expires tokens and sessions on both sides at once:
 /// `SandboxConfig::for_tests().with_clock(ClientClock(clock.clone()))`. The sandbox has a
 /// clock trait of its own because it does not depend on the auth crate it stands in for.
 #[derive(Debug, Clone)]
 pub struct ClientClock<C>(pub C);
 
-impl<C: infobip_auth::Clock> infobip_sandbox::Clock for ClientClock<C> {
+impl<C: infobip_auth::clock::Clock> infobip_sandbox::Clock for ClientClock<C> {
     fn now(&self) -> std::time::Instant {
         self.0.now()
     }

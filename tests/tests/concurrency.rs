@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use common::default_world;
 use futures_util::future::join_all;
-use infobip_auth::{ClientBuilder, ManualClock};
+use infobip_auth::clock::ManualClock;
+use infobip_auth::ClientBuilder;
 use infobip_client::account::Client;
 use infobip_sandbox::{Endpoint, Fault, DEMO_PASSWORD, DEMO_USERNAME};
 use tokio::sync::{Notify, Semaphore};
@@ -390,12 +391,12 @@ struct ChangingPassword {
 
 impl ChangingPassword {
     /// The password, and the source a connection reads it from.
-    fn new(initial: &str) -> (Self, impl infobip_auth::SecretSource) {
+    fn new(initial: &str) -> (Self, impl infobip_auth::secret::SecretSource) {
         let value = Arc::new(std::sync::Mutex::new(initial.to_owned()));
         let (read_tx, reads) = tokio::sync::mpsc::unbounded_channel();
         let source = {
             let value = value.clone();
-            infobip_auth::SecretFn::new(move || {
+            infobip_auth::secret::SecretFn::new(move || {
                 let _ = read_tx.send(());
                 Ok(secrecy::SecretString::from(value.lock().unwrap().clone()))
             })
@@ -457,7 +458,7 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
     // fixed password is then refused for the whole pause (600 s here), which is what the
     // README says a rotation avoids ("fixing a wrong password takes effect on the next check,
     // not after the pause").
-    use infobip_auth::LoginCooldown;
+    use infobip_auth::retry::LoginCooldown;
 
     let logs = workspace_tests::CapturedLogs::default();
     let _guard = tracing::subscriber::set_default(logs.subscriber_at(tracing::Level::INFO));

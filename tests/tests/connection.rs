@@ -11,7 +11,10 @@ mod common;
 use std::time::Duration;
 
 use common::{default_world, send_hello, sms_text, World};
-use infobip_auth::{AuthError, ClientBuilder, Infobip, LoginCooldown, SecretFile, SendError};
+use infobip_auth::error::SendError;
+use infobip_auth::retry::LoginCooldown;
+use infobip_auth::secret::SecretFile;
+use infobip_auth::{AuthError, ClientBuilder, Infobip};
 use infobip_client::account::types::UpdateApiKeyRequest;
 use infobip_client::Products as _;
 use infobip_sandbox::{Endpoint, Fault, DEMO_PASSWORD, DEMO_USERNAME};

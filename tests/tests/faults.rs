@@ -10,9 +10,10 @@ mod common;
 use std::time::Duration;
 
 use common::{default_world, refused_port, World, LEGACY_500};
-use infobip_auth::{
-    AuthError, AuthFailure, ClientBuilder, ClientExt as _, Clock as _, ManualClock, RetryPolicy,
-};
+use infobip_auth::clock::Clock as _;
+use infobip_auth::clock::ManualClock;
+use infobip_auth::retry::RetryPolicy;
+use infobip_auth::{AuthError, AuthFailure, ClientBuilder, ClientExt as _};
 use infobip_sandbox::{Endpoint, Fault, DEMO_USERNAME};
 
 const TOKEN: Endpoint = Endpoint::CreateOAuth2Token;
@@ -714,14 +715,14 @@ async fn a_pause_longer_than_any_clock_holds_logins_instead_of_panicking_into_a_
     // the failed login is repeated in a tight loop for as long as it fails. With wrong
     // credentials that is an endless stream of token requests (account lock-out, 429s) and a
     // call that never returns; `build()` accepts both settings.
-    let never_again = infobip_auth::LoginCooldown {
+    let never_again = infobip_auth::retry::LoginCooldown {
         first: Duration::MAX,
         max: Duration::MAX,
-        ..infobip_auth::LoginCooldown::default()
+        ..infobip_auth::retry::LoginCooldown::default()
     };
-    let any_retry_after = infobip_auth::LoginCooldown {
+    let any_retry_after = infobip_auth::retry::LoginCooldown {
         max_retry_after: Duration::MAX,
-        ..infobip_auth::LoginCooldown::default()
+        ..infobip_auth::retry::LoginCooldown::default()
     };
     let refused = Fault::status(401).times(20);
     let far_retry_after = Fault::reply(429, "{}")

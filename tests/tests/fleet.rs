@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use infobip_auth::clock::ManualClock;
 use infobip_auth::store::EncryptionKey;
-use infobip_auth::{ClientBuilder, ClientExt as _, InfobipAuth, ManualClock};
+use infobip_auth::{ClientBuilder, ClientExt as _, InfobipAuth};
 use infobip_client::account::Client;
 use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
@@ -276,15 +277,14 @@ fn a_lock_holder_that_dies_is_taken_over_within_the_lease() {
     let took = killed.elapsed();
     assert_eq!(infobip.sandbox.count(Endpoint::CreateOAuth2Token), 2);
     // The holder renewed its lease every second, so the lock outlived it by 2 to 3 s: the
-    // taker waited for that (a lock that was ignored would not make it wait), and no longer.
+    // taker waited for that (a lock that was ignored would not make it wait), and took over
+    // when it lapsed, not after waiting out the longest fetch (minutes); ten leases leave a
+    // loaded machine room.
     assert!(
         took >= lease - lease / 3 - Duration::from_millis(100),
         "did not wait for the lease: {took:?}"
     );
-    assert!(
-        took < lease + Duration::from_secs(5),
-        "took over in {took:?}"
-    );
+    assert!(took < lease * 10, "took over in {took:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -582,7 +582,7 @@ impl infobip_auth::store::TokenStore for Silent {
     fn load<'a>(
         &'a self,
         _: &'a str,
-    ) -> infobip_auth::BoxFuture<
+    ) -> infobip_client::BoxFuture<
         'a,
         Result<Option<infobip_auth::store::Stored>, infobip_auth::store::StoreError>,
     > {
@@ -593,7 +593,7 @@ impl infobip_auth::store::TokenStore for Silent {
         _: &'a str,
         _: &'a [u8],
         _: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn save_if<'a>(
@@ -603,14 +603,14 @@ impl infobip_auth::store::TokenStore for Silent {
         _: Duration,
         _: &'a str,
         _: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn remove_if<'a>(
         &'a self,
         _: &'a str,
         _: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
     fn extend_if<'a>(
@@ -618,7 +618,7 @@ impl infobip_auth::store::TokenStore for Silent {
         _: &'a str,
         _: &'a [u8],
         _: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
 }
@@ -657,7 +657,7 @@ fn a_shared_session_cannot_be_ip_bound_and_store_settings_are_checked() {
         )
     };
     let refused = |builder: ClientBuilder| match builder.build() {
-        Err(infobip_auth::ConfigError { field, reason }) => format!("{field}: {reason}"),
+        Err(infobip_auth::error::ConfigError { field, reason }) => format!("{field}: {reason}"),
         other => panic!("accepted: {other:?}"),
     };
     let e = refused(shared(ClientBuilder::ibsso("u", "p")).unsafe_session(false));
@@ -727,8 +727,8 @@ impl Flaky {
     /// `call` on the inner store, unless the store is down.
     fn guarded<'a, T: Send + 'a>(
         &'a self,
-        call: impl FnOnce() -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::store::StoreError>>,
-    ) -> infobip_auth::BoxFuture<'a, Result<T, infobip_auth::store::StoreError>> {
+        call: impl FnOnce() -> infobip_client::BoxFuture<'a, Result<T, infobip_auth::store::StoreError>>,
+    ) -> infobip_client::BoxFuture<'a, Result<T, infobip_auth::store::StoreError>> {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
             Box::pin(async { Err(infobip_auth::store::StoreError::new("down")) })
         } else {
@@ -741,7 +741,7 @@ impl infobip_auth::store::TokenStore for Flaky {
     fn load<'a>(
         &'a self,
         key: &'a str,
-    ) -> infobip_auth::BoxFuture<
+    ) -> infobip_client::BoxFuture<
         'a,
         Result<Option<infobip_auth::store::Stored>, infobip_auth::store::StoreError>,
     > {
@@ -759,7 +759,7 @@ impl infobip_auth::store::TokenStore for Flaky {
         key: &'a str,
         value: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.guarded(|| {
             Box::pin(async move {
                 let taken = self.inner.insert_if_absent(key, value, ttl).await?;
@@ -777,14 +777,14 @@ impl infobip_auth::store::TokenStore for Flaky {
         ttl: Duration,
         guard: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.guarded(|| self.inner.save_if(key, value, ttl, guard, expected))
     }
     fn remove_if<'a>(
         &'a self,
         key: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.guarded(|| self.inner.remove_if(key, expected))
     }
     fn extend_if<'a>(
@@ -792,7 +792,7 @@ impl infobip_auth::store::TokenStore for Flaky {
         key: &'a str,
         expected: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         use std::sync::atomic::Ordering::SeqCst;
         if key.ends_with(":lock") {
             if self.refuse_renewals.load(SeqCst) {
@@ -1130,7 +1130,7 @@ impl infobip_auth::store::TokenStore for NoTtl {
     fn load<'a>(
         &'a self,
         key: &'a str,
-    ) -> infobip_auth::BoxFuture<
+    ) -> infobip_client::BoxFuture<
         'a,
         Result<Option<infobip_auth::store::Stored>, infobip_auth::store::StoreError>,
     > {
@@ -1147,7 +1147,7 @@ impl infobip_auth::store::TokenStore for NoTtl {
         key: &'a str,
         value: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.insert_if_absent(key, value, ttl)
     }
     fn save_if<'a>(
@@ -1157,14 +1157,14 @@ impl infobip_auth::store::TokenStore for NoTtl {
         ttl: Duration,
         guard: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.save_if(key, value, ttl, guard, expected)
     }
     fn remove_if<'a>(
         &'a self,
         key: &'a str,
         expected: &'a [u8],
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.remove_if(key, expected)
     }
     fn extend_if<'a>(
@@ -1172,7 +1172,7 @@ impl infobip_auth::store::TokenStore for NoTtl {
         key: &'a str,
         expected: &'a [u8],
         ttl: Duration,
-    ) -> infobip_auth::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
         self.0.extend_if(key, expected, ttl)
     }
 }
@@ -1288,11 +1288,11 @@ async fn a_session_refused_once_and_handed_back_is_taken_from_the_store_again() 
 // ---------------------------------------------------------------------------------------
 
 /// A pause long enough that a test would notice it standing.
-fn long_pause() -> infobip_auth::LoginCooldown {
-    infobip_auth::LoginCooldown {
+fn long_pause() -> infobip_auth::retry::LoginCooldown {
+    infobip_auth::retry::LoginCooldown {
         first: Duration::from_secs(600),
         max: Duration::from_secs(600),
-        ..infobip_auth::LoginCooldown::default()
+        ..infobip_auth::retry::LoginCooldown::default()
     }
 }
 
@@ -1390,7 +1390,7 @@ async fn a_fleet_that_fixes_its_password_logs_in_once_with_the_new_one() {
     let password = Arc::new(std::sync::Mutex::new(String::from("mistyped-password")));
     let replica = || {
         let password = password.clone();
-        let source = infobip_auth::SecretFn::new(move || {
+        let source = infobip_auth::secret::SecretFn::new(move || {
             Ok(secrecy::SecretString::from(
                 password.lock().unwrap().clone(),
             ))

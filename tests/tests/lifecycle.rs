@@ -466,7 +466,7 @@ async fn logout_of_an_oauth_client_keeps_its_token() {
 /// The shared clock, but it jumps `by` at its `at`-th reading after [`JumpingClock::arm`].
 #[derive(Debug)]
 struct JumpingClock {
-    inner: infobip_auth::ManualClock,
+    inner: infobip_auth::clock::ManualClock,
     readings_left: std::sync::atomic::AtomicUsize,
     by: Duration,
 }
@@ -478,7 +478,7 @@ impl JumpingClock {
     }
 }
 
-impl infobip_auth::Clock for JumpingClock {
+impl infobip_auth::clock::Clock for JumpingClock {
     fn now(&self) -> std::time::Instant {
         use std::sync::atomic::Ordering;
         let left = self.readings_left.load(Ordering::SeqCst);

@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::{default_world, send_hello, sms_text};
-use infobip_auth::RetryPolicy;
+use infobip_auth::retry::RetryPolicy;
 use infobip_client::Products as _;
 use infobip_sandbox::{Endpoint, Fault};
 

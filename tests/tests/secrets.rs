@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{basic_header, default_world, refused_port, world, World};
-use infobip_auth::{ClientBuilder, ClientExt as _, RetryPolicy};
+use infobip_auth::retry::RetryPolicy;
+use infobip_auth::{ClientBuilder, ClientExt as _};
 use infobip_client::account::types::{
     CreateApiKeyRequest, CreateOAuth2TokenRequest, CreateSessionRequest, GrantType,
     UpdateApiKeyRequest,

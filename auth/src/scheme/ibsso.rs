@@ -17,12 +17,12 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{Entry, KeepAlive, TokenSource, UserCredentials};
-use crate::cache::{Lifetime, Token};
+use super::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
+use crate::error::{AuthError, Cause};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
+use crate::token::{Lifetime, Token};
 use crate::validate::sensitive_header;
-use crate::{AuthError, Cause};
 
 const PREFIX: &str = "IBSSO";
 
@@ -125,7 +125,7 @@ pub(crate) async fn destroy(login: &Login, header: HeaderValue) -> Result<(), Au
             Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
         };
         let span = tracing::Span::current();
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("duration_ms", crate::clock::millis(started.elapsed()));
         span.record("attempts", 1);
         match &outcome {
             Ok(what) => {
@@ -173,6 +173,7 @@ impl TokenSource for Ibsso {
         &'a self,
         login: &'a Login,
         replacing: Option<Arc<Token>>,
+        _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>> {
         Box::pin(self.create(login, replacing))
     }
@@ -190,9 +191,9 @@ impl TokenSource for Ibsso {
         token: &Token,
         _now: Instant,
         _wall: SystemTime,
-    ) -> Option<(Entry, Duration)> {
+    ) -> Option<(SharedToken, Duration)> {
         // The store's expiry is the session's idle clock, restarted by every user.
-        let entry = Entry {
+        let entry = SharedToken {
             token: token.secret.expose_secret().to_owned(),
             refresh_at_ms: None,
             expires_at_ms: None,
@@ -202,7 +203,7 @@ impl TokenSource for Ibsso {
 
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         _wall: SystemTime,

@@ -17,10 +17,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::cache::Token;
+use crate::error::{AuthError, ConfigError};
 use crate::login::Login;
+use crate::token::Token;
 use crate::validate::{check_secret, check_username, sensitive_header};
-use crate::{AuthError, ConfigError};
 
 /// A scheme whose credential is a token that Infobip issues and this crate renews.
 pub(crate) trait TokenSource: Send + Sync + 'static {
@@ -48,11 +48,14 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     /// never keep one each.
     fn one_per_user(&self) -> bool;
 
-    /// Obtains a new token. `replacing` is the token it replaces, if any.
+    /// Obtains a new token. `replacing` is the token it replaces, if any; `pause` says how
+    /// long this client will wait before its next login if this one fails (a source shared
+    /// with other clients shares the failure for as long).
     fn fetch<'a>(
         &'a self,
         login: &'a Login,
         replacing: Option<Arc<Token>>,
+        pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>>;
 
     /// Ends `token` at Infobip (a logout); `Ok` when there is nothing to end.
@@ -65,15 +68,19 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     /// What a shared store keeps for `token`, and for how long; `None` if it must not be
     /// shared (it has no life left).
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
-    fn entry_for(&self, token: &Token, now: Instant, wall: SystemTime)
-        -> Option<(Entry, Duration)>;
+    fn entry_for(
+        &self,
+        token: &Token,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<(SharedToken, Duration)>;
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         wall: SystemTime,
@@ -86,7 +93,39 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
 
     /// The user's credentials, whose password a rotating secret replaces.
     fn credentials(&self) -> &UserCredentials;
+
+    // What a source that shares its tokens with other clients (the fleet, which wraps a
+    // scheme's source) is told of their use; a scheme's own source shares nothing.
+
+    /// Where the tokens are shared: the store key of the current secret's entry.
+    fn store_key(&self) -> Option<String> {
+        None
+    }
+
+    /// A token of this source is about to be sent.
+    fn used(&self, _header: &HeaderValue) {}
+
+    /// The server refused the token sent as `header` (a 401): it is never handed out again.
+    fn rejected(&self, _header: &HeaderValue) {}
+
+    /// The token sent as `header` is dropped (refused, ended or replaced): nobody may use it.
+    fn discard<'a>(&'a self, _header: &'a HeaderValue) -> BoxFuture<'a, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// The pause after a failed login is over for every client sharing the tokens.
+    fn clear_failure(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// A valid token another client obtained (for a logout from a client that holds none).
+    fn current(&self) -> BoxFuture<'_, Option<Token>> {
+        Box::pin(std::future::ready(None))
+    }
 }
+
+/// How long a client pauses its logins after `error`: see [`TokenSource::fetch`].
+pub(crate) type Pause<'a> = &'a (dyn Fn(&AuthError) -> Duration + Send + Sync);
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.
 #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
@@ -101,7 +140,7 @@ pub(crate) struct KeepAlive {
 /// What a shared store keeps for a token (encrypted before it leaves the process).
 #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Serialize, Deserialize)]
-pub(crate) struct Entry {
+pub(crate) struct SharedToken {
     pub(crate) token: String,
     /// Wall-clock milliseconds; a fixed-life token's renewal time and expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,7 +149,7 @@ pub(crate) struct Entry {
     pub(crate) expires_at_ms: Option<u64>,
 }
 
-impl Drop for Entry {
+impl Drop for SharedToken {
     fn drop(&mut self) {
         self.token.zeroize();
     }
@@ -172,12 +211,4 @@ pub(crate) fn basic_header(credentials: &UserCredentials) -> Result<HeaderValue,
 pub(crate) fn api_key_header(key: &SecretString) -> Result<HeaderValue, ConfigError> {
     check_secret("api_key", key, true)?;
     sensitive_header("api_key", "App", key.expose_secret())
-}
-
-/// Milliseconds since the epoch, for times that other processes read.
-#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
-pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

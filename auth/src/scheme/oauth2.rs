@@ -12,11 +12,13 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{epoch_millis, Entry, KeepAlive, TokenSource, UserCredentials};
-use crate::cache::{later, refresh_margin, Lifetime, Token};
+use super::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
+use crate::clock::{epoch_millis, later, millis};
+use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
+use crate::retry;
+use crate::token::{refresh_margin, Lifetime, Token};
 use crate::validate::sensitive_header;
-use crate::{retry, AuthError};
 
 const PREFIX: &str = "Bearer";
 
@@ -119,6 +121,7 @@ impl TokenSource for OAuth2 {
         &'a self,
         login: &'a Login,
         _replacing: Option<Arc<Token>>,
+        _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>> {
         Box::pin(self.create(login))
     }
@@ -137,7 +140,7 @@ impl TokenSource for OAuth2 {
         token: &Token,
         now: Instant,
         wall: SystemTime,
-    ) -> Option<(Entry, Duration)> {
+    ) -> Option<(SharedToken, Duration)> {
         let Lifetime::Fixed {
             refresh_at,
             expires_at,
@@ -152,12 +155,8 @@ impl TokenSource for OAuth2 {
         }
         // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
         let wall = epoch_millis(wall);
-        let at = |i: &Instant| {
-            wall.saturating_add(
-                u64::try_from(i.saturating_duration_since(now).as_millis()).unwrap_or(u64::MAX),
-            )
-        };
-        let entry = Entry {
+        let at = |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
+        let entry = SharedToken {
             token: token.secret.expose_secret().to_owned(),
             refresh_at_ms: Some(at(refresh_at)),
             expires_at_ms: Some(at(expires_at)),
@@ -167,7 +166,7 @@ impl TokenSource for OAuth2 {
 
     fn token_from_entry(
         &self,
-        entry: &Entry,
+        entry: &SharedToken,
         ttl: Option<Duration>,
         now: Instant,
         wall: SystemTime,
@@ -178,7 +177,7 @@ impl TokenSource for OAuth2 {
         // The store's own expiry bounds it too: one clock for the fleet, whatever the hosts'
         // wall clocks say.
         if let Some(ttl) = ttl {
-            left = left.min(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            left = left.min(millis(ttl));
         }
         if left == 0 {
             return None;

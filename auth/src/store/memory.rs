@@ -8,22 +8,24 @@ use std::time::{Duration, Instant};
 use infobip_client::BoxFuture;
 
 use super::{StoreError, Stored, TokenStore};
+use crate::clock::later;
 
 /// The in-process [`TokenStore`]: clients built with the same `MemoryStore` (it is cheap to
 /// clone, and clones share their contents) share their tokens and fetch them once.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
+    entries: Arc<Mutex<HashMap<String, Expiring>>>,
 }
 
-struct Entry {
+/// A value and when it stops being one.
+struct Expiring {
     value: Vec<u8>,
     expires_at: Instant,
 }
 
-impl fmt::Debug for Entry {
+impl fmt::Debug for Expiring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Entry([redacted])")
+        f.write_str("Expiring([redacted])")
     }
 }
 
@@ -36,7 +38,7 @@ impl MemoryStore {
     /// Runs `f` on the live entries (expired ones are dropped first), as one atomic step.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut HashMap<String, Entry>, Instant) -> T,
+        f: impl FnOnce(&mut HashMap<String, Expiring>, Instant) -> T,
     ) -> BoxFuture<'static, Result<T, StoreError>>
     where
         T: Send + 'static,
@@ -47,12 +49,6 @@ impl MemoryStore {
         let result = f(&mut entries, now);
         Box::pin(std::future::ready(Ok(result)))
     }
-}
-
-fn deadline(now: Instant, ttl: Duration) -> Instant {
-    // An absurd TTL means "for as long as this process lives".
-    now.checked_add(ttl)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 impl TokenStore for MemoryStore {
@@ -75,9 +71,9 @@ impl TokenStore for MemoryStore {
             if entries.contains_key(key) {
                 return false;
             }
-            let entry = Entry {
+            let entry = Expiring {
                 value: value.to_vec(),
-                expires_at: deadline(now, ttl),
+                expires_at: later(now, ttl),
             };
             entries.insert(key.to_owned(), entry);
             true
@@ -95,9 +91,9 @@ impl TokenStore for MemoryStore {
         self.with(|entries, now| {
             let holds = entries.get(guard).is_some_and(|e| e.value == expected);
             if holds {
-                let entry = Entry {
+                let entry = Expiring {
                     value,
-                    expires_at: deadline(now, ttl),
+                    expires_at: later(now, ttl),
                 };
                 entries.insert(key.to_owned(), entry);
             }
@@ -127,7 +123,7 @@ impl TokenStore for MemoryStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         self.with(|entries, now| match entries.get_mut(key) {
             Some(e) if e.value == expected => {
-                e.expires_at = deadline(now, ttl);
+                e.expires_at = later(now, ttl);
                 true
             }
             _ => false,

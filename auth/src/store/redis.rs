@@ -13,7 +13,8 @@ use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::sync::OnceCell;
 
 use super::{StoreError, Stored, TokenStore};
-use crate::ConfigError;
+use crate::clock::millis;
+use crate::error::ConfigError;
 
 /// A [`TokenStore`] on Redis or Valkey: one server ([`open`](Self::open)) or a Redis Cluster
 /// ([`cluster`](Self::cluster)). URLs are `redis://`, or `rediss://` for TLS (`valkey://` and
@@ -132,12 +133,8 @@ impl NodeUrl {
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err(refused(format!("{what}names no host; {EXPECTED}")));
         }
-        let mut shown = parsed.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("[redacted]"));
-        }
         Ok(Self {
-            shown: shown.to_string(),
+            shown: infobip_client::redact::redacted_url(&parsed).to_string(),
             parsed,
         })
     }
@@ -239,7 +236,7 @@ impl RedisStore {
         // Each call is bounded by `timeout` (here and by the client): retries are quick, so
         // that one redirect or reconnection after a failover fits within it, rather than
         // waiting out the client's default backoff (over a second) while calls fall back.
-        let max_retry_wait = u64::try_from(timeout.as_millis() / 4).unwrap_or(u64::MAX);
+        let max_retry_wait = millis(timeout / 4);
         let client = ClusterClientBuilder::new(nodes.iter().map(|url| url.as_ref().trim()))
             .connection_timeout(timeout)
             .response_timeout(timeout)
@@ -352,9 +349,9 @@ fn failed(error: &redis::RedisError) -> StoreError {
     StoreError::new(format!("redis: {error}"))
 }
 
-fn millis(ttl: Duration) -> u64 {
-    // Redis refuses an expiry of 0.
-    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+/// An expiry in milliseconds, as Redis takes it: it refuses 0.
+fn expiry_ms(ttl: Duration) -> u64 {
+    millis(ttl).max(1)
 }
 
 impl TokenStore for RedisStore {
@@ -382,7 +379,7 @@ impl TokenStore for RedisStore {
                 .arg(value)
                 .arg("NX")
                 .arg("PX")
-                .arg(millis(ttl))
+                .arg(expiry_ms(ttl))
                 .query_async(&mut conn)
                 .await
                 .map_err(|e| failed(&e))?;
@@ -400,7 +397,11 @@ impl TokenStore for RedisStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let mut script = SAVE_IF.key(key);
-            script.key(guard).arg(value).arg(millis(ttl)).arg(expected);
+            script
+                .key(guard)
+                .arg(value)
+                .arg(expiry_ms(ttl))
+                .arg(expected);
             Ok(self.run::<i64>(script).await? == 1)
         })
     }
@@ -425,7 +426,7 @@ impl TokenStore for RedisStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let mut script = EXTEND_IF.key(key);
-            script.arg(expected).arg(millis(ttl));
+            script.arg(expected).arg(expiry_ms(ttl));
             Ok(self.run::<i64>(script).await? == 1)
         })
     }

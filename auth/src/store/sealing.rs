@@ -16,7 +16,7 @@ use sha2::Sha256;
 use zeroize::{Zeroize as _, Zeroizing};
 
 use super::StoreError;
-use crate::ConfigError;
+use crate::error::ConfigError;
 
 /// The first byte of every stored value: the layout (nonce, then ciphertext) and what is
 /// encrypted may change; a reader that does not know the version treats the entry as missing.
@@ -229,12 +229,12 @@ mod tests {
 
     /// Any value a store keeps: the sealing does not know what it seals.
     #[derive(Serialize, serde::Deserialize)]
-    struct Entry {
+    struct Kept {
         token: String,
     }
 
-    fn entry(token: &str) -> Entry {
-        Entry {
+    fn entry(token: &str) -> Kept {
+        Kept {
             token: token.to_owned(),
         }
     }
@@ -244,7 +244,7 @@ mod tests {
         let alice = Sealer::new(&EncryptionKey::from_bytes([1; 32]));
         let sealed = alice.seal("alice", &entry("tok-SECRET")).unwrap();
         assert_eq!(
-            alice.open::<Entry>("alice", &sealed).unwrap().token,
+            alice.open::<Kept>("alice", &sealed).unwrap().token,
             "tok-SECRET"
         );
         // Random nonces: the same token never seals to the same bytes.
@@ -254,20 +254,20 @@ mod tests {
         // Another key; the same key under another store key (a copied entry); a flipped bit;
         // a cut value; an unknown format version.
         let other = Sealer::new(&EncryptionKey::from_bytes([2; 32]));
-        assert!(other.open::<Entry>("alice", &sealed).is_none());
-        assert!(alice.open::<Entry>("bob", &sealed).is_none());
+        assert!(other.open::<Kept>("alice", &sealed).is_none());
+        assert!(alice.open::<Kept>("bob", &sealed).is_none());
         for i in [0, 1, 30, sealed.len() - 1] {
             let mut tampered = sealed.clone();
             tampered[i] ^= 1;
             assert!(
-                alice.open::<Entry>("alice", &tampered).is_none(),
+                alice.open::<Kept>("alice", &tampered).is_none(),
                 "bit flipped at {i}"
             );
         }
         assert!(alice
-            .open::<Entry>("alice", &sealed[..sealed.len() - 1])
+            .open::<Kept>("alice", &sealed[..sealed.len() - 1])
             .is_none());
-        assert!(alice.open::<Entry>("alice", &[]).is_none());
+        assert!(alice.open::<Kept>("alice", &[]).is_none());
     }
 
     #[test]

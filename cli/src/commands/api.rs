@@ -5,7 +5,8 @@
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 
-use infobip_auth::{Operation, SendError};
+use infobip_auth::error::SendError;
+use infobip_client::Operation;
 use infobip_client::{ErrorKind, InfobipError, HAND_WRITTEN};
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 

@@ -1,6 +1,6 @@
 //! `infobip login`: a profile saved once, its secret never on the command line.
 
-use infobip_auth::Scheme;
+use infobip_auth::{ClientExt as _, Scheme};
 use infobip_client::Products as _;
 
 use super::Context;

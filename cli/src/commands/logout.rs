@@ -1,7 +1,7 @@
 //! `infobip logout`: as `gh auth logout`, signing out forgets the credentials, not only the
 //! token they obtained; `--keep-secret` keeps them for a later sign-in without a prompt.
 
-use infobip_auth::Scheme;
+use infobip_auth::{ClientExt as _, Scheme};
 
 use super::Context;
 use crate::connect::Source;

@@ -16,7 +16,8 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use infobip_auth::{ClientBuilder, ClientExt as _, ManualClock};
+use infobip_auth::clock::ManualClock;
+use infobip_auth::{ClientBuilder, ClientExt as _};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -94,7 +95,7 @@ fn main() -> ExitCode {
             },
             (Some("key"), _) => say(&format!(
                 "key {}",
-                infobip_auth::store_key(&client)
+                infobip_auth::store::store_key(&client)
                     .as_deref()
                     .unwrap_or("none")
             )),

@@ -4,7 +4,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
-use infobip_auth::{ClientBuilder, Infobip, ManualClock};
+use infobip_auth::clock::ManualClock;
+use infobip_auth::{ClientBuilder, Infobip};
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
 use infobip_client::sms::types::{
