@@ -76,3 +76,41 @@ pub(crate) fn single_value<'a>(
     }
     Ok(found)
 }
+
+/// A boolean parameter's value, in any case (`true`, `False`), as Infobip reads one:
+/// Infobip's Python SDK writes Python's `False`. `None` for anything else.
+pub(crate) fn boolean(value: &str) -> Option<bool> {
+    if value.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A boolean query parameter `name`'s value, refused in Infobip's terms when it is not one.
+pub(crate) fn flag_value(name: &str, value: &str) -> Result<bool, Failure> {
+    boolean(value).ok_or_else(|| Failure::invalid(name, "must be true or false"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Infobip's Python SDK sends Python's `False` (a 2FA send's `ncNeeded`).
+    #[test]
+    fn a_boolean_is_read_in_any_case() {
+        assert_eq!(flag_value("ncNeeded", "False").ok(), Some(false));
+        assert_eq!(flag_value("ncNeeded", "TRUE").ok(), Some(true));
+        assert_eq!(flag_value("ncNeeded", "true").ok(), Some(true));
+        let refused = flag_value("ncNeeded", "yes").err().map(|f| f.violations);
+        assert_eq!(
+            refused,
+            Some(vec![(
+                "ncNeeded".to_owned(),
+                "must be true or false".to_owned()
+            )])
+        );
+    }
+}

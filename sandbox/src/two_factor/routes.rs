@@ -110,12 +110,9 @@ fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, Failure> {
 }
 
 fn flag(pairs: &[(String, String)], name: &str) -> Result<Option<bool>, Failure> {
-    match single_value(name, pairs.iter())? {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err(Failure::invalid(name, "must be true or false")),
-    }
+    single_value(name, pairs.iter())?
+        .map(|value| crate::http::flag_value(name, value))
+        .transpose()
 }
 
 /// Voice and email are described but not modelled: an authenticated call gets a 501.
