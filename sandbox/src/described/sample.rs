@@ -17,13 +17,18 @@ const NOW: &str = "2026-12-06T10:00:00.000+0000";
 /// alternatives nested inside alternatives (voice's call route destinations, RCS templates,
 /// resources), a `oneOf` whose branches all fail on a field the builder leaves out (number
 /// brands), a map whose values must carry fields the builder does not add (WhatsApp
-/// conversions). They are served and checked like the others.
+/// conversions); and RCS templates with a calendar event suggestion, whose times the
+/// description declares both an object and a string, so that no value fits. They are served
+/// and checked like the others.
 const NOT_YET_BUILT: &[(&str, &str)] = &[
     ("numbers", "create-brand"),
     ("numbers", "get-brand"),
     ("numbers", "get-brands"),
     ("numbers", "update-brand"),
     ("rcs", "rcs-template-create"),
+    ("rcs", "rcs-template-create-v2"),
+    ("rcs", "rcs-template-get"),
+    ("rcs", "rcs-template-register"),
     ("rcs", "rcs-template-update"),
     ("resources", "lookup-resource-coverage"),
     ("voice", "create-call-route"),
@@ -79,6 +84,8 @@ pub struct SampleArgument {
     pub place: ArgumentPlace,
     /// Its value as text (a list's first item).
     pub value: String,
+    /// The description requires it.
+    pub required: bool,
     /// A secret (`format: password`), which a command line reads from standard input.
     pub secret: bool,
 }
@@ -195,6 +202,7 @@ fn sample(operation: &Operation, shape: SampleShape) -> SampleCall {
             name: parameter.name.clone(),
             place,
             value,
+            required: parameter.required,
             secret,
         });
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::catalogue::Catalogue;
-use super::check::validator;
+use super::check::{validator, Checked};
 use super::sample::{
     every_scope, sample_calls, ArgumentPlace, SampleBody, SampleCall, SampleCredential, SampleShape,
 };
@@ -115,7 +115,7 @@ async fn every_described_operation_takes_a_described_request_and_answers_in_both
                     proven = false;
                     break;
                 };
-                let fits = validator(&operation.document.root, schema)
+                let fits = validator(&operation.document.root, schema, Checked::Answer)
                     .unwrap()
                     .iter_errors(&value)
                     .map(|e| format!("{}: {e}", e.instance_path().as_str()))
