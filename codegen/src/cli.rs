@@ -495,7 +495,14 @@ fn secret(
 
 /// The flag that reads an optional secret parameter from standard input.
 fn stdin_flag(param: &SecretParam) -> String {
-    format!("{}-stdin", param.api_name.to_kebab_case())
+    secret_parameter_flag(&param.api_name)
+}
+
+/// The flag that has a command read the optional secret parameter `name` (as the description
+/// names it, `format: password`) from standard input: `apiKeySecret` as
+/// `api-key-secret-stdin`. A required one is always read from there, without a flag.
+pub fn secret_parameter_flag(name: &str) -> String {
+    format!("{}-stdin", name.to_kebab_case())
 }
 
 /// The changes to the generator's output listed in the module documentation.
@@ -801,6 +808,14 @@ pub(crate) fn free_flag(flag: &str) -> String {
     } else {
         flag.to_owned()
     }
+}
+
+/// The flag of a command's path, query or header parameter, as the description names it
+/// (`messageId` as `message-id`, `profile` as `param-profile`): the generator kebab-cases
+/// the parameter's Rust name, then [`free_flag`] renames. An upload command's flags are
+/// [`UploadFlag`]s instead.
+pub fn parameter_flag(name: &str) -> String {
+    free_flag(&crate::idents::parameter_field(name).to_kebab_case())
 }
 
 /// Renames, inside a generated command's `cli_`/`execute_` function, every flag the generator
