@@ -48,8 +48,27 @@ pub(crate) fn guard(
 /// Reads a JSON body without insisting on its content type, and reports what is wrong in the
 /// endpoint's error format rather than axum's plain text.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    serde_json::from_slice(body)
+    serde_json::from_value(json_body(body)?)
         .map_err(|e| Failure::bad_request(format!("The request body is not valid: {e}")))
+}
+
+/// A JSON body, each property sent as `null` taken out: Infobip takes one as absent, and its
+/// Python SDK sends every optional property it was not given so.
+pub(crate) fn json_body(body: &[u8]) -> Result<serde_json::Value, Failure> {
+    fn drop_nulls(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(members) => {
+                members.retain(|_, member| !member.is_null());
+                members.values_mut().for_each(drop_nulls);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    drop_nulls(&mut value);
+    Ok(value)
 }
 
 /// The value of the field `name` among `fields`, if it has a non-empty one. Every non-empty
@@ -97,6 +116,15 @@ pub(crate) fn flag_value(name: &str, value: &str) -> Result<bool, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_property_sent_as_null_is_absent() {
+        let value = json_body(br#"{"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}}"#);
+        assert_eq!(
+            value.ok(),
+            Some(serde_json::json!({"b": [{"d": 1}], "e": {}}))
+        );
+    }
 
     /// Infobip's Python SDK sends Python's `False` (a 2FA send's `ncNeeded`).
     #[test]

@@ -95,8 +95,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     } else {
         body
     };
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| Failure::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    let value = crate::http::json_body(body)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let (property, violation) = type_violation(&e);
         Failure::invalid(&property, violation)
