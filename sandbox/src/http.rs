@@ -96,6 +96,29 @@ pub(crate) fn single_value<'a>(
     Ok(found)
 }
 
+/// `request` with the trailing slashes of its path taken off (its query kept): Infobip serves
+/// `/2fa/2/pin/` as `/2fa/2/pin`, and its Node SDK sends that, but the router matches paths
+/// exactly.
+pub(crate) fn trim_trailing_slash<B>(request: &mut axum::http::Request<B>) {
+    let path = request.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || trimmed.is_empty() {
+        return;
+    }
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    let Ok(path_and_query) = rebuilt.parse() else {
+        return;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+}
+
 /// A boolean parameter's value, in any case (`true`, `False`), as Infobip reads one:
 /// Infobip's Python SDK writes Python's `False`. `None` for anything else.
 pub(crate) fn boolean(value: &str) -> Option<bool> {
@@ -124,6 +147,24 @@ mod tests {
             value.ok(),
             Some(serde_json::json!({"b": [{"d": 1}], "e": {}}))
         );
+    }
+
+    #[test]
+    fn a_trailing_slash_is_taken_off_the_path_not_the_query() {
+        let trimmed = |uri: &str| {
+            let mut request = axum::http::Request::builder().uri(uri).body(()).ok();
+            if let Some(request) = request.as_mut() {
+                trim_trailing_slash(request);
+            }
+            request.map(|r| r.uri().to_string())
+        };
+        assert_eq!(
+            trimmed("/2fa/2/pin/?ncNeeded=false").as_deref(),
+            Some("/2fa/2/pin?ncNeeded=false")
+        );
+        assert_eq!(trimmed("/sms/1/logs//").as_deref(), Some("/sms/1/logs"));
+        assert_eq!(trimmed("/").as_deref(), Some("/"));
+        assert_eq!(trimmed("/a?b=c/").as_deref(), Some("/a?b=c/"));
     }
 
     /// Infobip's Python SDK sends Python's `False` (a 2FA send's `ncNeeded`).
