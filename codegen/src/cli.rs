@@ -498,6 +498,12 @@ fn stdin_flag(param: &SecretParam) -> String {
     secret_parameter_flag(&param.api_name)
 }
 
+/// The flag of an upload command's path parameter or form field, as the description names
+/// it (`folderId` as `folder-id`; a secret field's is [`secret_parameter_flag`]'s form).
+pub fn upload_flag(name: &str) -> String {
+    free_flag(&name.to_kebab_case())
+}
+
 /// The flag that has a command read the optional secret parameter `name` (as the description
 /// names it, `format: password`) from standard input: `apiKeySecret` as
 /// `api-key-secret-stdin`. A required one is always read from there, without a flag.
@@ -1185,7 +1191,7 @@ fn render_uploads(
             .map(|p| {
                 let api_name = p.parameter_data_ref().name.clone();
                 let flag = UploadFlag {
-                    flag: free_flag(&api_name.to_kebab_case()),
+                    flag: upload_flag(&api_name),
                     api_name,
                 };
                 (p, flag)
@@ -1194,11 +1200,11 @@ fn render_uploads(
         let field_flags: Vec<UploadFlag> = fields
             .iter()
             .map(|f| UploadFlag {
-                flag: free_flag(&if f.secret {
-                    format!("{}-stdin", f.name.to_kebab_case())
+                flag: if f.secret {
+                    free_flag(&format!("{}-stdin", f.name.to_kebab_case()))
                 } else {
-                    f.name.to_kebab_case()
-                }),
+                    upload_flag(&f.name)
+                },
                 api_name: f.name.clone(),
             })
             .collect();

@@ -219,7 +219,7 @@ pub use config::{
 };
 pub use described::sample::{
     every_scope, sample_calls, ArgumentPlace, SampleArgument, SampleBody, SampleCall,
-    SampleCredential, SampleShape,
+    SampleCredential, SampleField, SampleFieldValue, SampleShape,
 };
 pub use described::LoadError;
 pub use log::{LogLimits, LogStats};

@@ -98,10 +98,28 @@ pub struct SampleArgument {
 pub enum SampleBody {
     /// A JSON value that fits the body's schema.
     Json(Value),
-    /// A `multipart/form-data` body: the fields the description declares are left out.
-    Multipart,
+    /// A `multipart/form-data` body's fields.
+    Multipart(Vec<SampleField>),
     /// Another media type, with a few bytes standing in.
     Other(String),
+}
+
+/// One field of a [`SampleBody::Multipart`].
+#[derive(Debug, Clone)]
+pub struct SampleField {
+    /// As in the description (`fileName`).
+    pub name: String,
+    /// Its value.
+    pub value: SampleFieldValue,
+}
+
+/// What a [`SampleField`] holds.
+#[derive(Debug, Clone)]
+pub enum SampleFieldValue {
+    /// Text: a scalar, a list's first item, or an object as JSON.
+    Text(String),
+    /// A file (`format: binary`), whatever its content.
+    File,
 }
 
 /// The credential a [`SampleCall`] can be signed with: the demo account's Basic where the
@@ -180,6 +198,40 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// The fields of a form whose schema is `schema`: the required ones, or every one.
+fn fields(root: &Value, schema: &Value, shape: SampleShape) -> Vec<SampleField> {
+    let schema = resolve(root, schema);
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let binary = |schema: &Value| {
+        resolve(root, schema).get("format").and_then(Value::as_str) == Some("binary")
+    };
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| shape == SampleShape::Full || required.contains(&name.as_str()))
+        .map(|(name, property)| {
+            let items = resolve(root, property).get("items");
+            let value = if binary(property) || items.is_some_and(binary) {
+                SampleFieldValue::File
+            } else {
+                SampleFieldValue::Text(text(&example(root, property, Shape::Full, NOW)))
+            };
+            SampleField {
+                name: name.clone(),
+                value,
+            }
+        })
+        .collect()
+}
+
 fn sample(operation: &Operation, shape: SampleShape) -> SampleCall {
     let root = &operation.document.root;
     let mut path = operation.path.clone();
@@ -213,7 +265,7 @@ fn sample(operation: &Operation, shape: SampleShape) -> SampleCall {
         let (media, schema) = body.content.first()?;
         Some(match media.as_str() {
             "application/json" => SampleBody::Json(example(root, schema, shape.answer(), NOW)),
-            "multipart/form-data" => SampleBody::Multipart,
+            "multipart/form-data" => SampleBody::Multipart(fields(root, schema, shape)),
             other => SampleBody::Other(other.to_owned()),
         })
     });

@@ -30,7 +30,7 @@ fn request(client: &reqwest::Client, base: &str, call: &SampleCall) -> reqwest::
         Some(SampleBody::Json(value)) => request
             .header("content-type", "application/json")
             .body(serde_json::to_vec(value).unwrap()),
-        Some(SampleBody::Multipart) => request
+        Some(SampleBody::Multipart(_)) => request
             .header("content-type", "multipart/form-data; boundary=sandbox")
             .body("--sandbox--\r\n"),
         Some(SampleBody::Other(media)) => request.header("content-type", media).body("sandbox"),
