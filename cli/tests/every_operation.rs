@@ -35,7 +35,6 @@ const CLIENT_LOSES_ALTERNATIVES: &[(&str, &str)] = &[
     ("mobile-app-messaging", "send-push-notifications"),
     ("numbers", "create-voice-setup-on-number"),
     ("numbers", "update-voice-setup-on-number"),
-    ("rcs", "rcs-template-create-v2"),
     ("rcs", "send-rcs-message"),
     ("viber", "send-viber-messages"),
     ("voice", "create-markup-language-call"),
