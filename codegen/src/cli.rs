@@ -818,8 +818,8 @@ pub(crate) fn free_flag(flag: &str) -> String {
 
 /// The flag of a command's path, query or header parameter, as the description names it
 /// (`messageId` as `message-id`, `profile` as `param-profile`): the generator kebab-cases
-/// the parameter's Rust name, then [`free_flag`] renames. An upload command's flags are
-/// [`UploadFlag`]s instead.
+/// the parameter's Rust name, then a name a global option has is prefixed `param-`. An
+/// upload command's flags are [`upload_flag`]s instead.
 pub fn parameter_flag(name: &str) -> String {
     free_flag(&crate::idents::parameter_field(name).to_kebab_case())
 }

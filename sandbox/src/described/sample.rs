@@ -45,8 +45,9 @@ const NOT_YET_BUILT: &[(&str, &str)] = &[
 ];
 
 /// Which of the two calls of an operation: the first sends required parameters and
-/// properties only and gets the [`Shape::Required`] answer, the second sends every one and
-/// gets the [`Shape::Full`] answer (a sandbox's calls of one operation alternate).
+/// properties only and gets the answer with only the required properties, the second sends
+/// every one and gets the answer with every property (a sandbox's calls of one operation
+/// alternate between the two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleShape {
     /// Required parameters and properties only.
