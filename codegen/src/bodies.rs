@@ -9,6 +9,8 @@
 //! - Operations whose success responses differ (JSON beside an empty 204, two different
 //!   objects): progenitor asserts one success kind, so every success response of such an
 //!   operation is handed to it as a byte stream; the caller tells them apart by the status.
+//! - A 204 declared with a body is given to progenitor without one (HTTP forbids it, so the
+//!   sandbox and Infobip send none): its operation answers `()`.
 //! - Non-JSON success bodies need nothing: progenitor answers them with a `ByteStream`.
 
 use std::collections::BTreeSet;
@@ -88,8 +90,23 @@ fn successes(spec: &OpenAPI, operation: &Operation) -> Vec<(StatusCode, Kind)> {
         .responses
         .iter()
         .filter(|(status, _)| is_success(status))
-        .filter_map(|(status, item)| Some((status.clone(), kind(response(spec, item)?))))
+        .filter_map(|(status, item)| {
+            let response = response(spec, item)?;
+            Some((
+                status.clone(),
+                if is_no_content(status) {
+                    Kind::None
+                } else {
+                    kind(response)
+                },
+            ))
+        })
         .collect()
+}
+
+/// A 204, whose body HTTP forbids, whatever content a description declares for it.
+fn is_no_content(status: &StatusCode) -> bool {
+    *status == StatusCode::Code(204)
 }
 
 /// The description progenitor reads: without the multipart operations (written here), and
@@ -116,6 +133,21 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
                 continue;
             }
             if !mixed_successes(spec, operation) {
+                // A 204 that declares a body gets none on the wire: a client that expected
+                // one would fail on every success.
+                if let Some(operation) = slot.as_mut() {
+                    for (status, item) in operation.responses.responses.iter_mut() {
+                        if is_no_content(status) {
+                            let description = response(spec, item)
+                                .map(|r| r.description.clone())
+                                .unwrap_or_default();
+                            *item = ReferenceOr::Item(Response {
+                                description,
+                                ..Response::default()
+                            });
+                        }
+                    }
+                }
                 continue;
             }
             let streamed: Vec<(StatusCode, Response)> = successes(spec, operation)

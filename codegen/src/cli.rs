@@ -534,7 +534,20 @@ fn secret(
 
 /// The flag that reads an optional secret parameter from standard input.
 fn stdin_flag(param: &SecretParam) -> String {
-    format!("{}-stdin", param.api_name.to_kebab_case())
+    secret_parameter_flag(&param.api_name)
+}
+
+/// The flag of an upload command's path parameter or form field, as the description names
+/// it (`folderId` as `folder-id`; a secret field's is [`secret_parameter_flag`]'s form).
+pub fn upload_flag(name: &str) -> String {
+    free_flag(&name.to_kebab_case())
+}
+
+/// The flag that has a command read the optional secret parameter `name` (as the description
+/// names it, `format: password`) from standard input: `apiKeySecret` as
+/// `api-key-secret-stdin`. A required one is always read from there, without a flag.
+pub fn secret_parameter_flag(name: &str) -> String {
+    format!("{}-stdin", name.to_kebab_case())
 }
 
 /// The changes to the generator's output listed in the module documentation.
@@ -840,6 +853,14 @@ pub(crate) fn free_flag(flag: &str) -> String {
     } else {
         flag.to_owned()
     }
+}
+
+/// The flag of a command's path, query or header parameter, as the description names it
+/// (`messageId` as `message-id`, `profile` as `param-profile`): the generator kebab-cases
+/// the parameter's Rust name, then a name a global option has is prefixed `param-`. An
+/// upload command's flags are [`upload_flag`]s instead.
+pub fn parameter_flag(name: &str) -> String {
+    free_flag(&crate::idents::parameter_field(name).to_kebab_case())
 }
 
 /// Renames, inside a generated command's `cli_`/`execute_` function, every flag the generator
@@ -1209,7 +1230,7 @@ fn render_uploads(
             .map(|p| {
                 let api_name = p.parameter_data_ref().name.clone();
                 let flag = UploadFlag {
-                    flag: free_flag(&api_name.to_kebab_case()),
+                    flag: upload_flag(&api_name),
                     api_name,
                 };
                 (p, flag)
@@ -1218,11 +1239,11 @@ fn render_uploads(
         let field_flags: Vec<UploadFlag> = fields
             .iter()
             .map(|f| UploadFlag {
-                flag: free_flag(&if f.secret {
-                    format!("{}-stdin", f.name.to_kebab_case())
+                flag: if f.secret {
+                    free_flag(&format!("{}-stdin", f.name.to_kebab_case()))
                 } else {
-                    f.name.to_kebab_case()
-                }),
+                    upload_flag(&f.name)
+                },
                 api_name: f.name.clone(),
             })
             .collect();

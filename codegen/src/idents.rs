@@ -66,13 +66,15 @@ pub(crate) fn enum_variant_clash(values: &[&str]) -> Option<(String, String, Str
     })
 }
 
+/// The Rust field name progenitor gives a parameter (`messageId` as `message_id`).
+pub(crate) fn parameter_field(name: &str) -> String {
+    sanitize(name, false, Rules::Progenitor)
+}
+
 /// The index of the first parameter whose Rust field name (progenitor snake_cases each
 /// parameter name) an earlier one already has, with the earlier name and the field.
 pub(crate) fn parameter_clash(names: &[&str]) -> Option<(usize, String, String)> {
-    let fields: Vec<String> = names
-        .iter()
-        .map(|n| sanitize(n, false, Rules::Progenitor))
-        .collect();
+    let fields: Vec<String> = names.iter().map(|n| parameter_field(n)).collect();
     fields.iter().enumerate().find_map(|(j, later)| {
         let i = fields[..j].iter().position(|earlier| earlier == later)?;
         Some((j, names[i].to_owned(), later.clone()))

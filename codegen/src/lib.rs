@@ -55,6 +55,7 @@ mod webhooks;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+pub use cli::{parameter_flag, secret_parameter_flag, upload_flag};
 pub use import::{
     compare, import, is_imported, source_document, Change, Comparison, ExistingSpec, ImportError,
     ImportOptions, ImportReport, Imported, OperationRef, Refused, SkipReason, SkippedOperation,

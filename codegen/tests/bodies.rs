@@ -109,6 +109,36 @@ fn successes_that_differ_come_back_as_byte_streams() {
     );
 }
 
+/// HTTP forbids a body in a 204, so neither Infobip nor the sandbox sends one: an operation
+/// whose 204 declares one answers `()`, not a type no empty body decodes into.
+#[test]
+fn a_204_declared_with_a_body_answers_nothing() {
+    let client = client(
+        r#"
+  /domains/{name}:
+    delete:
+      operationId: delete-domain
+      security: [{Basic: []}]
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+      responses:
+        '204':
+          description: ''
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Outcome'}
+        4XX: {$ref: '#/components/responses/Error'}
+"#,
+    );
+    let send = client.find("impl<'a> DeleteDomain<'a>").unwrap();
+    let send = &client[send..];
+    assert!(send.contains("Result<ResponseValue<()>, Error>"), "{send}");
+    assert!(
+        send.contains("204u16 => Ok(ResponseValue::empty(response))"),
+        "{send}"
+    );
+}
+
 #[test]
 fn downloads_and_raw_request_bodies_are_generated_by_progenitor() {
     let client = client(

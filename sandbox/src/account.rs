@@ -190,11 +190,7 @@ fn key_filter(mut query: HashMap<String, String>) -> Result<KeyFilter, Failure> 
     }
     let enabled = query
         .get("enabled")
-        .map(|v| match v.as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(Failure::invalid("enabled", "must be true or false")),
-        })
+        .map(|v| crate::http::flag_value("enabled", v))
         .transpose()?;
     let order_direction = query
         .get("orderDirection")

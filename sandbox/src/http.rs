@@ -48,8 +48,27 @@ pub(crate) fn guard(
 /// Reads a JSON body without insisting on its content type, and reports what is wrong in the
 /// endpoint's error format rather than axum's plain text.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    serde_json::from_slice(body)
+    serde_json::from_value(json_body(body)?)
         .map_err(|e| Failure::bad_request(format!("The request body is not valid: {e}")))
+}
+
+/// A JSON body, each property sent as `null` taken out: Infobip takes one as absent, and its
+/// Python SDK sends every optional property it was not given so.
+pub(crate) fn json_body(body: &[u8]) -> Result<serde_json::Value, Failure> {
+    fn drop_nulls(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(members) => {
+                members.retain(|_, member| !member.is_null());
+                members.values_mut().for_each(drop_nulls);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    drop_nulls(&mut value);
+    Ok(value)
 }
 
 /// The value of the field `name` among `fields`, if it has a non-empty one. Every non-empty
@@ -75,4 +94,92 @@ pub(crate) fn single_value<'a>(
         }
     }
     Ok(found)
+}
+
+/// `request` with the trailing slashes of its path taken off (its query kept): Infobip serves
+/// `/2fa/2/pin/` as `/2fa/2/pin`, and its Node SDK sends that, but the router matches paths
+/// exactly.
+pub(crate) fn trim_trailing_slash<B>(request: &mut axum::http::Request<B>) {
+    let path = request.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || trimmed.is_empty() {
+        return;
+    }
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    let Ok(path_and_query) = rebuilt.parse() else {
+        return;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+}
+
+/// A boolean parameter's value, in any case (`true`, `False`), as Infobip reads one:
+/// Infobip's Python SDK writes Python's `False`. `None` for anything else.
+pub(crate) fn boolean(value: &str) -> Option<bool> {
+    if value.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A boolean query parameter `name`'s value, refused in Infobip's terms when it is not one.
+pub(crate) fn flag_value(name: &str, value: &str) -> Result<bool, Failure> {
+    boolean(value).ok_or_else(|| Failure::invalid(name, "must be true or false"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_property_sent_as_null_is_absent() {
+        let value = json_body(br#"{"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}}"#);
+        assert_eq!(
+            value.ok(),
+            Some(serde_json::json!({"b": [{"d": 1}], "e": {}}))
+        );
+    }
+
+    #[test]
+    fn a_trailing_slash_is_taken_off_the_path_not_the_query() {
+        let trimmed = |uri: &str| {
+            let mut request = axum::http::Request::builder().uri(uri).body(()).ok();
+            if let Some(request) = request.as_mut() {
+                trim_trailing_slash(request);
+            }
+            request.map(|r| r.uri().to_string())
+        };
+        assert_eq!(
+            trimmed("/2fa/2/pin/?ncNeeded=false").as_deref(),
+            Some("/2fa/2/pin?ncNeeded=false")
+        );
+        assert_eq!(trimmed("/sms/1/logs//").as_deref(), Some("/sms/1/logs"));
+        assert_eq!(trimmed("/").as_deref(), Some("/"));
+        assert_eq!(trimmed("/a?b=c/").as_deref(), Some("/a?b=c/"));
+    }
+
+    /// Infobip's Python SDK sends Python's `False` (a 2FA send's `ncNeeded`).
+    #[test]
+    fn a_boolean_is_read_in_any_case() {
+        assert_eq!(flag_value("ncNeeded", "False").ok(), Some(false));
+        assert_eq!(flag_value("ncNeeded", "TRUE").ok(), Some(true));
+        assert_eq!(flag_value("ncNeeded", "true").ok(), Some(true));
+        let refused = flag_value("ncNeeded", "yes").err().map(|f| f.violations);
+        assert_eq!(
+            refused,
+            Some(vec![(
+                "ncNeeded".to_owned(),
+                "must be true or false".to_owned()
+            )])
+        );
+    }
 }

@@ -217,6 +217,11 @@ pub use config::{
     Account, SandboxConfig, SessionRule, DEMO_ACCOUNT_ID, DEMO_PASSWORD, DEMO_USERNAME,
     MANAGE_SCOPE, SMS_CURRENCY, SMS_PRICE_PER_PART, SMS_SCOPE, TWO_FACTOR_SCOPE,
 };
+pub use described::sample::{
+    every_scope, sample_calls, ArgumentPlace, SampleArgument, SampleBody, SampleCall,
+    SampleCredential, SampleField, SampleFieldValue, SampleShape,
+};
+pub use described::LoadError;
 pub use log::{LogLimits, LogStats};
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 pub use server::{Sandbox, SandboxError, StartError};

@@ -437,6 +437,7 @@ fn serve_connection(
     let kill = Arc::new(Notify::new());
     let handler_kill = kill.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        crate::http::trim_trailing_slash(&mut request);
         request.extensions_mut().insert(ConnectInfo(peer));
         request
             .extensions_mut()

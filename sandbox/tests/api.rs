@@ -1419,3 +1419,39 @@ async fn sessions_and_keys_are_bound_to_addresses() {
     assert_eq!(status_of(from_other(&app(&key))).await, 200);
     assert_eq!(status_of(env.balance(&app(&key))).await, 401);
 }
+
+/// Infobip serves a path with a trailing slash as the path without: Infobip's Node SDK sends
+/// its 2FA PIN to `/2fa/2/pin/?ncNeeded=false`. The stateful handler must get it, not the
+/// described fallback (which would answer a made-up key).
+#[tokio::test]
+async fn a_path_with_a_trailing_slash_reaches_its_handler() {
+    let env = Env::default().await;
+    let created: Value = env
+        .http
+        .post(env.url("/settings/2/api-keys/"))
+        .header("Authorization", basic())
+        .json(&json!({"name": "slash"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let listed = env
+        .get("/settings/2/api-keys?size=100")
+        .header("Authorization", basic())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let listed: Value = listed.json().await.unwrap();
+    let names: Vec<&str> = listed["apiKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|key| key["id"] == id)
+        .filter_map(|key| key["name"].as_str())
+        .collect();
+    assert_eq!(names, ["slash"], "{listed}");
+}

@@ -255,3 +255,27 @@ async fn a_header_parameter_that_is_not_text_is_named_as_such() {
         )]
     );
 }
+
+/// Infobip's Python SDK (`infobip-api-python-sdk`) sends every optional property it was not
+/// given as `null`, which Infobip takes as absent; a required one is still required.
+#[tokio::test]
+async fn an_optional_property_sent_as_null_is_taken_as_absent() {
+    let env = Env::new().await;
+    let notify = |body: Value| {
+        env.request(reqwest::Method::POST, "/number/1/notify")
+            .json(&body)
+    };
+    let response =
+        notify(json!({"to": ["41793026727"], "notifyUrl": null, "notifyContentType": null}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, violations) = refusal(notify(json!({"to": null}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations[0].0, "to", "{violations:?}");
+    let (status, violations) =
+        refusal(notify(json!({"to": ["41793026727"], "notifyUrl": 7}))).await;
+    assert_eq!(status, 400);
+    assert_eq!(violations[0].0, "notifyUrl", "{violations:?}");
+}

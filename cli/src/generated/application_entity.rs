@@ -597,7 +597,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {
@@ -719,7 +719,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {
@@ -857,7 +857,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {

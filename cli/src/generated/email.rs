@@ -1916,7 +1916,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {
@@ -2320,7 +2320,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {
@@ -2344,7 +2344,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {
@@ -2569,7 +2569,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {
@@ -2614,7 +2614,7 @@ impl<T: CliConfig> Cli<T> {
         let result = request.send().await;
         match result {
             Ok(r) => {
-                self.config.success_item(&r);
+                self.config.success_no_item(&r);
                 Ok(())
             }
             Err(r) => {

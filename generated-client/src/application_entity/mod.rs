@@ -1907,7 +1907,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/provisioning/1/applications/{applicationId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, application_id, body, call_timeout } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -1960,10 +1960,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(&super::operations::MODIFY_APPLICATION, response)
-                        .await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(
                             &super::operations::MODIFY_APPLICATION,
@@ -2417,7 +2414,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/provisioning/1/entities/{entityId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, entity_id, body, call_timeout } = self;
             let entity_id = entity_id
                 .map_err(|e| crate::call::invalid_request(
@@ -2470,9 +2467,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(&super::operations::MODIFY_ENTITY, response).await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(&super::operations::MODIFY_ENTITY, response)
                         .await
@@ -2968,7 +2963,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/provisioning/1/associations`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
@@ -3014,13 +3009,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_RESOURCE_ASSOCIATION,
-                            response,
-                        )
-                        .await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(
                             &super::operations::DELETE_RESOURCE_ASSOCIATION,

@@ -21403,7 +21403,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/domains/{domainName}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, domain_name, call_timeout } = self;
             let domain_name = domain_name
                 .map_err(|e| crate::call::invalid_request(
@@ -21447,9 +21447,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(&super::operations::DELETE_DOMAIN, response).await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(&super::operations::DELETE_DOMAIN, response)
                         .await
@@ -23143,7 +23141,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools/{poolId}/ips`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, pool_id, body, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
@@ -23197,10 +23195,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(&super::operations::ASSIGN_IP_TO_POOL, response)
-                        .await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(&super::operations::ASSIGN_IP_TO_POOL, response)
                         .await
@@ -23258,7 +23253,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}/ips/{ipId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, pool_id, ip_id, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
@@ -23307,10 +23302,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(&super::operations::REMOVE_IP_FROM_POOL, response)
-                        .await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(
                             &super::operations::REMOVE_IP_FROM_POOL,
@@ -24267,12 +24259,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/templates/{templateId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, template_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
@@ -24316,13 +24303,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_EMAIL_TEMPLATE,
-                            response,
-                        )
-                        .await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(
                             &super::operations::DELETE_EMAIL_TEMPLATE,
@@ -24474,12 +24455,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/templates/{templateId}/attachments/{attachmentId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-            Error,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, template_id, attachment_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
@@ -24528,13 +24504,7 @@ pub mod builder {
                 )
                 .await?;
             match response.status().as_u16() {
-                204u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
-                            response,
-                        )
-                        .await
-                }
+                204u16 => Ok(ResponseValue::empty(response)),
                 _ => {
                     crate::call::failure(
                             &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,

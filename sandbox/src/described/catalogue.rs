@@ -82,9 +82,10 @@ pub(crate) struct Success {
 }
 
 /// Why the descriptions could not be read: a defect of regeneration, never of a request.
+/// A built-in description that cannot be read: a stale copy.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the sandbox's copy of the `{product}` description cannot be read ({reason}); run `cargo xtask regen`")]
-pub(crate) struct LoadError {
+pub struct LoadError {
     product: String,
     reason: String,
 }

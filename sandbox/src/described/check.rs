@@ -8,6 +8,9 @@
 //!   decides its shape also fits its siblings), and a request that fits two of them is one
 //!   Infobip takes;
 //! - a read-only property is not required of a request (the server writes it);
+//! - in a request, an optional property may be `null`, taken as absent: Infobip's own Python
+//!   SDK sends every optional property it was not given as `null`, and Infobip takes it (a
+//!   property that `allOf` requires in one part and declares in another may be `null` too);
 //! - `format` stays an annotation, as in draft 4's default: Infobip's date-times carry
 //!   `+0000`, which a strict RFC 3339 check refuses.
 
@@ -39,6 +42,15 @@ impl std::fmt::Debug for BodyValidator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("BodyValidator")
     }
+}
+
+/// What a schema checks: a request or an answer (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checked {
+    Request,
+    /// The tests hold the sandbox's answers to their descriptions.
+    #[cfg(test)]
+    Answer,
 }
 
 /// Checks the parameters, then the body.
@@ -120,7 +132,7 @@ fn scalar_problem(schema: &Value, value: &str) -> Option<String> {
     let fits = match schema.get("type").and_then(Value::as_str) {
         Some("integer") => value.parse::<i64>().is_ok(),
         Some("number") => value.parse::<f64>().is_ok_and(f64::is_finite),
-        Some("boolean") => matches!(value, "true" | "false"),
+        Some("boolean") => crate::http::boolean(value).is_some(),
         _ => true,
     };
     if !fits {
@@ -194,7 +206,7 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
     let validator = operation
         .body_validator
         .0
-        .get_or_init(|| validator(&operation.document.root, schema))
+        .get_or_init(|| validator(&operation.document.root, schema, Checked::Request))
         .as_ref()
         .map_err(|e| {
             Failure::new(
@@ -215,12 +227,16 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
 }
 
 /// A validator for `schema`, whose `$ref`s point into the description `root`.
-pub(crate) fn validator(root: &Value, schema: &Value) -> Result<Validator, String> {
+pub(crate) fn validator(
+    root: &Value,
+    schema: &Value,
+    checked: Checked,
+) -> Result<Validator, String> {
     // `allOf` around the schema: draft 4 ignores whatever sits beside a `$ref`, and the root
     // must hold the components the references point to.
     let document = serde_json::json!({
-        "allOf": [json_schema(root, schema, false)],
-        "components": {"schemas": reachable(root, schema)},
+        "allOf": [json_schema(root, schema, false, checked)],
+        "components": {"schemas": reachable(root, schema, checked)},
     });
     jsonschema::options()
         .with_draft(Draft::Draft4)
@@ -232,7 +248,7 @@ pub(crate) fn validator(root: &Value, schema: &Value) -> Result<Validator, Strin
 /// The components `schema` refers to, directly or through one another, as draft 4: only
 /// those, since every validator keeps its own copy (the whole of a large description's, for
 /// each of its operations, came to hundreds of megabytes once all were built).
-fn reachable(root: &Value, schema: &Value) -> Map<String, Value> {
+fn reachable(root: &Value, schema: &Value, checked: Checked) -> Map<String, Value> {
     const PREFIX: &str = "#/components/schemas/";
     let mut kept = Map::new();
     let mut pending = vec![schema];
@@ -250,7 +266,7 @@ fn reachable(root: &Value, schema: &Value) -> Map<String, Value> {
             let Some(target) = root.pointer(&reference[1..]) else {
                 continue;
             };
-            kept.insert(name, json_schema(root, target, false));
+            kept.insert(name, json_schema(root, target, false, checked));
             pending.push(target);
         }
     }
@@ -318,7 +334,7 @@ fn shortened(text: String) -> String {
 
 /// OpenAPI 3.0's schema dialect as draft 4 (see the module documentation). `schemas` is true
 /// for the `components.schemas` map itself, whose keys are names, not keywords.
-pub(crate) fn json_schema(root: &Value, value: &Value, schemas: bool) -> Value {
+pub(crate) fn json_schema(root: &Value, value: &Value, schemas: bool, checked: Checked) -> Value {
     let Value::Object(object) = value else {
         return value.clone();
     };
@@ -326,21 +342,21 @@ pub(crate) fn json_schema(root: &Value, value: &Value, schemas: bool) -> Value {
         return Value::Object(
             object
                 .iter()
-                .map(|(name, schema)| (name.clone(), json_schema(root, schema, false)))
+                .map(|(name, schema)| (name.clone(), json_schema(root, schema, false, checked)))
                 .collect(),
         );
     }
     let mut out = Map::new();
     for (key, value) in object {
         let converted = match key.as_str() {
-            "properties" | "definitions" => json_schema(root, value, true),
-            "items" | "additionalProperties" | "not" => json_schema(root, value, false),
+            "properties" | "definitions" => json_schema(root, value, true, checked),
+            "items" | "additionalProperties" | "not" => json_schema(root, value, false, checked),
             "allOf" | "anyOf" | "oneOf" => Value::Array(
                 value
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|v| json_schema(root, v, false))
+                    .map(|v| json_schema(root, v, false, checked))
                     .collect(),
             ),
             "nullable" | "discriminator" | "readOnly" | "writeOnly" | "example" | "xml"
@@ -373,6 +389,19 @@ pub(crate) fn json_schema(root: &Value, value: &Value, schemas: bool) -> Value {
             out.insert("required".to_owned(), Value::Array(kept));
         }
     }
+    if checked == Checked::Request {
+        let required: Vec<Value> = match out.get("required") {
+            Some(Value::Array(required)) => required.clone(),
+            _ => Vec::new(),
+        };
+        if let Some(Value::Object(properties)) = out.get_mut("properties") {
+            for (name, property) in properties.iter_mut() {
+                if !required.iter().any(|r| r.as_str() == Some(name)) {
+                    *property = serde_json::json!({"anyOf": [property.take(), {"type": "null"}]});
+                }
+            }
+        }
+    }
     if object.get("nullable") == Some(&Value::Bool(true)) {
         return serde_json::json!({"anyOf": [Value::Object(out), {"type": "null"}]});
     }
@@ -392,12 +421,18 @@ mod tests {
             &root,
             &json!({"type": "string", "nullable": true, "example": "x"}),
             false,
+            Checked::Answer,
         );
         assert_eq!(
             converted,
             json!({"anyOf": [{"type": "string"}, {"type": "null"}]})
         );
-        let converted = json_schema(&root, &json!({"oneOf": [{"type": "string"}]}), false);
+        let converted = json_schema(
+            &root,
+            &json!({"oneOf": [{"type": "string"}]}),
+            false,
+            Checked::Answer,
+        );
         assert_eq!(converted, json!({"anyOf": [{"type": "string"}]}));
     }
 
@@ -412,8 +447,26 @@ mod tests {
                 "properties": {"id": {"type": "string", "readOnly": true}, "name": {"type": "string"}}
             }),
             false,
+            Checked::Request,
         );
         assert_eq!(converted["required"], json!(["name"]));
+    }
+
+    /// Infobip's Python SDK sends each optional property it was not given as `null`.
+    #[test]
+    fn a_request_may_send_an_optional_property_as_null_an_answer_may_not() {
+        let root = json!({});
+        let schema = json!({
+            "type": "object",
+            "required": ["to"],
+            "properties": {"to": {"type": "string"}, "bulkId": {"type": "string"}}
+        });
+        let request = validator(&root, &schema, Checked::Request).unwrap();
+        assert!(request.is_valid(&json!({"to": "41793026727", "bulkId": null})));
+        assert!(!request.is_valid(&json!({"to": null})));
+        assert!(!request.is_valid(&json!({"to": "41793026727", "bulkId": 1})));
+        let answer = validator(&root, &schema, Checked::Answer).unwrap();
+        assert!(!answer.is_valid(&json!({"to": "41793026727", "bulkId": null})));
     }
 
     #[test]
@@ -423,11 +476,20 @@ mod tests {
             "Inner": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
             "Unrelated": {"type": "string"}
         }}});
-        let kept = reachable(&root, &json!({"$ref": "#/components/schemas/Outer"}));
+        let kept = reachable(
+            &root,
+            &json!({"$ref": "#/components/schemas/Outer"}),
+            Checked::Request,
+        );
         let mut names: Vec<&str> = kept.keys().map(String::as_str).collect();
         names.sort_unstable();
         assert_eq!(names, ["Inner", "Outer"]);
-        let validator = validator(&root, &json!({"$ref": "#/components/schemas/Outer"})).unwrap();
+        let validator = validator(
+            &root,
+            &json!({"$ref": "#/components/schemas/Outer"}),
+            Checked::Request,
+        )
+        .unwrap();
         assert!(validator.is_valid(&json!({"inner": {"name": "x"}})));
         assert!(!validator.is_valid(&json!({"inner": {}})));
     }
@@ -444,5 +506,11 @@ mod tests {
             Some("must be one of A, B")
         );
         assert_eq!(scalar_problem(&json!({"type": "boolean"}), "true"), None);
+        // Python's spelling, which Infobip's Python SDK sends.
+        assert_eq!(scalar_problem(&json!({"type": "boolean"}), "False"), None);
+        assert_eq!(
+            scalar_problem(&json!({"type": "boolean"}), "no").as_deref(),
+            Some("must be a boolean")
+        );
     }
 }

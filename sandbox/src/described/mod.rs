@@ -16,6 +16,7 @@ mod answer;
 mod catalogue;
 mod check;
 mod documents;
+pub(crate) mod sample;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +34,7 @@ use crate::model::ErrorFormat;
 use crate::state::Shared;
 
 pub(crate) use answer::Shape;
+pub use catalogue::LoadError;
 pub(crate) use catalogue::{Catalogue, NotDescribed};
 
 /// How many times each described operation was called on one sandbox: its next answer's

@@ -214,11 +214,8 @@ impl Params {
     }
 
     fn flag(&self, name: &str) -> Result<bool, Failure> {
-        match self.one(name)?.as_deref() {
-            None | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(_) => Err(Failure::invalid(name, "must be true or false")),
-        }
+        self.one(name)?
+            .map_or(Ok(false), |value| crate::http::flag_value(name, &value))
     }
 }
 

@@ -23,8 +23,7 @@ type Violations = Vec<(String, String)>;
 /// fields, types and the spec's length limits: the first problem found, with its path), then
 /// every rule on the values (all problems found).
 pub(crate) fn parse_send(body: &[u8], now: DateTime<Utc>) -> Result<SmsRequestEnvelope, Failure> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Failure::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    let value = crate::http::json_body(body)?;
     let mut violations = content_shapes(&value);
     let request = match serde_path_to_error::deserialize::<_, SmsRequestEnvelope>(value) {
         Ok(request) => Some(request),

@@ -95,8 +95,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     } else {
         body
     };
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| Failure::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    let value = crate::http::json_body(body)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let (property, violation) = type_violation(&e);
         Failure::invalid(&property, violation)
@@ -110,12 +109,9 @@ fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, Failure> {
 }
 
 fn flag(pairs: &[(String, String)], name: &str) -> Result<Option<bool>, Failure> {
-    match single_value(name, pairs.iter())? {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err(Failure::invalid(name, "must be true or false")),
-    }
+    single_value(name, pairs.iter())?
+        .map(|value| crate::http::flag_value(name, value))
+        .transpose()
 }
 
 /// Voice and email are described but not modelled: an authenticated call gets a 501.
