@@ -79,6 +79,9 @@ fn main() -> ExitCode {
         Err(error) => {
             // `--help` and `--version` are "errors" that exit 0.
             let _ = error.print();
+            if let Some(hint) = left_out_product(&error) {
+                eprintln!("hint: {hint}");
+            }
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
@@ -139,3 +142,54 @@ async fn run(matches: &clap::ArgMatches) -> Result<(), Failure> {
 
 /// The output a generated command uses unless `--output` says otherwise.
 pub const GENERATED_OUTPUT: Output = Output::Json;
+
+/// What to do about a product this build leaves out (`infobip voice ...` in a build without
+/// `voice`), which clap only calls an unrecognized subcommand.
+fn left_out_product(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    let Some(ContextValue::String(name)) = error.get(ContextKind::InvalidSubcommand) else {
+        return None;
+    };
+    let built: Vec<&str> = generated::products().into_iter().map(|(p, _)| p).collect();
+    left_out_hint(name, generated::CATALOGUE, &built)
+}
+
+fn left_out_hint(name: &str, catalogue: &[&str], built: &[&str]) -> Option<String> {
+    (catalogue.contains(&name) && !built.contains(&name)).then(|| {
+        format!(
+            "`{name}` is an Infobip product this build leaves out (built without its feature): \
+             install infobip with `--features {name}`, or send its requests with `infobip api`"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_product_left_out_of_the_build_is_named_with_what_to_do() {
+        let hint = left_out_hint("voice", &["sms", "voice"], &["sms"]).unwrap_or_default();
+        assert!(hint.contains("--features voice"), "{hint}");
+        assert!(hint.contains("infobip api"), "{hint}");
+        assert_eq!(left_out_hint("sms", &["sms", "voice"], &["sms"]), None);
+        assert_eq!(left_out_hint("nonesuch", &["sms", "voice"], &["sms"]), None);
+    }
+
+    #[test]
+    #[cfg(feature = "full")]
+    fn this_build_has_every_product_of_the_catalogue() {
+        // The tests build `full`: no product can be left out, and a mistyped one is not.
+        let error = command()
+            .try_get_matches_from(["infobip", "vioce"])
+            .err()
+            .map(|e| left_out_product(&e));
+        assert_eq!(error, Some(None));
+        let built = generated::products().len();
+        // The fixture product is one more than the catalogue.
+        assert_eq!(built, generated::CATALOGUE.len() + 1);
+    }
+}

@@ -341,6 +341,7 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
     gates.push(quote!(#[cfg(feature = "fixtures")]));
     // Not an Infobip product: out of `infobip --help`, so the help reads the same with the
     // tests' build.
+    let catalogue: Vec<&str> = specs.iter().map(|spec| spec.product.as_str()).collect();
     let mut hidden: Vec<TokenStream> = specs.iter().map(|_| TokenStream::new()).collect();
     hidden.push(quote!(.hide(true)));
     quote! {
@@ -386,6 +387,10 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
                 )*
             ]
         }
+
+        /// Every product of the catalogue, whether this build has its commands or not (each
+        /// is a feature), so that a product left out is named as such.
+        pub const CATALOGUE: &[&str] = &[#(#catalogue),*];
 
         /// Each product's command names, by operationId.
         pub fn command_names() -> ::std::vec::Vec<(&'static str, &'static [(&'static str, &'static str)])> {
