@@ -24,12 +24,15 @@ fn render_one(text: &str) -> Result<codegen::ProductOutput, codegen::CodegenErro
     codegen::render_product("account", text)
 }
 
-/// The committed generated files are what the descriptions render to, and a second rendering
-/// gives the same files (each render of the catalogue takes seconds: two, not three).
+/// The committed generated files are what the descriptions render to now: what `cargo xtask
+/// regen --check` checks (this test is CI's check; xtask's own tests cover the command). The
+/// committed files were rendered by another process, so a rendering that depended on hash
+/// order or the clock would show here too; one render of the catalogue (tens of seconds) is
+/// enough.
 #[test]
-fn committed_generated_files_match_the_specs_and_rendering_is_deterministic() {
-    let first = codegen::render(&specs(), &manifests()).unwrap();
-    for file in &first.files {
+fn committed_generated_files_match_the_specs() {
+    let output = codegen::render(&specs(), &manifests()).unwrap();
+    for file in &output.files {
         let committed = std::fs::read_to_string(root().join(&file.path)).unwrap_or_default();
         assert!(
             committed == file.contents,
@@ -39,9 +42,7 @@ fn committed_generated_files_match_the_specs_and_rendering_is_deterministic() {
             codegen::SPEC_DIR
         );
     }
-    let second = codegen::render(&specs(), &manifests()).unwrap();
-    assert_eq!(first.files, second.files);
-    let account = first
+    let account = output
         .products
         .iter()
         .find(|p| p.product == "account")
