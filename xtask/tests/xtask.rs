@@ -105,11 +105,10 @@ fn scratch_checkout() -> PathBuf {
         &root.join("generated-client/src"),
         &scratch.join("generated-client/src"),
     );
-    std::fs::copy(
-        root.join("generated-client/Cargo.toml"),
-        scratch.join("generated-client/Cargo.toml"),
-    )
-    .unwrap();
+    for manifest in ["generated-client/Cargo.toml", "cli/Cargo.toml"] {
+        std::fs::create_dir_all(scratch.join(manifest).parent().unwrap()).unwrap();
+        std::fs::copy(root.join(manifest), scratch.join(manifest)).unwrap();
+    }
     copy_dir(
         &root.join("cli/src/generated"),
         &scratch.join("cli/src/generated"),
