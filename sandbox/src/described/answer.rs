@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::catalogue::resolve;
+use super::catalogue::{required_names, resolve};
 
 /// Which answer an operation gives: its calls alternate, the first one [`Shape::Required`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,13 +176,7 @@ impl Builder<'_> {
     }
 
     fn object(&mut self, schema: &Value, depth: usize) -> Value {
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = required_names(schema);
         let all = self.shape == Shape::Full && depth < FULL_DEPTH;
         let mut object = Map::new();
         for (name, property) in schema

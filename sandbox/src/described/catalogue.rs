@@ -351,6 +351,17 @@ fn content(value: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The names an object schema lists as `required` (none when it lists none).
+pub(crate) fn required_names(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// Follows a `$ref` within the description (`#/components/...`); anything else as it is.
 pub(crate) fn resolve<'a>(root: &'a Value, value: &'a Value) -> &'a Value {
     let mut value = value;

@@ -7,7 +7,7 @@ use axum::http::Method;
 use serde_json::Value;
 
 use super::answer::{example, Shape};
-use super::catalogue::{resolve, Catalogue, LoadError, Location, Operation};
+use super::catalogue::{required_names, resolve, Catalogue, LoadError, Location, Operation};
 use crate::model::{Endpoint, SchemeUsed};
 
 /// The time the date-time values of a sample call stand for.
@@ -202,13 +202,7 @@ fn text(value: &Value) -> String {
 /// The fields of a form whose schema is `schema`: the required ones, or every one.
 fn fields(root: &Value, schema: &Value, shape: SampleShape) -> Vec<SampleField> {
     let schema = resolve(root, schema);
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required_names(schema);
     let binary = |schema: &Value| {
         resolve(root, schema).get("format").and_then(Value::as_str) == Some("binary")
     };
