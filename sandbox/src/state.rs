@@ -259,7 +259,8 @@ impl Shared {
         header: Option<&str>,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
-        self.authenticate_with(|scheme| endpoint.accepts(scheme), header, peer)
+        let operation = endpoint.described().map_err(undescribed)?;
+        self.authenticate_with(|scheme| operation.accepts(scheme), header, peer)
     }
 
     /// Checks the `Authorization` header against the schemes `accepts` lets through.
@@ -333,7 +334,9 @@ impl Shared {
     /// The credential must carry the `PUBLIC_API` permission (keys) and one of the API scopes
     /// the endpoint's operation lists in `x-scopes` (none listed: none needed).
     pub fn require_scope(&self, principal: &Principal, endpoint: Endpoint) -> Result<(), Failure> {
-        self.require_scopes(principal, endpoint.operation().scopes)
+        let operation = endpoint.described().map_err(undescribed)?;
+        let wanted: Vec<&str> = operation.scopes.iter().map(String::as_str).collect();
+        self.require_scopes(principal, &wanted)
     }
 
     /// The same, for the API scopes `wanted` (any one of them will do).
@@ -593,6 +596,14 @@ impl Shared {
             },
         })
     }
+}
+
+/// A 500 for descriptions the sandbox cannot read: no call can be checked without them.
+fn undescribed(error: crate::described::LoadError) -> Failure {
+    Failure::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        error.to_string(),
+    )
 }
 
 fn decode_basic(credential: &str) -> Option<(String, String)> {

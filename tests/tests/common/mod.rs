@@ -131,7 +131,7 @@ impl World {
     pub fn assert_never_bare(&self) {
         for r in self.sandbox.requests() {
             if let Some(endpoint) = r.endpoint {
-                if !endpoint.operation().schemes.is_empty() {
+                if endpoint.takes_credentials() {
                     assert!(r.scheme.is_some(), "sent without credentials: {r:?}");
                 }
             }
