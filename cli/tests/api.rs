@@ -6,8 +6,8 @@
 mod common;
 
 use common::World;
-use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_sandbox::{Endpoint, DEMO_USERNAME};
+use secrecy::ExposeSecret as _;
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
@@ -154,14 +154,10 @@ async fn api_failures_exit_as_the_generated_commands_do() {
         .sandbox
         .create_api_key(
             DEMO_USERNAME,
-            CreateApiKeyRequest::builder()
-                .name("sms only")
-                .scope_guids(vec![String::from("sms:manage")])
-                .try_into()
-                .unwrap(),
+            serde_json::json!({"name": "sms only", "scopeGuids": ["sms:manage"]}),
         )
         .unwrap();
-    let secret = key.api_key_secret.unwrap().expose().to_owned();
+    let secret = key.secret.expose_secret().to_owned();
     let url = world.url().to_owned();
     world
         .run_with(

@@ -19,6 +19,7 @@ use infobip_sandbox::{
     every_scope, sample_calls, ArgumentPlace, SampleBody, SampleCall, SampleCredential,
     SampleFieldValue, SampleShape, DEMO_PASSWORD, DEMO_USERNAME,
 };
+use secrecy::ExposeSecret as _;
 
 /// How many commands run at once: each operation's two calls stay in order, since the
 /// sandbox alternates an operation's answer shapes call by call.
@@ -179,16 +180,14 @@ async fn every_described_operation_runs_through_the_generated_client_in_both_sha
         .sandbox
         .create_api_key(
             DEMO_USERNAME,
-            serde_json::from_value(serde_json::json!({
+            serde_json::json!({
                 "name": "every scope",
                 "scopeGuids": every_scope().unwrap(),
-            }))
-            .unwrap(),
+            }),
         )
         .unwrap()
-        .api_key_secret
-        .unwrap()
-        .expose()
+        .secret
+        .expose_secret()
         .to_owned();
     let [required, full] = SampleShape::BOTH.map(|shape| sample_calls(shape).unwrap());
     let operations: Vec<[&SampleCall; 2]> = required

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::Json;
 use common::World;
-use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_sandbox::{Endpoint, DEMO_USERNAME};
 use serde_json::{json, Value};
 
@@ -29,11 +28,7 @@ async fn page_numbers_of_api_keys_are_followed() {
             .sandbox
             .create_api_key(
                 DEMO_USERNAME,
-                CreateApiKeyRequest::builder()
-                    .name(name)
-                    .scope_guids(vec![String::from("sms:manage")])
-                    .try_into()
-                    .unwrap(),
+                serde_json::json!({"name": name, "scopeGuids": ["sms:manage"]}),
             )
             .unwrap();
     }

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use infobip_client::account::types::{
-    AccountBalance, CreateApiKeyRequest, CreateOAuth2TokenResponse, CreateSessionRequest,
-    CreateSessionResponse, OrderDirection, UpdateApiKeyRequest,
-};
-use infobip_client::Secret;
+use secrecy::ExposeSecret as _;
 
+use crate::account_bodies::{
+    Balance, CreateKeyRequest, OrderDirection, SessionAnswer, SessionRequest, TokenAnswer,
+    UpdateKeyRequest,
+};
 use crate::errors::Failure;
 use crate::http::{authorization, guard, parse_json, respond, single_value, AppState, Peer};
 use crate::keys::Present;
@@ -35,14 +35,14 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
 }
 
 async fn create_session(State(shared): AppState, ConnectInfo(peer): Peer, body: Bytes) -> Response {
-    let result = parse_json::<CreateSessionRequest>(&body).and_then(|request| {
+    let result = parse_json::<SessionRequest>(&body).and_then(|request| {
         let token = shared.create_session(
             &request.username,
-            request.password.expose(),
+            request.password.expose_secret(),
             request.unsafe_.unwrap_or(false),
             peer.ip(),
         )?;
-        Ok(Json(CreateSessionResponse::new(Secret::new(token))))
+        Ok(Json(SessionAnswer { token: &token }).into_response())
     });
     respond(Endpoint::CreateSession, result)
 }
@@ -79,7 +79,7 @@ fn issue_token(
     headers: &HeaderMap,
     query: Option<&str>,
     body: &[u8],
-) -> Result<Json<CreateOAuth2TokenResponse>, Failure> {
+) -> Result<Response, Failure> {
     let form = token_form(headers, body)?;
     // Infobip's community Node SDK sends every field in the query string with an empty body.
     let query: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
@@ -112,11 +112,12 @@ fn issue_token(
         .config
         .oauth_expires_in
         .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
-    Ok(Json(CreateOAuth2TokenResponse::new(
-        Secret::new(token),
+    Ok(Json(TokenAnswer {
+        access_token: &token,
         expires_in,
-        "Bearer",
-    )))
+        token_type: "Bearer",
+    })
+    .into_response())
 }
 
 /// The form body's fields. An empty body needs no content type: a client that sends the
@@ -148,10 +149,10 @@ fn token_field<'a>(
 
 async fn balance(State(shared): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Response {
     let result = guard(&shared, Endpoint::GetAccountBalance, &headers, peer).map(|principal| {
-        Json(AccountBalance::new(
-            principal.account.balance,
-            "EUR".to_owned(),
-        ))
+        Json(Balance {
+            balance: principal.account.balance,
+            currency: "EUR",
+        })
     });
     respond(Endpoint::GetAccountBalance, result)
 }
@@ -194,11 +195,9 @@ fn key_filter(mut query: HashMap<String, String>) -> Result<KeyFilter, Failure> 
         .transpose()?;
     let order_direction = query
         .get("orderDirection")
-        .map(|v| match v.parse::<OrderDirection>() {
-            Ok(OrderDirection::Other(_)) | Err(_) => {
-                Err(Failure::invalid("orderDirection", "must be ASC or DESC"))
-            }
-            Ok(direction) => Ok(direction),
+        .map(|v| {
+            OrderDirection::parse(v)
+                .ok_or_else(|| Failure::invalid("orderDirection", "must be ASC or DESC"))
         })
         .transpose()?;
     Ok(KeyFilter {
@@ -222,7 +221,7 @@ async fn create_key(
 ) -> Response {
     let endpoint = Endpoint::CreateApiKey;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request = parse_json::<CreateApiKeyRequest>(&body)?;
+        let request = parse_json::<CreateKeyRequest>(&body)?;
         shared.create_key(&principal.account, request)
     });
     respond(endpoint, result.map(Json))
@@ -249,7 +248,7 @@ async fn update_key(
 ) -> Response {
     let endpoint = Endpoint::UpdateApiKey;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request = parse_json::<UpdateApiKeyRequest>(&body)?;
+        let request = parse_json::<UpdateKeyRequest>(&body)?;
         let raw = parse_json::<serde_json::Map<String, serde_json::Value>>(&body)?;
         let present = Present {
             allowed_ips: raw.contains_key("allowedIPs"),

@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use infobip_client::{
-    ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,
-    ApiRequestErrorDetails,
-};
+use serde::Serialize;
 
 use crate::model::{Endpoint, ErrorFormat};
 
@@ -130,49 +127,98 @@ impl Failure {
         response
     }
 
-    fn legacy(&self, error: Option<String>) -> ApiException {
-        let mut validation_errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    fn legacy(&self, error: Option<String>) -> LegacyBody<'_> {
+        let mut validation_errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (property, violation) in &self.violations {
             validation_errors
-                .entry(property.clone())
+                .entry(property.as_str())
                 .or_default()
-                .push(violation.clone());
+                .push(violation.as_str());
         }
-        ApiException {
-            error,
-            request_error: ApiRequestError {
-                service_exception: ApiRequestErrorDetails {
-                    message_id: Some(legacy_message_id(self.status).to_owned()),
-                    text: Some(self.text.clone()),
+        LegacyBody {
+            request_error: LegacyRequestError {
+                service_exception: LegacyDetails {
+                    message_id: legacy_message_id(self.status),
+                    text: &self.text,
                     validation_errors,
                 },
             },
+            error,
         }
     }
 
-    fn new_format(&self) -> ApiError {
-        ApiError {
+    fn new_format(&self) -> NewBody<'_> {
+        NewBody {
             error_code: format!("E{}", self.status.as_u16()),
-            description: self.text.clone(),
-            action: action(self.status).to_owned(),
+            description: &self.text,
+            action: action(self.status),
             violations: self
                 .violations
                 .iter()
-                .map(|(property, violation)| ApiErrorViolation {
-                    property: Some(property.clone()),
-                    violation: Some(violation.clone()),
+                .map(|(property, violation)| Violation {
+                    property,
+                    violation,
                 })
                 .collect(),
             resources: self
                 .resources
                 .iter()
-                .map(|(name, url)| ApiErrorResource {
-                    name: Some(name.clone()),
-                    url: Some(url.clone()),
-                })
+                .map(|(name, url)| Resource { name, url })
                 .collect(),
         }
     }
+}
+
+// The two bodies are the sandbox's own, written from the descriptions' error schemas rather
+// than taken from the client, so a fault in the client's error types is not mirrored here.
+// Field order is the wire order clients have always seen.
+
+/// The legacy body: `{"requestError":{"serviceException":{...}},"error":...}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyBody<'a> {
+    request_error: LegacyRequestError<'a>,
+    /// The token endpoint's deprecated OAuth summary; absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyRequestError<'a> {
+    service_exception: LegacyDetails<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacyDetails<'a> {
+    message_id: &'static str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    validation_errors: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+/// The newer body: `errorCode`, `description`, `action`, `violations`, `resources`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewBody<'a> {
+    error_code: String,
+    description: &'a str,
+    action: &'static str,
+    violations: Vec<Violation<'a>>,
+    resources: Vec<Resource<'a>>,
+}
+
+#[derive(Serialize)]
+struct Violation<'a> {
+    property: &'a str,
+    violation: &'a str,
+}
+
+#[derive(Serialize)]
+struct Resource<'a> {
+    name: &'a str,
+    url: &'a str,
 }
 
 /// The legacy `messageId`, per Infobip's Java client's mapping to the E-codes.
@@ -209,5 +255,58 @@ fn action(status: StatusCode) -> &'static str {
             "Check the request against the API description and correct it."
         }
         _ => "Try again later.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Failure {
+        Failure {
+            resources: vec![("API Scopes".to_owned(), API_SCOPES_URL.to_owned())],
+            ..Failure::violations(vec![
+                ("to".to_owned(), "must not be blank".to_owned()),
+                ("to".to_owned(), "must be a number".to_owned()),
+                ("from".to_owned(), "too long".to_owned()),
+            ])
+        }
+    }
+
+    // The exact bytes clients have always received, key order included: the bodies are the
+    // sandbox's own structs, so nothing else pins their order.
+    #[test]
+    fn legacy_body_has_the_wire_order_and_groups_violations_by_property() {
+        let failure = sample();
+        let json = serde_json::to_string(&failure.legacy(Some("invalid_request".to_owned())));
+        assert_eq!(
+            json.ok().as_deref(),
+            Some(
+                r#"{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"The request is not valid: see the violations","validationErrors":{"from":["too long"],"to":["must not be blank","must be a number"]}}},"error":"invalid_request"}"#
+            )
+        );
+        let bare = serde_json::to_string(&Failure::not_found("No such key").legacy(None));
+        assert_eq!(
+            bare.ok().as_deref(),
+            Some(
+                r#"{"requestError":{"serviceException":{"messageId":"NOT_FOUND","text":"No such key"}}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn new_body_has_the_wire_order() {
+        let json = serde_json::to_string(&sample().new_format());
+        assert_eq!(
+            json.ok().as_deref(),
+            Some(concat!(
+                r#"{"errorCode":"E400","description":"The request is not valid: see the violations","#,
+                r#""action":"Check the request against the API description and correct it.","#,
+                r#""violations":[{"property":"to","violation":"must not be blank"},"#,
+                r#"{"property":"to","violation":"must be a number"},"#,
+                r#"{"property":"from","violation":"too long"}],"#,
+                r#""resources":[{"name":"API Scopes","url":"https://www.infobip.com/docs/essentials/api-essentials/api-authorization"}]}"#
+            ))
+        );
     }
 }

@@ -48,7 +48,12 @@ pub(crate) fn guard(
 /// Reads a JSON body without insisting on its content type, and reports what is wrong in the
 /// endpoint's error format rather than axum's plain text.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    serde_json::from_value(json_body(body)?)
+    from_json(json_body(body)?)
+}
+
+/// A body already read as JSON, as `T`.
+pub(crate) fn from_json<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, Failure> {
+    serde_json::from_value(body)
         .map_err(|e| Failure::bad_request(format!("The request body is not valid: {e}")))
 }
 

@@ -2,14 +2,25 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Months, Utc};
-use infobip_client::account::types::{
-    ApiKey, CreateApiKeyRequest, Permission, Platform, PlatformAction, UpdateApiKeyRequest,
+use crate::account_bodies::{
+    CreateKeyRequest, KeyAnswer, Platform, UpdateKeyRequest, PERMISSIONS, PLATFORM_ACTIONS,
+    PUBLIC_API, WEB_SDK,
 };
-use infobip_client::Secret;
-
 use crate::errors::Failure;
 use crate::ids::{random_hex, random_uuid};
+use chrono::{DateTime, Months, Utc};
+use secrecy::SecretString;
+
+/// An API key [`Sandbox::create_api_key`](crate::Sandbox::create_api_key) made: what a test
+/// needs to use it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CreatedKey {
+    /// The key's id, for the key endpoints' paths.
+    pub id: String,
+    /// The key itself, for `Authorization: App <secret>`.
+    pub secret: SecretString,
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct StoredKey {
@@ -21,7 +32,7 @@ pub(crate) struct StoredKey {
     pub valid_from: DateTime<Utc>,
     pub valid_to: DateTime<Utc>,
     pub enabled: bool,
-    pub permissions: Vec<Permission>,
+    pub permissions: Vec<String>,
     pub platform: Vec<Platform>,
     pub scope_guids: Vec<String>,
 }
@@ -38,7 +49,7 @@ pub(crate) struct Present {
 
 impl StoredKey {
     pub fn create(
-        request: CreateApiKeyRequest,
+        request: CreateKeyRequest,
         account_id: String,
         default_scopes: &[String],
         now: DateTime<Utc>,
@@ -47,7 +58,7 @@ impl StoredKey {
             return Err(Failure::invalid("name", "must not be blank"));
         }
         let permissions = if request.permissions.is_empty() {
-            vec![Permission::PublicApi]
+            vec![PUBLIC_API.to_owned()]
         } else {
             request.permissions
         };
@@ -59,11 +70,10 @@ impl StoredKey {
             secret: format!("{}-{}", random_hex(16), random_uuid()),
             account_id,
             name: request.name,
-            allowed_ips: request.allowed_i_ps,
-            valid_from: request.valid_from.map_or(now, |t| t.get()),
+            allowed_ips: request.allowed_ips,
+            valid_from: request.valid_from.unwrap_or(now),
             valid_to: request
                 .valid_to
-                .map(|t| t.get())
                 .unwrap_or_else(|| now.checked_add_months(Months::new(12)).unwrap_or(now)),
             enabled: true,
             permissions,
@@ -75,7 +85,7 @@ impl StoredKey {
     }
 
     /// Applies an update: every field given replaces the stored one.
-    pub fn update(&self, request: UpdateApiKeyRequest, present: Present) -> Result<Self, Failure> {
+    pub fn update(&self, request: UpdateKeyRequest, present: Present) -> Result<Self, Failure> {
         let mut key = self.clone();
         if let Some(account_id) = request.account_id {
             if account_id != key.account_id {
@@ -92,13 +102,13 @@ impl StoredKey {
             key.name = name;
         }
         if present.allowed_ips {
-            key.allowed_ips = request.allowed_i_ps;
+            key.allowed_ips = request.allowed_ips;
         }
         if let Some(valid_from) = request.valid_from {
-            key.valid_from = valid_from.get();
+            key.valid_from = valid_from;
         }
         if let Some(valid_to) = request.valid_to {
-            key.valid_to = valid_to.get();
+            key.valid_to = valid_to;
         }
         if let Some(enabled) = request.enabled {
             key.enabled = enabled;
@@ -126,29 +136,30 @@ impl StoredKey {
         if self.valid_to <= self.valid_from {
             return Err(Failure::invalid("validTo", "must be after validFrom"));
         }
-        // The client's enums accept values they do not list; Infobip knows only these.
-        if let Some(Permission::Other(unknown)) = self
+        // Infobip knows only these.
+        if let Some(unknown) = self
             .permissions
             .iter()
-            .find(|p| matches!(p, Permission::Other(_)))
+            .find(|p| !PERMISSIONS.contains(&p.as_str()))
         {
             return Err(Failure::invalid(
                 "permissions",
                 format!("`{unknown}` is not one of PUBLIC_API, 2FA_CLIENT, WEB_SDK"),
             ));
         }
-        if let Some(action) = self.platform.iter().find_map(|p| match &p.action {
-            Some(PlatformAction::Other(action)) => Some(action),
-            _ => None,
-        }) {
+        if let Some(action) = self
+            .platform
+            .iter()
+            .filter_map(|p| p.action.as_deref())
+            .find(|action| !PLATFORM_ACTIONS.contains(action))
+        {
             return Err(Failure::invalid(
                 "platform.action",
                 format!("`{action}` is not one of FILL, FORCE"),
             ));
         }
-        if self.permissions.contains(&Permission::PublicApi)
-            && self.permissions.contains(&Permission::WebSdk)
-        {
+        let has = |permission: &str| self.permissions.iter().any(|p| p == permission);
+        if has(PUBLIC_API) && has(WEB_SDK) {
             return Err(Failure::invalid(
                 "permissions",
                 "PUBLIC_API and WEB_SDK cannot be combined",
@@ -187,20 +198,19 @@ impl StoredKey {
         None
     }
 
-    pub fn to_api(&self) -> ApiKey {
-        {
-            let mut value = ApiKey::new(self.name.clone());
-            value.account_id = Some(self.account_id.clone());
-            value.allowed_i_ps = self.allowed_ips.clone();
-            value.api_key_secret = Some(Secret::new(self.secret.clone()));
-            value.enabled = Some(self.enabled);
-            value.id = Some(self.id.clone());
-            value.permissions = self.permissions.clone();
-            value.platform = self.platform.clone();
-            value.scope_guids = Some(self.scope_guids.clone());
-            value.valid_from = Some(self.valid_from.into());
-            value.valid_to = Some(self.valid_to.into());
-            value
+    pub fn to_api(&self) -> KeyAnswer {
+        KeyAnswer {
+            account_id: self.account_id.clone(),
+            allowed_ips: self.allowed_ips.clone(),
+            api_key_secret: self.secret.clone(),
+            enabled: self.enabled,
+            id: self.id.clone(),
+            name: self.name.clone(),
+            permissions: self.permissions.clone(),
+            platform: self.platform.clone(),
+            scope_guids: self.scope_guids.clone(),
+            valid_from: crate::time::to_millis(self.valid_from),
+            valid_to: crate::time::to_millis(self.valid_to),
         }
     }
 }

@@ -197,6 +197,7 @@
 //! ```
 
 mod account;
+mod account_bodies;
 mod clock;
 mod config;
 mod described;
@@ -210,6 +211,7 @@ mod routes;
 mod server;
 mod sms;
 mod state;
+mod time;
 mod two_factor;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -222,6 +224,7 @@ pub use described::sample::{
     SampleCredential, SampleField, SampleFieldValue, SampleShape,
 };
 pub use described::LoadError;
+pub use keys::CreatedKey;
 pub use log::{LogLimits, LogStats};
 pub use model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 pub use server::{Sandbox, SandboxError, StartError};

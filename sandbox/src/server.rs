@@ -9,13 +9,15 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use infobip_client::account::types::{ApiKey, CreateApiKeyRequest};
-
+use crate::account_bodies::CreateKeyRequest;
 use crate::config::SandboxConfig;
+use crate::http::from_json;
+use crate::keys::CreatedKey;
 use crate::log::LogStats;
 use crate::model::{Endpoint, Fault, RecordedRequest, SchemeUsed};
 use crate::routes::{router, ConnectionKill};
@@ -277,14 +279,15 @@ impl Sandbox {
         self.shared.end_sessions(username);
     }
 
-    /// Creates an API key for `username` without going through HTTP, with the same defaults
-    /// and checks as `POST /settings/2/api-keys`; handy to set up a test. Not logged and not
-    /// throttled.
+    /// Creates an API key for `username` from `body`, the JSON body of
+    /// `POST /settings/2/api-keys` (`{"name": ..., "scopeGuids": [...]}`), without going
+    /// through HTTP, with the same defaults and checks; handy to set up a test. Not logged and
+    /// not throttled.
     pub fn create_api_key(
         &self,
         username: &str,
-        request: CreateApiKeyRequest,
-    ) -> Result<ApiKey, SandboxError> {
+        body: serde_json::Value,
+    ) -> Result<CreatedKey, SandboxError> {
         let account = self
             .shared
             .config
@@ -292,8 +295,12 @@ impl Sandbox {
             .iter()
             .find(|a| a.username == username)
             .ok_or_else(|| SandboxError::UnknownUser(username.to_owned()))?;
-        self.shared
-            .create_key(account, request)
+        from_json::<CreateKeyRequest>(body)
+            .and_then(|request| self.shared.create_key(account, request))
+            .map(|key| CreatedKey {
+                id: key.id,
+                secret: SecretString::from(key.api_key_secret),
+            })
             .map_err(|failure| SandboxError::Refused(failure.text))
     }
 

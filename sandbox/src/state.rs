@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use infobip_client::account::types::{
-    ApiKey, ApiKeyPage, CreateApiKeyRequest, OrderDirection, Paging,
-};
-use infobip_client::account::types::{Permission, UpdateApiKeyRequest};
 
+use crate::account_bodies::{
+    CreateKeyRequest, KeyAnswer, KeyPage, OrderDirection, Paging, UpdateKeyRequest, PUBLIC_API,
+};
 use crate::config::{Account, SandboxConfig, SessionRule};
 use crate::errors::Failure;
 use crate::ids::{random_hex, random_uuid};
@@ -68,7 +67,7 @@ pub(crate) struct Principal {
     /// The key's scopes for `App`, the user's role scopes otherwise.
     pub scopes: Vec<String>,
     /// The key's permissions for `App`; `None` for the user's own credentials.
-    pub permissions: Option<Vec<Permission>>,
+    pub permissions: Option<Vec<String>>,
 }
 
 /// The state shared by every connection.
@@ -125,10 +124,7 @@ impl Shared {
     /// The wall-clock time of the sandbox's clock (which a `ManualClock` moves too), to the
     /// millisecond, as Infobip keeps times.
     pub fn wall(&self) -> chrono::DateTime<chrono::Utc> {
-        infobip_client::DateTime::from(chrono::DateTime::<chrono::Utc>::from(
-            self.config.clock.wall(),
-        ))
-        .get()
+        crate::time::to_millis(self.config.clock.wall().into())
     }
 
     fn account_by_name(&self, username: &str) -> Option<&Account> {
@@ -263,7 +259,8 @@ impl Shared {
         header: Option<&str>,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
-        self.authenticate_with(|scheme| endpoint.accepts(scheme), header, peer)
+        let operation = endpoint.described().map_err(undescribed)?;
+        self.authenticate_with(|scheme| operation.accepts(scheme), header, peer)
     }
 
     /// Checks the `Authorization` header against the schemes `accepts` lets through.
@@ -337,7 +334,9 @@ impl Shared {
     /// The credential must carry the `PUBLIC_API` permission (keys) and one of the API scopes
     /// the endpoint's operation lists in `x-scopes` (none listed: none needed).
     pub fn require_scope(&self, principal: &Principal, endpoint: Endpoint) -> Result<(), Failure> {
-        self.require_scopes(principal, endpoint.operation().scopes)
+        let operation = endpoint.described().map_err(undescribed)?;
+        let wanted: Vec<&str> = operation.scopes.iter().map(String::as_str).collect();
+        self.require_scopes(principal, &wanted)
     }
 
     /// The same, for the API scopes `wanted` (any one of them will do).
@@ -345,7 +344,7 @@ impl Shared {
         let public_api = principal
             .permissions
             .as_ref()
-            .is_none_or(|p| p.contains(&Permission::PublicApi));
+            .is_none_or(|p| p.iter().any(|p| p == PUBLIC_API));
         if !public_api {
             return Err(Failure::forbidden(
                 "Insufficient permissions: the API key lacks the PUBLIC_API permission",
@@ -500,8 +499,8 @@ impl Shared {
     pub fn create_key(
         &self,
         account: &Account,
-        request: CreateApiKeyRequest,
-    ) -> Result<ApiKey, Failure> {
+        request: CreateKeyRequest,
+    ) -> Result<KeyAnswer, Failure> {
         if request
             .account_id
             .as_ref()
@@ -518,7 +517,7 @@ impl Shared {
         Ok(api)
     }
 
-    pub fn get_key(&self, account: &Account, id: &str) -> Result<ApiKey, Failure> {
+    pub fn get_key(&self, account: &Account, id: &str) -> Result<KeyAnswer, Failure> {
         self.lock()
             .keys
             .iter()
@@ -531,9 +530,9 @@ impl Shared {
         &self,
         account: &Account,
         id: &str,
-        request: UpdateApiKeyRequest,
+        request: UpdateKeyRequest,
         present: Present,
-    ) -> Result<ApiKey, Failure> {
+    ) -> Result<KeyAnswer, Failure> {
         let mut inner = self.lock();
         let stored = inner
             .keys
@@ -544,7 +543,7 @@ impl Shared {
         Ok(stored.to_api())
     }
 
-    pub fn list_keys(&self, account: &Account, filter: KeyFilter) -> Result<ApiKeyPage, Failure> {
+    pub fn list_keys(&self, account: &Account, filter: KeyFilter) -> Result<KeyPage, Failure> {
         let inner = self.lock();
         let mut keys: Vec<&StoredKey> = inner
             .keys
@@ -585,21 +584,26 @@ impl Shared {
             .take(size)
             .map(StoredKey::to_api)
             .collect();
-        Ok({
-            let mut value = ApiKeyPage::new({
-                let mut value = Paging::new();
-                value.order_by = filter.order_by;
-                value.order_direction = filter.order_direction;
-                value.page = Some(filter.page);
-                value.page_size = Some(filter.size);
-                value.total_count = Some(i64::try_from(total).unwrap_or(i64::MAX));
-                value.total_pages = Some(i32::try_from(total.div_ceil(size)).unwrap_or(i32::MAX));
-                value
-            });
-            value.api_keys = api_keys;
-            value
+        Ok(KeyPage {
+            api_keys,
+            paging: Paging {
+                order_by: filter.order_by,
+                order_direction: filter.order_direction,
+                page: filter.page,
+                page_size: filter.size,
+                total_count: i64::try_from(total).unwrap_or(i64::MAX),
+                total_pages: i32::try_from(total.div_ceil(size)).unwrap_or(i32::MAX),
+            },
         })
     }
+}
+
+/// A 500 for descriptions the sandbox cannot read: no call can be checked without them.
+fn undescribed(error: crate::described::LoadError) -> Failure {
+    Failure::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        error.to_string(),
+    )
 }
 
 fn decode_basic(credential: &str) -> Option<(String, String)> {

@@ -1357,15 +1357,16 @@ async fn generated_client_reads_the_sandboxs_bodies() {
 
 #[tokio::test]
 async fn create_api_key_helper_sets_up_keys_directly() {
-    use infobip_client::account::types::CreateApiKeyRequest;
+    use secrecy::ExposeSecret as _;
 
     let env = Env::default().await;
-    let request = CreateApiKeyRequest::new("direct".to_owned());
+    let request = serde_json::json!({"name": "direct"});
     let key = env
         .sandbox
         .create_api_key(DEMO_USERNAME, request.clone())
         .unwrap();
-    let auth = format!("App {}", key.api_key_secret.unwrap().expose());
+    assert_eq!(key.id.len(), 32);
+    let auth = format!("App {}", key.secret.expose_secret());
     assert_eq!(status_of(env.balance(&auth)).await, 200);
     let err = env.sandbox.create_api_key("nobody", request).unwrap_err();
     assert!(err

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use axum::http::Method;
 use serde_json::Value;
 
-use crate::model::SchemeUsed;
+use crate::model::{Endpoint, SchemeUsed};
 
 use super::check::BodyValidator;
 use super::documents::DOCUMENTS;
@@ -330,6 +330,27 @@ impl Operation {
     }
 }
 
+impl Endpoint {
+    /// Its operation in the descriptions, the source of the schemes it accepts (`security`)
+    /// and of the API scopes one of which a call needs (`x-scopes`).
+    pub(crate) fn described(self) -> Result<&'static Operation, LoadError> {
+        let (method, template) = self.template();
+        Catalogue::get()?
+            .operations
+            .iter()
+            .find(|o| o.method == method && o.path == template)
+            .ok_or_else(|| LoadError {
+                product: template.to_owned(),
+                reason: format!("it has no `{method} {template}`, which the sandbox serves"),
+            })
+    }
+
+    /// Whether a call needs credentials: its operation has a `security` list.
+    pub fn takes_credentials(self) -> bool {
+        self.described().map_or(true, |o| !o.schemes.is_empty())
+    }
+}
+
 /// `true` when `value[key]` is `true`.
 fn flag(value: &Value, key: &str) -> bool {
     value.get(key).and_then(Value::as_bool).unwrap_or(false)
@@ -469,6 +490,32 @@ mod tests {
         assert_eq!(
             operation.path_values("/settings/2/api-keys/K1"),
             vec![("apiKeyId", "K1")]
+        );
+    }
+
+    #[test]
+    fn every_endpoint_has_its_operation_with_its_schemes_and_scopes() {
+        for endpoint in Endpoint::ALL {
+            let operation = endpoint.described().unwrap();
+            assert_eq!(
+                (operation.method.clone(), operation.path.as_str()),
+                endpoint.template(),
+                "{endpoint:?}"
+            );
+        }
+        let open: Vec<Endpoint> = Endpoint::ALL
+            .into_iter()
+            .filter(|e| !e.takes_credentials())
+            .collect();
+        assert_eq!(open, [Endpoint::CreateSession, Endpoint::CreateOAuth2Token]);
+        let described = |endpoint: Endpoint| endpoint.described().unwrap();
+        assert!(described(Endpoint::GetAccountBalance).accepts(SchemeUsed::ApiKey));
+        // The key endpoints take any scheme but an API key.
+        assert!(!described(Endpoint::CreateApiKey).accepts(SchemeUsed::ApiKey));
+        assert!(described(Endpoint::CreateApiKey).accepts(SchemeUsed::Bearer));
+        assert_eq!(
+            described(Endpoint::SendSmsMessages).scopes,
+            ["message:send", "sms:message:send", "sms:manage"]
         );
     }
 }

@@ -119,10 +119,7 @@ fn respond(
         return Ok(status.into_response());
     }
     if media == "application/json" || media.ends_with("+json") {
-        let now = shared
-            .wall()
-            .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
-            .to_string();
+        let now = crate::time::format(shared.wall());
         let value = answer::example(&operation.document.root, schema, shape, &now);
         let body = serde_json::to_vec(&value)
             .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

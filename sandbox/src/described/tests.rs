@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 
 use super::catalogue::Catalogue;
@@ -46,14 +47,13 @@ async fn every_described_operation_takes_a_described_request_and_answers_in_both
     let key = sandbox
         .create_api_key(
             DEMO_USERNAME,
-            serde_json::from_value(serde_json::json!({
+            serde_json::json!({
                 "name": "every scope",
                 "scopeGuids": every_scope().unwrap(),
-            }))
-            .unwrap(),
+            }),
         )
         .unwrap();
-    let key_secret = key.api_key_secret.clone().unwrap().expose().to_owned();
+    let key_secret = key.secret.expose_secret().to_owned();
     let calls = SampleShape::BOTH.map(|shape| sample_calls(shape).unwrap());
     // (stateful, proven, operations) per product.
     let mut report: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();

@@ -199,16 +199,13 @@ impl Params {
     fn date(&self, name: &str) -> Result<Option<DateTime<Utc>>, Failure> {
         self.one(name)?
             .map(|value| {
-                value
-                    .parse::<infobip_client::DateTime>()
-                    .map(infobip_client::DateTime::get)
-                    .map_err(|_| {
-                        Failure::invalid(
-                            name,
-                            "must be a date-time such as 2026-01-31T09:30:00.000+0000 \
+                crate::time::parse(&value).ok_or_else(|| {
+                    Failure::invalid(
+                        name,
+                        "must be a date-time such as 2026-01-31T09:30:00.000+0000 \
                              (a `+` in a query string is sent as %2B)",
-                        )
-                    })
+                    )
+                })
             })
             .transpose()
     }

@@ -6,7 +6,6 @@
 use base64::Engine as _;
 use infobip_auth::clock::ManualClock;
 use infobip_auth::{ClientBuilder, Infobip};
-use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
 use infobip_client::sms::types::{
     MessageDeliveryReporting, SmsMessage, SmsRequestEnvelope, SmsResponseEnvelope,
@@ -16,6 +15,7 @@ use infobip_client::{Products as _, ResponseValue};
 use infobip_sandbox::{
     Endpoint, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
+use secrecy::ExposeSecret as _;
 use workspace_tests::ClientClock;
 
 /// A legacy 500 body, as Infobip's login endpoints send it.
@@ -91,17 +91,10 @@ impl World {
             .sandbox
             .create_api_key(
                 DEMO_USERNAME,
-                CreateApiKeyRequest::builder()
-                    .name(name)
-                    .scope_guids(scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                    .try_into()
-                    .unwrap(),
+                serde_json::json!({"name": name, "scopeGuids": scopes}),
             )
             .unwrap();
-        (
-            key.id.unwrap(),
-            key.api_key_secret.unwrap().expose().to_owned(),
-        )
+        (key.id, key.secret.expose_secret().to_owned())
     }
 
     /// A connection of `builder`'s credentials to the sandbox, on the shared clock.
@@ -138,7 +131,7 @@ impl World {
     pub fn assert_never_bare(&self) {
         for r in self.sandbox.requests() {
             if let Some(endpoint) = r.endpoint {
-                if !endpoint.operation().schemes.is_empty() {
+                if endpoint.takes_credentials() {
                     assert!(r.scheme.is_some(), "sent without credentials: {r:?}");
                 }
             }
