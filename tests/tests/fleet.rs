@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use infobip_auth::clock::ManualClock;
 use infobip_auth::store::EncryptionKey;
-use infobip_auth::{ClientBuilder, ClientExt as _, InfobipAuth};
+use infobip_auth::{ClientBuilder, ClientExt as _};
 use infobip_client::account::Client;
-use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
     Endpoint, Fault, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
 };
@@ -326,11 +325,7 @@ fn redis_client(
 }
 
 fn store_key(client: &Client) -> String {
-    client
-        .inner()
-        .downcast_ref::<InfobipAuth>()
-        .and_then(InfobipAuth::store_key)
-        .unwrap()
+    infobip_auth::store::store_key(client).unwrap()
 }
 
 async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
