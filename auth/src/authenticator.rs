@@ -66,7 +66,8 @@ impl HeaderSource {
 /// The authenticator behind every client built by [`ClientBuilder`](crate::ClientBuilder).
 pub struct InfobipAuth {
     scheme: Scheme,
-    credential: HeaderSource,
+    /// The scheme's header: fixed, or from tokens it renews.
+    header_source: HeaderSource,
     /// A secret read again from its source, if it was given one.
     rotation: Option<Rotation>,
     /// What login calls go through, whoever makes them: no redirects.
@@ -85,9 +86,9 @@ impl fmt::Debug for InfobipAuth {
         debug
             .field("scheme", &self.scheme)
             .field("credentials", &"[redacted]");
-        if let HeaderSource::Renewing(tokens) = &self.credential {
+        if let HeaderSource::Renewing(tokens) = &self.header_source {
             debug
-                .field("username", &tokens.source.user())
+                .field("username", &tokens.source.scheme().user())
                 .field("token_cached", &tokens.has_token())
                 .field("shared_store", &tokens.store_key().is_some());
         }
@@ -98,7 +99,7 @@ impl fmt::Debug for InfobipAuth {
 impl InfobipAuth {
     pub(crate) fn new(
         scheme: Scheme,
-        credential: HeaderSource,
+        header_source: HeaderSource,
         rotation: Option<Rotation>,
         login_http: reqwest::Client,
         calls: CallRetry,
@@ -106,7 +107,7 @@ impl InfobipAuth {
     ) -> Self {
         Self {
             scheme,
-            credential,
+            header_source,
             rotation,
             login_http,
             deprecations: Notices::default(),
@@ -131,12 +132,12 @@ impl InfobipAuth {
         let Some(prepared) = settled.await else {
             return false;
         };
-        match (prepared, &self.credential) {
+        match (prepared, &self.header_source) {
             (Prepared::Header(made), HeaderSource::Static { header, .. }) => {
                 header.store(Arc::new(made));
             }
             (Prepared::Password(password), HeaderSource::Renewing(tokens)) => {
-                if let Err(error) = tokens.source.credentials().set_password(password) {
+                if let Err(error) = tokens.source.scheme().credentials().set_password(password) {
                     // Checked by `prepare`; kept for the day the two checks part ways.
                     tracing::warn!(error = %error, "the new secret cannot be used; keeping the current one");
                     return false;
@@ -153,7 +154,7 @@ impl InfobipAuth {
     /// was, so that one the connection cannot use never becomes current.
     fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::error::ConfigError> {
         let copy = || SecretString::from(secret.expose_secret());
-        match &self.credential {
+        match &self.header_source {
             HeaderSource::Static { kind, .. } => match kind {
                 StaticKind::ApiKey => api_key_header(secret),
                 StaticKind::Basic(username) => {
@@ -174,22 +175,12 @@ impl InfobipAuth {
         self.scheme
     }
 
-    /// The key of this client's entry in its shared token store, for its current secret, if
-    /// it has one.
-    #[doc(hidden)]
-    pub fn store_key(&self) -> Option<String> {
-        match &self.credential {
-            HeaderSource::Renewing(tokens) => tokens.store_key(),
-            HeaderSource::Static { .. } => None,
-        }
-    }
-
     /// Ends the session this client holds, if any (with a shared token store: the session
     /// the store holds, whichever process created it). A session the server already ended
     /// counts as ended. The next call that needs a session logs in again. A no-op for the
     /// schemes without anything to end.
     pub(crate) async fn logout(&self) -> Result<(), AuthError> {
-        match &self.credential {
+        match &self.header_source {
             HeaderSource::Renewing(tokens) => tokens.logout().await,
             HeaderSource::Static { .. } => Ok(()),
         }
@@ -197,7 +188,7 @@ impl InfobipAuth {
 
     /// Ends the pause after a failed login, here and in a shared store.
     pub(crate) async fn clear_login_cooldown(&self) {
-        if let HeaderSource::Renewing(tokens) = &self.credential {
+        if let HeaderSource::Renewing(tokens) = &self.header_source {
             tokens.clear_cooldown().await;
         }
     }
@@ -222,10 +213,11 @@ impl InfobipAuth {
     /// (this process's, else the shared store's), never a renewed one, and the token is
     /// forgotten once it has been sent.
     fn ends_token(&self, operation: &'static Operation) -> Option<&Arc<Tokens>> {
-        match &self.credential {
+        match &self.header_source {
             HeaderSource::Renewing(tokens)
                 if tokens
                     .source
+                    .scheme()
                     .end_operation()
                     .is_some_and(|end| std::ptr::eq(end, operation)) =>
             {
@@ -352,7 +344,7 @@ impl InfobipAuth {
             let login = self.login_http.execute(request);
             return Box::pin(login).await.map_err(S::from_reqwest);
         }
-        match (self.ends_token(operation), &self.credential) {
+        match (self.ends_token(operation), &self.header_source) {
             (Some(tokens), _) => Box::pin(self.send_ending(sender, tokens, request)).await,
             (None, HeaderSource::Renewing(tokens)) => {
                 self.send_with_reauth(operation, sender, tokens, request, rebuild)
@@ -480,7 +472,7 @@ impl InfobipAuth {
     /// could come back with a secret in it (no secret in its URL, no secret in the answer).
     /// Such a request goes to the transport as it is: the API key's hot path.
     fn sends_as_is(&self, operation: &'static Operation, request: &reqwest::Request) -> bool {
-        matches!(self.credential, HeaderSource::Static { .. })
+        matches!(self.header_source, HeaderSource::Static { .. })
             && self.rotation.is_none()
             && self.calls.policy(operation).is_none()
             && !operation.is_unauthenticated()
@@ -528,7 +520,7 @@ impl InfobipAuth {
         if let Err(error) = self.check(operation) {
             return Ready::Done(Err(error));
         }
-        let header = match &self.credential {
+        let header = match &self.header_source {
             HeaderSource::Static { header, .. } => HeaderValue::clone(&header.load()),
             HeaderSource::Renewing(tokens) if self.ends_token(operation).is_some() => {
                 match tokens.current_header() {
@@ -697,5 +689,19 @@ impl<'a> Replay<'a> {
                 }
             },
         }
+    }
+}
+
+/// The key of `client`'s entry in its shared token store, for its current secret, if it has
+/// one: for the command line's cache and for tests that read or tamper with the store.
+#[cfg(feature = "token-store")]
+#[doc(hidden)]
+pub fn store_key<C: infobip_client::ClientInfo<infobip_client::Auth>>(
+    client: &C,
+) -> Option<String> {
+    let auth = client.inner().downcast_ref::<InfobipAuth>()?;
+    match &auth.header_source {
+        HeaderSource::Renewing(tokens) => tokens.store_key(),
+        HeaderSource::Static { .. } => None,
     }
 }

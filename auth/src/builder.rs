@@ -21,7 +21,7 @@ use crate::rotation::SecretSource;
 use crate::rotation::{read_at_connect, Rotation};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
-use crate::scheme::{api_key_header, basic_header, TokenSource, UserCredentials};
+use crate::scheme::{api_key_header, basic_header, TokenScheme, TokenSource, UserCredentials};
 #[cfg(feature = "token-store")]
 use crate::store::{EncryptionKey, TokenStore};
 use crate::token::refresh_margin;
@@ -30,34 +30,18 @@ use crate::validate::normalize_base_url;
 
 /// The scheme chosen and its credentials as given (secrets not read yet: a file or a
 /// callback is read by `build`).
-pub(crate) enum GivenCredentials {
-    Basic {
-        username: String,
-        password: SecretInput,
-    },
-    ApiKey {
-        key: SecretInput,
-    },
-    Ibsso {
-        username: String,
-        password: SecretInput,
-    },
-    OAuth2 {
-        client_id: String,
-        client_secret: SecretInput,
-    },
+pub(crate) struct GivenCredentials {
+    scheme: Scheme,
+    /// The username (the client ID for OAuth 2.0); none for an API key.
+    user: Option<String>,
+    /// The password, client secret or API key.
+    secret: SecretInput,
 }
 
 /// A secret as given: fixed, or read from a source (and read again when it may have changed).
 pub(crate) enum SecretInput {
     Fixed(SecretString),
     From(Arc<dyn SecretSource>),
-}
-
-impl<S: Into<SecretString>> From<S> for SecretInput {
-    fn from(secret: S) -> Self {
-        SecretInput::Fixed(secret.into())
-    }
 }
 
 impl SecretInput {
@@ -78,32 +62,16 @@ impl SecretInput {
 }
 
 impl GivenCredentials {
-    pub(crate) fn scheme(&self) -> Scheme {
-        match self {
-            GivenCredentials::Basic { .. } => Scheme::Basic,
-            GivenCredentials::ApiKey { .. } => Scheme::ApiKeyHeader,
-            GivenCredentials::Ibsso { .. } => Scheme::IbssoTokenHeader,
-            GivenCredentials::OAuth2 { .. } => Scheme::OAuth2,
-        }
-    }
-
-    fn username(&self) -> Option<&str> {
-        match self {
-            GivenCredentials::Basic { username, .. } | GivenCredentials::Ibsso { username, .. } => {
-                Some(username)
-            }
-            GivenCredentials::OAuth2 { client_id, .. } => Some(client_id),
-            GivenCredentials::ApiKey { .. } => None,
-        }
-    }
-
     /// Whether the scheme has tokens that a store could share.
     #[cfg(feature = "token-store")]
     fn renews(&self) -> bool {
-        matches!(
-            self,
-            GivenCredentials::Ibsso { .. } | GivenCredentials::OAuth2 { .. }
-        )
+        matches!(self.scheme, Scheme::IbssoTokenHeader | Scheme::OAuth2)
+    }
+}
+
+impl SecretInput {
+    fn from_source(source: impl SecretSource) -> Self {
+        SecretInput::From(Arc::new(source))
     }
 }
 
@@ -114,7 +82,7 @@ impl GivenCredentials {
 /// the [`base_url`](Self::base_url), adjust what you need, then [`build`](Self::build).
 /// Everything is validated in `build`, which names the offending setting.
 pub struct ClientBuilder {
-    pub(crate) credentials: GivenCredentials,
+    credentials: GivenCredentials,
     base_url: Option<String>,
     http: Option<reqwest::Client>,
     timeout: Duration,
@@ -178,8 +146,8 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut shown = f.debug_struct("ClientBuilder");
         shown
-            .field("scheme", &self.credentials.scheme())
-            .field("username", &self.credentials.username())
+            .field("scheme", &self.credentials.scheme)
+            .field("username", &self.credentials.user)
             .field("secret", &"[redacted]")
             // A URL with `user:password@` would print the password.
             .field(
@@ -210,9 +178,13 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    pub(crate) fn new(credentials: GivenCredentials) -> Self {
+    fn new(scheme: Scheme, user: Option<String>, secret: SecretInput) -> Self {
         Self {
-            credentials,
+            credentials: GivenCredentials {
+                scheme,
+                user,
+                secret,
+            },
             base_url: None,
             http: None,
             timeout: Duration::from_secs(30),
@@ -239,22 +211,21 @@ impl ClientBuilder {
     /// HTTP Basic: `Authorization: Basic base64(username:password)` on every request.
     /// Simple, but the password travels with each call.
     pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        Self::new(GivenCredentials::Basic {
-            username: username.into(),
-            password: SecretInput::Fixed(password.into()),
-        })
+        Self::new(
+            Scheme::Basic,
+            Some(username.into()),
+            SecretInput::Fixed(password.into()),
+        )
     }
 
     /// API key: `Authorization: App <key>`. Cannot call the API key management operations.
     pub fn api_key(key: impl Into<SecretString>) -> Self {
-        Self::new(GivenCredentials::ApiKey {
-            key: SecretInput::Fixed(key.into()),
-        })
+        Self::new(Scheme::ApiKeyHeader, None, SecretInput::Fixed(key.into()))
     }
 
     /// The scheme these credentials authenticate with.
     pub fn scheme(&self) -> Scheme {
-        self.credentials.scheme()
+        self.credentials.scheme
     }
 
     /// [`api_key`](Self::api_key) with the key read from `source` (a
@@ -262,57 +233,63 @@ impl ClientBuilder {
     /// [`secret_check_interval`](Self::secret_check_interval) and after a 401: a rotated key
     /// takes effect without a restart.
     pub fn api_key_from(source: impl SecretSource) -> Self {
-        Self::new(GivenCredentials::ApiKey {
-            key: SecretInput::From(Arc::new(source)),
-        })
+        Self::new(Scheme::ApiKeyHeader, None, SecretInput::from_source(source))
     }
 
     /// [`basic`](Self::basic) with the password read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does.
     pub fn basic_from(username: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(GivenCredentials::Basic {
-            username: username.into(),
-            password: SecretInput::From(Arc::new(source)),
-        })
+        Self::new(
+            Scheme::Basic,
+            Some(username.into()),
+            SecretInput::from_source(source),
+        )
     }
 
     /// [`ibsso`](Self::ibsso) with the password read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does; when it changes, the session obtained with
     /// the old one is ended and the next call logs in with the new one.
     pub fn ibsso_from(username: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(GivenCredentials::Ibsso {
-            username: username.into(),
-            password: SecretInput::From(Arc::new(source)),
-        })
+        let user = Some(username.into());
+        Self::new(
+            Scheme::IbssoTokenHeader,
+            user,
+            SecretInput::from_source(source),
+        )
     }
 
     /// [`oauth2`](Self::oauth2) with the client secret read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does; when it changes, the token obtained with the
     /// old one is dropped and the next call fetches one with the new one.
     pub fn oauth2_from(client_id: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(GivenCredentials::OAuth2 {
-            client_id: client_id.into(),
-            client_secret: SecretInput::From(Arc::new(source)),
-        })
+        Self::new(
+            Scheme::OAuth2,
+            Some(client_id.into()),
+            SecretInput::from_source(source),
+        )
     }
 
     /// IBSSO session: logs in on first use, sends `Authorization: IBSSO <token>`, logs in
     /// again when the session idles out or is rejected. End it with
     /// [`ClientExt::logout`](crate::ClientExt::logout).
     pub fn ibsso(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        Self::new(GivenCredentials::Ibsso {
-            username: username.into(),
-            password: SecretInput::Fixed(password.into()),
-        })
+        let user = Some(username.into());
+        Self::new(
+            Scheme::IbssoTokenHeader,
+            user,
+            SecretInput::Fixed(password.into()),
+        )
     }
 
     /// OAuth 2.0 client credentials (the account's username and password): fetches a token on
     /// first use, sends `Authorization: Bearer <token>`, renews it before it expires.
     pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
-        Self::new(GivenCredentials::OAuth2 {
-            client_id: client_id.into(),
-            client_secret: SecretInput::Fixed(client_secret.into()),
-        })
+        let user = Some(client_id.into());
+        Self::new(
+            Scheme::OAuth2,
+            user,
+            SecretInput::Fixed(client_secret.into()),
+        )
     }
 
     /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`, or the legacy
@@ -523,7 +500,7 @@ impl ClientBuilder {
             ),
         })?)?;
         self.check_durations()?;
-        let scheme = self.credentials.scheme();
+        let scheme = self.credentials.scheme;
         #[cfg(feature = "token-store")]
         let shares = self.sharing.store.is_some() && self.credentials.renews();
         #[cfg(not(feature = "token-store"))]
@@ -538,10 +515,10 @@ impl ClientBuilder {
             writes: self.write_retry,
         };
         let clock = self.clock.clone();
-        let auth = |credential, rotation| {
+        let auth = |header_source, rotation| {
             InfobipAuth::new(
                 scheme,
-                credential,
+                header_source,
                 rotation,
                 login_http.clone(),
                 calls,
@@ -560,26 +537,24 @@ impl ClientBuilder {
                 )
             })
         };
-        let (source, rotation): (Arc<dyn TokenSource>, _) = match self.credentials {
-            GivenCredentials::Basic { username, password } => {
-                let (password, from) = password.resolve(read_timeout)?;
-                let rotation = rotation(from, &password);
-                let credentials =
-                    UserCredentials::new(("username", username), ("password", password))?;
+        let (secret, from) = self.credentials.secret.resolve(read_timeout)?;
+        let rotation = rotation(from, &secret);
+        // Every scheme but the API key's is given a user: `new` sees to it.
+        let user = self.credentials.user.unwrap_or_default();
+        let source: Arc<dyn TokenScheme> = match scheme {
+            Scheme::Basic => {
+                let credentials = UserCredentials::new(("username", user), ("password", secret))?;
                 let header = basic_header(&credentials)?;
-                let credential =
+                let header_source =
                     HeaderSource::fixed(header, StaticKind::Basic(credentials.username));
-                return Ok((base_url, http, auth(credential, rotation)));
+                return Ok((base_url, http, auth(header_source, rotation)));
             }
-            GivenCredentials::ApiKey { key } => {
-                let (key, from) = key.resolve(read_timeout)?;
-                let rotation = rotation(from, &key);
-                let credential = HeaderSource::fixed(api_key_header(&key)?, StaticKind::ApiKey);
-                return Ok((base_url, http, auth(credential, rotation)));
+            Scheme::ApiKeyHeader => {
+                let header_source =
+                    HeaderSource::fixed(api_key_header(&secret)?, StaticKind::ApiKey);
+                return Ok((base_url, http, auth(header_source, rotation)));
             }
-            GivenCredentials::Ibsso { username, password } => {
-                let (password, from) = password.resolve(read_timeout)?;
-                let rotation = rotation(from, &password);
+            Scheme::IbssoTokenHeader => {
                 if shares && self.unsafe_session == Some(false) {
                     return Err(ConfigError {
                         field: "unsafe_session",
@@ -588,31 +563,19 @@ impl ClientBuilder {
                         ),
                     });
                 }
-                let credentials =
-                    UserCredentials::new(("username", username), ("password", password))?;
+                let credentials = UserCredentials::new(("username", user), ("password", secret))?;
                 let idle = self.session_idle_timeout;
-                let source = Ibsso::new(
+                Arc::new(Ibsso::new(
                     credentials,
                     idle,
                     refresh_margin(idle, self.refresh_margin),
                     self.unsafe_session.unwrap_or(shares),
-                );
-                (Arc::new(source), rotation)
+                ))
             }
-            GivenCredentials::OAuth2 {
-                client_id,
-                client_secret,
-            } => {
-                let (client_secret, from) = client_secret.resolve(read_timeout)?;
-                let rotation = rotation(from, &client_secret);
-                let credentials = UserCredentials::new(
-                    ("client_id", client_id),
-                    ("client_secret", client_secret),
-                )?;
-                (
-                    Arc::new(OAuth2::new(credentials, self.refresh_margin)),
-                    rotation,
-                )
+            Scheme::OAuth2 => {
+                let credentials =
+                    UserCredentials::new(("client_id", user), ("client_secret", secret))?;
+                Arc::new(OAuth2::new(credentials, self.refresh_margin))
             }
         };
         let login = Arc::new(Login::new(
@@ -646,9 +609,11 @@ impl ClientBuilder {
             }
             None => source,
         };
+        #[cfg(not(feature = "token-store"))]
+        let source: Arc<dyn TokenSource> = source;
         let tokens = Tokens::new(source, login, self.cooldown, self.clock);
-        let credential = HeaderSource::Renewing(Arc::new(tokens));
-        Ok((base_url, http, auth(credential, rotation)))
+        let header_source = HeaderSource::Renewing(Arc::new(tokens));
+        Ok((base_url, http, auth(header_source, rotation)))
     }
 
     /// The client for ordinary calls: the one configured, or one with the timeouts.

@@ -221,7 +221,7 @@ mod tests {
         ];
         for (vars, scheme) in cases {
             let builder = from(&vars).unwrap();
-            assert_eq!(builder.credentials.scheme(), scheme);
+            assert_eq!(builder.scheme(), scheme);
             builder.build().unwrap();
         }
     }

@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use infobip_client::{BoxFuture, Operation};
 use reqwest::header::HeaderValue;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{millis, Clock};
 use crate::error::AuthError;
 use crate::login::Login;
-use crate::scheme::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
+use crate::scheme::{Pause, SharedToken, TokenScheme, TokenSource};
 use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
 use crate::store::{StoreError, TokenStore};
 use crate::token::{Freshness, Token};
@@ -49,7 +49,7 @@ pub(crate) struct Fleet {
     sealer: Sealer,
     fingerprints: Fingerprints,
     base_url: String,
-    source: Arc<dyn TokenSource>,
+    source: Arc<dyn TokenScheme>,
     /// The store keys of the secret last seen, made again when it changes.
     keys: Mutex<Arc<Keys>>,
     /// This process's id in the lock.
@@ -87,7 +87,7 @@ impl Keys {
     fn new(
         fingerprints: &Fingerprints,
         base_url: &str,
-        source: &dyn TokenSource,
+        source: &dyn TokenScheme,
         secret: Arc<SecretString>,
     ) -> Self {
         let scheme = source.name();
@@ -140,7 +140,7 @@ impl Fleet {
         store: Arc<dyn TokenStore>,
         encryption: &EncryptionKey,
         base_url: &str,
-        source: Arc<dyn TokenSource>,
+        source: Arc<dyn TokenScheme>,
         settings: StoreSettings,
         clock: Arc<dyn Clock>,
     ) -> Arc<Self> {
@@ -203,7 +203,7 @@ impl Fleet {
         previous: Option<Arc<Token>>,
         pause: Pause<'_>,
     ) -> Result<Token, AuthError> {
-        let fetch = |previous| self.source.fetch(login, previous, pause);
+        let fetch = |previous| TokenScheme::fetch(&*self.source, login, previous, pause);
         let now = self.clock.now();
         let previous_valid = previous
             .as_ref()
@@ -672,28 +672,8 @@ impl Fleet {
 /// The wrapped source's tokens, shared: its own answers pass through, its fetches go through
 /// the store's single-flight.
 impl TokenSource for Fleet {
-    fn name(&self) -> &'static str {
-        self.source.name()
-    }
-
-    fn user(&self) -> &str {
-        self.source.user()
-    }
-
-    fn login_operation(&self) -> &'static Operation {
-        self.source.login_operation()
-    }
-
-    fn end_operation(&self) -> Option<&'static Operation> {
-        self.source.end_operation()
-    }
-
-    fn serves_stale(&self) -> bool {
-        self.source.serves_stale()
-    }
-
-    fn one_per_user(&self) -> bool {
-        self.source.one_per_user()
+    fn scheme(&self) -> &dyn TokenScheme {
+        &*self.source
     }
 
     fn fetch<'a>(
@@ -703,41 +683,6 @@ impl TokenSource for Fleet {
         pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Token, AuthError>> {
         Box::pin(self.obtain(login, replacing, pause))
-    }
-
-    fn end<'a>(
-        &'a self,
-        login: &'a Login,
-        token: &'a Token,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
-        self.source.end(login, token)
-    }
-
-    fn entry_for(
-        &self,
-        token: &Token,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)> {
-        self.source.entry_for(token, now, wall)
-    }
-
-    fn token_from_entry(
-        &self,
-        entry: &SharedToken,
-        ttl: Option<Duration>,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Option<(Token, bool)> {
-        self.source.token_from_entry(entry, ttl, now, wall)
-    }
-
-    fn keep_alive(&self) -> Option<KeepAlive> {
-        self.source.keep_alive()
-    }
-
-    fn credentials(&self) -> &UserCredentials {
-        self.source.credentials()
     }
 
     fn store_key(&self) -> Option<String> {
@@ -787,7 +732,7 @@ mod tests {
         .unwrap()
     }
 
-    fn fleet_of(source: Arc<dyn TokenSource>, base_url: &str, encryption: [u8; 32]) -> Arc<Fleet> {
+    fn fleet_of(source: Arc<dyn TokenScheme>, base_url: &str, encryption: [u8; 32]) -> Arc<Fleet> {
         Fleet::new(
             Arc::new(MemoryStore::new()),
             &EncryptionKey::from_bytes(encryption),

@@ -228,9 +228,8 @@ mod tests {
         assert!(kept.contains(r#""validFrom":"later""#), "{kept}");
         let cut = br#"{"apiKeySecret":"k-S3CR"#;
         let kept = String::from_utf8(withheld(cut)).unwrap();
-        assert_eq!(
-            kept,
-            "[23 bytes withheld: the body is not JSON and may hold a secret]"
-        );
+        // Only the length is kept of a body that is not JSON.
+        assert!(!kept.contains("S3CR"), "{kept}");
+        assert!(kept.contains("23 bytes"), "{kept}");
     }
 }

@@ -728,7 +728,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_source_that_panicked_once_is_read_again_afterwards() {
-        // Found in review (fixed): `changed` held the state's std mutex while it called the
+        // Regression: `changed` held the state's std mutex while it called the
         // source, so a `SecretFn` that panicked once (a vault client's bug, an `unwrap` on a
         // transient error) poisoned it, and every later check, forced or not, returned `None`
         // without a warning: a rotated key was never picked up. Now a panic counts as an

@@ -80,15 +80,3 @@ impl Clock for ManualClock {
         Box::pin(std::future::ready(()))
     }
 }
-
-/// The key of a client's entry in its shared token store, if it has one (tests read and
-/// tamper with the store through it).
-#[cfg(feature = "token-store")]
-pub fn store_key<C: infobip_client::ClientInfo<infobip_client::Auth>>(
-    client: &C,
-) -> Option<String> {
-    client
-        .inner()
-        .downcast_ref::<crate::authenticator::InfobipAuth>()
-        .and_then(crate::authenticator::InfobipAuth::store_key)
-}

@@ -30,7 +30,7 @@ impl Tokens {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            cache: TokenCache::new(source.serves_stale(), cooldown, clock.clone()),
+            cache: TokenCache::new(source.scheme().serves_stale(), cooldown, clock.clone()),
             source,
             login,
             clock,
@@ -106,7 +106,7 @@ impl Tokens {
         // Before the cache lets go of it, so that no fetch from now on takes it from a
         // shared store again.
         self.source.rejected(used);
-        let dropped = if self.source.one_per_user() {
+        let dropped = if self.source.scheme().one_per_user() {
             self.cache.retire_if(used)
         } else {
             self.cache.invalidate(used)
@@ -123,7 +123,7 @@ impl Tokens {
     pub(crate) async fn refused_after_login(&self, used: &HeaderValue) {
         self.rejected(used).await;
         self.cache.remember(AuthError::TokenRefused {
-            operation: self.source.login_operation(),
+            operation: self.source.scheme().login_operation(),
             scheme: self.login.scheme,
         });
     }
@@ -163,7 +163,7 @@ impl Tokens {
     /// token alive and forgotten. A token that could not be ended is kept, so that the next
     /// login or logout ends it first.
     pub(crate) async fn logout(self: &Arc<Self>) -> Result<(), AuthError> {
-        if self.source.end_operation().is_none() {
+        if self.source.scheme().end_operation().is_none() {
             // Nothing to end (an OAuth token just expires): keep it.
             return Ok(());
         }
@@ -183,7 +183,7 @@ impl Tokens {
                         }
                     },
                 };
-                let result = this.source.end(&this.login, &token).await;
+                let result = this.source.scheme().end(&this.login, &token).await;
                 match &result {
                     Ok(()) => {
                         this.source.discard(&token.header).await;

@@ -451,7 +451,7 @@ async fn call_with_a_held_login(
 
 #[tokio::test]
 async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_the_new_one() {
-    // Found in review (fixed): `rotate` (auth/src/authenticator.rs) ended the login pause
+    // Regression: `rotate` (auth/src/authenticator.rs) ended the login pause
     // when the password changed, but a login already in flight with the old password was not
     // told: the call that read the new password joined it, and when it failed the failure was
     // remembered (`Lease::complete`, auth/src/cache.rs) after the pause was cleared. The
@@ -501,7 +501,7 @@ async fn a_login_with_the_old_password_failing_after_a_rotation_does_not_pause_t
 
 #[tokio::test]
 async fn a_token_obtained_with_the_old_password_after_a_rotation_is_not_used() {
-    // Found in review (fixed): a login in flight when the password changed completed with a
+    // Regression: a login in flight when the password changed completed with a
     // token of the old password, and `Lease::complete` handed it to the call that had read
     // the new one and stored it for every call after: the change was not seen for the
     // token's whole life, although a rotation is how a service cuts off old credentials.

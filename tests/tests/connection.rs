@@ -338,7 +338,7 @@ async fn one_line_build_still_gives_the_account_client() {
 
 #[tokio::test]
 async fn every_call_refused_with_a_rotated_out_key_is_sent_again_with_the_new_one() {
-    // Found in review (fixed): `dispatch` (auth/src/authenticator.rs, the `Static` arm with a rotation) resends a 401
+    // Regression: `dispatch` (auth/src/authenticator.rs, the `Static` arm with a rotation) resends a 401
     // only when `rotate(true)` reports a change, and `Rotation::changed` reports a change to
     // the one caller that read it first: a second call refused with the same old key finds
     // the file equal to what the first one stored (or the state locked by it) and hands its
@@ -383,7 +383,7 @@ async fn every_call_refused_with_a_rotated_out_key_is_sent_again_with_the_new_on
 
 #[tokio::test]
 async fn a_401_from_the_host_a_redirect_led_to_is_not_taken_for_infobips() {
-    // Found in review (fixed): The middleware (auth/src/middleware.rs) sits on a client the caller built, and the
+    // Regression: The middleware (auth/src/middleware.rs) sits on a client the caller built, and the
     // README's example is `reqwest::Client::new()`, which follows redirects. reqwest drops the
     // Authorization header on the way to another host (that part holds), but the answer the
     // chain hands back is that host's, and `reauthenticate` (auth/src/authenticator.rs) takes
@@ -427,7 +427,7 @@ async fn a_401_from_the_host_a_redirect_led_to_is_not_taken_for_infobips() {
 
 #[tokio::test]
 async fn a_password_file_read_mid_write_does_not_end_a_working_session() {
-    // Found in review (fixed): `Rotation::changed` (auth/src/rotation.rs) stores whatever it read as the current secret
+    // Regression: `Rotation::changed` (auth/src/rotation.rs) stores whatever it read as the current secret
     // before `rotate` (auth/src/authenticator.rs) finds it unusable and keeps the old one: an
     // empty read (a writer that truncates, then writes: `echo pw > file`) becomes "current",
     // so the same password read back a moment later counts as a new one. The session is
@@ -465,7 +465,7 @@ async fn a_password_file_read_mid_write_does_not_end_a_working_session() {
 #[cfg(unix)]
 #[test]
 fn a_fifo_as_the_secret_file_leaves_the_runtime_running_and_the_calls_answered() {
-    // Found in review (fixed): `Rotation::changed` (auth/src/rotation.rs) read the source on
+    // Regression: `Rotation::changed` (auth/src/rotation.rs) read the source on
     // the task of the call that found a check due, holding a std mutex. With a FIFO in place
     // of the secret file (nothing ever writes it), the read after a 401 never returned, and a
     // second call's read after its 401 blocked the other worker on that mutex: on a 2-worker
@@ -625,7 +625,7 @@ async fn a_scope_refusal_in_the_legacy_format_is_named_too() {
 
 #[test]
 fn a_hand_written_post_answered_200_is_handed_back_whether_or_not_it_is_traced() {
-    // Found in review (fixed): `trace::answered` (auth/src/trace.rs) reads the whole body of every 2xx JSON answer to a
+    // Regression: `trace::answered` (auth/src/trace.rs) reads the whole body of every 2xx JSON answer to a
     // POST before `send` returns, when the call's span is enabled: a body that breaks off
     // (or a large or streamed one, which it holds in memory until it ends) turns the answer
     // into `SendError::Transport`, "the request got no answer", with the status lost. Without

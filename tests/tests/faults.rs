@@ -92,6 +92,35 @@ async fn when_the_retry_is_rejected_too_the_401_reaches_the_caller() {
 }
 
 #[tokio::test]
+async fn tokens_rejected_as_soon_as_issued_do_not_turn_calls_into_a_login_storm() {
+    // Regression: a re-login after a 401 that did not help (the new token is refused too) is not
+    // remembered as a failed login (auth/src/authenticator.rs returns the second 401
+    // and leaves the refused token cached). A server or gateway that refuses every token it
+    // issues (clock skew, a token bound to another address, a revoked client on a cache that
+    // still issues tokens) therefore costs a token request per call, for ever: twenty calls in
+    // a row make 21 token requests, where wrong credentials make one. Infobip allows 10
+    // token requests a second per account, so a service at a few calls a second throttles the
+    // whole account (and every other client of it).
+    let w = default_world().await;
+    let client = w.oauth2();
+    w.sandbox.inject(BALANCE, Fault::status(401).times(1000));
+    for _ in 0..20 {
+        let err = client.get_account_balance().send().await.unwrap_err();
+        // The server's 401, or (once a new token was refused too) that refusal, remembered.
+        let remembered = AuthFailure::of(&err).is_some_and(|f| {
+            matches!(f.error(), AuthError::CoolingDown { cause, .. }
+                if matches!(**cause, AuthError::TokenRefused { .. }))
+        });
+        assert!(err.status() == Some(401) || remembered, "{err}");
+    }
+    assert!(
+        w.sandbox.count(TOKEN) <= 3,
+        "{} token requests for 20 calls",
+        w.sandbox.count(TOKEN)
+    );
+}
+
+#[tokio::test]
 async fn basic_and_api_key_never_retry_a_401() {
     let w = default_world().await;
     for builder in [
@@ -255,6 +284,23 @@ async fn retry_after_as_an_http_date_is_honoured() {
 }
 
 #[tokio::test]
+async fn a_retry_after_too_large_to_parse_is_a_long_wait_not_none() {
+    // Regression: `retry::retry_after` (auth/src/retry.rs) parses delay-seconds with
+    // `parse::<u64>()`; a value one digit longer than u64 fails to parse, and, not being an
+    // HTTP date either, is treated as if the server had sent no Retry-After at all. A server
+    // (or proxy) that asks for "practically forever" then gets three requests 100-400 ms apart
+    // and a 1 s pause, where `Retry-After: 3600` gets one request and a 5-minute pause.
+    let w = token_faults([Fault::reply(429, "{}")
+        .with_header("retry-after", "99999999999999999999")
+        .times(3)])
+    .await;
+    let client = w.oauth2();
+    let failure = failure_of(&client).await;
+    assert_eq!(w.sandbox.count(TOKEN), 1, "retried at once: {failure}");
+    assert!(w.clock.slept().is_empty(), "{:?}", w.clock.slept());
+}
+
+#[tokio::test]
 async fn a_429_asking_for_too_long_a_wait_gives_up_at_once() {
     let w = token_faults([Fault::Status {
         status: 429,
@@ -291,6 +337,33 @@ async fn bad_credentials_are_not_retried() {
          details); check the username and password"
     );
     assert_eq!(failure.operation().id, "get-account-balance");
+}
+
+#[tokio::test]
+async fn a_login_answered_with_another_success_status_is_not_bad_credentials() {
+    // Regression: a status the spec does not declare reaches `Login::classify` as
+    // `Error::UnexpectedResponse`, and every non-redirect, non-transient one is passed to the
+    // operation's `refused` (auth/src/login.rs): for the token call that is
+    // `AuthError::BadCredentials`, for create-session `SessionRefused`. So a 201 (a session
+    // created, token in the body) or a 204 from a proxy tells the caller the password is wrong,
+    // `is_retryable()` is false (the README's "page someone"), and the pause that follows is
+    // the bad-credentials one. A success status with no usable token is a malformed answer
+    // ("not a credentials problem", retryable), as a 200 with a bad body already is.
+    for (status, body) in [
+        (204, String::new()),
+        (
+            201,
+            String::from(r#"{"access_token":"abc","expires_in":3600,"token_type":"Bearer"}"#),
+        ),
+    ] {
+        let w = token_faults([Fault::reply(status, body)]).await;
+        let failure = failure_of(&w.oauth2()).await;
+        assert!(
+            !matches!(failure.error(), AuthError::BadCredentials { .. }),
+            "HTTP {status}: {failure}"
+        );
+        assert!(failure.error().is_retryable(), "HTTP {status}: {failure}");
+    }
 }
 
 #[tokio::test]
@@ -537,6 +610,52 @@ async fn a_failed_login_is_not_repeated_by_the_calls_after_it() {
 }
 
 #[tokio::test]
+async fn the_typed_failure_is_the_one_this_call_had_not_an_older_one_with_the_same_text() {
+    // Regression: `AuthFailure::raise` (auth/src/failure.rs) de-duplicates failures by their
+    // Display text. `AuthError::Unavailable`'s text does not include its `retry_after`, and
+    // `CoolingDown`'s rounds `retry_in` up to whole seconds, so a later failure with different
+    // typed fields is handed back as the older one: `AuthFailure::of(&e).error().retry_after()`
+    // tells the caller to wait 7 s when Infobip asked for 40 s (and the client itself pauses
+    // for 40 s), and a remaining pause of 0.5 s reads as 1 s. Callers that back off by
+    // `retry_after()`, as the README suggests, wait for the wrong time.
+    let throttled = |seconds| Fault::Status {
+        status: 429,
+        retry_after: Some(seconds),
+        times: 3,
+    };
+    let w = token_faults([throttled(7)]).await;
+    let client = w.oauth2();
+    let first = failure_of(&client).await;
+    assert_eq!(first.error().retry_after(), Some(Duration::from_secs(7)));
+    client.clear_login_cooldown().await;
+    w.sandbox.inject(TOKEN, throttled(40));
+    let second = failure_of(&client).await;
+    assert_eq!(w.sandbox.count(TOKEN), 6);
+    assert_eq!(
+        second.error().retry_after(),
+        Some(Duration::from_secs(40)),
+        "{second}"
+    );
+
+    // The remaining pause, read twice half a second apart.
+    let w = default_world().await;
+    let wrong = w
+        .configure(ClientBuilder::oauth2(DEMO_USERNAME, "wrong"))
+        .build()
+        .unwrap();
+    failure_of(&wrong).await;
+    assert_eq!(
+        failure_of(&wrong).await.error().retry_after(),
+        Some(Duration::from_secs(1))
+    );
+    w.clock.advance(Duration::from_millis(500));
+    assert_eq!(
+        failure_of(&wrong).await.error().retry_after(),
+        Some(Duration::from_millis(500))
+    );
+}
+
+#[tokio::test]
 async fn a_long_retry_after_pauses_logins_up_to_the_cap() {
     let w = token_faults([Fault::reply(429, "{}").with_header("retry-after", "3600")]).await;
     let client = w.oauth2();
@@ -562,6 +681,51 @@ async fn a_long_retry_after_pauses_logins_up_to_the_cap() {
     w.clock.advance(Duration::from_secs(1));
     client.get_account_balance().send().await.unwrap();
     assert_eq!(w.sandbox.count(TOKEN), 2);
+}
+
+#[tokio::test]
+async fn a_pause_longer_than_any_clock_holds_logins_instead_of_panicking_into_a_login_loop() {
+    // Regression: `Lease::complete` (auth/src/cache.rs) computes `now + pause` with no
+    // overflow check. A pause that does not fit in an `Instant` (a `LoginCooldown` whose
+    // `first`/`max` are `Duration::MAX`, which a careless caller sets to mean "after a failed
+    // login, wait until I call clear_login_cooldown()"; or `max_retry_after: Duration::MAX`,
+    // "honour whatever Retry-After says", with a proxy sending `Retry-After:
+    // 18446744073709551615`) panics inside the spawned login task. The lease is then dropped
+    // without an outcome, the waiting caller elects itself leader again and logs in again:
+    // the failed login is repeated in a tight loop for as long as it fails. With wrong
+    // credentials that is an endless stream of token requests (account lock-out, 429s) and a
+    // call that never returns; `build()` accepts both settings.
+    let never_again = infobip_auth::retry::LoginCooldown {
+        first: Duration::MAX,
+        max: Duration::MAX,
+        ..infobip_auth::retry::LoginCooldown::default()
+    };
+    let any_retry_after = infobip_auth::retry::LoginCooldown {
+        max_retry_after: Duration::MAX,
+        ..infobip_auth::retry::LoginCooldown::default()
+    };
+    let refused = Fault::status(401).times(20);
+    let far_retry_after = Fault::reply(429, "{}")
+        .with_header("retry-after", &u64::MAX.to_string())
+        .times(20);
+    for (cooldown, fault) in [(never_again, refused), (any_retry_after, far_retry_after)] {
+        // 20 failures queued: with the defect the call loops through all of them and then
+        // succeeds; without it, it fails once and the failure is remembered.
+        let w = token_faults([fault]).await;
+        let client = w.oauth2_builder().login_cooldown(cooldown).build().unwrap();
+        let first = client.get_account_balance().send().await;
+        assert!(
+            first.is_err(),
+            "{cooldown:?}: the failed login was repeated until it passed"
+        );
+        assert_eq!(w.sandbox.count(TOKEN), 1, "{cooldown:?}");
+        let again = failure_of(&client).await;
+        assert!(
+            matches!(again.error(), AuthError::CoolingDown { .. }),
+            "{cooldown:?}: {again}"
+        );
+        assert_eq!(w.sandbox.count(TOKEN), 1, "{cooldown:?}");
+    }
 }
 
 #[tokio::test]
@@ -637,7 +801,7 @@ async fn an_ordinary_call_follows_no_redirect() {
 
 #[tokio::test]
 async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_client() {
-    // Found in review (fixed): the README says "Login calls go through a client of the crate's own that follows
+    // Regression: the README says "Login calls go through a client of the crate's own that follows
     // no redirects, whatever `http_client` you pass", but only the logins the crate makes
     // itself do. `client.create_oauth2_token()` / `client.create_session()` called on a client
     // from `ClientBuilder` (the CLI's `auth login`, a tool that fetches a token to hand on) are
@@ -699,170 +863,4 @@ async fn a_hung_login_is_bounded_even_with_a_client_without_timeouts() {
         started.elapsed()
     );
     assert!(failure.to_string().contains("timed out"), "{failure}");
-}
-
-// ---- pauses and answers at the edges: no clock overflow, no login storm -------------------
-
-#[tokio::test]
-async fn a_pause_longer_than_any_clock_holds_logins_instead_of_panicking_into_a_login_loop() {
-    // Found in review (fixed): `Lease::complete` (auth/src/cache.rs) computes `now + pause` with no
-    // overflow check. A pause that does not fit in an `Instant` (a `LoginCooldown` whose
-    // `first`/`max` are `Duration::MAX`, which a careless caller sets to mean "after a failed
-    // login, wait until I call clear_login_cooldown()"; or `max_retry_after: Duration::MAX`,
-    // "honour whatever Retry-After says", with a proxy sending `Retry-After:
-    // 18446744073709551615`) panics inside the spawned login task. The lease is then dropped
-    // without an outcome, the waiting caller elects itself leader again and logs in again:
-    // the failed login is repeated in a tight loop for as long as it fails. With wrong
-    // credentials that is an endless stream of token requests (account lock-out, 429s) and a
-    // call that never returns; `build()` accepts both settings.
-    let never_again = infobip_auth::retry::LoginCooldown {
-        first: Duration::MAX,
-        max: Duration::MAX,
-        ..infobip_auth::retry::LoginCooldown::default()
-    };
-    let any_retry_after = infobip_auth::retry::LoginCooldown {
-        max_retry_after: Duration::MAX,
-        ..infobip_auth::retry::LoginCooldown::default()
-    };
-    let refused = Fault::status(401).times(20);
-    let far_retry_after = Fault::reply(429, "{}")
-        .with_header("retry-after", &u64::MAX.to_string())
-        .times(20);
-    for (cooldown, fault) in [(never_again, refused), (any_retry_after, far_retry_after)] {
-        // 20 failures queued: with the defect the call loops through all of them and then
-        // succeeds; without it, it fails once and the failure is remembered.
-        let w = token_faults([fault]).await;
-        let client = w.oauth2_builder().login_cooldown(cooldown).build().unwrap();
-        let first = client.get_account_balance().send().await;
-        assert!(
-            first.is_err(),
-            "{cooldown:?}: the failed login was repeated until it passed"
-        );
-        assert_eq!(w.sandbox.count(TOKEN), 1, "{cooldown:?}");
-        let again = failure_of(&client).await;
-        assert!(
-            matches!(again.error(), AuthError::CoolingDown { .. }),
-            "{cooldown:?}: {again}"
-        );
-        assert_eq!(w.sandbox.count(TOKEN), 1, "{cooldown:?}");
-    }
-}
-
-#[tokio::test]
-async fn a_retry_after_too_large_to_parse_is_a_long_wait_not_none() {
-    // Found in review (fixed): `retry::retry_after` (auth/src/retry.rs) parses delay-seconds with
-    // `parse::<u64>()`; a value one digit longer than u64 fails to parse, and, not being an
-    // HTTP date either, is treated as if the server had sent no Retry-After at all. A server
-    // (or proxy) that asks for "practically forever" then gets three requests 100-400 ms apart
-    // and a 1 s pause, where `Retry-After: 3600` gets one request and a 5-minute pause.
-    let w = token_faults([Fault::reply(429, "{}")
-        .with_header("retry-after", "99999999999999999999")
-        .times(3)])
-    .await;
-    let client = w.oauth2();
-    let failure = failure_of(&client).await;
-    assert_eq!(w.sandbox.count(TOKEN), 1, "retried at once: {failure}");
-    assert!(w.clock.slept().is_empty(), "{:?}", w.clock.slept());
-}
-
-#[tokio::test]
-async fn the_typed_failure_is_the_one_this_call_had_not_an_older_one_with_the_same_text() {
-    // Found in review (fixed): `AuthFailure::raise` (auth/src/failure.rs) de-duplicates failures by their
-    // Display text. `AuthError::Unavailable`'s text does not include its `retry_after`, and
-    // `CoolingDown`'s rounds `retry_in` up to whole seconds, so a later failure with different
-    // typed fields is handed back as the older one: `AuthFailure::of(&e).error().retry_after()`
-    // tells the caller to wait 7 s when Infobip asked for 40 s (and the client itself pauses
-    // for 40 s), and a remaining pause of 0.5 s reads as 1 s. Callers that back off by
-    // `retry_after()`, as the README suggests, wait for the wrong time.
-    let throttled = |seconds| Fault::Status {
-        status: 429,
-        retry_after: Some(seconds),
-        times: 3,
-    };
-    let w = token_faults([throttled(7)]).await;
-    let client = w.oauth2();
-    let first = failure_of(&client).await;
-    assert_eq!(first.error().retry_after(), Some(Duration::from_secs(7)));
-    client.clear_login_cooldown().await;
-    w.sandbox.inject(TOKEN, throttled(40));
-    let second = failure_of(&client).await;
-    assert_eq!(w.sandbox.count(TOKEN), 6);
-    assert_eq!(
-        second.error().retry_after(),
-        Some(Duration::from_secs(40)),
-        "{second}"
-    );
-
-    // The remaining pause, read twice half a second apart.
-    let w = default_world().await;
-    let wrong = w
-        .configure(ClientBuilder::oauth2(DEMO_USERNAME, "wrong"))
-        .build()
-        .unwrap();
-    failure_of(&wrong).await;
-    assert_eq!(
-        failure_of(&wrong).await.error().retry_after(),
-        Some(Duration::from_secs(1))
-    );
-    w.clock.advance(Duration::from_millis(500));
-    assert_eq!(
-        failure_of(&wrong).await.error().retry_after(),
-        Some(Duration::from_millis(500))
-    );
-}
-
-#[tokio::test]
-async fn tokens_rejected_as_soon_as_issued_do_not_turn_calls_into_a_login_storm() {
-    // Found in review (fixed): a re-login after a 401 that did not help (the new token is refused too) is not
-    // remembered as a failed login (auth/src/authenticator.rs returns the second 401
-    // and leaves the refused token cached). A server or gateway that refuses every token it
-    // issues (clock skew, a token bound to another address, a revoked client on a cache that
-    // still issues tokens) therefore costs a token request per call, for ever: twenty calls in
-    // a row make 21 token requests, where wrong credentials make one. Infobip allows 10
-    // token requests a second per account, so a service at a few calls a second throttles the
-    // whole account (and every other client of it).
-    let w = default_world().await;
-    let client = w.oauth2();
-    w.sandbox.inject(BALANCE, Fault::status(401).times(1000));
-    for _ in 0..20 {
-        let err = client.get_account_balance().send().await.unwrap_err();
-        // The server's 401, or (once a new token was refused too) that refusal, remembered.
-        let remembered = AuthFailure::of(&err).is_some_and(|f| {
-            matches!(f.error(), AuthError::CoolingDown { cause, .. }
-                if matches!(**cause, AuthError::TokenRefused { .. }))
-        });
-        assert!(err.status() == Some(401) || remembered, "{err}");
-    }
-    assert!(
-        w.sandbox.count(TOKEN) <= 3,
-        "{} token requests for 20 calls",
-        w.sandbox.count(TOKEN)
-    );
-}
-
-#[tokio::test]
-async fn a_login_answered_with_another_success_status_is_not_bad_credentials() {
-    // Found in review (fixed): a status the spec does not declare reaches `Login::classify` as
-    // `Error::UnexpectedResponse`, and every non-redirect, non-transient one is passed to the
-    // operation's `refused` (auth/src/login.rs): for the token call that is
-    // `AuthError::BadCredentials`, for create-session `SessionRefused`. So a 201 (a session
-    // created, token in the body) or a 204 from a proxy tells the caller the password is wrong,
-    // `is_retryable()` is false (the README's "page someone"), and the pause that follows is
-    // the bad-credentials one. A success status with no usable token is a malformed answer
-    // ("not a credentials problem", retryable), as a 200 with a bad body already is.
-    for (status, body) in [
-        (204, String::new()),
-        (
-            201,
-            String::from(r#"{"access_token":"abc","expires_in":3600,"token_type":"Bearer"}"#),
-        ),
-    ] {
-        let w = token_faults([Fault::reply(status, body)]).await;
-        let failure = failure_of(&w.oauth2()).await;
-        assert!(
-            !matches!(failure.error(), AuthError::BadCredentials { .. }),
-            "HTTP {status}: {failure}"
-        );
-        assert!(failure.error().is_retryable(), "HTTP {status}: {failure}");
-    }
 }

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use infobip_auth::clock::ManualClock;
 use infobip_auth::store::EncryptionKey;
-use infobip_auth::{ClientBuilder, ClientExt as _, InfobipAuth};
+use infobip_auth::{ClientBuilder, ClientExt as _};
 use infobip_client::account::Client;
-use infobip_client::ClientInfo as _;
 use infobip_sandbox::{
     Endpoint, Fault, Sandbox, SandboxConfig, SessionRule, DEMO_PASSWORD, DEMO_USERNAME,
 };
@@ -326,11 +325,7 @@ fn redis_client(
 }
 
 fn store_key(client: &Client) -> String {
-    client
-        .inner()
-        .downcast_ref::<InfobipAuth>()
-        .and_then(InfobipAuth::store_key)
-        .unwrap()
+    infobip_auth::store::store_key(client).unwrap()
 }
 
 async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
@@ -640,9 +635,11 @@ async fn a_store_that_never_answers_costs_at_most_its_timeout() {
             .unwrap();
         let started = Instant::now();
         balance_ok(&client, 100).await;
-        // One read times out, then the fetch and the write go ahead without the store.
+        // One read times out, then the fetch and the write go ahead without the store: about
+        // 0.3 s. A bound of 10 times that (and still half of a timeout on each of the 100
+        // calls) leaves room for a loaded machine.
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(2), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
     }
     assert_eq!(sandbox.count(Endpoint::CreateOAuth2Token), 1);
     assert_eq!(sandbox.count(Endpoint::CreateSession), 1);
@@ -908,7 +905,7 @@ async fn a_logout_from_a_replica_that_never_called_ends_the_shared_session() {
 
 #[tokio::test]
 async fn destroy_session_from_a_replica_that_never_called_ends_the_shared_session() {
-    // Found in review (fixed): the operation that ends a session took the token from this
+    // Regression: the operation that ends a session took the token from this
     // process's cache only, so a replica (or a command-line run) that had made no call yet
     // failed with "there is no session to destroy" while the store held the fleet's session.
     let clock = ManualClock::new();
@@ -929,6 +926,37 @@ async fn destroy_session_from_a_replica_that_never_called_ends_the_shared_sessio
     assert!(
         error.to_string().contains("no session to destroy"),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_destroyed_by_a_direct_call_is_not_taken_from_the_store_again() {
+    // Regression: a direct `destroy-session` call goes through `InfobipAuth::send_ending`, whose
+    // `Tokens::ended` (auth/src/tokens.rs:116-118) only invalidates the local cache; unlike
+    // `logout`, it never calls `Fleet::discard`. The dead session stays in the store (for up
+    // to its idle timeout, until some call is refused for it): this very client reads it back
+    // on its next call, sends it, is refused with a 401 and logs in again, and so does any
+    // replica that reads it first. The code's own contract says a token ended this way "must
+    // not be sent again".
+    let clock = ManualClock::new();
+    let sandbox = sandbox(&clock).await;
+    let store = Flaky::default();
+    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
+    let client = on_store(&sandbox, &clock, &store, ibsso());
+    balance_ok(&client, 1).await;
+    client.destroy_session().send().await.unwrap();
+    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 0);
+    balance_ok(&client, 1).await;
+    balance_ok(&on_store(&sandbox, &clock, &store, ibsso()), 1).await;
+    let refused: Vec<_> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance) && r.status == Some(401))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{} call(s) sent the destroyed session",
+        refused.len()
     );
 }
 
@@ -1086,41 +1114,6 @@ async fn a_replica_that_lost_the_lock_ends_its_own_session_for_the_fleets() {
     assert_eq!(used.len(), 1, "{used:?}");
 }
 
-// ---------------------------------------------------------------------------------------
-// Found in an adversarial review, each fixed.
-// ---------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn a_session_destroyed_by_a_direct_call_is_not_taken_from_the_store_again() {
-    // Found in review (fixed): a direct `destroy-session` call goes through `InfobipAuth::send_ending`, whose
-    // `Tokens::ended` (auth/src/tokens.rs:116-118) only invalidates the local cache; unlike
-    // `logout`, it never calls `Fleet::discard`. The dead session stays in the store (for up
-    // to its idle timeout, until some call is refused for it): this very client reads it back
-    // on its next call, sends it, is refused with a 401 and logs in again, and so does any
-    // replica that reads it first. The code's own contract says a token ended this way "must
-    // not be sent again".
-    let clock = ManualClock::new();
-    let sandbox = sandbox(&clock).await;
-    let store = Flaky::default();
-    let ibsso = || ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD);
-    let client = on_store(&sandbox, &clock, &store, ibsso());
-    balance_ok(&client, 1).await;
-    client.destroy_session().send().await.unwrap();
-    assert_eq!(sandbox.active_sessions(DEMO_USERNAME), 0);
-    balance_ok(&client, 1).await;
-    balance_ok(&on_store(&sandbox, &clock, &store, ibsso()), 1).await;
-    let refused: Vec<_> = sandbox
-        .requests()
-        .into_iter()
-        .filter(|r| r.endpoint == Some(Endpoint::GetAccountBalance) && r.status == Some(401))
-        .collect();
-    assert!(
-        refused.is_empty(),
-        "{} call(s) sent the destroyed session",
-        refused.len()
-    );
-}
-
 /// A `MemoryStore` that, like a store that cannot report expiry, answers every load without a
 /// TTL (which `Stored::ttl`'s documentation allows: "if the store knows").
 #[derive(Debug, Clone, Default)]
@@ -1179,7 +1172,7 @@ impl infobip_auth::store::TokenStore for NoTtl {
 
 #[tokio::test]
 async fn a_store_without_ttls_still_shares_one_session() {
-    // Found in review (fixed): `Stored::ttl` is documented as "how long the value has left, if the store
+    // Regression: `Stored::ttl` is documented as "how long the value has left, if the store
     // knows", so `None` is a valid answer for a custom store. For OAuth the entry carries its
     // own expiry and works; for IBSSO `Ibsso::token_from_entry` (auth/src/scheme/ibsso.rs:
     // 211, `ttl?`) reads an entry without a TTL as missing, so every replica, finding
@@ -1212,7 +1205,7 @@ async fn a_store_without_ttls_still_shares_one_session() {
 
 #[tokio::test]
 async fn a_session_refused_once_is_replaced_once_and_never_shunned_after() {
-    // Found in review: the mark that keeps a refused token from being taken from the store
+    // Regression: the mark that keeps a refused token from being taken from the store
     // again was never cleared, so a replica that once saw a 401 later treated the fleet's
     // fresh session as absent and destroyed it under the others at its next renewal.
     let clock = ManualClock::new();

@@ -77,7 +77,7 @@ fn endless_answer(status: u16, chunk: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_json_error_body_whose_strings_echo_the_request_shows_no_secret() {
-    // Found in review (fixed): `InfobipError::shown` redacts a JSON body only by field name,
+    // Regression: `InfobipError::shown` redacts a JSON body only by field name,
     // and keeps the body byte for byte when no field is secret-named; a gateway's JSON error
     // that quotes the refused request in a string ("message": "... client_secret=...") was
     // shown whole.
@@ -98,7 +98,7 @@ async fn a_json_error_body_whose_strings_echo_the_request_shows_no_secret() {
 
 #[tokio::test]
 async fn infobips_own_words_that_quote_a_secret_are_redacted() {
-    // Found in review (fixed): a body in Infobip's format is shown as its description,
+    // Regression: a body in Infobip's format is shown as its description,
     // violations and action, untouched; a server that quotes the request in them (the
     // header it refused, the query it could not read) had the secret printed.
     let (server, client) = recording().await;
@@ -127,7 +127,7 @@ async fn infobips_own_words_that_quote_a_secret_are_redacted() {
 
 #[tokio::test]
 async fn headers_echoed_as_name_and_value_pairs_are_redacted() {
-    // Found in review (fixed): a header echoed as `{"name": "Authorization", "value": "..."}`
+    // Regression: a header echoed as `{"name": "Authorization", "value": "..."}`
     // (the HAR shape, and many debugging proxies') has no secret-named field, so its value
     // was shown.
     let (server, client) = recording().await;
@@ -146,7 +146,7 @@ async fn headers_echoed_as_name_and_value_pairs_are_redacted() {
 
 #[tokio::test]
 async fn text_echoes_with_tabs_escapes_and_extra_spaces_are_redacted() {
-    // Found in review (fixed): `redact_text` took only spaces and quotes around the `:` or
+    // Regression: `redact_text` took only spaces and quotes around the `:` or
     // `=` after a secret-named key, and one space after a scheme word, so that a tab
     // (`Authorization:\tBasic ...`), two spaces (`Bearer  ...`), or the backslash of JSON
     // quoted in text (a JSON body cut short, or quoted in a page: `\"token\":\"...\"`) left
@@ -186,7 +186,7 @@ async fn a_header_echoed_in_an_html_table_is_redacted() {
 
 #[tokio::test]
 async fn a_request_that_cannot_be_built_does_not_print_its_url() {
-    // Found in review (fixed): reqwest's builder error names the URL ("builder error for url
+    // Regression: reqwest's builder error names the URL ("builder error for url
     // (...)"), and `call::transport_error` made it an `InvalidRequest` from its text without
     // taking the URL out as it does for a transport error. A base URL without a scheme
     // (`localhost:8080`) or with another (`ftp://`) printed the whole URL, query secrets
@@ -215,7 +215,7 @@ async fn a_request_that_cannot_be_built_does_not_print_its_url() {
 
 #[tokio::test]
 async fn an_error_body_that_never_ends_is_read_up_to_its_limit_through_the_auth_layer() {
-    // Found in review (fixed): for a call whose URL holds a secret (`apiKeySecret`), the auth
+    // Regression: for a call whose URL holds a secret (`apiKeySecret`), the auth
     // layer reads an error answer's body whole (`redact::rewrite`, with no limit) to take the
     // secret's echoes out, before the client reads its 64 KiB: an error body that never ends
     // held the call until its timeout (by default, minutes) and one of gigabytes was held in
@@ -308,7 +308,7 @@ fn retry_after_reads_seconds_and_dates_and_ignores_garbage() {
 
 #[tokio::test]
 async fn a_login_redirect_whose_path_echoes_the_secret_does_not_print_it() {
-    // Found in review (fixed): `AuthError::Redirected` names where the token endpoint's
+    // Regression: `AuthError::Redirected` names where the token endpoint's
     // redirect pointed, without its query or user info but with its path, and a server can
     // put in a path what it read from the body (`client_secret=...`).
     let w = default_world().await;

@@ -679,7 +679,7 @@ fn with_logs<F: std::future::Future>(test: impl FnOnce(CapturedLogs) -> F) -> F:
 
 #[test]
 fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_log() {
-    // Found in review (fixed): `InfobipError::from_body` (generated-client/src/infobip_error.rs) redacts secrets only
+    // Regression: `InfobipError::from_body` (generated-client/src/infobip_error.rs) redacts secrets only
     // from a JSON body, by field name; any other body is kept verbatim (2 KiB) and shown by
     // the error's Display. The login calls send the password in their body, and a gateway,
     // WAF or proxy error page that echoes the request it refused ("400 Bad Request ...
@@ -714,7 +714,7 @@ fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_lo
 
 #[tokio::test]
 async fn an_answer_that_echoes_a_secret_query_does_not_reach_the_error() {
-    // Found in review (fixed): `redact::response` (auth/src/redact.rs) rewrites the URL of a response
+    // Regression: `redact::response` (auth/src/redact.rs) rewrites the URL of a response
     // whose query holds a secret, but copies the headers and an error body through
     // untouched, and the call's error prints both:
     // - for a status the operation declares (400, 401, 403, 429, 500 on the key endpoints)

@@ -17,7 +17,7 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
+use super::{KeepAlive, Pause, SharedToken, TokenScheme, UserCredentials};
 use crate::error::{AuthError, Cause};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
@@ -143,7 +143,7 @@ pub(crate) async fn destroy(login: &Login, header: HeaderValue) -> Result<(), Au
     .await
 }
 
-impl TokenSource for Ibsso {
+impl TokenScheme for Ibsso {
     fn name(&self) -> &'static str {
         "ibsso"
     }

@@ -1,6 +1,6 @@
 //! The four schemes. Basic and API key are one header, computed when the client is built
 //! ([`static_header`]). OAuth 2.0 and IBSSO obtain tokens from Infobip and renew them: each is
-//! a [`TokenSource`] in the file named for it, which holds everything particular to it, so that
+//! a [`TokenScheme`] in the file named for it, which holds everything particular to it, so that
 //! the cache, the store and the hooks never ask which scheme they serve.
 
 pub(crate) mod ibsso;
@@ -22,8 +22,9 @@ use crate::login::Login;
 use crate::token::Token;
 use crate::validate::{check_secret, check_username, sensitive_header};
 
-/// A scheme whose credential is a token that Infobip issues and this crate renews.
-pub(crate) trait TokenSource: Send + Sync + 'static {
+/// A scheme whose credential is a token that Infobip issues and this crate renews: what is
+/// particular to it. Every scheme is a [`TokenSource`] of its own tokens.
+pub(crate) trait TokenScheme: TokenSource {
     /// The scheme's name in store keys (`oauth2`, `ibsso`).
     // This and the other store methods serve the fleet (feature `token-store`) only.
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
@@ -93,9 +94,27 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
 
     /// The user's credentials, whose password a rotating secret replaces.
     fn credentials(&self) -> &UserCredentials;
+}
 
-    // What a source that shares its tokens with other clients (the fleet, which wraps a
-    // scheme's source) is told of their use; a scheme's own source shares nothing.
+/// Where the tokens of a scheme come from: the scheme itself, or a source that wraps it (the
+/// fleet, which shares them with other clients). What a wrapper is not asked about, it
+/// passes on to the scheme.
+pub(crate) trait TokenSource: Send + Sync + 'static {
+    /// The scheme whose tokens these are.
+    fn scheme(&self) -> &dyn TokenScheme;
+
+    /// Obtains a new token: see [`TokenScheme::fetch`].
+    fn fetch<'a>(
+        &'a self,
+        login: &'a Login,
+        replacing: Option<Arc<Token>>,
+        pause: Pause<'a>,
+    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+        TokenScheme::fetch(self.scheme(), login, replacing, pause)
+    }
+
+    // What a source that shares its tokens with other clients is told of their use; a
+    // scheme's own source shares nothing.
 
     /// Where the tokens are shared: the store key of the current secret's entry.
     fn store_key(&self) -> Option<String> {
@@ -124,7 +143,13 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
     }
 }
 
-/// How long a client pauses its logins after `error`: see [`TokenSource::fetch`].
+impl<T: TokenScheme> TokenSource for T {
+    fn scheme(&self) -> &dyn TokenScheme {
+        self
+    }
+}
+
+/// How long a client pauses its logins after `error`: see [`TokenScheme::fetch`].
 pub(crate) type Pause<'a> = &'a (dyn Fn(&AuthError) -> Duration + Send + Sync);
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.

@@ -12,7 +12,7 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{KeepAlive, Pause, SharedToken, TokenSource, UserCredentials};
+use super::{KeepAlive, Pause, SharedToken, TokenScheme, UserCredentials};
 use crate::clock::{epoch_millis, later, millis};
 use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
@@ -92,7 +92,7 @@ fn bad_request(error: Box<infobip_client::InfobipError>) -> AuthError {
     }
 }
 
-impl TokenSource for OAuth2 {
+impl TokenScheme for OAuth2 {
     fn name(&self) -> &'static str {
         "oauth2"
     }

@@ -18,8 +18,7 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 pub use sealing::EncryptionKey;
 
-#[cfg(feature = "test-util")]
-pub use crate::test_util::store_key;
+pub use crate::authenticator::store_key;
 
 /// A shared place for tokens and sessions, and the lock that makes one process at a time
 /// fetch them: what lets a fleet of replicas behave like one client.

@@ -11,8 +11,6 @@ pub mod sms;
 pub mod token;
 pub mod whoami;
 
-use infobip_auth::InfobipAuth;
-use infobip_client::ClientInfo as _;
 use infobip_client::Products as _;
 
 use crate::config::Config;
@@ -243,10 +241,6 @@ pub async fn is_cached(session: &Session) -> Result<bool, Failure> {
 
 /// The token store of `session` and the key its credentials' token is kept under.
 fn cache_of(session: &Session) -> Option<(&crate::file_store::FileStore, String)> {
-    let account = session.infobip.account();
-    let key = account
-        .inner()
-        .downcast_ref::<InfobipAuth>()
-        .and_then(InfobipAuth::store_key)?;
+    let key = infobip_auth::store::store_key(&session.infobip.account())?;
     Some((session.store.as_ref()?, key))
 }
