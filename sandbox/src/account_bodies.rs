@@ -104,8 +104,8 @@ pub(crate) struct UpdateKeyRequest {
     pub valid_to: Option<DateTime<Utc>>,
 }
 
-/// An API key as the key endpoints answer with it.
-#[derive(Debug, Serialize)]
+/// An API key as the key endpoints answer with it (its `Debug` leaves the secret out).
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct KeyAnswer {
     pub account_id: String,
@@ -124,6 +124,17 @@ pub(crate) struct KeyAnswer {
     pub valid_from: DateTime<Utc>,
     #[serde(serialize_with = "crate::time::serialize")]
     pub valid_to: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for KeyAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyAnswer")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("enabled", &self.enabled)
+            .field("api_key_secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 /// `GET /settings/2/api-keys`'s answer.
@@ -165,5 +176,41 @@ impl OrderDirection {
             "DESC" => Some(Self::Desc),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_key_s_debug_leaves_its_secret_out() {
+        let key = KeyAnswer {
+            account_id: String::from("A1"),
+            allowed_ips: Vec::new(),
+            api_key_secret: String::from("S3CRET-key-value"),
+            enabled: true,
+            id: String::from("K1"),
+            name: String::from("sms"),
+            permissions: Vec::new(),
+            platform: Vec::new(),
+            scope_guids: Vec::new(),
+            valid_from: DateTime::<Utc>::UNIX_EPOCH,
+            valid_to: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        let page = KeyPage {
+            api_keys: vec![key],
+            paging: Paging {
+                order_by: None,
+                order_direction: None,
+                page: 0,
+                page_size: 1,
+                total_count: 1,
+                total_pages: 1,
+            },
+        };
+        let shown = format!("{page:?}");
+        assert!(!shown.contains("S3CRET"), "{shown}");
+        assert!(shown.contains("K1"), "{shown}");
     }
 }

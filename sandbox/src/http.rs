@@ -70,10 +70,74 @@ pub(crate) fn json_body(body: &[u8]) -> Result<serde_json::Value, Failure> {
             _ => {}
         }
     }
-    let mut value = serde_json::from_slice(body)
-        .map_err(|e| Failure::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    let invalid = |e: serde_json::Error| {
+        Failure::bad_request(format!("The request body is not valid JSON: {e}"))
+    };
+    // A `Value` keeps the last of two properties of one name without a word; which one Infobip
+    // would read cannot be told, so such a body is refused, as `single_value` refuses a
+    // parameter given twice.
+    serde_json::from_slice::<Unique>(body).map_err(invalid)?;
+    let mut value = serde_json::from_slice(body).map_err(invalid)?;
     drop_nulls(&mut value);
     Ok(value)
+}
+
+/// Any JSON in which no object names a property twice (deserializing fails on the second).
+struct Unique;
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Unique)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Unique {
+    type Value = Unique;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_unit<E>(self) -> Result<Unique, E> {
+        Ok(Unique)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Unique, A::Error> {
+        while items.next_element::<Unique>()?.is_some() {}
+        Ok(Unique)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut members: A) -> Result<Unique, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(name) = members.next_key::<String>()? {
+            members.next_value::<Unique>()?;
+            if !seen.insert(name) {
+                // The name only: a value may be a secret.
+                return Err(serde::de::Error::custom("a property is given twice"));
+            }
+        }
+        Ok(Unique)
+    }
 }
 
 /// The value of the field `name` among `fields`, if it has a non-empty one. Every non-empty
@@ -152,6 +216,13 @@ mod tests {
             value.ok(),
             Some(serde_json::json!({"b": [{"d": 1}], "e": {}}))
         );
+    }
+
+    #[test]
+    fn a_property_given_twice_is_refused_at_any_depth() {
+        assert!(json_body(br#"{"password": "a", "password": "b"}"#).is_err());
+        assert!(json_body(br#"{"m": [{"to": "1", "to": "2"}]}"#).is_err());
+        assert!(json_body(br#"{"a": {"b": 1}, "c": {"b": 1}}"#).is_ok());
     }
 
     #[test]

@@ -352,6 +352,20 @@ async fn session_create_checks_its_input() {
         .unwrap();
     legacy(response, 400, "BAD_REQUEST").await;
 
+    // A password given twice: no telling which one Infobip would read, so it is refused,
+    // whichever is right.
+    let response = env
+        .http
+        .post(env.url("/auth/1/session"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"username": "{DEMO_USERNAME}", "password": "wrong", "password": "{DEMO_PASSWORD}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    legacy(response, 400, "BAD_REQUEST").await;
+
     // `unsafe` is accepted; the token looks like a UUID.
     let response = env
         .http
