@@ -444,21 +444,20 @@ pub(crate) fn render_modules(specs: &[Spec]) -> TokenStream {
 /// [`ALWAYS_BUILT`] products have one too, which adds nothing, so that a list of features
 /// written for the client works for the command line.
 pub(crate) fn render_features(manifest: &str, specs: &[Spec]) -> Result<String, CodegenError> {
-    let all: Vec<String> = specs.iter().map(|s| format!("\"{}\"", s.product)).collect();
-    let mut section = format!(
-        "# Every product's commands: what `cargo install` builds. A smaller build, for a smaller\n\
-         # binary and less memory to compile it: `--no-default-features --features sms,whatsapp`.\n\
-         full = [{}]\n",
-        all.join(", ")
-    );
-    for spec in specs {
-        let product = &spec.product;
-        if ALWAYS_BUILT.contains(&product.as_str()) {
-            section.push_str(&format!("{product} = []\n"));
+    let features = specs.iter().map(|spec| {
+        let product = spec.product.as_str();
+        let enables = if ALWAYS_BUILT.contains(&product) {
+            Vec::new()
         } else {
-            section.push_str(&format!("{product} = [\"infobip-client/{product}\"]\n"));
-        }
-    }
+            vec![format!("infobip-client/{product}")]
+        };
+        (product, enables)
+    });
+    let section = crate::products::features_section(
+        "Every product's commands: what `cargo install` builds. A smaller build, for a smaller\n\
+         binary and less memory to compile it: `--no-default-features --features sms,whatsapp`.",
+        features,
+    );
     crate::products::replace_features(manifest, crate::CLI_MANIFEST, &section)
 }
 

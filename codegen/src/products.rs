@@ -270,19 +270,41 @@ pub(crate) fn render_features(
     manifest: &str,
     products: &[(&str, &BTreeSet<&str>)],
 ) -> Result<String, CodegenError> {
-    let all: Vec<String> = products.iter().map(|(p, _)| format!("\"{p}\"")).collect();
-    let mut section = format!(
-        "# Every product: what the workspace's own tests build.\nfull = [{}]\n",
-        all.join(", ")
+    let features = products.iter().map(|(product, dependencies)| {
+        let enables = dependencies.iter().map(|d| format!("dep:{d}")).collect();
+        (*product, enables)
+    });
+    let section = features_section(
+        "Every product: what the workspace's own tests build.",
+        features,
     );
-    for (product, dependencies) in products {
-        let deps: Vec<String> = dependencies
-            .iter()
-            .map(|d| format!("\"dep:{d}\""))
-            .collect();
-        section.push_str(&format!("{product} = [{}]\n", deps.join(", ")));
-    }
     replace_features(manifest, crate::CLIENT_MANIFEST, &section)
+}
+
+/// A generated features section: `comment`, `full` with every feature, then each feature
+/// with what it enables.
+pub(crate) fn features_section<'a>(
+    comment: &str,
+    features: impl Iterator<Item = (&'a str, Vec<String>)>,
+) -> String {
+    let quoted = |items: &mut dyn Iterator<Item = &str>| {
+        items
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let features: Vec<(&str, Vec<String>)> = features.collect();
+    let mut section = String::new();
+    for line in comment.lines() {
+        section.push_str(&format!("# {line}\n"));
+    }
+    let all = quoted(&mut features.iter().map(|(name, _)| *name));
+    section.push_str(&format!("full = [{all}]\n"));
+    for (name, enables) in &features {
+        let enables = quoted(&mut enables.iter().map(String::as_str));
+        section.push_str(&format!("{name} = [{enables}]\n"));
+    }
+    section
 }
 
 /// `manifest` (the text of the file `path`) with the lines between its generated features
