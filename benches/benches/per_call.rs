@@ -7,13 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{http_client, Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
 use infobip_auth::ClientBuilder;
+use infobip_benches::{http_client, Server, API_KEY, PASSWORD, USERNAME};
 use infobip_client::account::Client;
 use infobip_client::Auth;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
@@ -164,14 +162,14 @@ const ROUNDS: usize = 25_000;
 const BLOCKS: usize = 25;
 
 fn main() {
-    let rt = common::runtime();
+    let rt = infobip_benches::runtime();
     let setup = rt.block_on(Setup::new());
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c, &rt, &setup);
     c.final_summary();
-    if !common::quick_mode() {
+    if !infobip_benches::quick_mode() {
         let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        common::interleaved(&rt, "per-call overhead", &names, ROUNDS, BLOCKS, |i| {
+        infobip_benches::interleaved(&rt, "per-call overhead", &names, ROUNDS, BLOCKS, |i| {
             setup.call(Variant::ALL[i])
         });
     }

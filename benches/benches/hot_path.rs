@@ -8,15 +8,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures_util::FutureExt as _;
 use infobip_auth::{ClientBuilder, InfobipAuth};
+use infobip_benches::{Server, API_KEY, PASSWORD, USERNAME};
 use infobip_client::account::operations::GET_ACCOUNT_BALANCE;
 use infobip_client::account::Client;
 use infobip_client::{Authenticator, Call, ClientInfo};
@@ -166,7 +164,7 @@ fn summary(setup: &Setup) {
             let mut runs: Vec<_> = (0..REPEATS)
                 .map(|_| run_threads(case, &setup.request, threads, CALLS))
                 .collect();
-            (CALLS * threads as u64) as f64 / common::median(&mut runs).as_secs_f64()
+            (CALLS * threads as u64) as f64 / infobip_benches::median(&mut runs).as_secs_f64()
         };
         let (one, two, eight) = (rate(1), rate(2), rate(THREADS));
         let base = *api_key_rate.get_or_insert(eight);
@@ -185,13 +183,13 @@ fn summary(setup: &Setup) {
 }
 
 fn main() {
-    let rt = common::runtime();
+    let rt = infobip_benches::runtime();
     let server = rt.block_on(Server::start());
     let setup = setup(&rt, &server);
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c, &setup);
     c.final_summary();
-    if !common::quick_mode() {
+    if !infobip_benches::quick_mode() {
         summary(&setup);
     }
 }

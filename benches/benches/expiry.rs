@@ -7,16 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Server, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion};
 use infobip_auth::clock::ManualClock;
 use infobip_auth::ClientBuilder;
+use infobip_benches::{Server, PASSWORD, USERNAME};
 use infobip_client::account::Client;
 use tokio::task::JoinSet;
 
@@ -126,17 +124,17 @@ fn summary(rt: &tokio::runtime::Runtime, server: &Server, cases: &[Case]) {
     );
     let mut figures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        let wall = common::median(&mut walls[i]);
-        let median = common::median(&mut latencies[i]);
-        let p99 = common::percentile(&mut latencies[i], 0.99);
-        let max = common::percentile(&mut latencies[i], 1.0);
+        let wall = infobip_benches::median(&mut walls[i]);
+        let median = infobip_benches::median(&mut latencies[i]);
+        let p99 = infobip_benches::percentile(&mut latencies[i], 0.99);
+        let max = infobip_benches::percentile(&mut latencies[i], 1.0);
         println!(
             "{:<16} {:>14} {:>16} {:>16} {:>16}",
             case.name,
-            common::micros(wall),
-            common::micros(median),
-            common::micros(p99),
-            common::micros(max)
+            infobip_benches::micros(wall),
+            infobip_benches::micros(median),
+            infobip_benches::micros(p99),
+            infobip_benches::micros(max)
         );
         figures.push((wall, median, p99));
     }
@@ -147,14 +145,14 @@ fn summary(rt: &tokio::runtime::Runtime, server: &Server, cases: &[Case]) {
         ratio(expired.0, fresh.0),
         ratio(expired.1, fresh.1),
         ratio(expired.2, fresh.2),
-        common::micros(expired.1.saturating_sub(fresh.1)),
+        infobip_benches::micros(expired.1.saturating_sub(fresh.1)),
     );
     println!("token requests in the {ROUNDS} expired bursts: {tokens} (one per burst expected)");
     assert_eq!(tokens, ROUNDS, "the refresh was not single-flight");
 }
 
 fn main() {
-    let rt = common::runtime();
+    let rt = infobip_benches::runtime();
     let server = rt.block_on(Server::start());
     let cases = rt.block_on(async {
         vec![
@@ -165,7 +163,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c, &rt, &cases);
     c.final_summary();
-    if !common::quick_mode() {
+    if !infobip_benches::quick_mode() {
         summary(&rt, &server, &cases);
     }
 }

@@ -22,14 +22,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{http_client, Server, API_KEY, PASSWORD, USERNAME};
 use criterion::Criterion;
 use infobip_auth::{ClientBuilder, Infobip};
+use infobip_benches::{http_client, Server, API_KEY, PASSWORD, USERNAME};
 use infobip_client::sms::types::SmsRequestEnvelope;
 use infobip_client::sms::Client;
 use infobip_client::Auth;
@@ -244,13 +242,16 @@ fn parts(c: &mut Criterion, setup: &Setup) {
     group.bench_function("answer_parse_generated_type", |b| {
         b.iter(|| {
             std::hint::black_box(
-                serde_json::from_str::<SmsResponseEnvelope>(common::SMS_SENT_BODY).unwrap(),
+                serde_json::from_str::<SmsResponseEnvelope>(infobip_benches::SMS_SENT_BODY)
+                    .unwrap(),
             )
         })
     });
     group.bench_function("answer_parse_two_fields", |b| {
         b.iter(|| {
-            std::hint::black_box(serde_json::from_str::<Sent>(common::SMS_SENT_BODY).unwrap())
+            std::hint::black_box(
+                serde_json::from_str::<Sent>(infobip_benches::SMS_SENT_BODY).unwrap(),
+            )
         })
     });
     group.finish();
@@ -260,15 +261,15 @@ const ROUNDS: usize = 10_000;
 const BLOCKS: usize = 20;
 
 fn main() {
-    let rt = common::runtime();
+    let rt = infobip_benches::runtime();
     let setup = rt.block_on(Setup::new());
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c, &rt, &setup);
     parts(&mut c, &setup);
     c.final_summary();
-    if !common::quick_mode() {
+    if !infobip_benches::quick_mode() {
         let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        common::interleaved(&rt, "SMS send", &names, ROUNDS, BLOCKS, |i| {
+        infobip_benches::interleaved(&rt, "SMS send", &names, ROUNDS, BLOCKS, |i| {
             setup.call(Variant::ALL[i])
         });
     }

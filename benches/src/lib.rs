@@ -1,6 +1,10 @@
-//! Shared set-up for the auth benchmarks: a minimal loopback Infobip and small statistics.
+//! What the benchmarks share: a minimal loopback Infobip, a client with the builder's
+//! timeouts, and small statistics (medians, quantiles, interleaved runs).
+//!
+//! Benchmark set-up that fails cannot measure anything, so it panics rather than returning
+//! errors.
 
-#![allow(dead_code)]
+#![allow(clippy::expect_used)]
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -16,14 +16,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Server, API_KEY, PASSWORD, USERNAME};
 use criterion::{BenchmarkId, Criterion};
 use futures_util::FutureExt as _;
 use infobip_auth::ClientBuilder;
+use infobip_benches::{Server, API_KEY, PASSWORD, USERNAME};
 use infobip_client::account::operations::GET_ACCOUNT_BALANCE;
 use infobip_client::{Auth, BoxFuture, Call, ClientInfo as _, Transport};
 
@@ -125,7 +123,7 @@ fn measure(cases: &[(&'static str, Case)], template: &reqwest::Request) -> Vec<f
         }
     }
     runs.iter_mut()
-        .map(|r| common::median(r).as_secs_f64() * 1e9)
+        .map(|r| infobip_benches::median(r).as_secs_f64() * 1e9)
         .collect()
 }
 
@@ -149,7 +147,7 @@ fn summary(cases: &[(&'static str, Case)], template: &reqwest::Request) {
 }
 
 fn main() {
-    let rt = common::runtime();
+    let rt = infobip_benches::runtime();
     let server = rt.block_on(Server::start());
     let cases = cases(&rt, &server);
     let template = reqwest::Client::new()
@@ -168,7 +166,7 @@ fn main() {
     }
     group.finish();
     c.final_summary();
-    if !common::quick_mode() {
+    if !infobip_benches::quick_mode() {
         summary(&cases, &template);
     }
 }
