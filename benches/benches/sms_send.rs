@@ -1,24 +1,31 @@
-//! Per-call cost of an SMS send: the generated SMS client through a connection, and a
-//! hand-written request through the reqwest-middleware layer, against a hand-written `reqwest`
-//! send with a static header, all posting the same message to the same loopback endpoint in
-//! the same run.
+//! Per-call cost of an SMS send: the generated SMS client through a connection, a hand-written
+//! request through the reqwest-middleware layer, and the community crate `infobip-sms-sdk`,
+//! against a hand-written `reqwest` send with a static header, all posting the same message to
+//! the same loopback endpoint in the same run. Every variant decodes the answer into a typed
+//! response: the hand-written ones into the generated type.
 //!
 //! Variants:
-//! - `baseline_reqwest_static_header`: `POST /sms/3/messages` by hand, `App` header, the JSON
-//!   body serialised per call, the answer parsed into a small struct;
+//! - `baseline_reqwest_static_header`: `POST /sms/3/messages` by hand, `App` header, the typed
+//!   body serialised per call, the answer decoded into the generated `SmsResponseEnvelope`;
 //! - `generated_no_auth_reference`: the generated SMS client with `Auth::none()`;
 //! - `generated_api_key`, `generated_oauth2_cached_token`: the SMS client of an
 //!   `infobip_auth::Infobip` connection;
 //! - `generated_api_key_traced`: the same with a tracing subscriber that enables the call's
 //!   span (a bare `Registry`, no output), so the ids are read from the answer;
 //! - `middleware_api_key`, `middleware_oauth2_cached_token`: the baseline's request, without
-//!   the header, through a `reqwest_middleware` client with `Infobip::middleware()`.
+//!   the header, through a `reqwest_middleware` client with `Infobip::middleware()`;
+//! - `peer_infobip_sms_sdk_api_key`: `infobip-sms-sdk` 0.1.0's `send_messages` (its own
+//!   reqwest 0.12 and types, an API key in its default headers).
 //!
-//! Criterion measures each variant on its own; an interleaved run then prints the ratios.
+//! A second group does the same for one operation of the largest product, voice
+//! (`POST /tts/3/single`): by hand against the generated client with an API key, so that any
+//! cost that grows with a product shows.
+//!
+//! Criterion measures each variant on its own; interleaved runs then print the ratios.
 //! The `sms_send_parts` group times, without any I/O, the pieces of the generated client's
 //! own cost: the body's round trip through progenitor's builder (typed, builder, typed again,
 //! re-validating each field), and the answer parsed into the full generated type against the
-//! two fields the hand-written call reads.
+//! two fields a caller reads.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,9 +35,9 @@ use std::time::Duration;
 use criterion::Criterion;
 use infobip_auth::{ClientBuilder, Infobip};
 use infobip_benches::{http_client, Server, API_KEY, PASSWORD, USERNAME};
-use infobip_client::sms::types::SmsRequestEnvelope;
+use infobip_client::sms::types::{SmsRequestEnvelope, SmsResponseEnvelope};
 use infobip_client::sms::Client;
-use infobip_client::Auth;
+use infobip_client::{voice, Auth};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use tracing::instrument::WithSubscriber as _;
 
@@ -45,8 +52,10 @@ fn message() -> serde_json::Value {
     })
 }
 
-/// What the hand-written calls read from the answer.
+/// The two fields a caller reads from the answer (`sms_send_parts`, which times decoding them
+/// and reads none).
 #[derive(serde::Deserialize)]
+#[allow(dead_code)]
 struct Sent {
     #[serde(rename = "bulkId")]
     bulk_id: Option<String>,
@@ -54,6 +63,7 @@ struct Sent {
 }
 
 #[derive(serde::Deserialize)]
+#[allow(dead_code)]
 struct SentMessage {
     #[serde(rename = "messageId")]
     message_id: Option<String>,
@@ -68,10 +78,11 @@ enum Variant {
     ApiKeyTraced,
     MiddlewareApiKey,
     MiddlewareOAuth2,
+    Peer,
 }
 
 impl Variant {
-    const ALL: [Variant; 7] = [
+    const ALL: [Variant; 8] = [
         Variant::Baseline,
         Variant::NoAuth,
         Variant::ApiKey,
@@ -79,6 +90,7 @@ impl Variant {
         Variant::ApiKeyTraced,
         Variant::MiddlewareApiKey,
         Variant::MiddlewareOAuth2,
+        Variant::Peer,
     ];
 
     fn name(self) -> &'static str {
@@ -90,6 +102,7 @@ impl Variant {
             Variant::ApiKeyTraced => "generated_api_key_traced",
             Variant::MiddlewareApiKey => "middleware_api_key",
             Variant::MiddlewareOAuth2 => "middleware_oauth2_cached_token",
+            Variant::Peer => "peer_infobip_sms_sdk_api_key",
         }
     }
 }
@@ -107,6 +120,11 @@ struct Setup {
     traced: tracing::Dispatch,
     middleware_api_key: reqwest_middleware::ClientWithMiddleware,
     middleware_oauth2: reqwest_middleware::ClientWithMiddleware,
+    peer: infobip_sms::Client,
+    peer_request: infobip_sms::models::send::SmsRequest,
+    voice_url: String,
+    voice_request: voice::types::SingleTtsApiRequest,
+    voice_api_key: voice::Client,
 }
 
 impl Setup {
@@ -123,9 +141,16 @@ impl Setup {
                 .build()
         };
         let body = message();
+        let peer = infobip_sms::Client::builder()
+            .base_url(&server.base_url)
+            .auth(infobip_sms::Auth::api_key(API_KEY))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
         let setup = Setup {
             url: server.sms_send_url(),
             request: serde_json::from_value(body.clone()).unwrap(),
+            peer_request: serde_json::from_value(body.clone()).unwrap(),
             body,
             baseline: http_client(),
             header: HeaderValue::from_str(&format!("App {API_KEY}")).unwrap(),
@@ -135,11 +160,24 @@ impl Setup {
             traced: tracing::Dispatch::new(tracing_subscriber::registry()),
             middleware_api_key: middleware(&api_key),
             middleware_oauth2: middleware(&oauth2),
+            peer,
+            voice_url: server.voice_send_url(),
+            voice_request: serde_json::from_value(serde_json::json!({
+                "from": "41793026700",
+                "to": "41793026727",
+                "text": "Your code is 918273",
+                "language": "en"
+            }))
+            .unwrap(),
+            voice_api_key: api_key.client(),
             server,
         };
-        for variant in Variant::ALL {
-            for _ in 0..10 {
+        for _ in 0..10 {
+            for variant in Variant::ALL {
                 setup.call(variant).await;
+            }
+            for voice in VoiceVariant::ALL {
+                setup.voice(voice).await;
             }
         }
         setup
@@ -148,19 +186,17 @@ impl Setup {
     async fn call(&self, variant: Variant) -> usize {
         match variant {
             Variant::Baseline => {
-                let request = self
+                let body = self.request.clone();
+                let response = self
                     .baseline
                     .post(&self.url)
-                    .header(AUTHORIZATION, self.header.clone());
-                read(
-                    request
-                        .json(&self.body)
-                        .header(ACCEPT, "application/json")
-                        .send()
-                        .await
-                        .unwrap(),
-                )
-                .await
+                    .header(AUTHORIZATION, self.header.clone())
+                    .header(ACCEPT, "application/json")
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                read(response).await
             }
             Variant::NoAuth => self.generated(&self.no_auth).await,
             Variant::ApiKey => self.generated(&self.api_key).await,
@@ -172,7 +208,41 @@ impl Setup {
             }
             Variant::MiddlewareApiKey => self.through(&self.middleware_api_key).await,
             Variant::MiddlewareOAuth2 => self.through(&self.middleware_oauth2).await,
+            Variant::Peer => {
+                let sent = self.peer.send_messages(&self.peer_request).await.unwrap();
+                assert!(sent.bulk_id.is_some());
+                sent.messages.len()
+            }
         }
+    }
+
+    async fn voice(&self, variant: VoiceVariant) -> usize {
+        let sent: voice::types::StandardVoiceResponse = match variant {
+            VoiceVariant::Baseline => {
+                let body = self.voice_request.clone();
+                let response = self
+                    .baseline
+                    .post(&self.voice_url)
+                    .header(AUTHORIZATION, self.header.clone())
+                    .header(ACCEPT, "application/json")
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(response.status().is_success());
+                response.json().await.unwrap()
+            }
+            VoiceVariant::ApiKey => self
+                .voice_api_key
+                .send_single_voice_tts()
+                .body(self.voice_request.clone())
+                .send()
+                .await
+                .unwrap()
+                .into_inner(),
+        };
+        assert!(sent.bulk_id.is_some());
+        sent.messages.len()
     }
 
     async fn generated(&self, client: &Client) -> usize {
@@ -188,9 +258,10 @@ impl Setup {
     }
 
     async fn through(&self, client: &reqwest_middleware::ClientWithMiddleware) -> usize {
+        let body = self.request.clone();
         let response = client
             .post(&self.url)
-            .json(&self.body)
+            .json(&body)
             .header(ACCEPT, "application/json")
             .send()
             .await
@@ -199,11 +270,31 @@ impl Setup {
     }
 }
 
+/// The hand-written calls' reading of the answer: the generated type, as the generated
+/// client decodes it.
 async fn read(response: reqwest::Response) -> usize {
     assert!(response.status().is_success());
-    let sent: Sent = response.json().await.unwrap();
+    let sent: SmsResponseEnvelope = response.json().await.unwrap();
     assert!(sent.bulk_id.is_some() && sent.messages[0].message_id.is_some());
     sent.messages.len()
+}
+
+/// The voice group: one operation of the largest product.
+#[derive(Clone, Copy)]
+enum VoiceVariant {
+    Baseline,
+    ApiKey,
+}
+
+impl VoiceVariant {
+    const ALL: [VoiceVariant; 2] = [VoiceVariant::Baseline, VoiceVariant::ApiKey];
+
+    fn name(self) -> &'static str {
+        match self {
+            VoiceVariant::Baseline => "voice_baseline_reqwest_static_header",
+            VoiceVariant::ApiKey => "voice_generated_api_key",
+        }
+    }
 }
 
 fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, setup: &Setup) {
@@ -215,13 +306,18 @@ fn criterion_benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, setup: &Se
             b.to_async(rt).iter(|| setup.call(variant));
         });
     }
+    for variant in VoiceVariant::ALL {
+        group.bench_function(variant.name(), |b| {
+            b.to_async(rt).iter(|| setup.voice(variant));
+        });
+    }
     group.finish();
 }
 
 /// The generated client's own work, without I/O: what the no-auth reference pays and the
 /// baseline does not.
 fn parts(c: &mut Criterion, setup: &Setup) {
-    use infobip_client::sms::types::{builder, SmsResponseEnvelope};
+    use infobip_client::sms::types::builder;
 
     let mut group = c.benchmark_group("sms_send_parts");
     group.bench_function("body_clone", |b| {
@@ -271,6 +367,10 @@ fn main() {
         let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
         infobip_benches::interleaved(&rt, "SMS send", &names, ROUNDS, BLOCKS, |i| {
             setup.call(Variant::ALL[i])
+        });
+        let names: Vec<&str> = VoiceVariant::ALL.iter().map(|v| v.name()).collect();
+        infobip_benches::interleaved(&rt, "Voice send", &names, ROUNDS, BLOCKS, |i| {
+            setup.voice(VoiceVariant::ALL[i])
         });
     }
     let tokens = setup.server.token_requests.load(Ordering::SeqCst);

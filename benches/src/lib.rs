@@ -23,6 +23,10 @@ pub const BALANCE_PATH: &str = "/account/1/balance";
 pub const SMS_SENT_BODY: &str = r#"{"bulkId":"bench-bulk","messages":[{"messageId":"bench-message-1","destination":"41793026727","status":{"groupId":1,"groupName":"PENDING","id":26,"name":"PENDING_ACCEPTED","description":"Message sent to next instance"},"details":{"messageCount":1}}]}"#;
 /// The path of the SMS send endpoint.
 pub const SMS_SEND_PATH: &str = "/sms/3/messages";
+/// What the voice text-to-speech endpoint answers, whatever the request: one pending call.
+pub const VOICE_SENT_BODY: &str = r#"{"bulkId":"bench-bulk","messages":[{"to":"41793026727","status":{"groupId":1,"groupName":"PENDING","id":26,"name":"PENDING_ACCEPTED","description":"Message sent to next instance"},"messageId":"bench-message-1"}]}"#;
+/// The path of the voice text-to-speech endpoint, an operation of the largest product.
+pub const VOICE_SEND_PATH: &str = "/tts/3/single";
 /// The API key the clients send (the server does not check it).
 pub const API_KEY: &str = "bench-api-key";
 /// Username and password for the token and session endpoints (not checked either).
@@ -30,7 +34,7 @@ pub const USERNAME: &str = "bench-user";
 /// See [`USERNAME`].
 pub const PASSWORD: &str = "bench-password";
 
-/// A loopback server with the four endpoints the benchmarks touch, counting logins.
+/// A loopback server with the five endpoints the benchmarks touch, counting logins.
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
@@ -52,6 +56,10 @@ impl Server {
             .route(
                 SMS_SEND_PATH,
                 post(move |_body: axum::body::Bytes| async move { (json(), SMS_SENT_BODY) }),
+            )
+            .route(
+                VOICE_SEND_PATH,
+                post(move |_body: axum::body::Bytes| async move { (json(), VOICE_SENT_BODY) }),
             )
             .route(
                 "/auth/1/oauth2/token",
@@ -90,6 +98,11 @@ impl Server {
     /// The SMS send endpoint's full URL.
     pub fn sms_send_url(&self) -> String {
         format!("{}{SMS_SEND_PATH}", self.base_url)
+    }
+
+    /// The voice text-to-speech endpoint's full URL.
+    pub fn voice_send_url(&self) -> String {
+        format!("{}{VOICE_SEND_PATH}", self.base_url)
     }
 
     /// The balance endpoint's full URL.

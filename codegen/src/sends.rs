@@ -11,7 +11,8 @@
 //! - each `?` on a request-building step maps its failure to the rim's error for that
 //!   operation;
 //! - each builder gets `call_timeout`, which bounds that call instead of the connection's
-//!   default (a field and setter named `timeout` can be an operation's own parameter).
+//!   default (a field and setter named `timeout` can be an operation's own parameter);
+//! - progenitor's `api-version` header goes (see [`drop_api_version`]).
 //!
 //! Any shape this pass does not recognise is an error: a `send` left half rewritten would not
 //! compile, and a regen that fails says where.
@@ -191,8 +192,105 @@ fn rewrite_send(
             "`{method}`'s send ends in no `match` on the status"
         ));
     }
+    drop_api_version(&mut stmts)?;
     function.block.stmts = stmts;
     Ok(())
+}
+
+/// Progenitor sends every request with an `api-version` header holding the document's
+/// `info.version`. Infobip reads no such header, and building it into a map of its own, merging
+/// that into the request, sending it and having the server parse it cost every call: it goes.
+/// An operation's own header parameters stay in the map; a map left with nothing to hold goes
+/// too.
+fn drop_api_version(stmts: &mut Vec<syn::Stmt>) -> Result<(), String> {
+    let is_api_version = |stmt: &syn::Stmt| {
+        let text = quote!(#stmt).to_string();
+        text.starts_with("header_map . append") && text.contains("from_static (\"api-version\")")
+    };
+    let before = stmts.len();
+    stmts.retain(|stmt| !is_api_version(stmt));
+    if stmts.len() + 1 != before {
+        return Err(String::from(
+            "a send without progenitor's one `api-version` header",
+        ));
+    }
+    let declares_map = |stmt: &syn::Stmt| {
+        quote!(#stmt)
+            .to_string()
+            .starts_with("let mut header_map =")
+    };
+    let fills_map = stmts.iter().any(|stmt| {
+        let text = quote!(#stmt).to_string();
+        text.contains("header_map . append") || text.contains("header_map . insert")
+    });
+    if fills_map {
+        // The map keeps its capacity for exactly the operation's own headers.
+        let mut fewer = OneFewer { changed: 0 };
+        for stmt in stmts.iter_mut().filter(|stmt| declares_map(stmt)) {
+            fewer.visit_stmt_mut(stmt);
+        }
+        if fewer.changed != 1 {
+            return Err(String::from(
+                "a header map without progenitor's `with_capacity(N)`",
+            ));
+        }
+        return Ok(());
+    }
+    stmts.retain(|stmt| !declares_map(stmt));
+    let mut unmerged = UnmergeHeaderMap { removed: 0 };
+    for stmt in stmts.iter_mut() {
+        unmerged.visit_stmt_mut(stmt);
+    }
+    if unmerged.removed != 1 {
+        return Err(format!(
+            "a send that merges its header map {} times, not once",
+            unmerged.removed
+        ));
+    }
+    Ok(())
+}
+
+/// `HeaderMap::with_capacity(N)` becomes `HeaderMap::with_capacity(N - 1)`.
+struct OneFewer {
+    changed: usize,
+}
+
+impl VisitMut for OneFewer {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        syn::visit_mut::visit_expr_call_mut(self, call);
+        let callee = &call.func;
+        if !quote!(#callee).to_string().ends_with("with_capacity") {
+            return;
+        }
+        if let Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(capacity),
+            ..
+        })) = call.args.first_mut()
+        {
+            if let Ok(n @ 1..) = capacity.base10_parse::<usize>() {
+                *capacity = syn::LitInt::new(&format!("{}usize", n - 1), capacity.span());
+                self.changed += 1;
+            }
+        }
+    }
+}
+
+/// `builder.headers(header_map)` becomes `builder`.
+struct UnmergeHeaderMap {
+    removed: usize,
+}
+
+impl VisitMut for UnmergeHeaderMap {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr {
+            let args = &call.args;
+            if call.method == "headers" && quote!(#args).to_string() == "header_map" {
+                *expr = (*call.receiver).clone();
+                self.removed += 1;
+            }
+        }
+    }
 }
 
 /// The client method name progenitor's `OperationInfo` carries.

@@ -1,7 +1,7 @@
 //! What regeneration writes for shapes that Infobip's catalogue has and the project's own two
 //! descriptions lack, on small synthetic descriptions: the dependencies a product's code
 //! needs, open enums beside a published `OTHER`, names that would shadow std's, operationIds
-//! that clash with the generated module, deprecated operations.
+//! that clash with the generated module, deprecated operations, the headers a request carries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -389,6 +389,37 @@ fn the_reserved_names_cover_what_progenitor_generates() {
             "operationId `{id}` (from `{name}`) is not refused"
         );
     }
+}
+
+#[test]
+fn a_request_carries_its_own_header_parameters_and_no_api_version() {
+    let mut doc = spec_with(json!({"Thing": {"type": "object"}}));
+    doc["paths"]["/things/{id}"] = json!({"get": {
+        "operationId": "get-thing",
+        "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "X-Session-Id", "in": "header", "required": true, "schema": {"type": "string"}}
+        ],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Thing"}}}}}
+    }});
+    let client = client(&doc);
+    assert!(!client.contains("\"api-version\""), "{client}");
+    let send_of = |builder: &str| item(&client, &format!("impl<'a> {builder}<'a>"));
+    // Without a header parameter, no header map is built or merged.
+    let plain = send_of("GetThings");
+    assert!(!plain.contains("header_map"), "{plain}");
+    // With one, the map holds it alone and goes into the request.
+    let with_header = send_of("GetThing");
+    assert!(
+        with_header.contains("HeaderMap::with_capacity(1usize)"),
+        "{with_header}"
+    );
+    assert!(with_header.contains("\"X-Session-Id\""), "{with_header}");
+    assert!(
+        with_header.contains(".headers(header_map)"),
+        "{with_header}"
+    );
 }
 
 #[test]

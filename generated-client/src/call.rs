@@ -61,10 +61,11 @@ pub(crate) fn invalid_request(operation: &'static Operation, message: impl fmt::
 #[allow(dead_code)]
 pub(crate) async fn json<T: DeserializeOwned>(
     operation: &'static Operation,
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error> {
     let status = response.status();
-    let headers = response.headers().clone();
+    // Taken, not copied: reading the body needs none of them.
+    let headers = std::mem::take(response.headers_mut());
     let too_large = || {
         Error::new(
             operation,

@@ -177,7 +177,11 @@ pub(crate) async fn read_bounded(
     mut response: reqwest::Response,
     limit: usize,
 ) -> reqwest::Result<(Vec<u8>, bool)> {
-    let mut body = Vec::new();
+    // An answer that says its length is read into one allocation of that size.
+    let declared = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok());
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
     while let Some(chunk) = response.chunk().await? {
         let room = limit - body.len();
         if chunk.len() > room {

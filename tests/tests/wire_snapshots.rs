@@ -23,6 +23,8 @@ fn render(requests: &[RecordedRequest], key_secret: Option<&str>) -> String {
             .headers
             .iter()
             .filter(|(name, _)| {
+                // `api-version` is listed so that progenitor's header, which the generated
+                // client no longer sends, would show if it came back.
                 matches!(
                     name.as_str(),
                     "authorization" | "content-type" | "accept" | "api-version"

@@ -2525,14 +2525,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/auth/1/session", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2542,7 +2534,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_SESSION,
@@ -2594,14 +2585,6 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
             let Self { client, call_timeout } = self;
             let url = format!("{}/auth/1/session", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2610,7 +2593,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DESTROY_SESSION,
@@ -2700,14 +2682,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/auth/1/oauth2/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2723,7 +2697,6 @@ pub mod builder {
                         e,
                     )
                 })?
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_OAUTH2_TOKEN,
@@ -2944,14 +2917,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/settings/2/api-keys", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2975,7 +2940,6 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_API_KEYS_BY_FILTER,
@@ -3068,14 +3032,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/settings/2/api-keys", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3085,7 +3041,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_API_KEY,
@@ -3159,14 +3114,6 @@ pub mod builder {
                 "{}/settings/2/api-keys/{}", client.baseurl, encode_path(& api_key_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3175,7 +3122,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_API_KEY,
@@ -3282,14 +3228,6 @@ pub mod builder {
                 "{}/settings/2/api-keys/{}", client.baseurl, encode_path(& api_key_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3299,7 +3237,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_API_KEY,
@@ -3351,14 +3288,6 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::AccountBalance>, Error> {
             let Self { client, call_timeout } = self;
             let url = format!("{}/account/1/balance", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3367,7 +3296,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ACCOUNT_BALANCE,

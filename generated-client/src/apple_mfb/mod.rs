@@ -21677,14 +21677,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/apple-mfb/1/messages", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21694,7 +21686,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEND_APPLE_MFB_MESSAGE,
@@ -21794,14 +21785,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/apple-mfb/1/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21811,7 +21794,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEND_APPLE_MFB_EVENT,
@@ -21993,14 +21975,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/apple-mfb/1/reports", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22022,7 +21996,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
@@ -22354,14 +22327,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/apple-mfb/1/logs", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22392,7 +22357,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,

@@ -5963,14 +5963,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5982,7 +5974,6 @@ pub mod builder {
                 .json(&body)
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEARCH_KNOWLEDGE_BASE,
@@ -6168,14 +6159,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6190,7 +6173,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("tag", &tag))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ARTICLES,
@@ -6282,14 +6264,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6299,7 +6273,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_ARTICLE,
@@ -6391,14 +6364,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6408,7 +6373,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("recordView", &record_view))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ARTICLE,
@@ -6520,14 +6484,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6537,7 +6493,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_ARTICLE,
@@ -6610,14 +6565,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6626,7 +6573,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_ARTICLE,
@@ -6737,14 +6683,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}/status", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6754,7 +6692,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_ARTICLE_STATUS,
@@ -6893,14 +6830,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}/history", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6912,7 +6841,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ARTICLE_VERSIONS,
@@ -6994,14 +6922,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}/comments", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7010,7 +6930,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ARTICLE_COMMENTS,
@@ -7127,14 +7046,6 @@ pub mod builder {
                 "{}/knowledge-base/1/articles/{}/comments", client.baseurl, encode_path(&
                 article_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7144,7 +7055,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_ARTICLE_COMMENT,
@@ -7283,14 +7193,6 @@ pub mod builder {
                 encode_path(& article_id.to_string()), encode_path(& comment_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7300,7 +7202,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_ARTICLE_COMMENT,
@@ -7399,14 +7300,6 @@ pub mod builder {
                 encode_path(& article_id.to_string()), encode_path(& comment_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7415,7 +7308,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_ARTICLE_COMMENT,
@@ -7566,14 +7458,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/categories", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7587,7 +7471,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("scope", &scope))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_CATEGORIES,
@@ -7737,14 +7620,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/folders", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7758,7 +7633,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_FOLDERS,
@@ -7890,14 +7764,6 @@ pub mod builder {
             let url = format!(
                 "{}/knowledge-base/1/content-tree/nodes/categories", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7915,7 +7781,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_CONTENT_TREE_CATEGORIES,
@@ -8012,14 +7877,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/content-tree/nodes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8029,7 +7886,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_CONTENT_TREE_NODE,
@@ -8143,14 +7999,6 @@ pub mod builder {
                 "{}/knowledge-base/1/content-tree/nodes/{}/move", client.baseurl,
                 encode_path(& node_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8160,7 +8008,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::MOVE_CONTENT_TREE_NODE,
@@ -8236,14 +8083,6 @@ pub mod builder {
                 "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
                 encode_path(& node_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8252,7 +8091,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_CONTENT_TREE_NODE,
@@ -8370,14 +8208,6 @@ pub mod builder {
                 "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
                 encode_path(& node_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8387,7 +8217,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_CONTENT_TREE_NODE,
@@ -8467,14 +8296,6 @@ pub mod builder {
                 "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
                 encode_path(& node_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8483,7 +8304,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_CONTENT_TREE_NODE,
@@ -8615,14 +8435,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8635,7 +8447,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_KNOWLEDGE_BASE_TAGS,
@@ -8728,14 +8539,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8745,7 +8548,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
@@ -8827,14 +8629,6 @@ pub mod builder {
                 "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8843,7 +8637,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_KNOWLEDGE_BASE_TAG,
@@ -8957,14 +8750,6 @@ pub mod builder {
                 "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8974,7 +8759,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
@@ -9057,14 +8841,6 @@ pub mod builder {
                 "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
                 attachment_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9073,7 +8849,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ATTACHMENT_DETAILS,
@@ -9154,14 +8929,6 @@ pub mod builder {
                 "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
                 attachment_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9170,7 +8937,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_ATTACHMENT,
@@ -9244,14 +9010,6 @@ pub mod builder {
                 "{}/knowledge-base/1/attachments/{}/linked-article", client.baseurl,
                 encode_path(& attachment_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9260,7 +9018,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,

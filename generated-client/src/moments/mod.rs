@@ -5673,14 +5673,6 @@ pub mod builder {
                 "{}/moments/1/flows/{}/participants", client.baseurl, encode_path(&
                 campaign_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5690,7 +5682,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::ADD_FLOW_PARTICIPANTS,
@@ -5836,14 +5827,6 @@ pub mod builder {
                 "{}/moments/1/flows/{}/participants/report", client.baseurl,
                 encode_path(& campaign_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5857,7 +5840,6 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
                 .query(&progenitor_client::QueryParam::new("operationId", &operation_id))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
@@ -6037,14 +6019,6 @@ pub mod builder {
                 "{}/communication/1/flows/{}/participants", client.baseurl, encode_path(&
                 campaign_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6057,7 +6031,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("email", &email))
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("phone", &phone))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::ADD_PEOPLE_TO_FLOW,
@@ -6189,14 +6162,6 @@ pub mod builder {
                 "{}/communication/1/flows/{}/participants", client.baseurl, encode_path(&
                 campaign_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6208,7 +6173,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("email", &email))
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("phone", &phone))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::REMOVE_PEOPLE_FROM_FLOW,
@@ -6333,14 +6297,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/forms/1/forms", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6353,7 +6309,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("formType", &form_type))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_FORMS,
@@ -6423,14 +6378,6 @@ pub mod builder {
             let url = format!(
                 "{}/forms/1/forms/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6439,7 +6386,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_FORM,
@@ -6510,14 +6456,6 @@ pub mod builder {
                 "{}/forms/1/forms/{}/views", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6526,7 +6464,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::INCREMENT_VIEW_COUNT,
@@ -6671,14 +6608,7 @@ pub mod builder {
                 "{}/forms/1/forms/{}/data", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = ib_submission_form_campaign {
                 header_map
                     .append(

@@ -19955,14 +19955,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19984,7 +19976,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
@@ -20132,14 +20123,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20152,7 +20135,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_A_PERSON,
@@ -20235,14 +20217,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20252,7 +20226,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_A_NEW_PERSON,
@@ -20367,14 +20340,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20386,7 +20351,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_A_PERSON,
@@ -20525,14 +20489,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20545,7 +20501,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::PARTIAL_PERSON_UPDATE,
@@ -20700,14 +20655,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20720,7 +20667,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SET_PERSON_CONTACT_INFORMATION,
@@ -20875,14 +20821,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20895,7 +20833,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
@@ -21050,14 +20987,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21070,7 +20999,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::ADD_PERSON_CONTACT_INFORMATION,
@@ -21165,14 +21093,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/batch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21182,7 +21102,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::BATCH_PEOPLE_CREATE,
@@ -21278,14 +21197,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/batch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21295,7 +21206,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::BATCH_PEOPLE_DELETE,
@@ -21393,14 +21303,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/batch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21410,7 +21312,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::BATCH_PEOPLE_UPDATE,
@@ -21502,14 +21403,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/persons/match", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21519,7 +21412,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::MATCH_PEOPLE_IDS,
@@ -21610,14 +21502,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/persons/merge", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21627,7 +21511,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::MERGE_PERSONS,
@@ -21718,14 +21601,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/persons/upsert", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21735,7 +21610,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPSERT_PERSONS_FULL,
@@ -21830,14 +21704,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/persons/upsert", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21847,7 +21713,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPSERT_PERSONS_PARTIAL,
@@ -22090,14 +21955,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22120,7 +21977,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
@@ -22211,14 +22067,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22228,7 +22076,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_COMPANY,
@@ -22357,14 +22204,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22377,7 +22216,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("id", &id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_COMPANY,
@@ -22582,14 +22420,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22610,7 +22440,6 @@ pub mod builder {
                     ),
                 )
                 .query(&progenitor_client::QueryParam::new("replaceTags", &replace_tags))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_COMPANY,
@@ -22702,14 +22531,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies/batch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22719,7 +22540,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_COMPANIES,
@@ -22816,14 +22636,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies/batch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22833,7 +22645,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_COMPANIES,
@@ -22926,14 +22737,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies/batch", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22943,7 +22746,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_COMPANIES,
@@ -23115,14 +22917,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23136,7 +22930,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("id", &id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
@@ -23304,14 +23097,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/companies/persons", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23325,7 +23110,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("externalId", &external_id))
                 .query(&progenitor_client::QueryParam::new("id", &id))
                 .query(&progenitor_client::QueryParam::new("name", &name))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
@@ -23460,14 +23244,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23485,7 +23261,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_LIST_OF_TAGS,
@@ -23564,14 +23339,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23581,7 +23348,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_A_NEW_TAG,
@@ -23655,14 +23421,6 @@ pub mod builder {
             let url = format!(
                 "{}/people/2/tags/{}", client.baseurl, encode_path(& name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23671,7 +23429,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_A_TAG,
@@ -23741,14 +23498,6 @@ pub mod builder {
             let url = format!(
                 "{}/people/2/tags/{}", client.baseurl, encode_path(& name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23757,7 +23506,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_A_TAG,
@@ -23865,14 +23613,6 @@ pub mod builder {
                 "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23882,7 +23622,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
@@ -23997,14 +23736,6 @@ pub mod builder {
                 "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24014,7 +23745,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
@@ -24149,14 +23879,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/customAttributes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24174,7 +23896,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
                 .query(&progenitor_client::QueryParam::new("page", &page))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
@@ -24269,14 +23990,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/2/customAttributes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24286,7 +23999,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
@@ -24369,14 +24081,6 @@ pub mod builder {
                 "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24385,7 +24089,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
@@ -24466,14 +24169,6 @@ pub mod builder {
                 "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24482,7 +24177,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
@@ -24642,14 +24336,6 @@ pub mod builder {
                 "{}/people/2/customAttributes/{}/append", client.baseurl, encode_path(&
                 name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24662,7 +24348,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
@@ -24828,14 +24513,6 @@ pub mod builder {
                 "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24848,7 +24525,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_LIST_ITEMS,
@@ -25016,14 +24692,6 @@ pub mod builder {
                 "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25036,7 +24704,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::APPEND_LIST_ITEMS,
@@ -25196,14 +24863,6 @@ pub mod builder {
                 "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25216,7 +24875,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_LIST_ITEMS,
@@ -25401,14 +25059,6 @@ pub mod builder {
                 "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(& list_name
                 .to_string()), encode_path(& item_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25421,7 +25071,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::REPLACE_LIST_ITEM,
@@ -25606,14 +25255,6 @@ pub mod builder {
                 "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(& list_name
                 .to_string()), encode_path(& item_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25626,7 +25267,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_LIST_ITEM,
@@ -25756,14 +25396,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/lists", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25776,7 +25408,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("listNames", &list_names))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_LISTS,
@@ -25902,14 +25533,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/lists", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25922,7 +25545,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("listNames", &list_names))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_LISTS,
@@ -26088,14 +25710,6 @@ pub mod builder {
                 "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26108,7 +25722,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::REPLACE_LIST,
@@ -26276,14 +25889,6 @@ pub mod builder {
                 "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26296,7 +25901,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("sender", &sender))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_LIST,
@@ -26407,14 +26011,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26424,7 +26020,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_GET_LIST_ITEMS,
@@ -26552,14 +26147,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26569,7 +26156,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
@@ -26688,14 +26274,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26705,7 +26283,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
@@ -26849,14 +26426,6 @@ pub mod builder {
                 person_id.to_string()), encode_path(& list_name.to_string()),
                 encode_path(& item_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26866,7 +26435,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
@@ -27010,14 +26578,6 @@ pub mod builder {
                 person_id.to_string()), encode_path(& list_name.to_string()),
                 encode_path(& item_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27027,7 +26587,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
@@ -27127,14 +26686,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists", client.baseurl, encode_path(& person_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27144,7 +26695,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("listNames", &list_names))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_GET_LISTS,
@@ -27238,14 +26788,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists", client.baseurl, encode_path(& person_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27255,7 +26797,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("listNames", &list_names))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_DELETE_LISTS,
@@ -27377,14 +26918,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27394,7 +26927,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_REPLACE_LIST,
@@ -27522,14 +27054,6 @@ pub mod builder {
                 "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
                 person_id.to_string()), encode_path(& list_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27539,7 +27063,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DEPRECATED_UPDATE_LIST,
@@ -27639,14 +27162,7 @@ pub mod builder {
                 "{}/people/2/contactInformation/push/{}", client.baseurl, encode_path(&
                 push_reg_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     "AppCode",
@@ -27800,14 +27316,7 @@ pub mod builder {
                 "{}/people/2/contactInformation/push/{}", client.baseurl, encode_path(&
                 push_reg_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     "AppCode",
@@ -27928,14 +27437,7 @@ pub mod builder {
                 "{}/people/2/contactInformation/push/{}/depersonalize", client.baseurl,
                 encode_path(& push_reg_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     "AppCode",
@@ -28171,14 +27673,7 @@ pub mod builder {
                 "{}/people/2/contactInformation/push/{}/personalize", client.baseurl,
                 encode_path(& push_reg_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
                     "AppCode",
@@ -28291,14 +27786,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28308,7 +27795,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEND_CUSTOM_EVENTS,
@@ -28487,14 +27973,6 @@ pub mod builder {
                 encode_path(& person_id.to_string()), encode_path(& definition_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28513,7 +27991,6 @@ pub mod builder {
                         &identifier_type,
                     ),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEND_CUSTOM_EVENT,
@@ -28697,14 +28174,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28719,7 +28188,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("orderField", &order_field))
                 .query(&progenitor_client::QueryParam::new("orderType", &order_type))
                 .query(&progenitor_client::QueryParam::new("searchText", &search_text))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::LIST_EVENT_DEFINITIONS,
@@ -28818,14 +28286,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28835,7 +28295,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_EVENT_DEFINITION,
@@ -28918,14 +28377,6 @@ pub mod builder {
                 "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
                 definition_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -28934,7 +28385,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_EVENT_DEFINITION,
@@ -29052,14 +28502,6 @@ pub mod builder {
                 "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
                 definition_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29069,7 +28511,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_EVENT_DEFINITION,
@@ -29164,14 +28605,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/peopleevents/1/export", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29181,7 +28614,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
@@ -29264,14 +28696,6 @@ pub mod builder {
                 "{}/peopleevents/1/export/status/{}", client.baseurl, encode_path(&
                 request_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29280,7 +28704,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
@@ -29361,14 +28784,6 @@ pub mod builder {
                 "{}/peopleevents/1/export/{}", client.baseurl, encode_path(& request_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29377,7 +28792,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
@@ -29438,14 +28852,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DefinitionsResponseBody>, Error> {
             let Self { client, call_timeout } = self;
             let url = format!("{}/peopleevents/1/export/definitions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29454,7 +28860,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
@@ -29572,14 +28977,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/segments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29591,7 +28988,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_SEGMENTS,
@@ -29679,14 +29075,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/people/3/segments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29696,7 +29084,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::CREATE_SEGMENT,
@@ -29769,14 +29156,6 @@ pub mod builder {
                 "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29785,7 +29164,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_SEGMENT,
@@ -29891,14 +29269,6 @@ pub mod builder {
                 "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29908,7 +29278,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::UPDATE_SEGMENT,
@@ -29979,14 +29348,6 @@ pub mod builder {
                 "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -29995,7 +29356,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::DELETE_SEGMENT,
@@ -30121,14 +29481,6 @@ pub mod builder {
                 "{}/people/3/segments/{}/persons", client.baseurl, encode_path(&
                 segment_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -30140,7 +29492,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_SEGMENT_PERSONS,

@@ -9847,14 +9847,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/tiktok/1/messages", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9864,7 +9856,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEND_TIKTOK_MESSAGES,
@@ -9959,14 +9950,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/tiktok/1/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9976,7 +9959,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::SEND_TIKTOK_EVENTS,
@@ -10158,14 +10140,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/tiktok/1/reports", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10187,7 +10161,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_OUTBOUND_TIKTOK_MESSAGE_DELIVERY_REPORTS,
@@ -10522,14 +10495,6 @@ pub mod builder {
                     e,
                 ))?;
             let url = format!("{}/tiktok/1/logs", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10560,7 +10525,6 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
                 .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
                 .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .headers(header_map)
                 .build()
                 .map_err(|e| crate::call::transport_error(
                     &super::operations::GET_OUTBOUND_TIKTOK_MESSAGE_LOGS,
